@@ -1,0 +1,30 @@
+# elbo: make (build), make test, make demo, make bench. Each target first installs any
+# missing Debian packages (scripts/install-deps.sh); nothing else is downloaded.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test demo bench clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > $(BUILD).configure.log 2>&1 || (cat $(BUILD).configure.log; exit 1)
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+demo: build
+	@if [ -x $(BUILD)/bin/elbo ]; then $(BUILD)/bin/elbo demo; else $(BUILD)/examples/simple; fi
+
+bench: build
+	@for b in $(BUILD)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.2 || exit 1; done
+
+clean:
+	@rm -rf $(BUILD) $(BUILD).configure.log

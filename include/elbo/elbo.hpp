@@ -1,0 +1,3 @@
+#pragma once
+// Everything elbo offers, in one include.
+#include "elbo/graph.hpp"

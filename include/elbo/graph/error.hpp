@@ -1,0 +1,47 @@
+#pragma once
+// One exception family for every layer of elbo. Messages say where, which argument, the
+// value, and what was expected.
+#include <stdexcept>
+#include <string>
+
+namespace elbo {
+
+/// Base of every exception elbo throws on purpose.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A user-facing argument has a bad value (a non-positive scale, an unknown name...).
+class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Shapes that do not fit an operation.
+class ShapeError : public InvalidArgument {
+ public:
+  using InvalidArgument::InvalidArgument;
+};
+
+/// A NaN or inf where a finite number is needed (during fitting, in data).
+class NumericalError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A file that cannot be read or parsed; the message names file, line and column.
+class FormatError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace elbo
+
+/// Internal invariant; never used for user input. Names file and line.
+#define ELBO_ASSERT(cond)                                                                   \
+  do {                                                                                      \
+    if (!(cond))                                                                            \
+      throw ::elbo::Error(std::string(__FILE__) + ":" + std::to_string(__LINE__) +         \
+                          ": internal check failed: " #cond);                               \
+  } while (0)

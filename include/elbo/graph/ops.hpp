@@ -1,0 +1,81 @@
+#pragma once
+// Expression-building functions. Each adds one node to the graph of its operands;
+// broadcasting follows NumPy, and parameter-dependent operands carry the sample
+// dimension implicitly (matmul([N,2], w[2,5] sampled) is [S,N,5] at run time).
+// Every function throws ShapeError naming the op and the shapes when they do not fit.
+#include <cstdint>
+#include <vector>
+
+#include "elbo/graph/graph.hpp"
+
+namespace elbo {
+
+// Elementwise, broadcasting.
+Expr add(Expr a, Expr b);
+Expr sub(Expr a, Expr b);
+Expr mul(Expr a, Expr b);
+Expr div(Expr a, Expr b);
+/// a ** b, elementwise; a must be positive where b is not an integer.
+Expr pow(Expr a, Expr b);
+Expr pow(Expr a, double exponent);
+/// cond != 0 ? a : b (no gradient flows to cond).
+Expr where(Expr cond, Expr a, Expr b);
+
+// Elementwise, unary.
+Expr neg(Expr x);
+Expr square(Expr x);
+Expr exp(Expr x);
+Expr log(Expr x);
+Expr log1p(Expr x);
+Expr expm1(Expr x);
+Expr sqrt(Expr x);
+Expr abs(Expr x);
+Expr tanh(Expr x);
+Expr sigmoid(Expr x);
+/// log(sigmoid(x)), computed stably.
+Expr log_sigmoid(Expr x);
+/// log(1 + exp(x)), computed stably.
+Expr softplus(Expr x);
+Expr relu(Expr x);
+/// min(max(x, lo), hi); the gradient is zero outside (lo, hi).
+Expr clip(Expr x, double lo, double hi);
+
+/// NumPy matmul: vector-vector, matrix-vector, matrix-matrix and batched (leading dims broadcast).
+Expr matmul(Expr a, Expr b);
+
+// Reductions. axis may be negative; keepdims keeps the reduced axis with size 1.
+Expr sum(Expr x);
+Expr sum(Expr x, int axis, bool keepdims = false);
+Expr mean(Expr x);
+Expr mean(Expr x, int axis, bool keepdims = false);
+Expr logsumexp(Expr x);
+Expr logsumexp(Expr x, int axis, bool keepdims = false);
+
+// Shape manipulation (logical row-major semantics).
+/// New shape with the same element count; one entry may be -1.
+Expr reshape(Expr x, Shape shape);
+/// Reverses the last two axes (rank >= 2), or permutes by `perm`.
+Expr transpose(Expr x);
+Expr transpose(Expr x, std::vector<int64_t> perm);
+/// Elements [begin, end) along `axis`.
+Expr slice(Expr x, int axis, int64_t begin, int64_t end);
+Expr concat(const std::vector<Expr>& xs, int axis);
+/// Rows of x (along axis 0) at integer-valued `index` (rank 1, not differentiable).
+Expr gather_rows(Expr x, Expr index);
+
+// Arithmetic operators; a double becomes a scalar constant of the other operand's graph.
+Expr operator+(Expr a, Expr b);
+Expr operator-(Expr a, Expr b);
+Expr operator*(Expr a, Expr b);
+Expr operator/(Expr a, Expr b);
+Expr operator-(Expr a);
+Expr operator+(Expr a, double b);
+Expr operator+(double a, Expr b);
+Expr operator-(Expr a, double b);
+Expr operator-(double a, Expr b);
+Expr operator*(Expr a, double b);
+Expr operator*(double a, Expr b);
+Expr operator/(Expr a, double b);
+Expr operator/(double a, Expr b);
+
+}  // namespace elbo

@@ -1,0 +1,88 @@
+#pragma once
+// A graph compiled for a set of outputs: a schedule plus buffers allocated once for the
+// sample count S and the data sizes. forward() evaluates the outputs; forward_backward()
+// also computes the reverse-mode gradient of the seeded per-sample scalar outputs with
+// respect to the parameter inputs. After the first call at a given size neither
+// allocates. Results are bitwise identical for any thread count: threads split the
+// samples, and every sample is computed the same way alone.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "elbo/graph/graph.hpp"
+#include "elbo/graph/tensor.hpp"
+
+namespace elbo {
+
+struct ProgramOptions {
+  int threads = 1;  ///< worker threads, >= 1
+};
+
+class Program {
+ public:
+  /// Compiles `outputs`. `params` fixes the flat parameter order (default: every
+  /// parameter input of the graph, in creation order). Throws InvalidArgument for empty or
+  /// foreign expressions and for a params entry that is not a parameter input.
+  Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr> params = {},
+          ProgramOptions options = {});
+  ~Program();
+  Program(Program&&) noexcept;
+  Program& operator=(Program&&) noexcept;
+
+  DType dtype() const;
+  int threads() const;
+  void set_threads(int threads);
+
+  /// Sample count S (>= 1); parameter-dependent nodes hold S copies.
+  void set_samples(int64_t samples);
+  int64_t samples() const;
+
+  /// Total number of parameter elements D (the flat vector's size) and each parameter's
+  /// offset in it.
+  int64_t flat_size() const;
+  const std::vector<Expr>& params() const;
+  int64_t flat_offset(int param_index) const;
+
+  /// Sets every sample's parameters from a row-major [S, D] array; T must be the dtype.
+  template <class T>
+  void set_flat_params(const T* theta);
+  /// Sets one parameter from [S, ...shape] or, for all samples alike, from [...shape].
+  void set_param(Expr param, const Tensor& value);
+
+  /// Replaces a data input for this program only (the graph keeps its value). The row
+  /// count may differ; every other dimension must match.
+  void set_data(Expr data_node, const Tensor& value);
+  /// Like set_data with source.gather_rows(rows), without allocating once the size was seen.
+  void set_data_rows(Expr data_node, const Tensor& source, std::span<const int64_t> rows);
+
+  void forward();
+  /// Forward pass, then the gradient of sum_i seeds[i] * output_i (each output summed
+  /// over its elements, separately per sample) with respect to every parameter.
+  void forward_backward(std::span<const double> seeds);
+
+  int num_outputs() const;
+  /// Base shape of output i at the current sizes; outputs that depend on parameters have
+  /// a leading S in output().
+  const Shape& output_shape(int i) const;
+  bool output_sampled(int i) const;
+  /// Output i as a row-major tensor: [S, ...shape] if sampled, else [...shape].
+  Tensor output(int i) const;
+  /// Output i in the engine's internal layout (identical to row-major for ranks 0 and 1),
+  /// without copying; sampled outputs hold S consecutive blocks.
+  template <class T>
+  std::span<const T> output_values(int i) const;
+
+  /// Gradient w.r.t. every parameter as a row-major [S, D] array.
+  template <class T>
+  void flat_gradient(T* out) const;
+  /// Gradient w.r.t. one parameter, [S, ...shape].
+  Tensor gradient(Expr param) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace elbo

@@ -1,0 +1,209 @@
+#include "elbo/graph/graph.hpp"
+
+#include <algorithm>
+
+#include "op.hpp"
+
+namespace elbo {
+
+namespace {
+const GraphState& state_of(const std::shared_ptr<GraphState>& g) {
+  if (!g) throw InvalidArgument("Expr: use of an empty expression (default-constructed Expr)");
+  return *g;
+}
+
+Tensor converted(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d); }
+}  // namespace
+
+const Node& Expr::node() const { return state_of(graph_).nodes.at(static_cast<size_t>(id_)); }
+const Shape& Expr::shape() const { return node().shape; }
+DType Expr::dtype() const { return state_of(graph_).dtype; }
+bool Expr::sampled() const { return node().sampled; }
+
+Graph::Graph(DType dtype) : state_(std::make_shared<GraphState>()) { state_->dtype = dtype; }
+
+DType Graph::dtype() const { return state_->dtype; }
+int Graph::size() const { return static_cast<int>(state_->nodes.size()); }
+const Node& Graph::node(int id) const { return state_->nodes.at(static_cast<size_t>(id)); }
+Expr Graph::expr(int id) const {
+  if (id < 0 || id >= size()) throw InvalidArgument("Graph::expr: no node " + std::to_string(id));
+  return Expr(state_, id);
+}
+uint64_t Graph::data_version() const { return state_->data_version; }
+
+Expr Graph::find(const std::string& name) const {
+  for (size_t i = 0; i < state_->nodes.size(); ++i) {
+    const Node& n = state_->nodes[i];
+    if ((n.kind == NodeKind::data || n.kind == NodeKind::parameter) && n.name == name)
+      return Expr(state_, static_cast<int>(i));
+  }
+  throw InvalidArgument("Graph: no data or parameter input named '" + name + "'");
+}
+
+std::vector<Expr> Graph::parameters() const {
+  std::vector<Expr> r;
+  for (size_t i = 0; i < state_->nodes.size(); ++i)
+    if (state_->nodes[i].kind == NodeKind::parameter) r.emplace_back(state_, static_cast<int>(i));
+  return r;
+}
+
+namespace {
+void check_new_name(const GraphState& g, const std::string& what, const std::string& name) {
+  if (name.empty()) throw InvalidArgument("Graph::" + what + ": the name is empty");
+  for (const Node& n : g.nodes)
+    if ((n.kind == NodeKind::data || n.kind == NodeKind::parameter) && n.name == name)
+      throw InvalidArgument("Graph::" + what + ": the name '" + name + "' is already used");
+}
+}  // namespace
+
+Expr Graph::data(const std::string& name, const Tensor& value) {
+  check_new_name(*state_, "data", name);
+  Node n;
+  n.kind = NodeKind::data;
+  n.name = name;
+  n.value = std::make_shared<const Tensor>(converted(value, state_->dtype));
+  n.shape = value.shape();
+  state_->nodes.push_back(std::move(n));
+  return Expr(state_, size() - 1);
+}
+
+Expr Graph::parameter(const std::string& name, Shape shape) {
+  check_new_name(*state_, "parameter", name);
+  if (shape.size() > 4)
+    throw ShapeError("Graph::parameter('" + name + "'): rank of " + shape_str(shape) + " exceeds 4");
+  for (int64_t d : shape)
+    if (d < 0)
+      throw ShapeError("Graph::parameter('" + name + "'): negative dimension in " + shape_str(shape));
+  Node n;
+  n.kind = NodeKind::parameter;
+  n.name = name;
+  n.shape = std::move(shape);
+  n.sampled = true;
+  state_->nodes.push_back(std::move(n));
+  return Expr(state_, size() - 1);
+}
+
+Expr Graph::constant(const Tensor& value) {
+  Node n;
+  n.kind = NodeKind::constant;
+  n.value = std::make_shared<const Tensor>(converted(value, state_->dtype));
+  n.shape = value.shape();
+  state_->nodes.push_back(std::move(n));
+  return Expr(state_, size() - 1);
+}
+
+Expr Graph::scalar(double value) { return constant(Tensor::scalar(value, state_->dtype)); }
+
+void Graph::set_data(Expr data_node, const Tensor& value) {
+  if (data_node.graph_state() != state_)
+    throw InvalidArgument("Graph::set_data: the expression belongs to another graph");
+  Node& n = state_->nodes.at(static_cast<size_t>(data_node.id()));
+  if (n.kind != NodeKind::data)
+    throw InvalidArgument("Graph::set_data: node " + std::to_string(data_node.id()) +
+                          " is not a data input");
+  const Shape& old = n.value->shape();
+  const Shape& s = value.shape();
+  bool ok = s.size() == old.size();
+  for (size_t a = 1; ok && a < s.size(); ++a) ok = s[a] == old[a];
+  if (!ok)
+    throw ShapeError("Graph::set_data('" + n.name + "'): new shape " + shape_str(s) +
+                     " differs from " + shape_str(old) + " in more than the number of rows");
+  // Re-check every shape rule at the new size before committing anything.
+  std::vector<Shape> data_shapes(state_->nodes.size());
+  for (size_t i = 0; i < state_->nodes.size(); ++i)
+    if (state_->nodes[i].kind == NodeKind::data) data_shapes[i] = state_->nodes[i].shape;
+  data_shapes[static_cast<size_t>(data_node.id())] = s;
+  std::vector<Shape> shapes = infer_shapes(*state_, data_shapes);
+  n.value = std::make_shared<const Tensor>(converted(value, state_->dtype));
+  for (size_t i = 0; i < shapes.size(); ++i) state_->nodes[i].shape = std::move(shapes[i]);
+  ++state_->data_version;
+}
+
+Expr Graph::apply(const OpDef& op, std::span<const Expr> inputs, Attrs attrs) {
+  int k = static_cast<int>(inputs.size());
+  if ((op.arity >= 0 && k != op.arity) || (op.arity < 0 && (k < 1 || k > kMaxInputs)))
+    throw InvalidArgument(std::string(op.name) + ": got " + std::to_string(k) + " operands");
+  std::vector<Shape> shapes;
+  Node n;
+  n.kind = NodeKind::op;
+  n.op = &op;
+  for (const Expr& e : inputs) {
+    if (!e.valid())
+      throw InvalidArgument(std::string(op.name) + ": an operand is an empty expression");
+    if (e.graph_state() != state_)
+      throw InvalidArgument(std::string(op.name) + ": an operand belongs to another graph");
+    shapes.push_back(e.shape());
+    n.inputs.push_back(e.id());
+    n.sampled = n.sampled || e.sampled();
+  }
+  n.shape = op.infer(shapes, attrs);
+  if (n.shape.size() > 4)
+    throw_shape_error(op.name, shapes, "the result " + shape_str(n.shape) + " has rank above 4");
+  n.attrs = std::move(attrs);
+  state_->nodes.push_back(std::move(n));
+  return Expr(state_, size() - 1);
+}
+
+std::vector<Shape> infer_shapes(const GraphState& g, std::span<const Shape> data_shapes) {
+  std::vector<Shape> shapes(g.nodes.size());
+  std::vector<Shape> in;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    switch (n.kind) {
+      case NodeKind::data: shapes[i] = data_shapes[i]; break;
+      case NodeKind::constant:
+      case NodeKind::parameter: shapes[i] = n.shape; break;
+      case NodeKind::op:
+        in.clear();
+        for (int j : n.inputs) in.push_back(shapes[static_cast<size_t>(j)]);
+        shapes[i] = n.op->infer(in, n.attrs);
+        break;
+    }
+  }
+  return shapes;
+}
+
+// --- helpers shared by the ops' shape rules -------------------------------------------
+
+void throw_shape_error(std::string_view op, std::span<const Shape> in, const std::string& why) {
+  std::string msg(op);
+  msg += ": shape";
+  msg += in.size() == 1 ? " " : "s ";
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (i) msg += i + 1 == in.size() ? " and " : ", ";
+    msg += shape_str(in[i]);
+  }
+  msg += " " + why;
+  throw ShapeError(msg);
+}
+
+int normalize_axis(std::string_view op, int64_t axis, int rank) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank)
+    throw ShapeError(std::string(op) + ": axis " + std::to_string(axis) +
+                     " is out of range for rank " + std::to_string(rank));
+  return static_cast<int>(a);
+}
+
+Shape broadcast_shapes(std::string_view op, std::span<const Shape> in) {
+  size_t r = 0;
+  for (const Shape& s : in) r = std::max(r, s.size());
+  Shape out(r, 1);
+  for (size_t a = 0; a < r; ++a) {
+    for (const Shape& s : in) {
+      if (a + s.size() < r) continue;
+      int64_t d = s[a + s.size() - r];
+      int64_t& o = out[a];
+      if (d == o || d == 1) continue;
+      if (o == 1) {
+        o = d;
+        continue;
+      }
+      throw_shape_error(op, in, "do not broadcast (" + std::to_string(o) + " vs " +
+                                    std::to_string(d) + " at axis " + std::to_string(a) + ")");
+    }
+  }
+  return out;
+}
+
+}  // namespace elbo

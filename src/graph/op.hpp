@@ -1,0 +1,68 @@
+#pragma once
+// The definition of one operation: shape rule, forward kernel and backward rule together.
+// Kernels see one sample at a time; the executor handles the sample dimension.
+#include <array>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "elbo/graph/error.hpp"
+#include "elbo/graph/graph.hpp"
+
+namespace elbo {
+
+inline constexpr int kMaxInputs = 16;
+
+/// What a kernel sees for one sample. Values are in the engine's internal layout
+/// (see layout.hpp). Backward kernels ACCUMULATE into gin[i] (+=); gin[i] is null when
+/// input i needs no gradient.
+template <class T>
+struct KernelArgs {
+  const Attrs* attrs = nullptr;
+  int n_in = 0;
+  std::array<const T*, kMaxInputs> in{};
+  std::array<const Shape*, kMaxInputs> in_shape{};
+  T* out = nullptr;
+  const Shape* out_shape = nullptr;
+  const T* gout = nullptr;
+  std::array<T*, kMaxInputs> gin{};
+};
+
+struct OpDef {
+  std::string_view name;
+  int arity;  // number of inputs; -1 for variadic (1..kMaxInputs)
+  /// Output base shape; throws ShapeError naming the op and the shapes.
+  Shape (*infer)(std::span<const Shape> in, const Attrs& attrs);
+  void (*forward_f32)(const KernelArgs<float>&);
+  void (*forward_f64)(const KernelArgs<double>&);
+  void (*backward_f32)(const KernelArgs<float>&);
+  void (*backward_f64)(const KernelArgs<double>&);
+  /// Input slots through which gradients never flow (bit i = input i), e.g. where's cond.
+  unsigned nondifferentiable_inputs = 0;
+};
+
+/// Builds an OpDef from a struct with `name`, `arity`, `infer`, and templated
+/// `forward<T>` / `backward<T>`.
+template <class Op>
+constexpr OpDef make_op(unsigned nondifferentiable = 0) {
+  return OpDef{Op::name,
+               Op::arity,
+               &Op::infer,
+               &Op::template forward<float>,
+               &Op::template forward<double>,
+               &Op::template backward<float>,
+               &Op::template backward<double>,
+               nondifferentiable};
+}
+
+/// "matmul: shapes [500,2] and [3,5] do not align (2 != 3)"-style messages.
+[[noreturn]] void throw_shape_error(std::string_view op, std::span<const Shape> in,
+                                    const std::string& why);
+
+/// Normalises a possibly negative axis against `rank`; throws ShapeError naming the op.
+int normalize_axis(std::string_view op, int64_t axis, int rank);
+
+/// NumPy broadcast of two shapes; throws ShapeError naming the op.
+Shape broadcast_shapes(std::string_view op, std::span<const Shape> in);
+
+}  // namespace elbo

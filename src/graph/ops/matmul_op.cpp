@@ -1,0 +1,179 @@
+// NumPy matmul over the internal (feature-major) layout. A matrix [N, K] is stored with
+// its N rows contiguous per column, so C = A B runs as axpy loops over the rows: for
+// narrow networks that is what makes it fast (docs/PERFORMANCE.md).
+#include <Eigen/Core>
+
+#include "../index_loop.hpp"
+#include "../layout.hpp"
+#include "elbo/graph/ops.hpp"
+#include "registry.hpp"
+
+namespace elbo {
+namespace {
+
+// C (N x M) += A (N x K) * B (K x M), every operand given by (row stride, column stride).
+template <class T>
+void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B,
+              int64_t br, int64_t bc, T* C, int64_t cr, int64_t cc) {
+  if (ar == 1 && cr == 1) {
+    if (K > 16 && N > 16 && br == 1) {
+      using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+      using OStride = Eigen::OuterStride<>;
+      Eigen::Map<const Mat, 0, OStride> a(A, N, K, OStride(ac));
+      Eigen::Map<const Mat, 0, OStride> b(B, K, M, OStride(bc));
+      Eigen::Map<Mat, 0, OStride> c(C, N, M, OStride(cc));
+      c.noalias() += a * b;
+      return;
+    }
+    for (int64_t m = 0; m < M; ++m) {
+      T* c = C + m * cc;
+      for (int64_t k = 0; k < K; ++k) {
+        const T bkm = B[k * br + m * bc];
+        const T* a = A + k * ac;
+        for (int64_t n = 0; n < N; ++n) c[n] += a[n] * bkm;
+      }
+    }
+    return;
+  }
+  if (ac == 1 && br == 1) {  // rows of A and columns of B contiguous: dot products
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t m = 0; m < M; ++m) {
+        const T* a = A + n * ar;
+        const T* b = B + m * bc;
+        T s = 0;
+        for (int64_t k = 0; k < K; ++k) s += a[k] * b[k];
+        C[n * cr + m * cc] += s;
+      }
+    return;
+  }
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t m = 0; m < M; ++m) {
+      T s = 0;
+      for (int64_t k = 0; k < K; ++k) s += A[n * ar + k * ac] * B[k * br + m * bc];
+      C[n * cr + m * cc] += s;
+    }
+}
+
+// The matrix view of one operand or of the output: sizes, strides and batch strides.
+struct Plan {
+  int64_t N = 1, K = 1, M = 1;
+  int64_t ar = 0, ac = 1, br = 1, bc = 0, cr = 0, cc = 0;
+  int batch_rank = 0;
+  Shape batch;                         // broadcast batch shape
+  std::array<int64_t, 4> a_bs{}, b_bs{}, c_bs{};  // batch strides (0 where broadcast)
+};
+
+Shape batch_of(const Shape& s) { return s.size() > 2 ? Shape(s.begin(), s.end() - 2) : Shape{}; }
+
+Plan make_plan(const Shape& a, const Shape& b, const Shape& c) {
+  Plan p;
+  bool avec = a.size() == 1, bvec = b.size() == 1;
+  if (avec) {
+    p.N = 1;
+    p.K = a[0];
+    p.ar = 0;
+    p.ac = 1;
+  } else {
+    p.N = a[a.size() - 2];
+    p.K = a.back();
+    p.ar = 1;
+    p.ac = p.N;
+  }
+  if (bvec) {
+    p.M = 1;
+    p.br = 1;
+    p.bc = 0;
+  } else {
+    p.M = b.back();
+    p.br = 1;
+    p.bc = b[b.size() - 2];
+  }
+  Shape ab = avec ? Shape{} : batch_of(a), bb = bvec ? Shape{} : batch_of(b);
+  p.batch_rank = static_cast<int>(std::max(ab.size(), bb.size()));
+  p.batch = Shape(static_cast<size_t>(p.batch_rank), 1);
+  auto ast = layout::strides(a), bst = layout::strides(b), cst = layout::strides(c);
+  for (int i = 0; i < p.batch_rank; ++i) {
+    int ia = i - (p.batch_rank - static_cast<int>(ab.size()));
+    int ib = i - (p.batch_rank - static_cast<int>(bb.size()));
+    int64_t da = ia >= 0 ? ab[ia] : 1, db = ib >= 0 ? bb[ib] : 1;
+    p.batch[i] = std::max(da, db);
+    p.a_bs[i] = (ia >= 0 && da != 1) ? ast[ia] : 0;
+    p.b_bs[i] = (ib >= 0 && db != 1) ? bst[ib] : 0;
+    p.c_bs[i] = cst[i];
+  }
+  int n_axis = p.batch_rank, m_axis = p.batch_rank + (avec ? 0 : 1);
+  p.cr = avec ? 0 : cst[n_axis];
+  p.cc = bvec ? 0 : cst[m_axis];
+  return p;
+}
+
+struct Matmul {
+  static constexpr std::string_view name = "matmul";
+  static constexpr int arity = 2;
+
+  static Shape infer(std::span<const Shape> in, const Attrs&) {
+    const Shape& a = in[0];
+    const Shape& b = in[1];
+    if (a.empty() || b.empty()) throw_shape_error(name, in, "include a scalar; matmul needs rank >= 1");
+    int64_t ka = a.back();
+    int64_t kb = b.size() == 1 ? b[0] : b[b.size() - 2];
+    if (ka != kb)
+      throw_shape_error(name, in, "do not align (" + std::to_string(ka) + " != " + std::to_string(kb) + ")");
+    Shape ab = a.size() == 1 ? Shape{} : batch_of(a), bb = b.size() == 1 ? Shape{} : batch_of(b);
+    Shape batch;
+    if (!ab.empty() || !bb.empty()) {
+      Shape sh[2] = {ab, bb};
+      batch = broadcast_shapes(name, sh);
+    }
+    Shape out = batch;
+    if (a.size() > 1) out.push_back(a[a.size() - 2]);
+    if (b.size() > 1) out.push_back(b.back());
+    return out;
+  }
+
+  template <class F>
+  static void for_batches(const Plan& p, F f) {
+    Shape bs = p.batch;
+    for_each_index(bs, [&](const Index4& i) {
+      f(offset_of(i, p.a_bs, p.batch_rank), offset_of(i, p.b_bs, p.batch_rank),
+        offset_of(i, p.c_bs, p.batch_rank));
+    });
+  }
+
+  template <class T>
+  static void forward(const KernelArgs<T>& k) {
+    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape);
+    std::fill(k.out, k.out + numel(*k.out_shape), T(0));
+    for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {
+      gemm_acc<T>(p.N, p.K, p.M, k.in[0] + ao, p.ar, p.ac, k.in[1] + bo, p.br, p.bc, k.out + co,
+                  p.cr, p.cc);
+    });
+  }
+
+  template <class T>
+  static void backward(const KernelArgs<T>& k) {
+    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape);
+    for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {
+      if (k.gin[0])  // dA (N x K) += dC (N x M) * B^T (M x K)
+        gemm_acc<T>(p.N, p.M, p.K, k.gout + co, p.cr, p.cc, k.in[1] + bo, p.bc, p.br,
+                    k.gin[0] + ao, p.ar, p.ac);
+      if (k.gin[1])  // dB (K x M) += A^T (K x N) * dC (N x M)
+        gemm_acc<T>(p.K, p.N, p.M, k.in[0] + ao, p.ac, p.ar, k.gout + co, p.cr, p.cc,
+                    k.gin[1] + bo, p.br, p.bc);
+    });
+  }
+};
+
+}  // namespace
+
+namespace ops {
+const OpDef matmul_op = make_op<Matmul>();
+}
+
+Expr matmul(Expr a, Expr b) {
+  if (!a.valid() || !b.valid()) throw InvalidArgument("matmul: an operand is an empty expression");
+  Expr in[2] = {a, b};
+  return Graph(a.graph_state()).apply(ops::matmul_op, in);
+}
+
+}  // namespace elbo

@@ -1,0 +1,18 @@
+#pragma once
+// Every op of the engine. Adding an op: one file in src/graph/ops/ and one line here.
+#include <span>
+
+#include "../op.hpp"
+
+namespace elbo::ops {
+
+extern const OpDef add_op, sub_op, mul_op, div_op, pow_op;
+extern const OpDef where_op;
+extern const OpDef neg_op, square_op, exp_op, log_op, log1p_op, expm1_op, sqrt_op, abs_op,
+    tanh_op, sigmoid_op, log_sigmoid_op, softplus_op, relu_op;
+extern const OpDef clip_op;
+extern const OpDef matmul_op;
+extern const OpDef sum_op, mean_op, logsumexp_op;
+extern const OpDef reshape_op, transpose_op, slice_op, concat_op, gather_rows_op;
+
+}  // namespace elbo::ops
