@@ -1,0 +1,44 @@
+#pragma once
+// Minibatches over aligned in-memory arrays (PyMC's pm.Minibatch): each step draws
+// batch_size rows, the same rows from every array.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "elbo/graph/random.hpp"
+#include "elbo/graph/tensor.hpp"
+#include "elbo/model/batch_source.hpp"
+
+namespace elbo {
+
+struct MinibatchOptions {
+  int64_t batch_size = 128;
+  /// false: rows drawn with replacement each step, as PyMC's Minibatch does.
+  /// true: shuffled epochs without replacement; the last batch of an epoch may be smaller.
+  bool epochs = false;
+  uint64_t seed = 0;
+};
+
+class ArrayMinibatch : public BatchSource {
+ public:
+  /// `arrays` share their row count; `inputs` are the model's data inputs they feed.
+  ArrayMinibatch(std::vector<Tensor> arrays, std::vector<Expr> inputs, MinibatchOptions options);
+
+  const std::vector<Expr>& inputs() const override { return inputs_; }
+  void load(Program& program, uint64_t step) override;
+  int64_t total_rows() const override { return rows_; }
+  /// The row indices of step `step` (what load() uses).
+  std::span<const int64_t> rows_of_step(uint64_t step);
+
+ private:
+  std::vector<Tensor> arrays_;
+  std::vector<Expr> inputs_;
+  MinibatchOptions options_;
+  int64_t rows_ = 0;
+  Philox rng_;
+  std::vector<int64_t> batch_, perm_;
+  std::vector<uint32_t> bits_;
+  uint64_t perm_epoch_ = ~uint64_t{0};
+};
+
+}  // namespace elbo

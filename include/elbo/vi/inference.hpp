@@ -1,0 +1,132 @@
+#pragma once
+// Variational inference on a model (PyMC's OPVI "inference"): an approximation, the
+// negative-ELBO objective estimated by reparameterisation with obj_n_mc draws per step
+// (one S-batched program), an optimizer, and the fit loop with its loss history.
+// fit(n) continues where the last call stopped (PyMC's refine): same optimizer state,
+// same random stream, same history.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "elbo/model/logp_program.hpp"
+#include "elbo/model/model.hpp"
+#include "elbo/vi/approximation.hpp"
+#include "elbo/vi/callback.hpp"
+#include "elbo/vi/optimizer.hpp"
+#include "elbo/vi/schedule.hpp"
+
+namespace elbo {
+
+struct InferenceOptions {
+  uint64_t seed = 0;
+  OptimizerOptions optimizer = {};
+  int threads = 1;
+  /// Initial mean in unconstrained space, flat [D]; default: the model's initial point.
+  std::optional<Tensor> start = std::nullopt;
+  /// MeanField only: initial sigma for every coordinate (0: softplus(0) = ln 2).
+  double start_sigma = 0;
+};
+
+struct FitOptions {
+  /// PyMC's cost_part_grad_scale: 1 is the standard estimator, 0 "sticking the landing".
+  double cost_part_grad_scale = 1.0;
+  /// Monte Carlo draws per step for the gradient (PyMC's obj_n_mc).
+  int64_t obj_n_mc = 1;
+  /// Weight of the KL part (PyMC's KLqp beta).
+  double beta = 1.0;
+  std::vector<std::shared_ptr<Callback>> callbacks = {};
+  std::shared_ptr<LearningRateSchedule> schedule = nullptr;
+  bool progressbar = true;
+  /// Skip steps whose loss or gradient is not finite instead of stopping (NumPyro's
+  /// stable_update); the skipped losses still enter the history.
+  bool skip_nonfinite = false;
+};
+
+/// How the last fit call ended.
+struct FitReport {
+  int64_t steps = 0;         ///< steps completed in that call
+  bool interrupted = false;  ///< SIGINT (Ctrl-C)
+  bool stopped = false;      ///< a callback stopped it
+  std::string reason;
+  int64_t skipped = 0;  ///< non-finite steps skipped (skip_nonfinite)
+};
+
+class Inference {
+ public:
+  Inference(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options);
+  virtual ~Inference();
+
+  /// Runs n more steps. Throws NumericalError naming the step, the variable and index if
+  /// the loss or a gradient becomes NaN or inf (unless skip_nonfinite); the approximation
+  /// then keeps its last finite state.
+  const Approximation& fit(int64_t n, const FitOptions& options = {});
+
+  /// Stan's step-size adaptation: tries eta in {100, 10, 1, 0.1, 0.01} as the learning
+  /// rate for adapt_iter steps each, every time from the current state, keeps the eta with
+  /// the best ELBO and stops early once the ELBO gets worse. Sets the optimizer's rate to
+  /// it and returns it; the approximation, history and step count are left unchanged.
+  /// Throws NumericalError when every candidate diverges.
+  double adapt_step_size(int64_t adapt_iter = 50, const FitOptions& options = {});
+
+  const Approximation& approximation() const { return *approx_; }
+  Approximation& approximation() { return *approx_; }
+  /// The loss of every step so far (PyMC's inference.hist), on the minibatch scale.
+  const std::vector<double>& hist() const { return hist_; }
+  /// Steps done over all fit calls.
+  int64_t step() const { return step_; }
+  const FitReport& last_fit() const { return report_; }
+  Optimizer& optimizer() { return *optimizer_; }
+  const Model& model() const { return *model_; }
+  uint64_t seed() const { return options_.seed; }
+  const InferenceOptions& options() const { return options_; }
+
+  /// Everything needed to resume bitwise: step, history, variational and optimizer state.
+  struct State {
+    int64_t step = 0;
+    std::vector<double> hist, params, optimizer;
+  };
+  State state() const;
+  void set_state(const State& state);
+
+ private:
+  enum class StepStatus { ok, skipped };
+  StepStatus run_step(const FitOptions& o, uint64_t stream);
+  void ensure_buffers(int64_t S);
+
+  const Model* model_;
+  std::unique_ptr<Approximation> approx_;
+  InferenceOptions options_;
+  std::unique_ptr<Optimizer> optimizer_;
+  LogpProgram logp_;
+  std::vector<double> hist_;
+  int64_t step_ = 0;
+  FitReport report_;
+  // per-step buffers, sized once per obj_n_mc
+  std::vector<double> eps_, z_, g_, grad_, backup_;
+  std::vector<float> z32_, g32_;
+};
+
+/// Mean-field ADVI (pm.ADVI).
+class ADVI : public Inference {
+ public:
+  explicit ADVI(const Model& model, InferenceOptions options = {});
+};
+
+/// Full-rank ADVI (pm.FullRankADVI).
+class FullRankADVI : public Inference {
+ public:
+  explicit FullRankADVI(const Model& model, InferenceOptions options = {});
+};
+
+/// An inference by method name: "advi" or "fullrank_advi".
+std::unique_ptr<Inference> make_inference(const Model& model, const std::string& method,
+                                          InferenceOptions options = {});
+
+/// pm.fit: makes the inference, runs n steps, and returns it (it owns the approximation
+/// and the history).
+std::unique_ptr<Inference> fit(const Model& model, int64_t n, const std::string& method = "advi",
+                               InferenceOptions options = {}, const FitOptions& fit_options = {});
+
+}  // namespace elbo

@@ -1,0 +1,36 @@
+#pragma once
+// Mean-field Gaussian q(z) = prod_i N(mu_i, sigma_i^2), sigma = softplus(rho). PyMC's
+// MeanField: mu starts at the model's initial point and rho at 0 (sigma = ln 2).
+#include "elbo/vi/approximation.hpp"
+
+namespace elbo {
+
+class MeanField : public Approximation {
+ public:
+  /// params() = [mu (D), rho (D)].
+  explicit MeanField(std::span<const double> mu, double start_sigma = 0.0);
+  /// As above with per-coordinate initial sigma (must be positive).
+  MeanField(std::span<const double> mu, std::span<const double> sigma);
+
+  std::string kind() const override { return "mean_field"; }
+  int64_t dim() const override { return d_; }
+  std::span<double> params() override { return params_; }
+  std::span<const double> params() const override { return params_; }
+  std::string param_name(int64_t i) const override;
+  int64_t coordinate(int64_t i) const override { return i < d_ ? i : i - d_; }
+  void sample_z(const double* eps, double* z, int64_t S) const override;
+  double logq_from_eps(const double* eps) const override;
+  void gradient(const double* eps, const double* dlogp_dz, int64_t S, double scale, double c, double beta,
+                double* grad) const override;
+  double entropy() const override;
+  std::vector<double> mean() const override;
+  std::vector<double> std() const override;
+  Tensor cov() const override;
+  std::unique_ptr<Approximation> clone() const override { return std::make_unique<MeanField>(*this); }
+
+ private:
+  int64_t d_;
+  std::vector<double> params_;
+};
+
+}  // namespace elbo

@@ -1,0 +1,58 @@
+#pragma once
+// Stochastic optimizers with PyMC's names and defaults (pymc.variational.updates, which
+// follow Lasagne). Each updates a flat parameter vector in place from its gradient of the
+// loss (descent). State persists across calls, so fit() can continue where it stopped.
+// The table of defaults is in docs/OPTIMIZERS.md.
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace elbo {
+
+struct OptimizerOptions {
+  std::string name = "adagrad_window";
+  /// NaN means "the optimizer's PyMC default".
+  double learning_rate = std::numeric_limits<double>::quiet_NaN();
+  double epsilon = std::numeric_limits<double>::quiet_NaN();
+  double momentum = 0.9;      ///< momentum, nesterov_momentum
+  double rho = std::numeric_limits<double>::quiet_NaN();  ///< rmsprop 0.9, adadelta 0.95
+  double beta1 = 0.9, beta2 = 0.999;                      ///< adam, adamax
+  int n_win = 10;                                         ///< adagrad_window
+  /// If > 0, gradients are rescaled so that their total L2 norm is at most this
+  /// (Lasagne's total_norm_constraint).
+  double total_grad_norm_constraint = 0;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string name() const = 0;
+  /// Sizes the state for `n` parameters (called once before the first step).
+  virtual void reset(int64_t n) = 0;
+  /// One descent step: params -= update(grad). grad may be modified (norm constraint).
+  virtual void step(std::span<double> params, std::span<double> grad) = 0;
+  double learning_rate() const { return lr_; }
+  /// Schedules and step-size adaptation change the rate between steps.
+  void set_learning_rate(double lr) { lr_ = lr; }
+  double base_learning_rate() const { return base_lr_; }
+  /// The optimizer's state, flat (for checkpoints), and its restoration.
+  virtual std::vector<double> state() const = 0;
+  virtual void set_state(std::span<const double> state) = 0;
+
+ protected:
+  double lr_ = 0, base_lr_ = 0;
+};
+
+/// Creates an optimizer by PyMC name: sgd, momentum, nesterov_momentum, adagrad,
+/// adagrad_window, rmsprop, adadelta, adam, adamax. Throws InvalidArgument for an unknown
+/// name ("optimizer: unknown name 'adamw'; choose one of ...") or a bad option (a NaN,
+/// infinite or non-positive learning rate names the optimizer and the value).
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options);
+
+/// The names make_optimizer accepts.
+std::vector<std::string> optimizer_names();
+
+}  // namespace elbo

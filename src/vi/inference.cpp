@@ -1,0 +1,268 @@
+#include "elbo/vi/inference.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "elbo/graph/random.hpp"
+#include "elbo/vi/full_rank.hpp"
+#include "elbo/vi/mean_field.hpp"
+#include "elbo/vi/progress_bar.hpp"
+#include "interrupt.hpp"
+
+namespace elbo {
+
+namespace {
+
+constexpr uint64_t kEpsStream = 1;    // draws of the fit
+constexpr uint64_t kAdaptStream = 2;  // draws of step-size adaptation
+
+std::vector<double> start_mean(const Model& m, const InferenceOptions& o) {
+  Tensor t = o.start ? *o.start : m.initial_point();
+  if (t.numel() != m.flat_size())
+    throw ShapeError("Inference: argument 'start' has " + std::to_string(t.numel()) + " values, but the model has " +
+                     std::to_string(m.flat_size()) + " free parameters");
+  return t.to_vector();
+}
+
+double finite_mean_of_last(const std::vector<double>& h, size_t n) {
+  double s = 0;
+  size_t k = 0;
+  for (size_t i = h.size() > n ? h.size() - n : 0; i < h.size(); ++i)
+    if (std::isfinite(h[i])) s += h[i], ++k;
+  return k ? s / static_cast<double>(k) : NAN;
+}
+
+std::string num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+Inference::Inference(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)
+    : model_(&model),
+      approx_(std::move(approximation)),
+      options_(std::move(options)),
+      optimizer_(make_optimizer(options_.optimizer)),
+      logp_(model, ProgramOptions{options_.threads}) {
+  if (model.flat_size() == 0) throw InvalidArgument("Inference: the model has no free variables to fit");
+  if (approx_->dim() != model.flat_size())
+    throw ShapeError("Inference: the approximation has dimension " + std::to_string(approx_->dim()) +
+                     " but the model has " + std::to_string(model.flat_size()) + " free parameters");
+  optimizer_->reset(static_cast<int64_t>(approx_->params().size()));
+}
+
+Inference::~Inference() = default;
+
+void Inference::ensure_buffers(int64_t S) {
+  size_t n = static_cast<size_t>(S * approx_->dim());
+  if (eps_.size() != n) {
+    eps_.assign(n, 0.0);
+    z_.assign(n, 0.0);
+    g_.assign(n, 0.0);
+    z32_.assign(model_->dtype() == DType::f32 ? n : 0, 0.0f);
+    g32_.assign(model_->dtype() == DType::f32 ? n : 0, 0.0f);
+  }
+  grad_.resize(approx_->params().size());
+  backup_.resize(approx_->params().size());
+  if (logp_.samples() != S) logp_.set_samples(S);
+}
+
+Inference::StepStatus Inference::run_step(const FitOptions& o, uint64_t stream) {
+  const int64_t S = o.obj_n_mc, D = approx_->dim();
+  const uint64_t t = static_cast<uint64_t>(step_);
+  Philox(options_.seed).normal(eps_.data(), S * D, stream, t);
+  approx_->sample_z(eps_.data(), z_.data(), S);
+  logp_.load_batch(t);
+  if (model_->dtype() == DType::f32) {
+    for (size_t i = 0; i < z_.size(); ++i) z32_[i] = static_cast<float>(z_[i]);
+    logp_.run(z32_.data(), g32_.data(), o.beta);
+    for (size_t i = 0; i < g_.size(); ++i) g_[i] = g32_[i];
+  } else {
+    logp_.run(z_.data(), g_.data(), o.beta);
+  }
+  const double c = logp_.normalizing_constant();
+  double loss = 0;
+  for (int64_t s = 0; s < S; ++s) {
+    double lq = approx_->logq_from_eps(eps_.data() + s * D);
+    loss += -(logp_.datalogp(s) + o.beta * (logp_.varlogp(s) - lq));
+  }
+  loss /= static_cast<double>(S) * c;
+
+  // Non-finite values: name the step, the variable and the index.
+  auto fail = [&](const std::string& what) -> StepStatus {
+    if (o.skip_nonfinite) {
+      hist_.push_back(loss);
+      ++step_;
+      return StepStatus::skipped;
+    }
+    throw NumericalError("NaN occurred in optimization at step " + std::to_string(step_ + 1) + ": " + what +
+                         ". The approximation keeps its last finite state.");
+  };
+  for (int64_t i = 0; i < S * D; ++i)
+    if (!std::isfinite(g_[i]))
+      return fail("the gradient of log p at " + model_->describe_flat_index(i % D) + " is " + num(g_[i]));
+  if (!std::isfinite(loss)) {
+    double vl = logp_.varlogp(0), dl = logp_.datalogp(0);
+    std::string part = !std::isfinite(dl) ? "the data log-likelihood is " + num(dl)
+                                          : (!std::isfinite(vl) ? "the prior log density is " + num(vl)
+                                                                : "log q is not finite");
+    return fail("the loss is " + num(loss) + " (" + part + ")");
+  }
+  approx_->gradient(eps_.data(), g_.data(), S, o.cost_part_grad_scale, c, o.beta, grad_.data());
+  auto params = approx_->params();
+  for (size_t i = 0; i < grad_.size(); ++i)
+    if (!std::isfinite(grad_[i]))
+      return fail("the gradient of variational parameter " + approx_->param_name(static_cast<int64_t>(i)) +
+                  " of " + model_->describe_flat_index(approx_->coordinate(static_cast<int64_t>(i))) + " is " +
+                  num(grad_[i]));
+  if (o.schedule)
+    optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
+  std::copy(params.begin(), params.end(), backup_.begin());
+  optimizer_->step(params, grad_);
+  for (size_t i = 0; i < params.size(); ++i)
+    if (!std::isfinite(params[i])) {
+      std::string what = "the variational parameter " + approx_->param_name(static_cast<int64_t>(i)) + " of " +
+                         model_->describe_flat_index(approx_->coordinate(static_cast<int64_t>(i))) + " became " +
+                         num(params[i]) + " after the " + optimizer_->name() + " update (learning rate " +
+                         num(optimizer_->learning_rate()) + ")";
+      std::copy(backup_.begin(), backup_.end(), params.begin());
+      return fail(what);
+    }
+  hist_.push_back(loss);
+  ++step_;
+  return StepStatus::ok;
+}
+
+const Approximation& Inference::fit(int64_t n, const FitOptions& o) {
+  if (n < 0) throw InvalidArgument("fit: argument 'n' is " + std::to_string(n) + ", but must be >= 0");
+  if (o.obj_n_mc < 1)
+    throw InvalidArgument("fit: argument 'obj_n_mc' is " + std::to_string(o.obj_n_mc) + ", but must be >= 1");
+  if (!std::isfinite(o.cost_part_grad_scale))
+    throw InvalidArgument("fit: argument 'cost_part_grad_scale' is " + num(o.cost_part_grad_scale) +
+                          ", but must be finite");
+  if (!(o.beta >= 0) || !std::isfinite(o.beta))
+    throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but must be >= 0 and finite");
+  ensure_buffers(o.obj_n_mc);
+  hist_.reserve(hist_.size() + static_cast<size_t>(n));
+  report_ = FitReport{};
+  for (const auto& cb : o.callbacks) cb->on_fit_start();
+  ProgressBar bar(n, o.progressbar);
+  detail::InterruptGuard guard;
+  std::string how = "Finished";
+  for (int64_t i = 0; i < n; ++i) {
+    if (run_step(o, kEpsStream) == StepStatus::skipped) ++report_.skipped;
+    ++report_.steps;
+    if (i % 10 == 0 || i + 1 == n) bar.update(i + 1, finite_mean_of_last(hist_, 1000));
+    bool go_on = true;
+    std::string reason;
+    if (!o.callbacks.empty()) {
+      StepInfo info{*approx_, hist_, step_, i + 1, n};
+      for (const auto& cb : o.callbacks)
+        if (!(*cb)(info, reason)) {
+          go_on = false;
+          break;
+        }
+    }
+    if (detail::InterruptGuard::interrupted()) {
+      report_.interrupted = true;
+      how = "Interrupted";
+      break;
+    }
+    if (!go_on) {
+      report_.stopped = true;
+      report_.reason = reason;
+      how = "Stopped";
+      break;
+    }
+  }
+  bar.finish(report_.steps, finite_mean_of_last(hist_, 1000), how);
+  if (report_.stopped && o.progressbar && !report_.reason.empty()) std::fprintf(stderr, "%s\n", report_.reason.c_str());
+  return *approx_;
+}
+
+double Inference::adapt_step_size(int64_t adapt_iter, const FitOptions& o) {
+  if (adapt_iter < 1)
+    throw InvalidArgument("adapt_step_size: argument 'adapt_iter' is " + std::to_string(adapt_iter) +
+                          ", but must be >= 1");
+  ensure_buffers(o.obj_n_mc);
+  State start = state();
+  const double etas[] = {100, 10, 1, 0.1, 0.01};
+  double best_elbo = -INFINITY, best_eta = NAN;
+  std::string tried;
+  FitOptions quiet = o;
+  quiet.skip_nonfinite = false;
+  quiet.schedule = nullptr;
+  for (double eta : etas) {
+    set_state(start);
+    optimizer_->reset(static_cast<int64_t>(approx_->params().size()));
+    optimizer_->set_learning_rate(eta);
+    double elbo = NAN;
+    try {
+      for (int64_t i = 0; i < adapt_iter; ++i) run_step(quiet, kAdaptStream);
+      elbo = -finite_mean_of_last(hist_, static_cast<size_t>(std::min<int64_t>(adapt_iter, 10)));
+      for (size_t i = hist_.size() - static_cast<size_t>(adapt_iter); i < hist_.size(); ++i)
+        if (!std::isfinite(hist_[i])) elbo = NAN;
+    } catch (const NumericalError&) {
+      elbo = NAN;
+    }
+    tried += (tried.empty() ? "" : ", ") + num(eta) + (std::isfinite(elbo) ? " (ELBO " + format_loss(elbo) + ")" : " (diverged)");
+    if (std::isfinite(elbo)) {
+      if (elbo > best_elbo) {
+        best_elbo = elbo;
+        best_eta = eta;
+      } else {
+        break;  // worse than a larger eta: Stan stops here
+      }
+    }
+  }
+  set_state(start);
+  if (std::isnan(best_eta))
+    throw NumericalError("step-size adaptation: every candidate eta diverged within " + std::to_string(adapt_iter) +
+                         " steps (tried " + tried + "); check the model's initial point, or give a smaller "
+                         "learning rate yourself");
+  optimizer_->set_learning_rate(best_eta);
+  return best_eta;
+}
+
+Inference::State Inference::state() const {
+  State s;
+  s.step = step_;
+  s.hist = hist_;
+  s.params.assign(approx_->params().begin(), approx_->params().end());
+  s.optimizer = optimizer_->state();
+  return s;
+}
+
+void Inference::set_state(const State& s) {
+  if (s.params.size() != approx_->params().size())
+    throw InvalidArgument("Inference::set_state: " + std::to_string(s.params.size()) +
+                          " variational parameters given, the approximation has " +
+                          std::to_string(approx_->params().size()));
+  step_ = s.step;
+  hist_ = s.hist;
+  std::copy(s.params.begin(), s.params.end(), approx_->params().begin());
+  optimizer_->set_state(s.optimizer);
+}
+
+ADVI::ADVI(const Model& model, InferenceOptions options)
+    : Inference(model, std::make_unique<MeanField>(start_mean(model, options), options.start_sigma), options) {}
+
+FullRankADVI::FullRankADVI(const Model& model, InferenceOptions options)
+    : Inference(model, std::make_unique<FullRank>(start_mean(model, options)), options) {}
+
+std::unique_ptr<Inference> make_inference(const Model& model, const std::string& method, InferenceOptions options) {
+  if (method == "advi") return std::make_unique<ADVI>(model, std::move(options));
+  if (method == "fullrank_advi") return std::make_unique<FullRankADVI>(model, std::move(options));
+  throw InvalidArgument("fit: unknown method '" + method + "'; choose advi or fullrank_advi");
+}
+
+std::unique_ptr<Inference> fit(const Model& model, int64_t n, const std::string& method, InferenceOptions options,
+                               const FitOptions& fit_options) {
+  auto inf = make_inference(model, method, std::move(options));
+  inf->fit(n, fit_options);
+  return inf;
+}
+
+}  // namespace elbo

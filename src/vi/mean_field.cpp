@@ -1,0 +1,98 @@
+#include "elbo/vi/mean_field.hpp"
+
+#include "elbo/graph/error.hpp"
+#include "softplus.hpp"
+
+namespace elbo {
+
+using detail::kHalfLog2Pi;
+using detail::sigmoid;
+using detail::softplus;
+
+MeanField::MeanField(std::span<const double> mu, double start_sigma) : d_(static_cast<int64_t>(mu.size())) {
+  if (start_sigma < 0 || !std::isfinite(start_sigma))
+    throw InvalidArgument("MeanField: argument 'start_sigma' is " + std::to_string(start_sigma) +
+                          ", but must be positive (or 0 for the default ln 2)");
+  double rho = start_sigma > 0 ? detail::softplus_inverse(start_sigma) : 0.0;
+  params_.assign(static_cast<size_t>(2 * d_), rho);
+  std::copy(mu.begin(), mu.end(), params_.begin());
+}
+
+MeanField::MeanField(std::span<const double> mu, std::span<const double> sigma)
+    : d_(static_cast<int64_t>(mu.size())) {
+  if (sigma.size() != mu.size())
+    throw InvalidArgument("MeanField: " + std::to_string(sigma.size()) + " sigmas for " +
+                          std::to_string(mu.size()) + " means");
+  params_.assign(static_cast<size_t>(2 * d_), 0.0);
+  for (int64_t i = 0; i < d_; ++i) {
+    if (!(sigma[i] > 0) || !std::isfinite(sigma[i]))
+      throw InvalidArgument("MeanField: argument 'sigma' is " + std::to_string(sigma[i]) + " at index " +
+                            std::to_string(i) + ", but must be positive");
+    params_[i] = mu[i];
+    params_[d_ + i] = detail::softplus_inverse(sigma[i]);
+  }
+}
+
+std::string MeanField::param_name(int64_t i) const {
+  return i < d_ ? "mu[" + std::to_string(i) + "]" : "rho[" + std::to_string(i - d_) + "]";
+}
+
+void MeanField::sample_z(const double* eps, double* z, int64_t S) const {
+  const double* mu = params_.data();
+  const double* rho = mu + d_;
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t i = 0; i < d_; ++i) z[s * d_ + i] = mu[i] + softplus(rho[i]) * eps[s * d_ + i];
+}
+
+double MeanField::logq_from_eps(const double* eps) const {
+  const double* rho = params_.data() + d_;
+  double lq = 0;
+  for (int64_t i = 0; i < d_; ++i) lq += -0.5 * eps[i] * eps[i] - std::log(softplus(rho[i])) - kHalfLog2Pi;
+  return lq;
+}
+
+// loss = (1/(S c)) sum_s [ -logp(z_s) + beta logq(z_s) ],  z = mu + sigma eps.
+// d logq/dmu    = (scale - 1) eps / sigma
+// d logq/dsigma = (-eps^2 + scale (eps^2 - 1)) / sigma       (through z, plus scale x direct)
+void MeanField::gradient(const double* eps, const double* g, int64_t S, double scale, double c, double beta,
+                         double* grad) const {
+  const double* rho = params_.data() + d_;
+  double w = 1.0 / (static_cast<double>(S) * c);
+  for (int64_t i = 0; i < 2 * d_; ++i) grad[i] = 0;
+  for (int64_t i = 0; i < d_; ++i) {
+    double sigma = softplus(rho[i]);
+    double gm = 0, gs = 0;
+    for (int64_t s = 0; s < S; ++s) {
+      double e = eps[s * d_ + i], gz = g[s * d_ + i];
+      gm += -gz + beta * (scale - 1.0) * e / sigma;
+      gs += -gz * e + beta * (-e * e + scale * (e * e - 1.0)) / sigma;
+    }
+    grad[i] = w * gm;
+    grad[d_ + i] = w * gs * sigmoid(rho[i]);
+  }
+}
+
+double MeanField::entropy() const {
+  double h = 0;
+  for (int64_t i = 0; i < d_; ++i) h += std::log(softplus(params_[d_ + i])) + 0.5 + kHalfLog2Pi;
+  return h;
+}
+
+std::vector<double> MeanField::mean() const { return {params_.begin(), params_.begin() + d_}; }
+
+std::vector<double> MeanField::std() const {
+  std::vector<double> s(static_cast<size_t>(d_));
+  for (int64_t i = 0; i < d_; ++i) s[i] = softplus(params_[d_ + i]);
+  return s;
+}
+
+Tensor MeanField::cov() const {
+  Tensor c(DType::f64, {d_, d_});
+  for (int64_t i = 0; i < d_; ++i) {
+    double s = softplus(params_[d_ + i]);
+    c.set(i * d_ + i, s * s);
+  }
+  return c;
+}
+
+}  // namespace elbo

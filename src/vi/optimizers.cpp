@@ -1,0 +1,264 @@
+// The optimizers. Defaults are PyMC's (pymc.variational.updates):
+//   sgd lr 1e-3; momentum / nesterov_momentum lr 1e-3, momentum 0.9; adagrad lr 1, eps 1e-6;
+//   adagrad_window lr 1e-3, eps 0.1, n_win 10; rmsprop lr 1, rho 0.9, eps 1e-6;
+//   adadelta lr 1, rho 0.95, eps 1e-6; adam lr 1e-3, b1 0.9, b2 0.999, eps 1e-8;
+//   adamax lr 2e-3, b1 0.9, b2 0.999, eps 1e-8.
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "elbo/graph/error.hpp"
+#include "elbo/vi/optimizer.hpp"
+
+namespace elbo {
+
+namespace {
+
+void clip_total_norm(std::span<double> g, double max_norm) {
+  if (max_norm <= 0) return;
+  double n2 = 0;
+  for (double v : g) n2 += v * v;
+  double n = std::sqrt(n2);
+  if (n > max_norm) {
+    double f = max_norm / (n + 1e-7);  // Lasagne's total_norm_constraint
+    for (double& v : g) v *= f;
+  }
+}
+
+class Base : public Optimizer {
+ public:
+  Base(std::string name, const OptimizerOptions& o, double default_lr, double default_eps)
+      : name_(std::move(name)), o_(o) {
+    lr_ = base_lr_ = std::isnan(o.learning_rate) ? default_lr : o.learning_rate;
+    eps_ = std::isnan(o.epsilon) ? default_eps : o.epsilon;
+  }
+  std::string name() const override { return name_; }
+  void reset(int64_t n) override {
+    n_ = n;
+    for (auto* v : buffers()) v->assign(static_cast<size_t>(n * width(v)), 0.0);
+  }
+  void step(std::span<double> p, std::span<double> g) override {
+    clip_total_norm(g, o_.total_grad_norm_constraint);
+    ++t_;
+    update(p, g);
+  }
+  std::vector<double> state() const override {
+    std::vector<double> s = {static_cast<double>(t_)};
+    for (auto* v : const_cast<Base*>(this)->buffers()) s.insert(s.end(), v->begin(), v->end());
+    s.push_back(static_cast<double>(extra_));
+    return s;
+  }
+  void set_state(std::span<const double> s) override {
+    size_t k = 0;
+    auto take = [&]() {
+      if (k >= s.size()) throw InvalidArgument(name_ + ": the optimizer state is too short");
+      return s[k++];
+    };
+    t_ = static_cast<int64_t>(take());
+    for (auto* v : buffers())
+      for (double& x : *v) x = take();
+    extra_ = static_cast<int64_t>(take());
+    if (k != s.size()) throw InvalidArgument(name_ + ": the optimizer state has the wrong size");
+  }
+
+ protected:
+  virtual std::vector<std::vector<double>*> buffers() { return {}; }
+  virtual int64_t width(const std::vector<double>*) { return 1; }
+  virtual void update(std::span<double> p, std::span<const double> g) = 0;
+  std::string name_;
+  OptimizerOptions o_;
+  double eps_ = 0;
+  int64_t n_ = 0, t_ = 0, extra_ = 0;
+};
+
+class Sgd : public Base {
+ public:
+  explicit Sgd(const OptimizerOptions& o) : Base("sgd", o, 1e-3, 0) {}
+  void update(std::span<double> p, std::span<const double> g) override {
+    for (size_t i = 0; i < p.size(); ++i) p[i] -= lr_ * g[i];
+  }
+};
+
+class Momentum : public Base {
+ public:
+  Momentum(const OptimizerOptions& o, bool nesterov)
+      : Base(nesterov ? "nesterov_momentum" : "momentum", o, 1e-3, 0), nesterov_(nesterov) {}
+  std::vector<std::vector<double>*> buffers() override { return {&v_}; }
+  void update(std::span<double> p, std::span<const double> g) override {
+    double m = o_.momentum;
+    for (size_t i = 0; i < p.size(); ++i) {
+      double step = -lr_ * g[i];
+      double v = m * v_[i] + step;  // velocity
+      v_[i] = v;
+      p[i] += nesterov_ ? m * v + step : v;
+    }
+  }
+
+ private:
+  bool nesterov_;
+  std::vector<double> v_;
+};
+
+class Adagrad : public Base {
+ public:
+  explicit Adagrad(const OptimizerOptions& o) : Base("adagrad", o, 1.0, 1e-6) {}
+  std::vector<std::vector<double>*> buffers() override { return {&acc_}; }
+  void update(std::span<double> p, std::span<const double> g) override {
+    for (size_t i = 0; i < p.size(); ++i) {
+      acc_[i] += g[i] * g[i];
+      p[i] -= lr_ * g[i] / std::sqrt(acc_[i] + eps_);
+    }
+  }
+
+ private:
+  std::vector<double> acc_;
+};
+
+// PyMC's default: Adagrad over a sliding window of the last n_win squared gradients.
+class AdagradWindow : public Base {
+ public:
+  explicit AdagradWindow(const OptimizerOptions& o) : Base("adagrad_window", o, 1e-3, 0.1) {
+    if (o.n_win < 1)
+      throw InvalidArgument("adagrad_window: argument 'n_win' is " + std::to_string(o.n_win) + ", but must be >= 1");
+  }
+  std::vector<std::vector<double>*> buffers() override { return {&win_}; }
+  int64_t width(const std::vector<double>*) override { return o_.n_win; }
+  void update(std::span<double> p, std::span<const double> g) override {
+    int64_t w = o_.n_win, slot = extra_;
+    for (size_t i = 0; i < p.size(); ++i) {
+      double* row = win_.data() + static_cast<int64_t>(i) * w;
+      row[slot] = g[i] * g[i];
+      double acc = 0;
+      for (int64_t k = 0; k < w; ++k) acc += row[k];
+      p[i] -= lr_ * g[i] / std::sqrt(acc + eps_);
+    }
+    extra_ = slot + 1 < w ? slot + 1 : 0;
+  }
+
+ private:
+  std::vector<double> win_;
+};
+
+class RmsProp : public Base {
+ public:
+  explicit RmsProp(const OptimizerOptions& o) : Base("rmsprop", o, 1.0, 1e-6) {
+    rho_ = std::isnan(o.rho) ? 0.9 : o.rho;
+  }
+  std::vector<std::vector<double>*> buffers() override { return {&acc_}; }
+  void update(std::span<double> p, std::span<const double> g) override {
+    for (size_t i = 0; i < p.size(); ++i) {
+      acc_[i] = rho_ * acc_[i] + (1 - rho_) * g[i] * g[i];
+      p[i] -= lr_ * g[i] / std::sqrt(acc_[i] + eps_);
+    }
+  }
+
+ private:
+  double rho_;
+  std::vector<double> acc_;
+};
+
+class AdaDelta : public Base {
+ public:
+  explicit AdaDelta(const OptimizerOptions& o) : Base("adadelta", o, 1.0, 1e-6) {
+    rho_ = std::isnan(o.rho) ? 0.95 : o.rho;
+  }
+  std::vector<std::vector<double>*> buffers() override { return {&acc_, &delta_}; }
+  void update(std::span<double> p, std::span<const double> g) override {
+    for (size_t i = 0; i < p.size(); ++i) {
+      acc_[i] = rho_ * acc_[i] + (1 - rho_) * g[i] * g[i];
+      double u = g[i] * std::sqrt(delta_[i] + eps_) / std::sqrt(acc_[i] + eps_);
+      p[i] -= lr_ * u;
+      delta_[i] = rho_ * delta_[i] + (1 - rho_) * u * u;
+    }
+  }
+
+ private:
+  double rho_;
+  std::vector<double> acc_, delta_;
+};
+
+class Adam : public Base {
+ public:
+  explicit Adam(const OptimizerOptions& o) : Base("adam", o, 1e-3, 1e-8) {}
+  std::vector<std::vector<double>*> buffers() override { return {&m_, &v_}; }
+  void update(std::span<double> p, std::span<const double> g) override {
+    double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(t_);
+    double a = lr_ * std::sqrt(1 - std::pow(b2, t)) / (1 - std::pow(b1, t));
+    for (size_t i = 0; i < p.size(); ++i) {
+      m_[i] = b1 * m_[i] + (1 - b1) * g[i];
+      v_[i] = b2 * v_[i] + (1 - b2) * g[i] * g[i];
+      p[i] -= a * m_[i] / (std::sqrt(v_[i]) + eps_);
+    }
+  }
+
+ private:
+  std::vector<double> m_, v_;
+};
+
+class AdaMax : public Base {
+ public:
+  explicit AdaMax(const OptimizerOptions& o) : Base("adamax", o, 2e-3, 1e-8) {}
+  std::vector<std::vector<double>*> buffers() override { return {&m_, &u_}; }
+  void update(std::span<double> p, std::span<const double> g) override {
+    double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(t_);
+    double a = lr_ / (1 - std::pow(b1, t));
+    for (size_t i = 0; i < p.size(); ++i) {
+      m_[i] = b1 * m_[i] + (1 - b1) * g[i];
+      u_[i] = std::max(b2 * u_[i], std::abs(g[i]));
+      p[i] -= a * m_[i] / (u_[i] + eps_);
+    }
+  }
+
+ private:
+  std::vector<double> m_, u_;
+};
+
+void check_positive(const std::string& opt, const char* arg, double v) {
+  if (!(v > 0) || !std::isfinite(v))
+    throw InvalidArgument(opt + ": argument '" + arg + "' is " + std::to_string(v) +
+                          ", but must be positive and finite");
+}
+void check_unit(const std::string& opt, const char* arg, double v) {
+  if (!(v >= 0 && v < 1))
+    throw InvalidArgument(opt + ": argument '" + arg + "' is " + std::to_string(v) + ", but must be in [0, 1)");
+}
+
+}  // namespace
+
+std::vector<std::string> optimizer_names() {
+  return {"sgd", "momentum", "nesterov_momentum", "adagrad", "adagrad_window", "rmsprop", "adadelta", "adam",
+          "adamax"};
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& o) {
+  std::unique_ptr<Optimizer> opt;
+  const std::string& n = o.name;
+  if (n == "sgd") opt = std::make_unique<Sgd>(o);
+  else if (n == "momentum") opt = std::make_unique<Momentum>(o, false);
+  else if (n == "nesterov_momentum") opt = std::make_unique<Momentum>(o, true);
+  else if (n == "adagrad") opt = std::make_unique<Adagrad>(o);
+  else if (n == "adagrad_window") opt = std::make_unique<AdagradWindow>(o);
+  else if (n == "rmsprop") opt = std::make_unique<RmsProp>(o);
+  else if (n == "adadelta") opt = std::make_unique<AdaDelta>(o);
+  else if (n == "adam") opt = std::make_unique<Adam>(o);
+  else if (n == "adamax") opt = std::make_unique<AdaMax>(o);
+  else {
+    std::string all;
+    for (const auto& s : optimizer_names()) all += (all.empty() ? "" : ", ") + s;
+    throw InvalidArgument("optimizer: unknown name '" + n + "'; choose one of " + all);
+  }
+  check_positive(n, "learning_rate", opt->learning_rate());
+  if (!std::isnan(o.epsilon)) check_positive(n, "epsilon", o.epsilon);
+  if (n == "momentum" || n == "nesterov_momentum") check_unit(n, "momentum", o.momentum);
+  if (n == "adam" || n == "adamax") {
+    check_unit(n, "beta1", o.beta1);
+    check_unit(n, "beta2", o.beta2);
+  }
+  if (!std::isnan(o.rho)) check_unit(n, "rho", o.rho);
+  if (o.total_grad_norm_constraint < 0 || std::isnan(o.total_grad_norm_constraint))
+    throw InvalidArgument(n + ": argument 'total_grad_norm_constraint' is " +
+                          std::to_string(o.total_grad_norm_constraint) + ", but must be >= 0");
+  return opt;
+}
+
+}  // namespace elbo
