@@ -29,8 +29,8 @@ class Base : public Optimizer {
  public:
   Base(std::string name, const OptimizerOptions& o, double default_lr, double default_eps)
       : name_(std::move(name)), o_(o) {
-    lr_ = base_lr_ = std::isnan(o.learning_rate) ? default_lr : o.learning_rate;
-    eps_ = std::isnan(o.epsilon) ? default_eps : o.epsilon;
+    lr_ = base_lr_ = o.learning_rate.value_or(default_lr);
+    eps_ = o.epsilon.value_or(default_eps);
   }
   std::string name() const override { return name_; }
   void reset(int64_t n) override {
@@ -142,7 +142,7 @@ class AdagradWindow : public Base {
 class RmsProp : public Base {
  public:
   explicit RmsProp(const OptimizerOptions& o) : Base("rmsprop", o, 1.0, 1e-6) {
-    rho_ = std::isnan(o.rho) ? 0.9 : o.rho;
+    rho_ = o.rho.value_or(0.9);
   }
   std::vector<std::vector<double>*> buffers() override { return {&acc_}; }
   void update(std::span<double> p, std::span<const double> g) override {
@@ -160,7 +160,7 @@ class RmsProp : public Base {
 class AdaDelta : public Base {
  public:
   explicit AdaDelta(const OptimizerOptions& o) : Base("adadelta", o, 1.0, 1e-6) {
-    rho_ = std::isnan(o.rho) ? 0.95 : o.rho;
+    rho_ = o.rho.value_or(0.95);
   }
   std::vector<std::vector<double>*> buffers() override { return {&acc_, &delta_}; }
   void update(std::span<double> p, std::span<const double> g) override {
@@ -248,13 +248,13 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& o) {
     throw InvalidArgument("optimizer: unknown name '" + n + "'; choose one of " + all);
   }
   check_positive(n, "learning_rate", opt->learning_rate());
-  if (!std::isnan(o.epsilon)) check_positive(n, "epsilon", o.epsilon);
+  if (o.epsilon) check_positive(n, "epsilon", *o.epsilon);
   if (n == "momentum" || n == "nesterov_momentum") check_unit(n, "momentum", o.momentum);
   if (n == "adam" || n == "adamax") {
     check_unit(n, "beta1", o.beta1);
     check_unit(n, "beta2", o.beta2);
   }
-  if (!std::isnan(o.rho)) check_unit(n, "rho", o.rho);
+  if (o.rho) check_unit(n, "rho", *o.rho);
   if (o.total_grad_norm_constraint < 0 || std::isnan(o.total_grad_norm_constraint))
     throw InvalidArgument(n + ": argument 'total_grad_norm_constraint' is " +
                           std::to_string(o.total_grad_norm_constraint) + ", but must be >= 0");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,11 +15,11 @@ namespace elbo {
 
 struct OptimizerOptions {
   std::string name = "adagrad_window";
-  /// NaN means "the optimizer's PyMC default".
-  double learning_rate = std::numeric_limits<double>::quiet_NaN();
-  double epsilon = std::numeric_limits<double>::quiet_NaN();
-  double momentum = 0.9;      ///< momentum, nesterov_momentum
-  double rho = std::numeric_limits<double>::quiet_NaN();  ///< rmsprop 0.9, adadelta 0.95
+  /// Unset means "the optimizer's PyMC default".
+  std::optional<double> learning_rate = std::nullopt;
+  std::optional<double> epsilon = std::nullopt;
+  double momentum = 0.9;                    ///< momentum, nesterov_momentum
+  std::optional<double> rho = std::nullopt;  ///< rmsprop 0.9, adadelta 0.95
   double beta1 = 0.9, beta2 = 0.999;                      ///< adam, adamax
   int n_win = 10;                                         ///< adagrad_window
   /// If > 0, gradients are rescaled so that their total L2 norm is at most this
