@@ -1,0 +1,48 @@
+#pragma once
+// What a fitted approximation offers for results: draws (a Trace), posterior predictive
+// draws of the observed variables, and compiled predictors.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "elbo/model/model.hpp"
+#include "elbo/predict/predictor.hpp"
+#include "elbo/predict/trace.hpp"
+#include "elbo/vi/approximation.hpp"
+#include "elbo/vi/inference.hpp"
+
+namespace elbo {
+
+class Posterior {
+ public:
+  Posterior(const Model& model, const Approximation& q) : model_(&model), q_(&q) {}
+  explicit Posterior(const Inference& inference) : Posterior(inference.model(), inference.approximation()) {}
+
+  /// `draws` draws from q: every free variable (constrained) and deterministic, by name,
+  /// [draws, ...shape] (PyMC's approx.sample). Deterministics use the model's current data.
+  Trace sample(int64_t draws, uint64_t seed = 0) const;
+
+  /// Posterior predictive draws of the observed variables (PyMC's sample_ppc), one trace
+  /// draw at a time: the slow path. `replacements` set data containers first (e.g. the
+  /// test inputs). Result: name -> [draws, ...data shape].
+  std::map<std::string, Tensor> sample_posterior_predictive(const Trace& trace,
+                                                            const std::vector<std::pair<Expr, Tensor>>& replacements = {},
+                                                            uint64_t seed = 0,
+                                                            const std::vector<std::string>& var_names = {}) const;
+
+  /// A compiled predictor of `expr` with `replaceable` data containers.
+  Predictor predictor(Expr expr, std::vector<Expr> replaceable = {}, PredictorOptions options = {}) const {
+    return Predictor(*model_, *q_, expr, std::move(replaceable), options);
+  }
+
+  const Model& model() const { return *model_; }
+  const Approximation& approximation() const { return *q_; }
+
+ private:
+  const Model* model_;
+  const Approximation* q_;
+};
+
+}  // namespace elbo

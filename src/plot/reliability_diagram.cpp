@@ -1,0 +1,127 @@
+#include "elbo/plot/reliability_diagram.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "elbo/plot/gnuplot.hpp"
+#include "plot/gnuplot_impl.hpp"
+
+namespace elbo::plot {
+
+namespace {
+
+void check_bins(const char* where, int bins) {
+  if (bins < 1 || bins > 1000)
+    throw InvalidArgument(std::string(where) + ": argument 'bins' is " + std::to_string(bins) +
+                          ", but must be in [1, 1000]");
+}
+
+std::vector<CalibrationBin> checked_bins(const char* where, std::span<const double> predicted_prob,
+                                         std::span<const double> label, int bins) {
+  check_bins(where, bins);
+  detail::check_not_empty(where, "predicted_prob", predicted_prob.size());
+  detail::check_same_length(where, "label", label.size(), "predicted_prob", predicted_prob.size());
+  for (std::size_t i = 0; i < predicted_prob.size(); ++i)
+    if (!(predicted_prob[i] >= 0 && predicted_prob[i] <= 1))
+      throw InvalidArgument(std::string(where) + ": argument 'predicted_prob' is " +
+                            detail::number_text(predicted_prob[i]) + " at index " +
+                            std::to_string(i) + ", but must be a probability in [0, 1]");
+  for (std::size_t i = 0; i < label.size(); ++i)
+    if (label[i] != 0 && label[i] != 1)
+      throw InvalidArgument(std::string(where) + ": argument 'label' is " +
+                            detail::number_text(label[i]) + " at index " + std::to_string(i) +
+                            ", but must be 0 or 1");
+
+  std::vector<CalibrationBin> out(static_cast<std::size_t>(bins));
+  std::vector<double> sum_p(out.size(), 0.0), sum_y(out.size(), 0.0);
+  for (std::size_t b = 0; b < out.size(); ++b) {
+    out[b].lower = static_cast<double>(b) / bins;
+    out[b].upper = static_cast<double>(b + 1) / bins;
+  }
+  for (std::size_t i = 0; i < predicted_prob.size(); ++i) {
+    const std::size_t b = std::min(out.size() - 1, static_cast<std::size_t>(predicted_prob[i] * bins));
+    ++out[b].count;
+    sum_p[b] += predicted_prob[i];
+    sum_y[b] += label[i];
+  }
+  for (std::size_t b = 0; b < out.size(); ++b) {
+    if (out[b].count == 0) continue;
+    out[b].mean_predicted = sum_p[b] / static_cast<double>(out[b].count);
+    out[b].observed_frequency = sum_y[b] / static_cast<double>(out[b].count);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<CalibrationBin> calibration_bins(std::span<const double> predicted_prob,
+                                             std::span<const double> label, int bins) {
+  return checked_bins("plot::calibration_bins", predicted_prob, label, bins);
+}
+
+double expected_calibration_error(std::span<const CalibrationBin> bins) {
+  std::size_t total = 0;
+  for (const CalibrationBin& b : bins) total += b.count;
+  if (total == 0) return 0;
+  double ece = 0;
+  for (const CalibrationBin& b : bins)
+    ece += static_cast<double>(b.count) / static_cast<double>(total) *
+           std::abs(b.observed_frequency - b.mean_predicted);
+  return ece;
+}
+
+void reliability_diagram(const std::string& stem, std::span<const double> predicted_prob,
+                         std::span<const double> label, const ReliabilityOptions& options) {
+  constexpr const char* where = "plot::reliability_diagram";
+  detail::check_stem(where, stem);
+  detail::check_size(where, options.width, options.height);
+  const std::vector<CalibrationBin> bins = checked_bins(where, predicted_prob, label, options.bins);
+  const double ece = expected_calibration_error(bins);
+
+  // Columns: bin centre, bin width, count, mean predicted, observed frequency. Empty bins are
+  // left out of $curve but kept (count 0) in $counts.
+  std::string data = "$curve << EOD\n";
+  std::string counts = "$counts << EOD\n";
+  for (const CalibrationBin& b : bins) {
+    detail::append_number(counts, 0.5 * (b.lower + b.upper));
+    counts += ' ';
+    detail::append_number(counts, b.upper - b.lower);
+    counts += ' ';
+    counts += std::to_string(b.count);
+    counts += '\n';
+    if (b.count == 0) continue;
+    detail::append_number(data, b.mean_predicted);
+    data += ' ';
+    detail::append_number(data, b.observed_frequency);
+    data += '\n';
+  }
+  data += "EOD\n" + counts + "EOD\n";
+
+  char ece_text[64];
+  std::snprintf(ece_text, sizeof ece_text, " (ECE = %.3f)", ece);
+  std::string commands = "set multiplot\n";
+  commands += "set lmargin at screen 0.12\nset rmargin at screen 0.95\n";
+  // Upper panel: the calibration curve.
+  commands += "set tmargin at screen 0.92\nset bmargin at screen 0.38\n";
+  if (!options.title.empty()) commands += "set title " + detail::gnuplot_quoted(options.title) + "\n";
+  if (!options.ylabel.empty()) commands += "set ylabel " + detail::gnuplot_quoted(options.ylabel) + "\n";
+  commands += "set xrange [0:1]\nset yrange [0:1]\nset format x ''\n";
+  commands += "set border 3\nset tics nomirror\nset grid lc rgb '#e5e5e5'\n";
+  commands += "set key top left box opaque\n";
+  commands += "plot x with lines dt 2 lw 1.5 lc rgb '#7f7f7f' title 'Perfectly calibrated', \\\n"
+              "  $curve using 1:2 with linespoints pt 7 ps 1 lw 2 lc rgb '#1f77b4' title " +
+              detail::gnuplot_quoted(options.name + ece_text) + "\n";
+  // Lower panel: predictions per bin.
+  commands += "unset title\nunset key\n";
+  commands += "set tmargin at screen 0.30\nset bmargin at screen 0.09\n";
+  commands += "set format x '% h'\nset ylabel 'Count'\nset yrange [0:*]\n";
+  if (!options.xlabel.empty()) commands += "set xlabel " + detail::gnuplot_quoted(options.xlabel) + "\n";
+  commands += "set style fill solid 0.7 border rgb '#1f77b4'\n";
+  commands += "plot $counts using 1:3:2 with boxes lc rgb '#1f77b4' notitle\n";
+  commands += "unset multiplot\n";
+  detail::render(where, stem, options.width, options.height, data, commands);
+}
+
+}  // namespace elbo::plot

@@ -1,0 +1,102 @@
+#include "elbo/predict/posterior.hpp"
+
+#include "elbo/graph/program.hpp"
+#include "elbo/graph/random.hpp"
+
+namespace elbo {
+
+namespace {
+constexpr uint64_t kTraceStream = 0x7472;  // "tr"
+constexpr uint64_t kPpcStream = 0x7070;    // "pp"
+
+// Repeats a value without the draws dimension `draws` times.
+Tensor repeat(const Tensor& t, int64_t draws) {
+  Shape s = t.shape();
+  s.insert(s.begin(), draws);
+  Tensor r(t.dtype(), s);
+  int64_t n = t.numel();
+  for (int64_t d = 0; d < draws; ++d)
+    for (int64_t k = 0; k < n; ++k) r.set(d * n + k, t[k]);
+  return r;
+}
+}  // namespace
+
+Trace Posterior::sample(int64_t draws, uint64_t seed) const {
+  if (draws < 1) throw InvalidArgument("sample: argument 'draws' is " + std::to_string(draws) + ", but must be >= 1");
+  const int64_t D = q_->dim();
+  std::vector<double> eps(static_cast<size_t>(draws * D)), z(eps.size());
+  Philox(seed).normal(eps.data(), draws * D, kTraceStream, 0);
+  q_->sample_z(eps.data(), z.data(), draws);
+  Tensor theta(DType::f64, {draws, D}, z);
+  std::vector<Expr> exprs;
+  std::vector<std::string> names;
+  for (const auto& v : model_->free_variables()) exprs.push_back(v.value), names.push_back(v.name);
+  for (const auto& v : model_->deterministics()) exprs.push_back(v.value), names.push_back(v.name);
+  Trace trace;
+  if (!exprs.empty()) {
+    std::vector<Tensor> values = model_->evaluate(exprs, theta);
+    for (size_t i = 0; i < exprs.size(); ++i)
+      trace.add(names[i], exprs[i].sampled() ? std::move(values[i]) : repeat(values[i], draws));
+  }
+  trace.set_unconstrained(std::move(theta));
+  return trace;
+}
+
+std::map<std::string, Tensor> Posterior::sample_posterior_predictive(
+    const Trace& trace, const std::vector<std::pair<Expr, Tensor>>& replacements, uint64_t seed,
+    const std::vector<std::string>& var_names) const {
+  const Tensor& theta = trace.unconstrained();
+  const int64_t D = model_->flat_size();
+  if (theta.rank() != 2 || theta.shape()[1] != D)
+    throw InvalidArgument("sample_posterior_predictive: the trace has no unconstrained draws for this model "
+                          "(make it with Posterior::sample)");
+  const int64_t draws = theta.shape()[0];
+  std::vector<const ObservedVariable*> obs;
+  for (const auto& v : model_->observed_variables())
+    if (var_names.empty() || std::find(var_names.begin(), var_names.end(), v.name) != var_names.end())
+      obs.push_back(&v);
+  std::vector<Expr> exprs;
+  for (const auto* v : obs) {
+    for (const Expr& p : v->distribution->params()) exprs.push_back(p);
+    exprs.push_back(v->data);  // for its shape at the replaced data
+  }
+  std::map<std::string, Tensor> result;
+  if (exprs.empty()) return result;
+  Program prog(model_->graph(), exprs, model_->flat_params());
+  for (const auto& [e, t] : replacements) prog.set_data(e, t);
+  prog.set_samples(1);
+  Philox rng(seed);
+  std::vector<double> row(static_cast<size_t>(D));
+  Tensor theta_m = theta.to(model_->dtype());
+  for (int64_t d = 0; d < draws; ++d) {
+    if (D > 0) {
+      if (model_->dtype() == DType::f32)
+        prog.set_flat_params(theta_m.data<float>() + d * D);
+      else
+        prog.set_flat_params(theta_m.data<double>() + d * D);
+    }
+    prog.forward();
+    int out = 0;
+    uint64_t stream = kPpcStream;
+    for (const auto* v : obs) {
+      std::vector<Tensor> pv;
+      for (const Expr& p : v->distribution->params()) {
+        Tensor t = prog.output(out++);
+        pv.push_back(p.sampled() ? t.reshaped(Shape(t.shape().begin() + 1, t.shape().end())) : t);
+      }
+      const Shape& shape = prog.output_shape(out++);
+      Tensor x = v->distribution->draw(pv, shape, rng, stream++, static_cast<uint64_t>(d), model_->dtype());
+      auto it = result.find(v->name);
+      if (it == result.end()) {
+        Shape full = shape;
+        full.insert(full.begin(), draws);
+        it = result.emplace(v->name, Tensor(model_->dtype(), full)).first;
+      }
+      int64_t n = x.numel();
+      for (int64_t k = 0; k < n; ++k) it->second.set(d * n + k, x[k]);
+    }
+  }
+  return result;
+}
+
+}  // namespace elbo

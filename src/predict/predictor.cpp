@@ -1,0 +1,106 @@
+#include "elbo/predict/predictor.hpp"
+
+#include <numeric>
+
+#include "elbo/graph/random.hpp"
+
+namespace elbo {
+
+namespace {
+constexpr uint64_t kPredictStream = 0x707265;  // "pre"
+}
+
+Predictor::Predictor(const Model& model, const Approximation& q, Expr expr, std::vector<Expr> replaceable,
+                     PredictorOptions options)
+    : model_(&model),
+      q_(&q),
+      replaceable_(std::move(replaceable)),
+      options_(options),
+      program_(model.graph(), {expr}, model.flat_params(), ProgramOptions{options.threads}) {
+  if (q.dim() != model.flat_size())
+    throw ShapeError("Predictor: the approximation has dimension " + std::to_string(q.dim()) + " but the model has " +
+                     std::to_string(model.flat_size()) + " free parameters");
+  for (const Expr& e : replaceable_) {
+    if (!e.valid() || e.graph_state() != model.graph().state())
+      throw InvalidArgument("Predictor: a replaceable input is not part of this model");
+    if (e.node().kind != NodeKind::data)
+      throw InvalidArgument("Predictor: replaceable inputs must be data containers (model.data(...))");
+  }
+}
+
+void Predictor::load(std::span<const Tensor* const> data) {
+  if (data.size() != replaceable_.size())
+    throw InvalidArgument("Predictor: " + std::to_string(data.size()) + " data values given for " +
+                          std::to_string(replaceable_.size()) + " replaceable inputs");
+  for (size_t i = 0; i < data.size(); ++i) {
+    const Tensor& t = *data[i];
+    if (t.rank() == 0) throw ShapeError("Predictor: data for '" + replaceable_[i].node().name + "' is a scalar");
+    int64_t n = t.shape()[0];
+    if (static_cast<int64_t>(rows_.size()) < n) {
+      rows_.resize(static_cast<size_t>(n));
+      std::iota(rows_.begin(), rows_.end(), int64_t{0});
+    }
+    program_.set_data_rows(replaceable_[i], t, std::span<const int64_t>(rows_.data(), static_cast<size_t>(n)));
+  }
+}
+
+void Predictor::run(std::span<const Tensor* const> data, int64_t draws) {
+  if (draws < 1) throw InvalidArgument("Predictor: argument 'draws' is " + std::to_string(draws) + ", but must be >= 1");
+  load(data);
+  program_.set_samples(draws);
+  const int64_t D = q_->dim();
+  size_t n = static_cast<size_t>(draws * D);
+  if (eps_.size() < n) {
+    eps_.resize(n);
+    z_.resize(n);
+    if (model_->dtype() == DType::f32) z32_.resize(n);
+  }
+  Philox(options_.seed).normal(eps_.data(), draws * D, kPredictStream, calls_++);
+  q_->sample_z(eps_.data(), z_.data(), draws);
+  if (D > 0) {
+    if (model_->dtype() == DType::f32) {
+      for (size_t i = 0; i < n; ++i) z32_[i] = static_cast<float>(z_[i]);
+      program_.set_flat_params(z32_.data());
+    } else {
+      program_.set_flat_params(z_.data());
+    }
+  }
+  program_.forward();
+}
+
+Tensor Predictor::operator()(const std::vector<Tensor>& data, int64_t draws) {
+  std::vector<Tensor> converted;
+  std::vector<const Tensor*> ptrs;
+  converted.reserve(data.size());
+  for (const Tensor& t : data) converted.push_back(t.dtype() == model_->dtype() ? t : t.to(model_->dtype()));
+  for (const Tensor& t : converted) ptrs.push_back(&t);
+  run(ptrs, draws);
+  return program_.output(0);
+}
+
+Tensor Predictor::mean(const std::vector<Tensor>& data) {
+  std::vector<Tensor> converted;
+  std::vector<const Tensor*> ptrs;
+  for (const Tensor& t : data) converted.push_back(t.dtype() == model_->dtype() ? t : t.to(model_->dtype()));
+  for (const Tensor& t : converted) ptrs.push_back(&t);
+  load(ptrs);
+  program_.set_samples(1);
+  std::vector<double> mu = q_->mean();
+  if (!mu.empty()) {
+    if (model_->dtype() == DType::f32) {
+      std::vector<float> m32(mu.begin(), mu.end());
+      program_.set_flat_params(m32.data());
+    } else {
+      program_.set_flat_params(mu.data());
+    }
+  }
+  program_.forward();
+  Tensor out = program_.output(0);
+  if (program_.output_sampled(0)) {
+    Shape base(out.shape().begin() + 1, out.shape().end());
+    return out.reshaped(base);
+  }
+  return out;
+}
+
+}  // namespace elbo
