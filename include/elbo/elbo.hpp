@@ -1,3 +1,10 @@
 #pragma once
 // Everything elbo offers, in one include.
+#include "elbo/data.hpp"
+#include "elbo/distributions.hpp"
 #include "elbo/graph.hpp"
+#include "elbo/model.hpp"
+#include "elbo/plot.hpp"
+#include "elbo/predict.hpp"
+#include "elbo/transforms.hpp"
+#include "elbo/vi.hpp"
