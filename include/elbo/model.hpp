@@ -6,4 +6,5 @@
 #include "elbo/model/mlp.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/model/param.hpp"
+#include "elbo/model/stream_source.hpp"
 #include "elbo/model/variables.hpp"

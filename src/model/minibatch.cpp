@@ -48,9 +48,11 @@ std::span<const int64_t> ArrayMinibatch::rows_of_step(uint64_t step) {
   uint64_t per_epoch = static_cast<uint64_t>((rows_ + B - 1) / B);
   uint64_t epoch = step / per_epoch, j = step % per_epoch;
   if (epoch != perm_epoch_) {  // Fisher-Yates with this epoch's random words
-    rng_.bits(bits_.data(), rows_, kPermStream, epoch);
     for (int64_t i = 0; i < rows_; ++i) perm_[i] = i;
-    for (int64_t i = rows_ - 1; i > 0; --i) std::swap(perm_[i], perm_[bounded(bits_[i], i + 1)]);
+    if (options_.shuffle) {
+      rng_.bits(bits_.data(), rows_, kPermStream, epoch);
+      for (int64_t i = rows_ - 1; i > 0; --i) std::swap(perm_[i], perm_[bounded(bits_[i], i + 1)]);
+    }
     perm_epoch_ = epoch;
   }
   int64_t begin = static_cast<int64_t>(j) * B, end = std::min(rows_, begin + B);

@@ -16,6 +16,9 @@ struct MinibatchOptions {
   /// false: rows drawn with replacement each step, as PyMC's Minibatch does.
   /// true: shuffled epochs without replacement; the last batch of an epoch may be smaller.
   bool epochs = false;
+  /// With epochs: false keeps the rows in order (batch t is rows [tB, tB + B)), as a
+  /// stream from a file would give them.
+  bool shuffle = true;
   uint64_t seed = 0;
 };
 
