@@ -1,0 +1,20 @@
+#pragma once
+// The distributions layer: log-densities as graph expressions, supports, transforms,
+// random draws.
+#include "elbo/distributions/bernoulli.hpp"
+#include "elbo/distributions/beta.hpp"
+#include "elbo/distributions/binomial.hpp"
+#include "elbo/distributions/categorical.hpp"
+#include "elbo/distributions/cauchy.hpp"
+#include "elbo/distributions/distribution.hpp"
+#include "elbo/distributions/exponential.hpp"
+#include "elbo/distributions/gamma.hpp"
+#include "elbo/distributions/half_cauchy.hpp"
+#include "elbo/distributions/half_normal.hpp"
+#include "elbo/distributions/inverse_gamma.hpp"
+#include "elbo/distributions/laplace.hpp"
+#include "elbo/distributions/log_normal.hpp"
+#include "elbo/distributions/normal.hpp"
+#include "elbo/distributions/poisson.hpp"
+#include "elbo/distributions/student_t.hpp"
+#include "elbo/distributions/uniform.hpp"

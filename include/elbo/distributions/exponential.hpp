@@ -1,0 +1,12 @@
+#pragma once
+#include <memory>
+
+#include "elbo/distributions/distribution.hpp"
+
+namespace elbo {
+
+/// Exponential(lam), rate lam: log p(x) = log(lam) - lam x, x >= 0.
+/// Support positive, log transform; central point the mean 1 / lam.
+std::shared_ptr<const Distribution> exponential(Expr lam);
+
+}  // namespace elbo
