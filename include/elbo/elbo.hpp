@@ -3,6 +3,7 @@
 #include "elbo/data.hpp"
 #include "elbo/distributions.hpp"
 #include "elbo/graph.hpp"
+#include "elbo/io.hpp"
 #include "elbo/model.hpp"
 #include "elbo/plot.hpp"
 #include "elbo/predict.hpp"

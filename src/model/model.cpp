@@ -337,20 +337,26 @@ std::vector<Expr> Model::flat_params() const {
 }
 
 Expr Model::varlogp() const {
+  if (varlogp_count_ == free_.size()) return varlogp_cache_;
   Graph g = graph_;
   std::vector<Expr> terms;
   for (const auto& v : free_) {
     terms.push_back(sum(v.distribution->logp(v.value)));
     if (v.transform) terms.push_back(sum(v.transform->log_jacobian(v.unconstrained)));
   }
-  return sum_terms(g, terms);
+  varlogp_cache_ = sum_terms(g, terms);
+  varlogp_count_ = free_.size();
+  return varlogp_cache_;
 }
 
 Expr Model::datalogp() const {
+  if (datalogp_count_ == observed_.size()) return datalogp_cache_;
   Graph g = graph_;
   std::vector<Expr> terms;
   for (const auto& v : observed_) terms.push_back(v.logp);
-  return sum_terms(g, terms);
+  datalogp_cache_ = sum_terms(g, terms);
+  datalogp_count_ = observed_.size();
+  return datalogp_cache_;
 }
 
 Expr Model::logp() const { return varlogp() + datalogp(); }

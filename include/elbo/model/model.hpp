@@ -30,6 +30,11 @@ struct FreeOptions {
 class Model {
  public:
   explicit Model(DType dtype = DType::f64);
+  /// A model owns its graph: copies would share and mutate one graph, so there are none.
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+  Model(Model&&) = default;
+  Model& operator=(Model&&) = default;
 
   DType dtype() const { return graph_.dtype(); }
   Graph& graph() { return graph_; }
@@ -97,7 +102,7 @@ class Model {
   /// The parameter inputs of the free variables, in flat order.
   std::vector<Expr> flat_params() const;
 
-  /// log p parts as per-sample scalars.
+  /// log p parts as per-sample scalars (built once, again only after new variables).
   Expr varlogp() const;
   Expr datalogp() const;
   Expr logp() const;
@@ -133,6 +138,9 @@ class Model {
   std::vector<std::shared_ptr<BatchSource>> sources_;
   std::vector<int> minibatch_nodes_;
   int64_t flat_size_ = 0;
+  // varlogp()/datalogp() build their sums once per set of variables.
+  mutable Expr varlogp_cache_, datalogp_cache_;
+  mutable size_t varlogp_count_ = ~size_t{0}, datalogp_count_ = ~size_t{0};
 };
 
 }  // namespace elbo
