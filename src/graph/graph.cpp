@@ -52,12 +52,19 @@ void check_new_name(const GraphState& g, const std::string& what, const std::str
   if (name.empty()) throw InvalidArgument("Graph::" + what + ": the name is empty");
   for (const Node& n : g.nodes)
     if ((n.kind == NodeKind::data || n.kind == NodeKind::parameter) && n.name == name)
-      throw InvalidArgument("Graph::" + what + ": the name '" + name + "' is already used");
+      throw InvalidArgument("Graph::" + what + ": the name '" + name + "' is already used by " +
+                            (n.kind == NodeKind::data ? "a data input" : "a parameter"));
+}
+
+// Values inside a graph have rank 4 at most (the engine adds the sample dimension).
+void check_value_rank(const std::string& where, const Shape& s) {
+  if (s.size() > 4) throw ShapeError(where + ": rank of " + shape_str(s) + " exceeds 4");
 }
 }  // namespace
 
 Expr Graph::data(const std::string& name, const Tensor& value) {
   check_new_name(*state_, "data", name);
+  check_value_rank("Graph::data('" + name + "')", value.shape());
   Node n;
   n.kind = NodeKind::data;
   n.name = name;
@@ -84,6 +91,7 @@ Expr Graph::parameter(const std::string& name, Shape shape) {
 }
 
 Expr Graph::constant(const Tensor& value) {
+  check_value_rank("Graph::constant", value.shape());
   Node n;
   n.kind = NodeKind::constant;
   n.value = std::make_shared<const Tensor>(converted(value, state_->dtype));
@@ -95,12 +103,13 @@ Expr Graph::constant(const Tensor& value) {
 Expr Graph::scalar(double value) { return constant(Tensor::scalar(value, state_->dtype)); }
 
 void Graph::set_data(Expr data_node, const Tensor& value) {
+  if (!data_node.valid()) throw InvalidArgument("Graph::set_data: the data input is an empty expression");
   if (data_node.graph_state() != state_)
-    throw InvalidArgument("Graph::set_data: the expression belongs to another graph");
+    throw InvalidArgument("Graph::set_data: the data input " + describe_node(data_node.node(), data_node.id(), false) +
+                          " belongs to another graph");
   Node& n = state_->nodes.at(static_cast<size_t>(data_node.id()));
   if (n.kind != NodeKind::data)
-    throw InvalidArgument("Graph::set_data: node " + std::to_string(data_node.id()) +
-                          " is not a data input");
+    throw InvalidArgument("Graph::set_data: " + describe_node(n, data_node.id(), false) + " is not a data input");
   const Shape& old = n.value->shape();
   const Shape& s = value.shape();
   bool ok = s.size() == old.size();
@@ -108,21 +117,31 @@ void Graph::set_data(Expr data_node, const Tensor& value) {
   if (!ok)
     throw ShapeError("Graph::set_data('" + n.name + "'): new shape " + shape_str(s) +
                      " differs from " + shape_str(old) + " in more than the number of rows");
-  // Re-check every shape rule at the new size before committing anything.
-  std::vector<Shape> data_shapes(state_->nodes.size());
-  for (size_t i = 0; i < state_->nodes.size(); ++i)
-    if (state_->nodes[i].kind == NodeKind::data) data_shapes[i] = state_->nodes[i].shape;
-  data_shapes[static_cast<size_t>(data_node.id())] = s;
-  std::vector<Shape> shapes = infer_shapes(*state_, data_shapes);
   n.value = std::make_shared<const Tensor>(converted(value, state_->dtype));
-  for (size_t i = 0; i < shapes.size(); ++i) state_->nodes[i].shape = std::move(shapes[i]);
+  n.shape = s;
+  // Re-infer the op nodes' shapes at the new sizes. Inputs used together (x and y) are
+  // replaced one after the other, so a node whose operands do not fit yet keeps its last
+  // shape until they do; a program that needs it meanwhile throws the op's ShapeError
+  // when it runs.
+  std::vector<Shape> in;
+  for (Node& m : state_->nodes) {
+    if (m.kind != NodeKind::op) continue;
+    in.clear();
+    for (int j : m.inputs) in.push_back(state_->nodes[static_cast<size_t>(j)].shape);
+    try {
+      m.shape = m.op->infer(in, m.attrs);
+    } catch (const ShapeError&) {
+    }
+  }
   ++state_->data_version;
 }
 
 Expr Graph::apply(const OpDef& op, std::span<const Expr> inputs, Attrs attrs) {
   int k = static_cast<int>(inputs.size());
   if ((op.arity >= 0 && k != op.arity) || (op.arity < 0 && (k < 1 || k > kMaxInputs)))
-    throw InvalidArgument(std::string(op.name) + ": got " + std::to_string(k) + " operands");
+    throw InvalidArgument(std::string(op.name) + ": got " + std::to_string(k) + " operands, " +
+                          (op.arity >= 0 ? "expected " + std::to_string(op.arity)
+                                         : "at most " + std::to_string(kMaxInputs)));
   std::vector<Shape> shapes;
   Node n;
   n.kind = NodeKind::op;
@@ -138,7 +157,7 @@ Expr Graph::apply(const OpDef& op, std::span<const Expr> inputs, Attrs attrs) {
   }
   n.shape = op.infer(shapes, attrs);
   if (n.shape.size() > 4)
-    throw_shape_error(op.name, shapes, "the result " + shape_str(n.shape) + " has rank above 4");
+    throw_shape_error(op.name, shapes, "-> " + shape_str(n.shape) + " exceeds the maximum rank 4");
   n.attrs = std::move(attrs);
   state_->nodes.push_back(std::move(n));
   return Expr(state_, size() - 1);
@@ -183,6 +202,14 @@ int normalize_axis(std::string_view op, int64_t axis, int rank) {
     throw ShapeError(std::string(op) + ": axis " + std::to_string(axis) +
                      " is out of range for rank " + std::to_string(rank));
   return static_cast<int>(a);
+}
+
+int normalize_axis(std::string_view op, int64_t axis, const Shape& shape) {
+  int rank = static_cast<int>(shape.size());
+  if (axis < -rank || axis >= rank)
+    throw ShapeError(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for shape " +
+                     shape_str(shape));
+  return normalize_axis(op, axis, rank);
 }
 
 Shape broadcast_shapes(std::string_view op, std::span<const Shape> in) {

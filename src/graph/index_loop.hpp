@@ -10,9 +10,10 @@ namespace elbo {
 
 using Index4 = std::array<int64_t, 4>;
 
+/// The same over the first `r` entries of `shape`; kernels use it with plans that hold
+/// their shapes in fixed arrays, so that running them does not allocate.
 template <class F>
-void for_each_index(const Shape& shape, F f) {
-  int r = static_cast<int>(shape.size());
+void for_each_index(const Index4& shape, int r, F f) {
   Index4 dims{1, 1, 1, 1};
   for (int a = 0; a < r; ++a) dims[4 - r + a] = shape[a];
   Index4 full{};
@@ -24,6 +25,14 @@ void for_each_index(const Shape& shape, F f) {
           for (int a = 0; a < r; ++a) idx[a] = full[4 - r + a];
           f(idx);
         }
+}
+
+template <class F>
+void for_each_index(const Shape& shape, F f) {
+  Index4 s{};
+  int r = static_cast<int>(shape.size());
+  for (int a = 0; a < r; ++a) s[a] = shape[a];
+  for_each_index(s, r, f);
 }
 
 inline int64_t offset_of(const Index4& idx, const std::array<int64_t, 4>& strides, int rank) {

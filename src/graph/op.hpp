@@ -2,6 +2,7 @@
 // The definition of one operation: shape rule, forward kernel and backward rule together.
 // Kernels see one sample at a time; the executor handles the sample dimension.
 #include <array>
+#include <charconv>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +62,28 @@ constexpr OpDef make_op(unsigned nondifferentiable = 0) {
 
 /// Normalises a possibly negative axis against `rank`; throws ShapeError naming the op.
 int normalize_axis(std::string_view op, int64_t axis, int rank);
+/// The same against a shape; the message names the shape ("sum: axis 2 is out of range
+/// for shape [3,4]").
+int normalize_axis(std::string_view op, int64_t axis, const Shape& shape);
+
+/// A number for a message, in its shortest exact form: "1", "0.25", "-1e+300".
+inline std::string format_number(double v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+/// A node for a message: "the data input 'x'", "the parameter 'w'", "node 7 (sum)",
+/// "node 4 (a constant)"; without the kind, inputs are just "'x'".
+inline std::string describe_node(const Node& n, int id, bool with_kind = true) {
+  switch (n.kind) {
+    case NodeKind::data: return (with_kind ? "the data input '" : "'") + n.name + "'";
+    case NodeKind::parameter: return (with_kind ? "the parameter '" : "'") + n.name + "'";
+    case NodeKind::constant: return "node " + std::to_string(id) + " (a constant)";
+    case NodeKind::op: break;
+  }
+  return "node " + std::to_string(id) + " (" + std::string(n.op ? n.op->name : "op") + ")";
+}
 
 /// NumPy broadcast of two shapes; throws ShapeError naming the op.
 Shape broadcast_shapes(std::string_view op, std::span<const Shape> in);

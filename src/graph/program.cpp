@@ -35,6 +35,12 @@ struct ProgramCore {
   std::vector<int64_t> param_offsets;
   int64_t flat_size = 0;
   std::vector<char> needed;      // per node
+  // Per node: its values outlive a run (outputs and parameters), so a sampled one holds S
+  // copies. Every other sampled node holds one scratch copy per task, reused from sample to
+  // sample: the working set of a sample then stays in cache however large S is.
+  std::vector<char> keep;
+  std::vector<char> is_param;  // per node: its gradient outlives a run (S copies)
+  int64_t slots = 0;           // scratch copies the buffers hold
   std::vector<int> order;        // needed nodes, topological
   std::vector<int> sampled_ops;  // needed sampled op nodes, topological
   std::vector<int> fixed_ops;    // needed op nodes that depend on data and constants only
@@ -45,6 +51,7 @@ struct ProgramCore {
   std::vector<char> has_override;
   uint64_t seen_version = ~uint64_t{0};
   int64_t S = 1;
+  int64_t buffer_S = 1;  // the S the buffers were last sized for (results are per buffer_S)
   bool shapes_dirty = true, data_dirty = true;
   int threads = 1;
   std::unique_ptr<ThreadPool> pool;
@@ -61,7 +68,9 @@ struct Executor {
 
   const Node& node(int i) const { return c.g->nodes[static_cast<size_t>(i)]; }
 
-  void prepare() {
+  // Shapes and buffers at the current sizes. Infers every needed node's shape, so it
+  // throws the op's ShapeError while data inputs do not fit together.
+  void prepare_shapes() {
     if (c.g->data_version != c.seen_version) {
       c.seen_version = c.g->data_version;
       c.shapes_dirty = c.data_dirty = true;
@@ -88,14 +97,32 @@ struct Executor {
         }
         c.sizes[static_cast<size_t>(i)] = numel(s);
       }
-      for (int i : c.order) {
-        const Node& n = nodes[static_cast<size_t>(i)];
-        size_t len = static_cast<size_t>(c.sizes[static_cast<size_t>(i)] * (n.sampled ? c.S : 1));
-        buf[static_cast<size_t>(i)].resize(len);
-        if (n.sampled) grad[static_cast<size_t>(i)].resize(len);
-      }
+      size_buffers(std::min<int64_t>(c.threads, c.S));
+      c.buffer_S = c.S;
       c.shapes_dirty = false;
     }
+  }
+
+  // Buffers for S samples run by `slots` tasks (see ProgramCore::keep).
+  void size_buffers(int64_t slots) {
+    for (int i : c.order) {
+      const Node& n = node(i);
+      const auto size = static_cast<size_t>(c.sizes[static_cast<size_t>(i)]);
+      buf[static_cast<size_t>(i)].resize(size * static_cast<size_t>(n.sampled ? (c.keep[i] ? c.S : slots) : 1));
+      if (n.sampled) grad[static_cast<size_t>(i)].resize(size * static_cast<size_t>(c.is_param[i] ? c.S : slots));
+    }
+    c.slots = slots;
+  }
+
+  // Offsets of node j's values and gradient for sample s run by task t.
+  int64_t value_offset(int j, int64_t s, int t) const {
+    if (!node(j).sampled) return 0;
+    return (c.keep[j] ? s : t) * c.sizes[j];
+  }
+  int64_t grad_offset(int j, int64_t s, int t) const { return (c.is_param[j] ? s : t) * c.sizes[j]; }
+
+  // Loads replaced data and recomputes the nodes that depend on data and constants only.
+  void load_data() {
     if (c.data_dirty) {
       for (int i : c.order) {
         const Node& n = node(i);
@@ -106,50 +133,69 @@ struct Executor {
           data_loaded[i] = 1;
         }
       }
-      for (int i : c.fixed_ops) run_node(i, 0, false);
+      for (int i : c.fixed_ops) run_node(i, 0, 0);
       c.data_dirty = false;
     }
   }
 
-  KernelArgs<T> args(int i, int64_t s) {
+  void prepare() {
+    prepare_shapes();
+    load_data();
+  }
+
+  // prepare_shapes(), except that while the data inputs do not fit together yet (x has
+  // its new row count, y not yet) the shapes are left to the next run.
+  void try_prepare_shapes() {
+    try {
+      prepare_shapes();
+    } catch (const ShapeError&) {
+    }
+  }
+
+  // Parameter buffers for S samples. Parameter shapes never change, so this needs no
+  // shape inference (which could throw while replaced data inputs do not fit together yet).
+  void size_params() {
+    for (int i : c.params) buf[static_cast<size_t>(i)].resize(static_cast<size_t>(c.sizes[i] * c.S));
+  }
+
+  KernelArgs<T> args(int i, int64_t s, int t) {
     const Node& n = node(i);
     KernelArgs<T> k;
     k.attrs = &n.attrs;
     k.n_in = static_cast<int>(n.inputs.size());
     for (int a = 0; a < k.n_in; ++a) {
       int j = n.inputs[a];
-      int64_t off = node(j).sampled ? s * c.sizes[j] : 0;
-      k.in[a] = buf[j].data() + off;
+      k.in[a] = buf[j].data() + value_offset(j, s, t);
       k.in_shape[a] = &c.shapes[j];
     }
-    k.out = buf[i].data() + (n.sampled ? s * c.sizes[i] : 0);
+    k.out = buf[i].data() + value_offset(i, s, t);
     k.out_shape = &c.shapes[i];
     return k;
   }
 
-  void run_node(int i, int64_t s, bool) { call_forward(*node(i).op, args(i, s)); }
+  void run_node(int i, int64_t s, int t) { call_forward(*node(i).op, args(i, s, t)); }
 
-  void backward_sample(int64_t s) {
+  void backward_sample(int64_t s, int t) {
     for (int i : c.order)
       if (node(i).sampled) {
-        T* g = grad[i].data() + s * c.sizes[i];
+        T* g = grad[i].data() + grad_offset(i, s, t);
         std::fill(g, g + c.sizes[i], T(0));
       }
     for (size_t o = 0; o < c.outputs.size(); ++o) {
       int i = c.outputs[o];
       if (!node(i).sampled || seeds[o] == 0.0) continue;
-      T* g = grad[i].data() + s * c.sizes[i];
+      T* g = grad[i].data() + grad_offset(i, s, t);
       for (int64_t e = 0; e < c.sizes[i]; ++e) g[e] += static_cast<T>(seeds[o]);
     }
     for (auto it = c.sampled_ops.rbegin(); it != c.sampled_ops.rend(); ++it) {
       int i = *it;
       const Node& n = node(i);
-      KernelArgs<T> k = args(i, s);
-      k.gout = grad[i].data() + s * c.sizes[i];
+      KernelArgs<T> k = args(i, s, t);
+      k.gout = grad[i].data() + grad_offset(i, s, t);
       for (int a = 0; a < k.n_in; ++a) {
         int j = n.inputs[a];
         bool wants = node(j).sampled && !((n.op->nondifferentiable_inputs >> a) & 1u);
-        k.gin[a] = wants ? grad[j].data() + s * c.sizes[j] : nullptr;
+        k.gin[a] = wants ? grad[j].data() + grad_offset(j, s, t) : nullptr;
       }
       call_backward(*n.op, k);
     }
@@ -167,14 +213,15 @@ struct Executor {
     int64_t S = ex.c.S;
     int64_t s0 = S * t / j.tasks, s1 = S * (t + 1) / j.tasks;
     for (int64_t s = s0; s < s1; ++s) {
-      for (int i : ex.c.sampled_ops) ex.run_node(i, s, true);
-      if (j.backward) ex.backward_sample(s);
+      for (int i : ex.c.sampled_ops) ex.run_node(i, s, t);
+      if (j.backward) ex.backward_sample(s, t);
     }
   }
 
   void run(bool backward) {
     prepare();
     int tasks = static_cast<int>(std::min<int64_t>(c.threads, c.S));
+    if (tasks > c.slots) size_buffers(tasks);  // more threads than when the buffers were sized
     Job job{this, backward, tasks};
     if (c.pool && tasks > 1)
       c.pool->run(tasks, &Executor::task, &job);
@@ -211,11 +258,17 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
     check(e, "outputs");
     c.outputs.push_back(e.id());
   }
+  if (options.threads < 1)
+    throw InvalidArgument("Program: option 'threads' is " + std::to_string(options.threads) + ", but must be >= 1");
   if (params.empty()) params = graph.parameters();
-  for (const Expr& e : params) {
+  for (size_t k = 0; k < params.size(); ++k) {
+    const Expr& e = params[k];
     check(e, "params");
+    std::string entry = "Program: params[" + std::to_string(k) + "]";
     if (e.node().kind != NodeKind::parameter)
-      throw InvalidArgument("Program: params entry " + std::to_string(e.id()) + " is not a parameter input");
+      throw InvalidArgument(entry + " is " + describe_node(e.node(), e.id()) + ", not a parameter input");
+    if (std::find(c.params.begin(), c.params.end(), e.id()) != c.params.end())
+      throw InvalidArgument(entry + " '" + e.node().name + "' is listed twice");
     c.param_offsets.push_back(c.flat_size);
     c.params.push_back(e.id());
     c.flat_size += numel(e.shape());
@@ -223,6 +276,8 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
   impl_->param_exprs = params;
   size_t n = c.g->nodes.size();
   c.needed.assign(n, 0);
+  c.keep.assign(n, 0);
+  c.is_param.assign(n, 0);
   for (int o : c.outputs) c.needed[static_cast<size_t>(o)] = 1;
   for (int p : c.params) c.needed[static_cast<size_t>(p)] = 1;
   for (size_t i = n; i-- > 0;)
@@ -232,8 +287,11 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
     if (!c.needed[i]) continue;
     const Node& nd = c.g->nodes[i];
     c.order.push_back(static_cast<int>(i));
+    if (nd.kind == NodeKind::parameter) c.keep[i] = 1;  // listed or not, set_param may set it
     if (nd.kind == NodeKind::op) (nd.sampled ? c.sampled_ops : c.fixed_ops).push_back(static_cast<int>(i));
   }
+  for (int o : c.outputs) c.keep[static_cast<size_t>(o)] = 1;
+  for (int p : c.params) c.keep[static_cast<size_t>(p)] = c.is_param[static_cast<size_t>(p)] = 1;
   c.shapes.assign(n, Shape{});
   c.sizes.assign(n, 0);
   c.overrides.assign(n, nullptr);
@@ -252,17 +310,15 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
     init(*impl_->f64);
   }
   set_threads(options.threads);
-  // Constants never change: load them once.
+  // Constants never change: load them once. Data is loaded by the first run.
   impl_->visit([&](auto& ex) {
-    ex.prepare();
+    ex.prepare_shapes();
     using T = typename std::remove_reference_t<decltype(ex.buf[0])>::value_type;
     for (int i : c.order) {
       const Node& nd = c.g->nodes[static_cast<size_t>(i)];
       if (nd.kind == NodeKind::constant)
         layout::from_row_major(nd.value->template data<T>(), ex.buf[i].data(), nd.value->shape());
     }
-    c.data_dirty = true;
-    std::fill(ex.data_loaded.begin(), ex.data_loaded.end(), 0);
     return 0;
   });
 }
@@ -275,7 +331,8 @@ DType Program::dtype() const { return impl_->core.g->dtype; }
 int Program::threads() const { return impl_->core.threads; }
 void Program::set_threads(int threads) {
   if (threads < 1)
-    throw InvalidArgument("Program: argument 'threads' is " + std::to_string(threads) + ", but must be >= 1");
+    throw InvalidArgument("Program::set_threads: argument 'threads' is " + std::to_string(threads) +
+                          ", but must be >= 1");
   ProgramCore& c = impl_->core;
   if (threads == c.threads && (threads == 1 || c.pool)) return;
   c.threads = threads;
@@ -284,7 +341,8 @@ void Program::set_threads(int threads) {
 
 void Program::set_samples(int64_t samples) {
   if (samples < 1)
-    throw InvalidArgument("Program: argument 'samples' is " + std::to_string(samples) + ", but must be >= 1");
+    throw InvalidArgument("Program::set_samples: argument 'samples' is " + std::to_string(samples) +
+                          ", but must be >= 1");
   ProgramCore& c = impl_->core;
   if (samples == c.S) return;
   c.S = samples;
@@ -295,17 +353,40 @@ int64_t Program::flat_size() const { return impl_->core.flat_size; }
 const std::vector<Expr>& Program::params() const { return impl_->param_exprs; }
 int64_t Program::flat_offset(int i) const { return impl_->core.param_offsets.at(static_cast<size_t>(i)); }
 
+namespace {
+// The node id of output i; throws InvalidArgument naming `fn` when there is no output i.
+int output_id(const ProgramCore& c, int i, const char* fn) {
+  if (i < 0 || static_cast<size_t>(i) >= c.outputs.size())
+    throw InvalidArgument(std::string("Program::") + fn + ": no output " + std::to_string(i) + "; the program has " +
+                          std::to_string(c.outputs.size()));
+  return c.outputs[static_cast<size_t>(i)];
+}
+
+// Results are those of the last run, in buffers sized for it. Once the sample count or a
+// data size has changed, the buffers no longer match them until the next run.
+void check_results_current(const ProgramCore& c, const char* fn) {
+  if (c.shapes_dirty || c.S != c.buffer_S)
+    throw InvalidArgument(std::string("Program::") + fn +
+                          ": the sample count or a data size changed since the last run; call forward() first");
+}
+
+template <class T>
+void check_value_type(const ProgramCore& c, const char* fn) {
+  if (dtype_of<T>() != c.g->dtype)
+    throw InvalidArgument(std::string("Program::") + fn + ": values are " + std::string(dtype_name(dtype_of<T>())) +
+                          " but the program computes in " + std::string(dtype_name(c.g->dtype)));
+}
+}  // namespace
+
 template <class T>
 void Program::set_flat_params(const T* theta) {
   ProgramCore& c = impl_->core;
-  if (dtype_of<T>() != c.g->dtype)
-    throw InvalidArgument("Program::set_flat_params: values are " + std::string(dtype_name(dtype_of<T>())) +
-                          " but the program computes in " + std::string(dtype_name(c.g->dtype)));
+  check_value_type<T>(c, "set_flat_params");
   Executor<T>& ex = *[&] {
     if constexpr (std::is_same_v<T, float>) return impl_->f32.get();
     else return impl_->f64.get();
   }();
-  ex.prepare();
+  ex.size_params();
   for (size_t p = 0; p < c.params.size(); ++p) {
     int i = c.params[p];
     int64_t n = c.sizes[i];
@@ -319,7 +400,8 @@ template void Program::set_flat_params<double>(const double*);
 
 namespace {
 int param_index(const ProgramCore& c, const Expr& p, const char* fn) {
-  if (!p.valid() || p.graph_state() != c.g)
+  if (!p.valid()) throw InvalidArgument(std::string("Program::") + fn + ": the parameter is an empty expression");
+  if (p.graph_state() != c.g)
     throw InvalidArgument(std::string("Program::") + fn + ": the parameter belongs to another graph");
   auto it = std::find(c.params.begin(), c.params.end(), p.id());
   if (it == c.params.end())
@@ -342,7 +424,7 @@ void Program::set_param(Expr param, const Tensor& value) {
                      shape_str(value.shape()) + " is neither " + shape_str(base) + " nor " + shape_str(sampled));
   Tensor v = value.dtype() == c.g->dtype ? value : value.to(c.g->dtype);
   impl_->visit([&](auto& ex) {
-    ex.prepare();
+    ex.size_params();
     using T = typename std::remove_reference_t<decltype(ex.buf[0])>::value_type;
     int64_t n = numel(base);
     for (int64_t s = 0; s < c.S; ++s)
@@ -352,25 +434,34 @@ void Program::set_param(Expr param, const Tensor& value) {
 }
 
 namespace {
-void check_data_node(const ProgramCore& c, const Expr& d, const Shape& s, const char* fn) {
-  if (!d.valid() || d.graph_state() != c.g)
+// Checks that `d` is a data input of this program's graph; returns its node.
+const Node& data_node_of(const ProgramCore& c, const Expr& d, const char* fn) {
+  if (!d.valid()) throw InvalidArgument(std::string("Program::") + fn + ": the data input is an empty expression");
+  if (d.graph_state() != c.g)
     throw InvalidArgument(std::string("Program::") + fn + ": the data input belongs to another graph");
   const Node& n = d.node();
   if (n.kind != NodeKind::data)
-    throw InvalidArgument(std::string("Program::") + fn + ": node " + std::to_string(d.id()) + " is not a data input");
+    throw InvalidArgument(std::string("Program::") + fn + ": " + describe_node(n, d.id(), false) +
+                          " is not a data input");
+  return n;
+}
+
+// Only the number of rows (the first dimension) of a data input may change.
+void check_data_shape(const Node& n, const Shape& s, const char* fn, const char* what) {
   const Shape& old = n.value->shape();
   bool ok = s.size() == old.size();
   for (size_t a = 1; ok && a < s.size(); ++a) ok = s[a] == old[a];
   if (!ok)
-    throw ShapeError(std::string("Program::") + fn + "('" + n.name + "'): new shape " + shape_str(s) +
+    throw ShapeError(std::string("Program::") + fn + "('" + n.name + "'): " + what + " " + shape_str(s) +
                      " differs from " + shape_str(old) + " in more than the number of rows");
 }
 }  // namespace
 
 void Program::set_data(Expr data_node, const Tensor& value) {
   ProgramCore& c = impl_->core;
-  check_data_node(c, data_node, value.shape(), "set_data");
+  check_data_shape(data_node_of(c, data_node, "set_data"), value.shape(), "set_data", "new shape");
   int i = data_node.id();
+  if (!c.needed[static_cast<size_t>(i)]) return;  // this program does not read that input
   c.overrides[i] = std::make_shared<const Tensor>(value.dtype() == c.g->dtype ? value : value.to(c.g->dtype));
   if (!c.has_override[i] || c.override_shapes[i] != value.shape()) c.shapes_dirty = true;
   c.has_override[i] = 1;
@@ -384,43 +475,60 @@ void Program::set_data(Expr data_node, const Tensor& value) {
 
 void Program::set_data_rows(Expr data_node, const Tensor& source, std::span<const int64_t> rows) {
   ProgramCore& c = impl_->core;
-  Shape s = source.shape();
-  if (s.empty()) throw ShapeError("Program::set_data_rows: the source is a scalar");
-  s[0] = static_cast<int64_t>(rows.size());
-  check_data_node(c, data_node, s, "set_data_rows");
+  const Node& node = data_node_of(c, data_node, "set_data_rows");
+  const Shape& src_shape = source.shape();
+  if (src_shape.empty()) throw ShapeError("Program::set_data_rows('" + node.name + "'): the source is a scalar");
+  check_data_shape(node, src_shape, "set_data_rows", "source shape");
   if (source.dtype() != c.g->dtype)
-    throw InvalidArgument("Program::set_data_rows: the source is " + std::string(dtype_name(source.dtype())) +
-                          " but the program computes in " + std::string(dtype_name(c.g->dtype)));
+    throw InvalidArgument("Program::set_data_rows('" + node.name + "'): the source is " +
+                          std::string(dtype_name(source.dtype())) + " but the program computes in " +
+                          std::string(dtype_name(c.g->dtype)));
+  const int64_t m = static_cast<int64_t>(rows.size()), total = src_shape[0];
+  for (int64_t k = 0; k < m; ++k)
+    if (rows[k] < 0 || rows[k] >= total)
+      throw InvalidArgument("Program::set_data_rows('" + node.name + "'): row " + std::to_string(rows[k]) +
+                            " at position " + std::to_string(k) + " is out of range for " + std::to_string(total) +
+                            " rows");
   int i = data_node.id();
-  if (!c.has_override[i] || c.override_shapes[i] != s) {
-    c.shapes_dirty = true;
+  if (!c.needed[static_cast<size_t>(i)]) return;  // this program does not read that input
+  // Nothing below allocates once this row count was seen: the shape is compared in place.
+  // On a new row count the program is re-shaped if the inputs fit together, else at the
+  // next run, so inputs used together (x and y) can change their row count one by one.
+  Shape& s = c.override_shapes[i];
+  bool same = c.has_override[i] && s.size() == src_shape.size() && s[0] == m &&
+              std::equal(src_shape.begin() + 1, src_shape.end(), s.begin() + 1);
+  if (!same) {
+    s = src_shape;
+    s[0] = m;
     c.has_override[i] = 1;
-    c.override_shapes[i] = s;
+    c.shapes_dirty = true;
   }
   c.overrides[i] = nullptr;
+  c.data_dirty = true;  // recompute the nodes that depend on data only
   impl_->visit([&](auto& ex) {
-    ex.prepare();  // sizes buffers for the new row count (loads nothing for node i yet)
     using T = typename std::remove_reference_t<decltype(ex.buf[0])>::value_type;
+    if (!same) ex.try_prepare_shapes();
+    const int64_t width = m ? numel(s) / m : 0;
+    ex.buf[i].resize(static_cast<size_t>(m * width));
     const T* src = source.template data<T>();
     T* dst = ex.buf[i].data();
-    int64_t m = s[0], width = m ? numel(s) / m : 0, total = source.shape()[0];
-    int r = static_cast<int>(s.size());
-    for (int64_t k = 0; k < m; ++k)
-      if (rows[k] < 0 || rows[k] >= total)
-        throw InvalidArgument("Program::set_data_rows: row " + std::to_string(rows[k]) + " out of range for " +
-                              std::to_string(total) + " rows");
-    if (r <= 1 || layout::is_trivial(s)) {
+    const int r = static_cast<int>(s.size());
+    if (layout::is_trivial(s)) {
       for (int64_t k = 0; k < m; ++k) std::memcpy(dst + k * width, src + rows[k] * width, sizeof(T) * size_t(width));
-    } else if (r == 2) {
+    } else if (r == 2) {  // [m, width] feature-major: each feature's m values contiguous
       for (int64_t f = 0; f < width; ++f)
         for (int64_t k = 0; k < m; ++k) dst[f * m + k] = src[rows[k] * width + f];
-    } else {
-      std::vector<T> tmp(static_cast<size_t>(numel(s)));
-      for (int64_t k = 0; k < m; ++k) std::memcpy(tmp.data() + k * width, src + rows[k] * width, sizeof(T) * size_t(width));
-      layout::from_row_major(tmp.data(), dst, s);
+    } else {  // rank 3-4: each row is one block of [..., a, b], stored with a and b swapped
+      const int64_t a = s[r - 2], b = s[r - 1], blocks = width / (a * b);
+      for (int64_t k = 0; k < m; ++k)
+        for (int64_t q = 0; q < blocks; ++q) {
+          const T* from = src + rows[k] * width + q * a * b;
+          T* to = dst + k * width + q * a * b;
+          for (int64_t x = 0; x < a; ++x)
+            for (int64_t y = 0; y < b; ++y) to[y * a + x] = from[x * b + y];
+        }
     }
     ex.data_loaded[i] = 1;
-    c.data_dirty = true;  // recompute the data-only nodes
     return 0;
   });
 }
@@ -435,8 +543,8 @@ void Program::forward() {
 void Program::forward_backward(std::span<const double> seeds) {
   ProgramCore& c = impl_->core;
   if (seeds.size() != c.outputs.size())
-    throw InvalidArgument("Program::forward_backward: " + std::to_string(seeds.size()) + " seeds for " +
-                          std::to_string(c.outputs.size()) + " outputs");
+    throw InvalidArgument("Program::forward_backward: " + std::to_string(seeds.size()) + " seeds given for " +
+                          std::to_string(c.outputs.size()) + " outputs; pass one seed per output");
   impl_->visit([&](auto& ex) {
     ex.seeds = seeds;
     ex.run(true);
@@ -447,17 +555,22 @@ void Program::forward_backward(std::span<const double> seeds) {
 int Program::num_outputs() const { return static_cast<int>(impl_->core.outputs.size()); }
 const Shape& Program::output_shape(int i) const {
   const ProgramCore& c = impl_->core;
-  int id = c.outputs.at(static_cast<size_t>(i));
-  return c.shapes_dirty ? c.g->nodes[static_cast<size_t>(id)].shape : c.shapes[static_cast<size_t>(id)];
+  int id = output_id(c, i, "output_shape");
+  if (!c.shapes_dirty) return c.shapes[static_cast<size_t>(id)];
+  // Not re-shaped since a size changed: a replaced data input knows its shape; other
+  // nodes report the graph's.
+  if (c.has_override[static_cast<size_t>(id)]) return c.override_shapes[static_cast<size_t>(id)];
+  return c.g->nodes[static_cast<size_t>(id)].shape;
 }
 bool Program::output_sampled(int i) const {
   const ProgramCore& c = impl_->core;
-  return c.g->nodes[static_cast<size_t>(c.outputs.at(static_cast<size_t>(i)))].sampled;
+  return c.g->nodes[static_cast<size_t>(output_id(c, i, "output_sampled"))].sampled;
 }
 
 Tensor Program::output(int i) const {
   const ProgramCore& c = impl_->core;
-  int id = c.outputs.at(static_cast<size_t>(i));
+  int id = output_id(c, i, "output");
+  check_results_current(c, "output");
   const Shape& base = c.shapes[id];
   bool sampled = c.g->nodes[id].sampled;
   Shape full = base;
@@ -477,10 +590,9 @@ Tensor Program::output(int i) const {
 template <class T>
 std::span<const T> Program::output_values(int i) const {
   const ProgramCore& c = impl_->core;
-  if (dtype_of<T>() != c.g->dtype)
-    throw InvalidArgument("Program::output_values: wrong element type for a " +
-                          std::string(dtype_name(c.g->dtype)) + " program");
-  int id = c.outputs.at(static_cast<size_t>(i));
+  check_value_type<T>(c, "output_values");
+  int id = output_id(c, i, "output_values");
+  check_results_current(c, "output_values");
   const auto& b = [&]() -> const std::vector<T>& {
     if constexpr (std::is_same_v<T, float>) return impl_->f32->buf[id];
     else return impl_->f64->buf[id];
@@ -493,9 +605,8 @@ template std::span<const double> Program::output_values<double>(int) const;
 template <class T>
 void Program::flat_gradient(T* out) const {
   const ProgramCore& c = impl_->core;
-  if (dtype_of<T>() != c.g->dtype)
-    throw InvalidArgument("Program::flat_gradient: wrong element type for a " +
-                          std::string(dtype_name(c.g->dtype)) + " program");
+  check_value_type<T>(c, "flat_gradient");
+  check_results_current(c, "flat_gradient");
   const Executor<T>& ex = *[&] {
     if constexpr (std::is_same_v<T, float>) return impl_->f32.get();
     else return impl_->f64.get();
@@ -513,6 +624,7 @@ template void Program::flat_gradient<double>(double*) const;
 Tensor Program::gradient(Expr param) const {
   const ProgramCore& c = impl_->core;
   int pi = param_index(c, param, "gradient");
+  check_results_current(c, "gradient");
   int i = c.params[static_cast<size_t>(pi)];
   const Shape& base = c.shapes[i];
   Shape full = base;

@@ -47,22 +47,22 @@ int64_t Tensor::dim(int axis) const {
 
 template <>
 float* Tensor::data<float>() {
-  if (dtype_ != DType::f32) throw InvalidArgument("Tensor::data<float>: tensor is float64");
+  if (dtype_ != DType::f32) throw InvalidArgument("Tensor::data<float>: the tensor is float64; use data<double>()");
   return f32_.data();
 }
 template <>
 double* Tensor::data<double>() {
-  if (dtype_ != DType::f64) throw InvalidArgument("Tensor::data<double>: tensor is float32");
+  if (dtype_ != DType::f64) throw InvalidArgument("Tensor::data<double>: the tensor is float32; use data<float>()");
   return f64_.data();
 }
 template <>
 const float* Tensor::data<float>() const {
-  if (dtype_ != DType::f32) throw InvalidArgument("Tensor::data<float>: tensor is float64");
+  if (dtype_ != DType::f32) throw InvalidArgument("Tensor::data<float>: the tensor is float64; use data<double>()");
   return f32_.data();
 }
 template <>
 const double* Tensor::data<double>() const {
-  if (dtype_ != DType::f64) throw InvalidArgument("Tensor::data<double>: tensor is float32");
+  if (dtype_ != DType::f64) throw InvalidArgument("Tensor::data<double>: the tensor is float32; use data<float>()");
   return f64_.data();
 }
 

@@ -1,5 +1,7 @@
 #include "elbo/vi/mean_field.hpp"
 
+#include <algorithm>
+
 #include "elbo/graph/error.hpp"
 #include "softplus.hpp"
 
@@ -33,21 +35,35 @@ MeanField::MeanField(std::span<const double> mu, std::span<const double> sigma)
   }
 }
 
+void MeanField::refresh() const {
+  const double* rho = params_.data() + d_;
+  if (!rho_seen_.empty() && std::equal(rho, rho + d_, rho_seen_.begin())) return;
+  rho_seen_.assign(rho, rho + d_);
+  sigma_.resize(static_cast<size_t>(d_));
+  log_sigma_.resize(static_cast<size_t>(d_));
+  dsigma_.resize(static_cast<size_t>(d_));
+  for (int64_t i = 0; i < d_; ++i) {
+    sigma_[i] = softplus(rho[i]);
+    log_sigma_[i] = std::log(sigma_[i]);
+    dsigma_[i] = sigmoid(rho[i]);
+  }
+}
+
 std::string MeanField::param_name(int64_t i) const {
   return i < d_ ? "mu[" + std::to_string(i) + "]" : "rho[" + std::to_string(i - d_) + "]";
 }
 
 void MeanField::sample_z(const double* eps, double* z, int64_t S) const {
+  refresh();
   const double* mu = params_.data();
-  const double* rho = mu + d_;
   for (int64_t s = 0; s < S; ++s)
-    for (int64_t i = 0; i < d_; ++i) z[s * d_ + i] = mu[i] + softplus(rho[i]) * eps[s * d_ + i];
+    for (int64_t i = 0; i < d_; ++i) z[s * d_ + i] = mu[i] + sigma_[i] * eps[s * d_ + i];
 }
 
 double MeanField::logq_from_eps(const double* eps) const {
-  const double* rho = params_.data() + d_;
+  refresh();
   double lq = 0;
-  for (int64_t i = 0; i < d_; ++i) lq += -0.5 * eps[i] * eps[i] - std::log(softplus(rho[i])) - kHalfLog2Pi;
+  for (int64_t i = 0; i < d_; ++i) lq += -0.5 * eps[i] * eps[i] - log_sigma_[i] - kHalfLog2Pi;
   return lq;
 }
 
@@ -56,11 +72,11 @@ double MeanField::logq_from_eps(const double* eps) const {
 // d logq/dsigma = (-eps^2 + scale (eps^2 - 1)) / sigma       (through z, plus scale x direct)
 void MeanField::gradient(const double* eps, const double* g, int64_t S, double scale, double c, double beta,
                          double* grad) const {
-  const double* rho = params_.data() + d_;
+  refresh();
   double w = 1.0 / (static_cast<double>(S) * c);
   for (int64_t i = 0; i < 2 * d_; ++i) grad[i] = 0;
   for (int64_t i = 0; i < d_; ++i) {
-    double sigma = softplus(rho[i]);
+    double sigma = sigma_[i];
     double gm = 0, gs = 0;
     for (int64_t s = 0; s < S; ++s) {
       double e = eps[s * d_ + i], gz = g[s * d_ + i];
@@ -68,7 +84,7 @@ void MeanField::gradient(const double* eps, const double* g, int64_t S, double s
       gs += -gz * e + beta * (-e * e + scale * (e * e - 1.0)) / sigma;
     }
     grad[i] = w * gm;
-    grad[d_ + i] = w * gs * sigmoid(rho[i]);
+    grad[d_ + i] = w * gs * dsigma_[i];
   }
 }
 

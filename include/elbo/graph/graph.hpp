@@ -77,7 +77,10 @@ class Graph {
   Expr constant(const Tensor& value);
   Expr scalar(double value);
 
-  /// Replaces a data input's value. The rank and every dimension but the first must stay.
+  /// Replaces a data input's value. The rank and every dimension but the first must stay
+  /// (ShapeError otherwise). Inputs used together may change their row count one after the
+  /// other: a node whose operands do not fit meanwhile keeps its last shape, and a program
+  /// that needs it throws the op's ShapeError if it runs before they fit again.
   void set_data(Expr data_node, const Tensor& value);
   /// Incremented by every set_data; compiled programs reload data when it changes.
   uint64_t data_version() const;

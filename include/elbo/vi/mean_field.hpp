@@ -29,8 +29,12 @@ class MeanField : public Approximation {
   std::unique_ptr<Approximation> clone() const override { return std::make_unique<MeanField>(*this); }
 
  private:
+  /// sigma, log sigma and sigmoid(rho), recomputed only when rho changed (the optimizer
+  /// writes params() directly, so the cache compares its copy of rho).
+  void refresh() const;
   int64_t d_;
   std::vector<double> params_;
+  mutable std::vector<double> rho_seen_, sigma_, log_sigma_, dsigma_;
 };
 
 }  // namespace elbo

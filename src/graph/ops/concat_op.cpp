@@ -14,7 +14,7 @@ struct Concat {
   static Shape infer(std::span<const Shape> in, const Attrs& at) {
     Shape out = in[0];
     int r = static_cast<int>(out.size());
-    int axis = normalize_axis(name, at.ints[0], r);
+    int axis = normalize_axis(name, at.ints[0], out);
     for (size_t i = 1; i < in.size(); ++i) {
       if (static_cast<int>(in[i].size()) != r) throw_shape_error(name, in, "differ in rank");
       for (int a = 0; a < r; ++a)

@@ -15,8 +15,8 @@ struct GatherRows {
   static constexpr int arity = 2;
 
   static Shape infer(std::span<const Shape> in, const Attrs&) {
-    if (in[0].empty()) throw_shape_error(name, in, "need rows: the first operand is a scalar");
-    if (in[1].size() != 1) throw_shape_error(name, in, "need a rank-1 index");
+    if (in[0].empty()) throw_shape_error(name, in, "do not fit (the first operand is a scalar)");
+    if (in[1].size() != 1) throw_shape_error(name, in, "do not fit (the index must have rank 1)");
     Shape out = in[0];
     out[0] = in[1][0];
     return out;
@@ -32,7 +32,7 @@ struct GatherRows {
     for_each_index(out, [&](const Index4& oi) {
       T v = k.in[1][oi[0]];
       if (!(v >= T(0) && v < T(rows)) || v != std::floor(v))
-        throw InvalidArgument("gather_rows: index " + std::to_string(static_cast<double>(v)) +
+        throw InvalidArgument("gather_rows: index " + format_number(static_cast<double>(v)) +
                               " at position " + std::to_string(oi[0]) + " is not a row of " +
                               std::to_string(rows));
       Index4 ii = oi;

@@ -11,10 +11,62 @@
 namespace elbo {
 namespace {
 
+// sum_k a[k] b[k] with L partial sums by index, combined in a fixed order. A single
+// running sum is a serial chain the compiler may not reorder (no vectorisation: the
+// gradient of a weight, a dot product over the rows, ran one element at a time). The
+// partials are indexed by position, not by address, so the result does not depend on
+// where a and b lie (like reduce_ops.cpp's sum): bitwise reproducible.
+template <class T>
+constexpr int kPacket = Eigen::internal::packet_traits<T>::size;
+
+template <class T>
+T dot(const T* a, const T* b, int64_t n) {
+  constexpr int P = kPacket<T>, L = 4 * P;  // four independent chains for the FMA units
+  using Wide = Eigen::Array<T, L, 1>;
+  using Packet = Eigen::Array<T, P, 1>;
+  Wide part = Wide::Zero();
+  int64_t i = 0;
+  for (; i + L <= n; i += L) part += Eigen::Map<const Wide>(a + i) * Eigen::Map<const Wide>(b + i);
+  Packet rest = Packet::Zero();
+  for (; i + P <= n; i += P) rest += Eigen::Map<const Packet>(a + i) * Eigen::Map<const Packet>(b + i);
+  for (int j = 0; i < n; ++i, ++j) rest[j] += a[i] * b[i];
+  part.template head<P>() += rest;
+  return part.sum();  // a fixed-size reduction: always the same order
+}
+
 // C (N x M) += A (N x K) * B (K x M), every operand given by (row stride, column stride).
+// With `assign`, C = A B instead (C's old values are ignored; the forward pass then skips
+// a separate zero fill of the output).
 template <class T>
 void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B,
-              int64_t br, int64_t bc, T* C, int64_t cr, int64_t cc) {
+              int64_t br, int64_t bc, T* C, int64_t cr, int64_t cc, bool assign = false) {
+  if (ar == 1 && cr == 1 && !(K > 16 && N > 16 && br == 1)) {
+    // axpy over the rows, a block of rows at a time: the block of C stays in registers over
+    // the K terms instead of being loaded and stored once per term.
+    constexpr int P = kPacket<T>;
+    for (int64_t m = 0; m < M; ++m) {
+      T* c = C + m * cc;
+      const T* b = B + m * bc;
+      auto block = [&]<int R>(int64_t n) {
+        using Block = Eigen::Array<T, R, 1>;
+        Block acc = assign ? Block::Zero() : Block(Eigen::Map<const Block>(c + n));
+        for (int64_t k = 0; k < K; ++k) acc += Eigen::Map<const Block>(A + k * ac + n) * b[k * br];
+        Eigen::Map<Block>(c + n) = acc;
+      };
+      int64_t n = 0;
+      for (; n + 4 * P <= N; n += 4 * P) block.template operator()<4 * P>(n);
+      for (; n + P <= N; n += P) block.template operator()<P>(n);
+      for (; n < N; ++n) {
+        T acc = assign ? T(0) : c[n];
+        for (int64_t k = 0; k < K; ++k) acc += A[k * ac + n] * B[k * br + m * bc];
+        c[n] = acc;
+      }
+    }
+    return;
+  }
+  if (assign)
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t m = 0; m < M; ++m) C[n * cr + m * cc] = T(0);
   if (ar == 1 && cr == 1) {
     if (K > 16 && N > 16 && br == 1) {
       using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
@@ -25,24 +77,11 @@ void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t a
       c.noalias() += a * b;
       return;
     }
-    for (int64_t m = 0; m < M; ++m) {
-      T* c = C + m * cc;
-      for (int64_t k = 0; k < K; ++k) {
-        const T bkm = B[k * br + m * bc];
-        const T* a = A + k * ac;
-        for (int64_t n = 0; n < N; ++n) c[n] += a[n] * bkm;
-      }
-    }
-    return;
   }
   if (ac == 1 && br == 1) {  // rows of A and columns of B contiguous: dot products
     for (int64_t n = 0; n < N; ++n)
       for (int64_t m = 0; m < M; ++m) {
-        const T* a = A + n * ar;
-        const T* b = B + m * bc;
-        T s = 0;
-        for (int64_t k = 0; k < K; ++k) s += a[k] * b[k];
-        C[n * cr + m * cc] += s;
+        C[n * cr + m * cc] += dot(A + n * ar, B + m * bc, K);
       }
     return;
   }
@@ -59,7 +98,7 @@ struct Plan {
   int64_t N = 1, K = 1, M = 1;
   int64_t ar = 0, ac = 1, br = 1, bc = 0, cr = 0, cc = 0;
   int batch_rank = 0;
-  Shape batch;                         // broadcast batch shape
+  std::array<int64_t, 4> batch{};      // broadcast batch shape (a fixed array: no allocation per run)
   std::array<int64_t, 4> a_bs{}, b_bs{}, c_bs{};  // batch strides (0 where broadcast)
 };
 
@@ -88,9 +127,12 @@ Plan make_plan(const Shape& a, const Shape& b, const Shape& c) {
     p.br = 1;
     p.bc = b[b.size() - 2];
   }
-  Shape ab = avec ? Shape{} : batch_of(a), bb = bvec ? Shape{} : batch_of(b);
+  // Batch dimensions of a and b, right-aligned, without building Shapes (run time).
+  int ar = avec ? 0 : static_cast<int>(a.size()) - 2, br = bvec ? 0 : static_cast<int>(b.size()) - 2;
+  ar = std::max(ar, 0);
+  br = std::max(br, 0);
+  std::span<const int64_t> ab(a.data(), static_cast<size_t>(ar)), bb(b.data(), static_cast<size_t>(br));
   p.batch_rank = static_cast<int>(std::max(ab.size(), bb.size()));
-  p.batch = Shape(static_cast<size_t>(p.batch_rank), 1);
   auto ast = layout::strides(a), bst = layout::strides(b), cst = layout::strides(c);
   for (int i = 0; i < p.batch_rank; ++i) {
     int ia = i - (p.batch_rank - static_cast<int>(ab.size()));
@@ -123,7 +165,12 @@ struct Matmul {
     Shape batch;
     if (!ab.empty() || !bb.empty()) {
       Shape sh[2] = {ab, bb};
-      batch = broadcast_shapes(name, sh);
+      try {
+        batch = broadcast_shapes(name, sh);
+      } catch (const ShapeError&) {
+        throw_shape_error(name, in, "have batch shapes " + shape_str(ab) + " and " + shape_str(bb) +
+                                        " that do not broadcast");
+      }
     }
     Shape out = batch;
     if (a.size() > 1) out.push_back(a[a.size() - 2]);
@@ -133,8 +180,7 @@ struct Matmul {
 
   template <class F>
   static void for_batches(const Plan& p, F f) {
-    Shape bs = p.batch;
-    for_each_index(bs, [&](const Index4& i) {
+    for_each_index(p.batch, p.batch_rank, [&](const Index4& i) {
       f(offset_of(i, p.a_bs, p.batch_rank), offset_of(i, p.b_bs, p.batch_rank),
         offset_of(i, p.c_bs, p.batch_rank));
     });
@@ -143,10 +189,9 @@ struct Matmul {
   template <class T>
   static void forward(const KernelArgs<T>& k) {
     Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape);
-    std::fill(k.out, k.out + numel(*k.out_shape), T(0));
-    for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {
+    for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {  // every batch writes its own block
       gemm_acc<T>(p.N, p.K, p.M, k.in[0] + ao, p.ar, p.ac, k.in[1] + bo, p.br, p.bc, k.out + co,
-                  p.cr, p.cc);
+                  p.cr, p.cc, /*assign=*/true);
     });
   }
 

@@ -3,8 +3,6 @@
 #include <cmath>
 #include <limits>
 
-#include <Eigen/Core>
-
 #include "../index_loop.hpp"
 #include "../layout.hpp"
 #include "elbo/graph/ops.hpp"
@@ -18,7 +16,7 @@ namespace {
 struct ReducePlan {
   bool all = false;
   int64_t len = 0, stride = 0;
-  Shape outer;                       // input shape with the axis set to 1
+  Index4 outer{};                    // input shape with the axis set to 1 (no allocation per run)
   std::array<int64_t, 4> in_st{}, out_st{};
   int rank = 0;
 };
@@ -36,8 +34,7 @@ ReducePlan make_plan(const Shape& in, const Shape& out, const Attrs& at) {
   p.len = in[axis];
   auto ist = layout::strides(in), ost = layout::strides(out);
   p.stride = ist[axis];
-  p.outer = in;
-  p.outer[axis] = 1;
+  for (int a = 0; a < p.rank; ++a) p.outer[a] = a == axis ? 1 : in[a];
   for (int a = 0; a < p.rank; ++a) {
     p.in_st[a] = ist[a];
     if (a == axis)
@@ -54,7 +51,7 @@ void for_each_lane(const ReducePlan& p, F f) {
     f(int64_t{0}, int64_t{0});
     return;
   }
-  for_each_index(p.outer, [&](const Index4& i) {
+  for_each_index(p.outer, p.rank, [&](const Index4& i) {
     f(offset_of(i, p.in_st, p.rank), offset_of(i, p.out_st, p.rank));
   });
 }
@@ -104,7 +101,20 @@ struct SumRule {
   static constexpr std::string_view name = "sum";
   template <class T>
   static T reduce(const T* x, int64_t n, int64_t st) {
-    if (st == 1) return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(x, n).sum();
+    if (st == 1) {
+      // Partial sums by index, combined in a fixed order. Eigen's sum() would start its
+      // packets where the address is aligned, so the rounding, and thus the result, would
+      // depend on where x lies (a sample's block in a batch, one program against another).
+      constexpr int L = 16;
+      T part[L] = {};
+      int64_t i = 0;
+      for (; i + L <= n; i += L)
+        for (int j = 0; j < L; ++j) part[j] += x[i + j];
+      for (int j = 0; i < n; ++i, ++j) part[j] += x[i];
+      T s = 0;
+      for (int j = 0; j < L; ++j) s += part[j];
+      return s;
+    }
     T s = 0;
     for (int64_t i = 0; i < n; ++i) s += x[i * st];
     return s;
@@ -153,7 +163,7 @@ Expr reduce(const OpDef& op, Expr x, Attrs attrs) {
 
 Attrs axis_attrs(std::string_view op, const Expr& x, int axis, bool keepdims) {
   if (!x.valid()) throw InvalidArgument(std::string(op) + ": the operand is an empty expression");
-  int a = normalize_axis(op, axis, x.rank());
+  int a = normalize_axis(op, axis, x.shape());
   return Attrs{{a, keepdims ? 1 : 0}, {}};
 }
 

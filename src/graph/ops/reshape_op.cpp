@@ -20,10 +20,11 @@ struct Reshape {
     int free_axis = -1;
     for (size_t a = 0; a < out.size(); ++a) {
       if (out[a] == -1) {
-        if (free_axis >= 0) throw_shape_error(name, in, "cannot take two -1 entries in " + shape_str(out));
+        if (free_axis >= 0)
+          throw_shape_error(name, in, "cannot be reshaped to " + shape_str(out) + " (more than one -1)");
         free_axis = static_cast<int>(a);
       } else if (out[a] < 0) {
-        throw_shape_error(name, in, "cannot take negative size in " + shape_str(out));
+        throw_shape_error(name, in, "cannot be reshaped to " + shape_str(out) + " (negative size)");
       } else {
         known *= out[a];
       }

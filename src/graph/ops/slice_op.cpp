@@ -13,7 +13,7 @@ struct Slice {
 
   static Shape infer(std::span<const Shape> in, const Attrs& at) {
     Shape s = in[0];
-    int axis = normalize_axis(name, at.ints[0], static_cast<int>(s.size()));
+    int axis = normalize_axis(name, at.ints[0], s);
     int64_t b = at.ints[1], e = at.ints[2];
     if (b < 0 || e < b || e > s[axis])
       throw_shape_error(name, in, "cannot be sliced [" + std::to_string(b) + "," + std::to_string(e) +

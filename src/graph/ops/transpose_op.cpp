@@ -13,15 +13,16 @@ struct Transpose {
 
   static Shape infer(std::span<const Shape> in, const Attrs& at) {
     const Shape& s = in[0];
-    if (at.ints.size() != s.size())
-      throw_shape_error(name, in, "need a permutation of " + std::to_string(s.size()) +
-                                      " axes, got " + shape_str(at.ints));
+    auto bad = [&] {
+      throw_shape_error(name, in, "needs a permutation of its " + std::to_string(s.size()) + " axes, got " +
+                                      shape_str(at.ints));
+    };
+    if (at.ints.size() != s.size()) bad();
     Shape out(s.size());
     std::vector<bool> seen(s.size(), false);
     for (size_t a = 0; a < s.size(); ++a) {
       int64_t p = at.ints[a];
-      if (p < 0 || p >= static_cast<int64_t>(s.size()) || seen[static_cast<size_t>(p)])
-        throw_shape_error(name, in, "need a permutation, got " + shape_str(at.ints));
+      if (p < 0 || p >= static_cast<int64_t>(s.size()) || seen[static_cast<size_t>(p)]) bad();
       seen[static_cast<size_t>(p)] = true;
       out[a] = s[static_cast<size_t>(p)];
     }

@@ -2,6 +2,8 @@
 // written as vectorised Eigen array expressions of x (input) and y (output).
 #include <Eigen/Core>
 
+#include <algorithm>
+
 #include "elbo/graph/ops.hpp"
 #include "registry.hpp"
 
@@ -13,6 +15,30 @@ using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
+// Eigen runs a dynamic-size array expression with scalar steps until the destination is
+// aligned, then packets, then scalar steps for the rest; its scalar and packet versions of
+// exp, log, tanh... can differ in the last bit. A result would then depend on where the
+// buffer lies: a sample's block inside an [S, ...] buffer, or one program's buffer against
+// another's. So the kernels see the data as columns of exactly one packet (unaligned
+// loads, no peeling) and the remainder as one padded packet: every element takes the same
+// path wherever it lies, and results are bitwise reproducible.
+template <class T>
+constexpr int kPacket = Eigen::internal::packet_traits<T>::size;
+template <class T>
+using Packets = Eigen::Array<T, kPacket<T>, Eigen::Dynamic>;
+
+// The remainder of n elements after whole packets, copied into one padded packet (padding
+// 1, inside every unary function's domain) that the kernels map like the whole ones.
+template <class T>
+struct Tail {
+  alignas(64) T v[kPacket<T>];
+  Tail(const T* p, int64_t n) {
+    std::fill(v, v + kPacket<T>, T(1));
+    std::copy(p + n / kPacket<T> * kPacket<T>, p + n, v);
+  }
+  Eigen::Map<Packets<T>> map() { return {v, kPacket<T>, 1}; }
+};
+
 template <class Rule>
 struct Unary {
   static constexpr std::string_view name = Rule::name;
@@ -21,19 +47,35 @@ struct Unary {
 
   template <class T>
   static void forward(const KernelArgs<T>& k) {
-    int64_t n = numel(*k.out_shape);
-    ConstArrayMap<T> x(k.in[0], n);
-    ArrayMap<T> y(k.out, n);
-    y = Rule::f(x);
+    constexpr int P = kPacket<T>;
+    const int64_t n = numel(*k.out_shape), cols = n / P, body = cols * P;
+    if (cols) {
+      Eigen::Map<const Packets<T>> x(k.in[0], P, cols);
+      Eigen::Map<Packets<T>> y(k.out, P, cols);
+      y = Rule::f(x);
+    }
+    if (body < n) {
+      Tail<T> x(k.in[0], n), y(k.out, n);
+      y.map() = Rule::f(x.map());
+      std::copy(y.v, y.v + (n - body), k.out + body);
+    }
   }
 
   template <class T>
   static void backward(const KernelArgs<T>& k) {
     if (!k.gin[0]) return;
-    int64_t n = numel(*k.out_shape);
-    ConstArrayMap<T> x(k.in[0], n), y(k.out, n), g(k.gout, n);
-    ArrayMap<T> gx(k.gin[0], n);
-    gx += g * Rule::d(x, y);
+    constexpr int P = kPacket<T>;
+    const int64_t n = numel(*k.out_shape), cols = n / P, body = cols * P;
+    if (cols) {
+      Eigen::Map<const Packets<T>> x(k.in[0], P, cols), y(k.out, P, cols), g(k.gout, P, cols);
+      Eigen::Map<Packets<T>> gx(k.gin[0], P, cols);
+      gx += g * Rule::d(x, y);
+    }
+    if (body < n) {
+      Tail<T> x(k.in[0], n), y(k.out, n), g(k.gout, n), gx(k.gin[0], n);
+      gx.map() += g.map() * Rule::d(x.map(), y.map());  // the same expression as above
+      std::copy(gx.v, gx.v + (n - body), k.gin[0] + body);
+    }
   }
 };
 
@@ -132,8 +174,8 @@ Expr softplus(Expr x) { return apply1(ops::softplus_op, x); }
 Expr relu(Expr x) { return apply1(ops::relu_op, x); }
 Expr clip(Expr x, double lo, double hi) {
   if (!(lo <= hi))
-    throw InvalidArgument("clip: argument 'lo' is " + std::to_string(lo) +
-                          ", but must not exceed 'hi' (" + std::to_string(hi) + ")");
+    throw InvalidArgument("clip: argument 'lo' is " + format_number(lo) + ", but must not exceed 'hi' (" +
+                          format_number(hi) + ")");
   return apply1(ops::clip_op, x, Attrs{{}, {lo, hi}});
 }
 
