@@ -45,7 +45,11 @@ FileBatchSource::FileBatchSource(const std::string& path, Expr x, Expr y, FileBa
       throw FormatError(path + ": expected a 2-D array [rows, columns], found shape " +
                         shape_str(reader_->npy->shape()));
     rows_ = reader_->npy->rows();
-    for (int64_t c = 0; c < reader_->npy->shape()[1]; ++c) columns.push_back("c" + std::to_string(c));
+    for (int64_t c = 0; c < reader_->npy->shape()[1]; ++c) {
+      std::string name = "c";  // (not "c" + ...: GCC 12 reports a false -Wrestrict there)
+      name += std::to_string(c);
+      columns.push_back(std::move(name));
+    }
   } else {
     reader_->csv = std::make_unique<data::CsvBatchReader>(path);
     rows_ = reader_->csv->count_rows();
