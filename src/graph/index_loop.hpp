@@ -10,8 +10,8 @@ namespace elbo {
 
 using Index4 = std::array<int64_t, 4>;
 
-/// The same over the first `r` entries of `shape`; kernels use it with plans that hold
-/// their shapes in fixed arrays, so that running them does not allocate.
+/// Calls f(index) for every index of the shape given by the first `r` entries of `shape`.
+/// Kernels' plans hold shapes in fixed arrays like this, so running them does not allocate.
 template <class F>
 void for_each_index(const Index4& shape, int r, F f) {
   Index4 dims{1, 1, 1, 1};
@@ -27,6 +27,7 @@ void for_each_index(const Index4& shape, int r, F f) {
         }
 }
 
+/// The same for a Shape (rank <= 4).
 template <class F>
 void for_each_index(const Shape& shape, F f) {
   Index4 s{};

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -70,17 +69,30 @@ std::optional<fs::path> resolve(const fs::path& from, const std::string& name) {
   return std::nullopt;
 }
 
+// The name in an #include line ("elbo/graph.hpp" for `#include <elbo/graph.hpp>`), or
+// nullopt for any other line. Spaces may surround the '#'.
+std::optional<std::string> included_name(const std::string& line) {
+  size_t i = line.find_first_not_of(" \t");
+  if (i == std::string::npos || line[i] != '#') return std::nullopt;
+  i = line.find_first_not_of(" \t", i + 1);
+  if (i == std::string::npos || line.compare(i, 7, "include") != 0) return std::nullopt;
+  i = line.find_first_not_of(" \t", i + 7);
+  if (i == std::string::npos || (line[i] != '<' && line[i] != '"')) return std::nullopt;
+  size_t end = line.find(line[i] == '<' ? '>' : '"', i + 1);
+  if (end == std::string::npos) return std::nullopt;
+  return line.substr(i + 1, end - i - 1);
+}
+
 // The #include lines of `text` (the contents of `file`) that reach a higher layer.
 std::vector<std::string> violations(const fs::path& file, std::istream& text) {
   std::vector<std::string> out;
   std::optional<int> own = level_of(file);
   if (!own) return out;
-  static const std::regex include_re(R"(^\s*#\s*include\s*[<"]([^>"]+)[>"])");
   std::string line;
   while (std::getline(text, line)) {
-    std::smatch m;
-    if (!std::regex_search(line, m, include_re)) continue;
-    auto target = resolve(file, m[1].str());
+    std::optional<std::string> name = included_name(line);
+    if (!name) continue;
+    auto target = resolve(file, *name);
     if (!target) continue;
     std::optional<int> theirs = level_of(*target);
     if (theirs && *theirs > *own) out.push_back(line);
