@@ -1,0 +1,58 @@
+// `elbo summary`: the posterior of a fitted network's weights, as ArviZ's summary table.
+#include <cstdio>
+#include <memory>
+
+#include "commands.hpp"
+#include "elbo/predict/posterior.hpp"
+#include "network_file.hpp"
+#include "option_checks.hpp"
+
+namespace elbo::cli {
+
+namespace {
+
+struct SummaryFlags {
+  std::string model;
+  int64_t draws = 2000;
+  uint64_t seed = 0;
+};
+
+void run_summary(const SummaryFlags& f) {
+  LoadedNetwork n = load_network(f.model);
+  const NetworkSpec& s = n.spec;
+  std::string layers = std::to_string(s.feature_count());
+  for (int64_t h : s.mlp.hidden) layers += " -> " + std::to_string(h);
+  layers += " -> " + std::to_string(s.mlp.likelihood == "categorical" ? s.mlp.classes : 1);
+  std::printf("%s: %s network %s, %s, N(0, %g) priors; %s likelihood; %s approximation of %ld parameters, %s\n",
+              f.model.c_str(), s.mlp.activation.c_str(), layers.c_str(), s.mlp.bias ? "biases" : "no biases", s.mlp.prior_sd,
+              s.mlp.likelihood.c_str(), n.saved.kind.c_str(), static_cast<long>(n.saved.dim),
+              std::string(dtype_name(s.dtype)).c_str());
+  std::string features;
+  for (size_t i = 0; i < s.features.size(); ++i) features += (i ? ", " : "") + s.features[i];
+  std::printf("features: %s; target: %s\n", features.c_str(), s.target.c_str());
+  if (s.mlp.likelihood == "normal" && s.standardized)
+    std::printf("note: weights act on standardised inputs; sigma is the noise sd of the standardised target "
+                "(times %g in target units)\n",
+                s.y_sd);
+  else if (s.standardized)
+    std::printf("note: weights act on standardised inputs\n");
+
+  Trace trace = Posterior(*n.model, *n.q).sample(f.draws, f.seed);
+  std::vector<std::string> names;
+  for (const FreeVariable& v : n.model->free_variables()) names.push_back(v.name);
+  std::printf("\n%ld draws from the approximation:\n%s", static_cast<long>(f.draws),
+              trace.summary_table(0.94, names).c_str());
+}
+
+}  // namespace
+
+Command add_summary_command(CLI::App& app) {
+  auto f = std::make_shared<SummaryFlags>();
+  CLI::App* sub = app.add_subcommand("summary", "Posterior summary (mean, sd, 94% HDI) of a fitted network's weights");
+  sub->add_option("--model", f->model, "Model file written by 'elbo fit'")->required();
+  sub->add_option("--draws", f->draws, "Draws from the approximation")->capture_default_str()->check(positive_integer());
+  sub->add_option("--seed", f->seed, "Random seed of the draws")->capture_default_str()->check(non_negative_integer());
+  return {sub, [f] { run_summary(*f); }};
+}
+
+}  // namespace elbo::cli

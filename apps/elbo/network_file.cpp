@@ -1,0 +1,136 @@
+#include "network_file.hpp"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "elbo/graph/error.hpp"
+#include "elbo/io/approximation_file.hpp"
+
+namespace elbo::cli {
+
+using nlohmann::json;
+
+std::string to_json(const NetworkSpec& s) {
+  json j;
+  j["format"] = network_format_version;
+  j["hidden"] = s.mlp.hidden;
+  j["activation"] = s.mlp.activation;
+  j["bias"] = s.mlp.bias;
+  j["prior_sd"] = s.mlp.prior_sd;
+  j["likelihood"] = s.mlp.likelihood;
+  j["classes"] = s.mlp.likelihood == "categorical" ? s.mlp.classes : (s.mlp.likelihood == "bernoulli" ? 2 : 0);
+  j["noise_prior_sd"] = s.mlp.noise_prior_sd;
+  j["dtype"] = std::string(dtype_name(s.dtype));
+  j["features"] = s.features;
+  j["target"] = s.target;
+  j["target_index"] = s.target_index;
+  j["standardized"] = s.standardized;
+  j["x_mean"] = s.x_mean;
+  j["x_sd"] = s.x_sd;
+  j["y_mean"] = s.y_mean;
+  j["y_sd"] = s.y_sd;
+  return j.dump();
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& source, const std::string& what) {
+  throw FormatError(source + ": the network description is invalid: " + what);
+}
+
+template <class T>
+T field(const json& j, const char* key, const std::string& source) {
+  if (!j.contains(key)) bad(source, std::string("field '") + key + "' is missing");
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception&) {
+    bad(source, std::string("field '") + key + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+NetworkSpec network_spec_from_json(const std::string& text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    bad(source, std::string("not JSON (") + e.what() + ")");
+  }
+  if (!j.is_object()) bad(source, "not a JSON object");
+  int format = field<int>(j, "format", source);
+  if (format > network_format_version)
+    throw FormatError(source + ": network description version " + std::to_string(format) +
+                      " is newer than this elbo supports (" + std::to_string(network_format_version) + ")");
+  NetworkSpec s;
+  s.mlp.hidden = field<std::vector<int64_t>>(j, "hidden", source);
+  s.mlp.activation = field<std::string>(j, "activation", source);
+  s.mlp.bias = field<bool>(j, "bias", source);
+  s.mlp.prior_sd = field<double>(j, "prior_sd", source);
+  s.mlp.likelihood = field<std::string>(j, "likelihood", source);
+  s.mlp.classes = field<int64_t>(j, "classes", source);
+  s.mlp.noise_prior_sd = field<double>(j, "noise_prior_sd", source);
+  std::string dtype = field<std::string>(j, "dtype", source);
+  if (dtype == "float32")
+    s.dtype = DType::f32;
+  else if (dtype == "float64")
+    s.dtype = DType::f64;
+  else
+    bad(source, "dtype '" + dtype + "' is not float32 or float64");
+  s.features = field<std::vector<std::string>>(j, "features", source);
+  s.target = field<std::string>(j, "target", source);
+  s.target_index = field<int64_t>(j, "target_index", source);
+  s.standardized = field<bool>(j, "standardized", source);
+  s.x_mean = field<std::vector<double>>(j, "x_mean", source);
+  s.x_sd = field<std::vector<double>>(j, "x_sd", source);
+  s.y_mean = field<double>(j, "y_mean", source);
+  s.y_sd = field<double>(j, "y_sd", source);
+
+  if (s.features.empty()) bad(source, "no features");
+  if (s.x_mean.size() != s.features.size() || s.x_sd.size() != s.features.size())
+    bad(source, "x_mean and x_sd must have one entry per feature");
+  for (size_t i = 0; i < s.x_sd.size(); ++i)
+    if (!std::isfinite(s.x_mean[i]) || !(s.x_sd[i] > 0) || !std::isfinite(s.x_sd[i]))
+      bad(source, "feature '" + s.features[i] + "' has a bad mean or sd");
+  if (!std::isfinite(s.y_mean) || !(s.y_sd > 0) || !std::isfinite(s.y_sd)) bad(source, "bad y_mean or y_sd");
+  if (s.target_index < 0 || s.target_index > s.feature_count()) bad(source, "target_index out of range");
+  if (s.mlp.likelihood == "categorical" && s.mlp.classes < 2) bad(source, "categorical with fewer than 2 classes");
+  return s;
+}
+
+LoadedNetwork load_network(const std::string& path) {
+  LoadedNetwork n;
+  n.saved = load_approximation(path);
+  auto it = n.saved.metadata.find(network_metadata_key);
+  if (it == n.saved.metadata.end())
+    throw FormatError(path + ": not a network fitted by `elbo fit` (its metadata has no '" +
+                      std::string(network_metadata_key) + "' entry)");
+  n.spec = network_spec_from_json(it->second, path);
+  n.model = std::make_unique<Model>(n.spec.dtype);
+  const int64_t F = n.spec.feature_count();
+  Expr x = n.model->data("x", Tensor(n.spec.dtype, {1, F}));
+  Expr y = n.model->data("y", Tensor(n.spec.dtype, {1}));
+  try {
+    n.net = build_mlp(*n.model, x, y, n.spec.mlp);
+  } catch (const InvalidArgument& e) {
+    throw FormatError(path + ": the network description is invalid: " + e.what());
+  }
+  try {
+    check_compatible(n.saved, *n.model);
+  } catch (const InvalidArgument& e) {
+    throw FormatError(std::string(e.what()) + " (the file does not match its network description)");
+  }
+  n.q = make_approximation(n.saved);
+  return n;
+}
+
+Tensor model_inputs(const NetworkSpec& spec, const Tensor& features) {
+  const int64_t rows = features.dim(0), F = features.dim(1);
+  Tensor x(spec.dtype, {rows, F});
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < F; ++c) x.set(r * F + c, (features[r * F + c] - spec.x_mean[c]) / spec.x_sd[c]);
+  return x;
+}
+
+}  // namespace elbo::cli

@@ -1,0 +1,64 @@
+#pragma once
+// What `elbo fit` stores in the model file besides the variational parameters, and how the
+// other commands rebuild the fitted network from it. Everything predict needs is here (no
+// training data): the network options, the likelihood and classes, the feature and target
+// names, the standardiser statistics and the dtype. It is stored as JSON text under the
+// metadata key "elbo.network" (see docs/CLI.md for the fields).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "elbo/io/saved_approximation.hpp"
+#include "elbo/model/mlp.hpp"
+#include "elbo/model/model.hpp"
+#include "elbo/vi/approximation.hpp"
+
+namespace elbo::cli {
+
+/// The metadata key of the network description.
+inline constexpr const char* network_metadata_key = "elbo.network";
+/// Version of the JSON layout under that key.
+inline constexpr int network_format_version = 1;
+
+struct NetworkSpec {
+  MlpOptions mlp;  ///< total_size and the init fields are not stored (fitting only)
+  DType dtype = DType::f32;
+  std::vector<std::string> features;  ///< feature column names, in model input order
+  std::string target;                 ///< target column name in the training file
+  int64_t target_index = 0;           ///< its 0-based column index in the training file
+  /// Inputs are fed as (x - x_mean) / x_sd; identity when not standardised.
+  std::vector<double> x_mean, x_sd;
+  /// normal likelihood: the network models (y - y_mean) / y_sd.
+  double y_mean = 0, y_sd = 1;
+  bool standardized = true;
+
+  int64_t feature_count() const { return static_cast<int64_t>(features.size()); }
+};
+
+/// The JSON text stored in the metadata.
+std::string to_json(const NetworkSpec& spec);
+/// Parses it back. Throws FormatError naming `source` when a field is missing or invalid.
+NetworkSpec network_spec_from_json(const std::string& text, const std::string& source);
+
+/// A network rebuilt from a model file, ready to predict.
+struct LoadedNetwork {
+  NetworkSpec spec;
+  SavedApproximation saved;
+  std::unique_ptr<Model> model;  ///< x and y are data containers "x", "y"
+  Mlp net;
+  std::unique_ptr<Approximation> q;
+};
+
+/// Loads `path` (io::load_approximation: FormatError for a missing, truncated, corrupted or
+/// foreign file), reads the network description, rebuilds the model with build_mlp on a
+/// dummy x of the right width, checks that it matches the saved variables and makes the
+/// approximation.
+LoadedNetwork load_network(const std::string& path);
+
+/// x in the model's input space: the feature columns standardised as in training, in the
+/// model's dtype.
+Tensor model_inputs(const NetworkSpec& spec, const Tensor& features);
+
+}  // namespace elbo::cli

@@ -1,0 +1,93 @@
+// `elbo demo --quick` and `elbo plot` write their figures as valid PNG (and SVG) files.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "app/cli_runner.hpp"
+#include "app/data_sets.hpp"
+#include "elbo/plot/gnuplot.hpp"
+
+namespace elbo::app_test {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool has_png_signature(const std::string& path) {
+  return read_text(path).rfind("\x89PNG\r\n\x1a\n", 0) == 0;
+}
+
+void expect_figures(const std::string& dir, const std::vector<std::string>& stems) {
+  for (const std::string& stem : stems) {
+    const std::string png = (fs::path(dir) / (stem + ".png")).string();
+    ASSERT_TRUE(fs::exists(png)) << png;
+    EXPECT_TRUE(has_png_signature(png)) << png;
+    EXPECT_TRUE(fs::exists(fs::path(dir) / (stem + ".svg"))) << stem;
+  }
+}
+
+TEST(cli_demo, quick_demo_writes_every_figure) {
+  TempDir dir;
+  const std::string out = dir / "demo";
+  CliResult r = run_cli(dir, {"demo", "--quick", "--out", out});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("Accuracy"), std::string::npos) << r.out;
+  const std::vector<std::string> stems = {"data",          "loss_histories", "predicted_labels",
+                                          "posterior_mean", "uncertainty",    "loss_minibatch"};
+  if (!plot::gnuplot_available()) {
+    EXPECT_NE(r.out.find("skipped"), std::string::npos) << r.out;
+    GTEST_SKIP() << "gnuplot is not installed: figures skipped, as the demo said";
+  }
+  expect_figures(out, stems);
+}
+
+TEST(cli_plot, classifier_figures_for_two_features) {
+  TempDir dir;
+  write_moons(dir / "train.csv", 150, 5);
+  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "500"});
+  ASSERT_EQ(fit.code, 0) << describe(fit);
+  const std::string figs = dir / "figs";
+  fs::create_directory(figs);
+  CliResult r = run_cli(dir, {"plot", "--model", dir / "m.elbo", "--data", dir / "train.csv", "--out", figs,
+                              "--draws", "100", "--grid", "30"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  const std::vector<std::string> stems = {"data", "predicted_labels", "posterior_mean", "uncertainty", "reliability"};
+  if (!plot::gnuplot_available()) {
+    EXPECT_NE(r.out.find("skipped 5 figures (gnuplot is not installed)"), std::string::npos) << r.out;
+    GTEST_SKIP() << "gnuplot is not installed";
+  }
+  expect_figures(figs, stems);
+}
+
+TEST(cli_plot, without_gnuplot_it_completes_and_names_the_skipped_figures) {
+  TempDir dir;
+  write_moons(dir / "train.csv", 100, 6);
+  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "200"});
+  ASSERT_EQ(fit.code, 0) << describe(fit);
+  const std::string figs = dir / "figs";
+  fs::create_directory(figs);
+  // ELBO_GNUPLOT names the executable; a path that does not exist means "no gnuplot".
+  ::setenv("ELBO_GNUPLOT", "/nonexistent-elbo-dir/gnuplot", 1);
+  CliResult r = run_cli(dir, {"plot", "--model", dir / "m.elbo", "--data", dir / "train.csv", "--out", figs,
+                              "--draws", "50", "--grid", "10"});
+  ::unsetenv("ELBO_GNUPLOT");
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("skipped 5 figures (gnuplot is not installed): data, predicted_labels, posterior_mean, "
+                       "uncertainty, reliability"),
+            std::string::npos)
+      << r.out;
+  EXPECT_TRUE(fs::is_empty(figs));
+}
+
+TEST(cli_plot, regression_with_one_feature_has_no_figures_to_draw) {
+  TempDir dir;
+  write_sine(dir / "train.csv", 100, 0.2, 7);
+  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "200"});
+  ASSERT_EQ(fit.code, 0) << describe(fit);
+  CliResult r = run_cli(dir, {"plot", "--model", dir / "m.elbo", "--data", dir / "train.csv", "--out", dir.path()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("the data has 1 features: the data and surface figures need exactly 2"), std::string::npos)
+      << r.out;
+}
+
+}  // namespace
+}  // namespace elbo::app_test
