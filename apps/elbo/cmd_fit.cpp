@@ -4,10 +4,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint.hpp"
 #include "commands.hpp"
 #include "data_loading.hpp"
 #include "elbo/data/standardizer.hpp"
@@ -40,7 +43,112 @@ struct FitFlags {
   uint64_t seed = 0;
   int threads = 1;
   bool no_standardize = false;
-  CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *likelihood_opt = nullptr;
+  // Whether --lr, --iters, --batch-size were given (their absence means something).
+  bool lr_given = false, iters_given = false, batch_given = false;
+  // Checkpoints (not part of the fit's settings: they do not change its result).
+  std::string resume, checkpoint;
+  int64_t checkpoint_every = 0, stop_after = 0;
+
+  CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
+              *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
+  /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
+  std::vector<CLI::Option*> shaping;
+};
+
+// The settings a checkpoint stores: everything that decides the fit's result.
+nlohmann::json settings_json(const FitFlags& f) {
+  return {{"train", f.train},           {"out", f.out},
+          {"target", f.target},         {"likelihood", f.likelihood},
+          {"hidden", f.hidden},         {"activation", f.activation},
+          {"bias", f.bias},             {"prior_sd", f.prior_sd},
+          {"method", f.method},         {"optimizer", f.optimizer},
+          {"lr", f.lr},                 {"lr_given", f.lr_given},
+          {"iters", f.iters},           {"iters_given", f.iters_given},
+          {"max_iters", f.max_iters},   {"batch_size", f.batch_size},
+          {"batch_given", f.batch_given}, {"mc_samples", f.mc_samples},
+          {"dtype", f.dtype},           {"seed", f.seed},
+          {"no_standardize", f.no_standardize}};
+}
+
+void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& source) {
+  try {
+    f.train = j.at("train").get<std::string>();
+    f.out = j.at("out").get<std::string>();
+    f.target = j.at("target").get<std::string>();
+    f.likelihood = j.at("likelihood").get<std::string>();
+    f.hidden = j.at("hidden").get<std::string>();
+    f.activation = j.at("activation").get<std::string>();
+    f.bias = j.at("bias").get<bool>();
+    f.prior_sd = j.at("prior_sd").get<double>();
+    f.method = j.at("method").get<std::string>();
+    f.optimizer = j.at("optimizer").get<std::string>();
+    f.lr = j.at("lr").get<double>();
+    f.lr_given = j.at("lr_given").get<bool>();
+    f.iters = j.at("iters").get<int64_t>();
+    f.iters_given = j.at("iters_given").get<bool>();
+    f.max_iters = j.at("max_iters").get<int64_t>();
+    f.batch_size = j.at("batch_size").get<int64_t>();
+    f.batch_given = j.at("batch_given").get<bool>();
+    f.mc_samples = j.at("mc_samples").get<int64_t>();
+    f.dtype = j.at("dtype").get<std::string>();
+    f.seed = j.at("seed").get<uint64_t>();
+    f.no_standardize = j.at("no_standardize").get<bool>();
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(source + ": the checkpoint's settings are invalid (" + e.what() + ")");
+  }
+}
+
+// The CLI's two convergence tests (Stan's relative ELBO change, PyMC's parameter change),
+// counting steps over the whole fit: a resumed fit is a second Inference::fit call, whose
+// own step count starts again at 1. Its state can be saved in a checkpoint and restored.
+class FitConvergence : public Callback {
+ public:
+  explicit FitConvergence(int64_t total)
+      : total_(total),
+        elbo_(ElboConvergence::Options{.eval_elbo = fit_defaults::eval_every,
+                                       .tol_rel_obj = fit_defaults::tol_rel_obj,
+                                       .buffer = fit_defaults::buffer}),
+        params_(CheckParametersConvergence::Options{.every = fit_defaults::eval_every,
+                                                    .tolerance = fit_defaults::tol_params}) {}
+
+  bool operator()(const StepInfo& info, std::string& reason) override {
+    StepInfo whole{info.approximation, info.hist, info.step, info.step, total_};
+    if (info.step % fit_defaults::eval_every == 0) {
+      auto p = info.approximation.params();
+      checked_params_.assign(p.begin(), p.end());
+      checked_step_ = info.step;
+    }
+    return elbo_(whole, reason) && params_(whole, reason);
+  }
+  // Not forwarded: the inner tests' state spans fit calls (see restore).
+  void on_fit_start() override {}
+
+  int64_t checked_step() const { return checked_step_; }
+  const std::vector<double>& checked_params() const { return checked_params_; }
+
+  /// The state after `hist.size()` steps of an uninterrupted fit: the ELBO test replayed
+  /// from the history, the parameter test primed with the parameters it last saw.
+  void restore(const Approximation& current, const std::vector<double>& hist, int64_t checked_step,
+               const std::vector<double>& checked_params) {
+    std::string reason;
+    const int64_t step = static_cast<int64_t>(hist.size());
+    for (int64_t s = fit_defaults::eval_every; s <= step; s += fit_defaults::eval_every)
+      elbo_(StepInfo{current, std::span<const double>(hist.data(), static_cast<size_t>(s)), s, s, total_}, reason);
+    if (checked_step > 0) {
+      std::unique_ptr<Approximation> then = current.clone();
+      std::copy(checked_params.begin(), checked_params.end(), then->params().begin());
+      params_(StepInfo{*then, hist, checked_step, checked_step, total_}, reason);
+      checked_step_ = checked_step;
+      checked_params_ = checked_params;
+    }
+  }
+
+ private:
+  int64_t total_;
+  ElboConvergence elbo_;
+  CheckParametersConvergence params_;
+  int64_t checked_step_ = 0;
+  std::vector<double> checked_params_;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -72,8 +180,58 @@ std::string describe_network(const NetworkSpec& s) {
   return text + prior;
 }
 
+// Where and how often checkpoints are written, and what a resumed fit starts from.
+struct CheckpointPlan {
+  std::string path;   // "" = no checkpoints
+  int64_t every = 0;
+  std::optional<FitCheckpoint> resumed;
+  SavedApproximation resumed_file;
+};
+
+// --resume: the flags that shape the fit come from the checkpoint, so they must not be
+// given again; --out, --threads and the checkpoint flags may be.
+CheckpointPlan plan_checkpoints(FitFlags& f) {
+  CheckpointPlan plan;
+  if (f.stop_after < 0) throw UsageError("--stop-after: must be positive");
+  if (!f.resume.empty()) {
+    for (CLI::Option* o : f.shaping)
+      if (o->count())
+        throw UsageError("--resume: " + o->get_name() +
+                         " cannot be combined with --resume; the fit continues with the settings saved in " +
+                         f.resume);
+    const std::string out = f.out, checkpoint = f.checkpoint;
+    const int threads = f.threads;
+    plan.resumed_file = load_approximation(f.resume);
+    plan.resumed = checkpoint_from(plan.resumed_file);
+    restore_settings(f, plan.resumed->settings, f.resume);
+    if (f.out_opt->count()) f.out = out;
+    f.threads = threads;
+    plan.path = f.checkpoint_opt->count() ? checkpoint : f.resume;
+    plan.every = f.every_opt->count() ? f.checkpoint_every : plan.resumed->every;
+  } else {
+    if (!f.train_opt->count()) throw UsageError("--train is required (or --resume CHECKPOINT)");
+    if (!f.out_opt->count()) throw UsageError("--out is required");
+    if (f.checkpoint_opt->count() && !f.every_opt->count())
+      throw UsageError("--checkpoint: '" + f.checkpoint + "' needs --checkpoint-every N");
+    if (f.every_opt->count()) {
+      plan.every = f.checkpoint_every;
+      plan.path = f.checkpoint_opt->count() ? f.checkpoint : f.out + ".ckpt";
+    }
+  }
+  if (plan.every > 0) {
+    check_output_parent("--checkpoint", plan.path);
+    namespace fs = std::filesystem;
+    if (fs::absolute(plan.path).lexically_normal() == fs::absolute(f.out).lexically_normal())
+      throw UsageError("--checkpoint: '" + plan.path + "' is the model file --out; give another path");
+  } else {
+    plan.path.clear();
+  }
+  return plan;
+}
+
 void run_fit(FitFlags& f) {
   // --- the command line, checked before any work ---------------------------------------
+  CheckpointPlan plan = plan_checkpoints(f);
   NetworkSpec spec;
   spec.mlp.hidden = parse_hidden("--hidden", f.hidden);
   spec.mlp.activation = f.activation;
@@ -82,6 +240,10 @@ void run_fit(FitFlags& f) {
   spec.dtype = f.dtype == "float64" ? DType::f64 : DType::f32;
   spec.standardized = !f.no_standardize;
   check_output_parent("--out", f.out);
+  for (const std::string& path : {f.out, plan.path})
+    if (!path.empty())
+      for (const std::string& stale : remove_stale_temporaries(path))
+        std::fprintf(stderr, "removed %s, a temporary file left by a fit that was killed\n", stale.c_str());
   if (f.method == "fullrank_advi" && f.optimizer.empty()) f.optimizer = fit_defaults::optimizer;
 
   // --- data ----------------------------------------------------------------------------
@@ -97,6 +259,13 @@ void run_fit(FitFlags& f) {
                      "; the columns are: " + join_names(table.columns));
   }
   const int64_t rows = table.rows(), cols = table.cols(), F = cols - 1;
+  std::vector<double> all_values(static_cast<size_t>(rows * cols));
+  for (int64_t i = 0; i < rows * cols; ++i) all_values[static_cast<size_t>(i)] = table.values[i];
+  const std::string checksum = data_checksum(table.columns, all_values);
+  if (plan.resumed && plan.resumed->data_checksum != checksum)
+    throw FormatError(f.resume + ": the training data " + f.train +
+                      " has changed since the checkpoint was written (its checksum differs), so the fit cannot be "
+                      "continued");
   spec.target = table.columns[target];
   spec.target_index = target;
   for (int64_t c = 0; c < cols; ++c)
@@ -111,7 +280,7 @@ void run_fit(FitFlags& f) {
         x_raw.set(r * F + k++, table.values[r * cols + c]);
     }
   }
-  if (f.batch_opt->count() && f.batch_size > rows)
+  if (f.batch_given && f.batch_size > rows)
     throw UsageError("--batch-size: " + std::to_string(f.batch_size) + " is more than the " + std::to_string(rows) +
                      " rows of " + f.train);
 
@@ -166,7 +335,7 @@ void run_fit(FitFlags& f) {
   MlpOptions mlp = spec.mlp;
   mlp.init_seed = f.seed;
   Expr xe, ye;
-  if (f.batch_opt->count()) {
+  if (f.batch_given) {
     auto batch = model.minibatch({"x", "y"}, {x, y_model}, {.batch_size = f.batch_size, .seed = f.seed + 1});
     xe = batch[0];
     ye = batch[1];
@@ -185,7 +354,7 @@ void run_fit(FitFlags& f) {
   io.threads = f.threads;
   io.start = initial_means(model);
   io.optimizer.name = f.optimizer;
-  if (f.lr_opt->count())
+  if (f.lr_given)
     io.optimizer.learning_rate = f.lr;
   else if (f.optimizer == fit_defaults::optimizer)
     io.optimizer.learning_rate = fit_defaults::learning_rate;
@@ -193,31 +362,81 @@ void run_fit(FitFlags& f) {
   std::unique_ptr<Inference> inference = make_inference(model, f.method, io);
 
   FitOptions fo{.obj_n_mc = f.mc_samples};
-  const bool until_converged = !f.iters_opt->count();
+  const bool until_converged = !f.iters_given;
   const int64_t steps = until_converged ? f.max_iters : f.iters;
-  if (until_converged) {
-    fo.callbacks.push_back(std::make_shared<ElboConvergence>(ElboConvergence::Options{
-        .eval_elbo = fit_defaults::eval_every, .tol_rel_obj = fit_defaults::tol_rel_obj, .buffer = fit_defaults::buffer}));
-    fo.callbacks.push_back(std::make_shared<CheckParametersConvergence>(CheckParametersConvergence::Options{
-        .every = fit_defaults::eval_every, .tolerance = fit_defaults::tol_params}));
+  auto convergence = std::make_shared<FitConvergence>(steps);
+  if (until_converged) fo.callbacks.push_back(convergence);
+
+  // --- resuming, checkpoints -----------------------------------------------------------
+  int64_t start_step = 0;
+  if (plan.resumed) {
+    try {
+      check_compatible(plan.resumed_file, model);
+      inference->set_state(plan.resumed->state);
+    } catch (const InvalidArgument& e) {
+      throw FormatError(f.resume + ": the checkpoint does not fit the network its settings build (" + e.what() + ")");
+    }
+    start_step = plan.resumed->state.step;
+    convergence->restore(inference->approximation(), plan.resumed->state.hist, plan.resumed->checked_step,
+                         plan.resumed->checked_params);
   }
+  const std::string network_json = to_json(spec);
+  auto write_checkpoint = [&] {
+    FitCheckpoint c;
+    c.settings = settings_json(f);
+    c.state = inference->state();
+    c.state.params.clear();  // the approximation's, saved as the file's parameters
+    c.checked_step = convergence->checked_step();
+    c.checked_params = convergence->checked_params();
+    c.data_checksum = checksum;
+    c.every = plan.every;
+    save_approximation(plan.path, model, inference->approximation(),
+                       {{network_metadata_key, network_json},
+                        {checkpoint_metadata_key, to_json(c)},
+                        {"elbo.version", ELBO_VERSION}});
+  };
+  if (plan.every > 0)
+    fo.callbacks.push_back(std::make_shared<LambdaCallback>([&](const StepInfo& info) {
+      if (info.step % plan.every == 0) write_checkpoint();
+      return true;
+    }));
+  bool stopped_for_test = false;
+  if (f.stop_after > 0)
+    fo.callbacks.push_back(std::make_shared<LambdaCallback>([&](const StepInfo& info) {
+      stopped_for_test = info.step >= f.stop_after;
+      return !stopped_for_test;
+    }));
   std::printf("fitting: %s, %s (learning rate %g), %s%s\n", f.method.c_str(), f.optimizer.c_str(),
               inference->optimizer().learning_rate(),
               until_converged ? ("until converged, at most " + std::to_string(steps) + " steps").c_str()
                               : (std::to_string(steps) + " steps").c_str(),
-              f.batch_opt->count() ? (", minibatches of " + std::to_string(f.batch_size) + " rows").c_str() : "");
+              f.batch_given ? (", minibatches of " + std::to_string(f.batch_size) + " rows").c_str() : "");
+  if (plan.resumed)
+    std::printf("resuming: %s at step %ld of %ld\n", f.resume.c_str(), static_cast<long>(start_step),
+                static_cast<long>(steps));
+  if (plan.every > 0)
+    std::printf("checkpoints: %s every %ld steps\n", plan.path.c_str(), static_cast<long>(plan.every));
   std::fflush(stdout);
   auto t0 = Clock::now();
-  inference->fit(steps, fo);
+  inference->fit(std::max<int64_t>(0, steps - start_step), fo);
   double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const FitReport& report = inference->last_fit();
-  if (report.interrupted) throw Error("interrupted (Ctrl-C); nothing was written");
+  const std::string resume_hint = plan.every > 0 ? "; continue with: elbo fit --resume " + plan.path : "";
+  if (report.interrupted) {
+    if (plan.every > 0) write_checkpoint();
+    throw Error("interrupted (Ctrl-C) at step " + std::to_string(inference->step()) + "; nothing was written to " +
+                f.out + resume_hint);
+  }
+  if (stopped_for_test)
+    throw Error("stopped after " + std::to_string(inference->step()) + " steps (--stop-after); nothing was written to " +
+                f.out + resume_hint);
   const auto& hist = inference->hist();
   size_t tail = std::min<size_t>(hist.size(), 100);
   double last_loss = 0;
   for (size_t i = hist.size() - tail; i < hist.size(); ++i) last_loss += hist[i] / static_cast<double>(tail);
-  std::printf("fitted: %ld steps in %.2f s (%.0f steps/s)%s; mean loss of the last %zu steps %.4g\n",
-              static_cast<long>(report.steps), seconds, static_cast<double>(report.steps) / std::max(seconds, 1e-9),
+  std::printf("fitted: %ld steps%s in %.2f s (%.0f steps/s)%s; mean loss of the last %zu steps %.4g\n",
+              static_cast<long>(inference->step()),
+              start_step > 0 ? (" (" + std::to_string(report.steps) + " after resuming)").c_str() : "", seconds, static_cast<double>(report.steps) / std::max(seconds, 1e-9),
               report.stopped ? ("; " + report.reason).c_str()
                              : (until_converged ? "; not converged, stopped at the cap (--max-iters)" : ""),
               tail, last_loss);
@@ -250,14 +469,14 @@ void run_fit(FitFlags& f) {
                              {"method", f.method},
                              {"optimizer", f.optimizer},
                              {"learning_rate", inference->optimizer().learning_rate()},
-                             {"steps", report.steps},
+                             {"steps", inference->step()},
                              {"stopped", report.reason},
                              {"mean_last_loss", last_loss},
                              {"mc_samples", f.mc_samples},
-                             {"batch_size", f.batch_opt->count() ? f.batch_size : rows},
+                             {"batch_size", f.batch_given ? f.batch_size : rows},
                              {"seed", f.seed}};
   save_approximation(f.out, model, inference->approximation(),
-                     {{network_metadata_key, to_json(spec)},
+                     {{network_metadata_key, network_json},
                       {"elbo.fit", fit_info.dump()},
                       {"elbo.version", ELBO_VERSION}});
   std::printf("wrote %s\n", f.out.c_str());
@@ -268,36 +487,69 @@ void run_fit(FitFlags& f) {
 Command add_fit_command(CLI::App& app) {
   auto f = std::make_shared<FitFlags>();
   CLI::App* sub = app.add_subcommand("fit", "Fit a Bayesian MLP to a CSV or NPY file by variational inference");
-  sub->add_option("--train", f->train, "Training data: CSV with a header row, or a 2-D NPY array")->required();
-  sub->add_option("--out", f->out, "Model file to write")->required();
-  sub->add_option("--target", f->target, "Target column: name or 0-based index (default: the last column)");
-  f->likelihood_opt = sub->add_option("--likelihood", f->likelihood,
-                                      "bernoulli, categorical or normal (default: inferred from the target)")
-                          ->check(CLI::IsMember({"bernoulli", "categorical", "normal"}));
-  sub->add_option("--hidden", f->hidden, "Hidden layer widths, comma-separated")->capture_default_str();
-  sub->add_option("--activation", f->activation, "Hidden activation")->capture_default_str()->check(CLI::IsMember({"tanh", "relu"}));
-  sub->add_flag("--bias,!--no-bias", f->bias, "Biases on every layer (default on; --no-bias is the tutorial's network)");
-  sub->add_option("--prior-sd", f->prior_sd, "sd of the N(0, sd) prior on every weight")->capture_default_str()->check(positive_number());
-  sub->add_option("--method", f->method, "Approximation")->capture_default_str()->check(CLI::IsMember({"advi", "fullrank_advi"}));
-  sub->add_option("--optimizer", f->optimizer, "Optimizer (PyMC's names)")->capture_default_str()->check(CLI::IsMember(optimizer_names()));
+  auto& shaping = f->shaping;
+  // --train and --out are required unless --resume gives them (checked in run_fit).
+  f->train_opt = sub->add_option("--train", f->train, "Training data: CSV with a header row, or a 2-D NPY array (required)");
+  shaping.push_back(f->train_opt);
+  f->out_opt = sub->add_option("--out", f->out, "Model file to write (required; with --resume: default the checkpoint's)");
+  shaping.push_back(sub->add_option("--target", f->target, "Target column: name or 0-based index (default: the last column)"));
+  shaping.push_back(sub->add_option("--likelihood", f->likelihood,
+                                    "bernoulli, categorical or normal (default: inferred from the target)")
+                        ->check(CLI::IsMember({"bernoulli", "categorical", "normal"})));
+  shaping.push_back(sub->add_option("--hidden", f->hidden, "Hidden layer widths, comma-separated")->capture_default_str());
+  shaping.push_back(sub->add_option("--activation", f->activation, "Hidden activation")
+                        ->capture_default_str()
+                        ->check(CLI::IsMember({"tanh", "relu"})));
+  shaping.push_back(
+      sub->add_flag("--bias,!--no-bias", f->bias, "Biases on every layer (default on; --no-bias is the tutorial's network)"));
+  shaping.push_back(sub->add_option("--prior-sd", f->prior_sd, "sd of the N(0, sd) prior on every weight")
+                        ->capture_default_str()
+                        ->check(positive_number()));
+  shaping.push_back(sub->add_option("--method", f->method, "Approximation")
+                        ->capture_default_str()
+                        ->check(CLI::IsMember({"advi", "fullrank_advi"})));
+  shaping.push_back(sub->add_option("--optimizer", f->optimizer, "Optimizer (PyMC's names)")
+                        ->capture_default_str()
+                        ->check(CLI::IsMember(optimizer_names())));
   f->lr_opt = sub->add_option("--lr", f->lr,
                               "Learning rate (default: 0.01 for adam, else the optimizer's PyMC default)")
                   ->check(positive_number());
+  shaping.push_back(f->lr_opt);
   f->iters_opt = sub->add_option("--iters", f->iters, "Exactly this many steps (default: until converged)")
                      ->check(positive_integer());
-  sub->add_option("--max-iters", f->max_iters, "Cap on the steps when fitting until converged")->capture_default_str()
-      ->check(positive_integer());
+  shaping.push_back(f->iters_opt);
+  shaping.push_back(sub->add_option("--max-iters", f->max_iters, "Cap on the steps when fitting until converged")
+                        ->capture_default_str()
+                        ->check(positive_integer()));
   f->batch_opt = sub->add_option("--batch-size", f->batch_size, "Minibatch rows per step (default: full batch)")
                      ->check(positive_integer());
-  sub->add_option("--mc-samples", f->mc_samples, "Monte Carlo draws per step (obj_n_mc)")->capture_default_str()
-      ->check(positive_integer());
-  sub->add_option("--dtype", f->dtype, "Precision of the network")->capture_default_str()->check(CLI::IsMember({"float32", "float64"}));
-  sub->add_option("--seed", f->seed, "Random seed (initial weights, draws, minibatches)")->capture_default_str()
-      ->check(non_negative_integer());
-  sub->add_option("--threads", f->threads, "Threads")->capture_default_str()->check(positive_integer());
-  sub->add_flag("--no-standardize", f->no_standardize,
-                "Use inputs (and a normal target) as given instead of standardising them");
-  return {sub, [f] { run_fit(*f); }};
+  shaping.push_back(f->batch_opt);
+  shaping.push_back(sub->add_option("--mc-samples", f->mc_samples, "Monte Carlo draws per step (obj_n_mc)")
+                        ->capture_default_str()
+                        ->check(positive_integer()));
+  shaping.push_back(sub->add_option("--dtype", f->dtype, "Precision of the network")
+                        ->capture_default_str()
+                        ->check(CLI::IsMember({"float32", "float64"})));
+  shaping.push_back(sub->add_option("--seed", f->seed, "Random seed (initial weights, draws, minibatches)")
+                        ->capture_default_str()
+                        ->check(non_negative_integer()));
+  f->threads_opt = sub->add_option("--threads", f->threads, "Threads")->capture_default_str()->check(positive_integer());
+  shaping.push_back(sub->add_flag("--no-standardize", f->no_standardize,
+                                  "Use inputs (and a normal target) as given instead of standardising them"));
+  f->every_opt = sub->add_option("--checkpoint-every", f->checkpoint_every,
+                                 "Write a checkpoint every N steps (atomically), to continue with --resume")
+                     ->check(positive_integer());
+  f->checkpoint_opt = sub->add_option("--checkpoint", f->checkpoint, "Checkpoint file (default: MODEL.ckpt)");
+  sub->add_option("--resume", f->resume,
+                  "Continue the fit saved in this checkpoint, bitwise as if it had not stopped");
+  // For tests: stop (as if killed) after this many steps in all, leaving the checkpoints.
+  sub->add_option("--stop-after", f->stop_after)->group("")->check(positive_integer());
+  return {sub, [f] {
+            f->lr_given = f->lr_opt->count() > 0;
+            f->iters_given = f->iters_opt->count() > 0;
+            f->batch_given = f->batch_opt->count() > 0;
+            run_fit(*f);
+          }};
 }
 
 }  // namespace elbo::cli

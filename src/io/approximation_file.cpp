@@ -97,8 +97,10 @@ class Reader {
     pos_ += n;
     return std::string(b_.substr(pos_ - n, n));
   }
-  // `count` doubles; the caller checked that they fit.
+  // `count` doubles; the caller checked that they fit. `out` may be null when count is 0
+  // (an empty vector's data()), and memcpy must not see a null pointer even for 0 bytes.
   void f64s(double* out, size_t count) {
+    if (count == 0) return;
     const char* p = b_.data() + pos_;
     if constexpr (std::endian::native == std::endian::little) {
       std::memcpy(out, p, count * 8);
@@ -194,7 +196,8 @@ std::string serialize_approximation(const SavedApproximation& s) {
   const size_t at = out.size();
   out.resize(at + 8 * s.params.size());
   if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(out.data() + at, s.params.data(), 8 * s.params.size());
+    // An empty vector's data() may be null, which memcpy must not see even for 0 bytes.
+    if (!s.params.empty()) std::memcpy(out.data() + at, s.params.data(), 8 * s.params.size());
   } else {
     for (size_t i = 0; i < s.params.size(); ++i)
       patch_u64(out, at + 8 * i, std::bit_cast<uint64_t>(s.params[i]));

@@ -1,6 +1,8 @@
 #pragma once
 // Running the built `elbo` binary from tests: a fresh temporary directory per test, the
 // command's exit code, standard output and standard error.
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +92,51 @@ inline CliResult run_cli(const TempDir& dir, const std::vector<std::string>& arg
   std::filesystem::remove(err);
   return r;
 }
+
+/// `elbo <args>` started in the background (output discarded), to be killed by a test.
+class BackgroundCli {
+ public:
+  explicit BackgroundCli(const std::vector<std::string>& args) {
+    std::vector<std::string> argv_s = {ELBO_CLI};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~BackgroundCli() { kill(SIGKILL); }
+  BackgroundCli(const BackgroundCli&) = delete;
+  BackgroundCli& operator=(const BackgroundCli&) = delete;
+  /// Sends `signal` and waits for the process; returns its wait status (-1 if already reaped).
+  int kill(int signal) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+  /// Whether the process has exited by itself (reaps it if so).
+  bool exited() {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
 
 /// Everything gtest should print when a command did not do what a test expected.
 inline std::string describe(const CliResult& r) {

@@ -1,5 +1,6 @@
 // Every usage error exits with 2 and a message naming the flag and value; every runtime
 // error exits with 1 and a message naming the file; neither leaves an output file behind.
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -42,6 +43,13 @@ struct ErrorCase {
 };
 
 std::ostream& operator<<(std::ostream& os, const ErrorCase& c) { return os << c.what; }
+
+// Test names say the case: usage/CliErrorTable.exits_with_its_code_and_message_and_writes_nothing/unknown_flag.
+std::string case_name(const ::testing::TestParamInfo<ErrorCase>& info) {
+  std::string name;
+  for (char c : info.param.what) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
 
 class CliErrorTable : public CliErrors, public ::testing::WithParamInterface<ErrorCase> {};
 
@@ -120,7 +128,18 @@ INSTANTIATE_TEST_SUITE_P(
                   "--out: directory '/nonexistent-elbo-dir' does not exist"},
         ErrorCase{"demo into a missing parent", {"demo", "--quick", "--out", "/nonexistent-elbo-dir/demo"}, 2,
                   "--out: directory '/nonexistent-elbo-dir' does not exist"},
-        ErrorCase{"summary without model", {"summary"}, 2, "--model is required"}));
+        ErrorCase{"summary without model", {"summary"}, 2, "--model is required"},
+        ErrorCase{"fit without training data", {"fit", "--out", "{out}"}, 2,
+                  "--train is required (or --resume CHECKPOINT)"},
+        ErrorCase{"zero checkpoint interval", with(fit, {"--checkpoint-every", "0"}), 2,
+                  "--checkpoint-every: '0' is not a positive integer"},
+        ErrorCase{"checkpoint path without interval", with(fit, {"--checkpoint", "{out}"}), 2,
+                  "needs --checkpoint-every N"},
+        ErrorCase{"checkpoint onto the model file", with(fit, {"--checkpoint-every", "10", "--checkpoint", "{out}"}), 2,
+                  "is the model file --out; give another path"},
+        ErrorCase{"resume with a fit flag", {"fit", "--resume", "{model}", "--out", "{out}", "--lr", "0.1"}, 2,
+                  "--resume: --lr cannot be combined with --resume; the fit continues with the settings saved in"}),
+    case_name);
 
 INSTANTIATE_TEST_SUITE_P(
     runtime, CliErrorTable,
@@ -132,8 +151,14 @@ INSTANTIATE_TEST_SUITE_P(
                   1, "/nonexistent-elbo-dir/m.elbo"},
         ErrorCase{"foreign model file", {"predict", "--model", "{train}", "--data", "{train}", "--out", "{out}"}, 1,
                   "not an elbo model file"},
+        ErrorCase{"resume from a missing checkpoint",
+                  {"fit", "--resume", "/nonexistent-elbo-dir/m.ckpt", "--out", "{out}"}, 1,
+                  "cannot open '/nonexistent-elbo-dir/m.ckpt'"},
+        ErrorCase{"resume from a model that is not a checkpoint", {"fit", "--resume", "{model}", "--out", "{out}"}, 1,
+                  "not a checkpoint of `elbo fit` (its metadata has no 'elbo.checkpoint' entry)"},
         ErrorCase{"evaluate on a model that is a directory", {"evaluate", "--model", "{outdir}", "--data", "{train}"}, 1,
-                  "elbo evaluate: error:"}));
+                  "elbo evaluate: error:"}),
+    case_name);
 
 TEST_F(CliErrors, data_file_errors_name_file_line_and_column_and_leave_no_model) {
   const std::string bad = out_ / "bad.csv";

@@ -113,6 +113,22 @@ TEST(approximation_file, round_trips_a_million_parameters) {
   EXPECT_EQ(s.variables, (std::vector<SavedVariable>{{"w", "w", {D}, 0, ""}}));
 }
 
+// Regression (fuzz/model_file_fuzzer.cpp on its seed empty.elbo, clang's UBSan): with no
+// parameters the reader and the writer passed an empty vector's null data() to memcpy.
+TEST(approximation_file, round_trips_an_approximation_without_parameters) {
+  Model m;
+  MeanField q(std::vector<double>{});
+  const std::string bytes = serialize_approximation(to_saved_approximation(m, q, {{"k", "v"}}));
+  const SavedApproximation s = parse_approximation(bytes, "empty.elbo");
+  EXPECT_EQ(s.kind, "mean_field");
+  EXPECT_EQ(s.dim, 0);
+  EXPECT_TRUE(s.params.empty());
+  EXPECT_TRUE(s.variables.empty());
+  EXPECT_EQ(s.metadata, (std::map<std::string, std::string>{{"k", "v"}}));
+  EXPECT_EQ(serialize_approximation(s), bytes);
+  EXPECT_EQ(make_approximation(s)->dim(), 0);
+}
+
 TEST(approximation_file, writes_the_documented_layout) {
   Model m;
   m.half_normal("sd", 1);
@@ -199,7 +215,8 @@ TEST(approximation_file, an_empty_file_is_not_a_model_file) {
 }
 
 TEST(approximation_file, a_foreign_file_has_a_bad_magic) {
-  const std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0", 33);
+  static const char png_bytes[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0";
+  const std::string png(png_bytes, sizeof png_bytes - 1);  // the literal's length, without its NUL
   EXPECT_EQ(parse_error(png), "m.elbo: not an elbo model file (bad magic)");
   EXPECT_EQ(parse_error("w,sd\n1,2\n"), "m.elbo: not an elbo model file (bad magic)");
   EXPECT_EQ(parse_error("\x89"), "m.elbo: truncated: expected at least 60 bytes, found 1");
