@@ -1,18 +1,17 @@
 // libFuzzer target for the approximation file parser (elbo/io/approximation_file.hpp):
-// any input must give a SavedApproximation or an elbo::Error, never a crash, a hang, an
-// out-of-bounds read or a large allocation.
+// any input must give a SavedApproximation or an elbo::FormatError (the only exception
+// parse_approximation documents), never a crash, a hang, an out-of-bounds read, undefined
+// behaviour, a large allocation or another exception. What parses must rebuild
+// (make_approximation) and write again, byte for byte, without throwing.
 //
 // Each input is parsed twice: as it is (which exercises the magic, version, length and
 // checksum checks), and "resealed": its length field set to its size and its last 8 bytes
 // replaced by the right checksum, so that mutations reach the field parser behind the
 // checksum instead of being stopped by it.
 //
-// Build and run (from the repository root, with libelbo.a built by CMake in build/):
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
-//     fuzz/model_file_fuzzer.cpp src/io/*.cpp build/libelbo.a -lpthread -o model_file_fuzzer
-//   ./model_file_fuzzer -max_len=4096 -rss_limit_mb=512 fuzz/corpus/model_file/
-// (src/io is compiled again so that the parser is instrumented; the rest of the library
-// comes from libelbo.a.)
+// Build and run: fuzz/run_fuzzers.sh (CMake with -DELBO_FUZZ=ON and clang++; the binary is
+// build-fuzz/fuzz/model_file_fuzzer), or by hand:
+//   build-fuzz/fuzz/model_file_fuzzer -max_len=4096 -rss_limit_mb=2048 <copy of the corpus>
 //
 // Seed corpus: fuzz/corpus/model_file/ holds small valid files (a mean-field and a
 // full-rank approximation of small models, and one of an empty model with metadata). They
@@ -31,15 +30,18 @@
 namespace {
 
 void parse(std::string_view bytes) {
+  elbo::SavedApproximation s;
   try {
-    const elbo::SavedApproximation s = elbo::parse_approximation(bytes, "fuzz.elbo");
-    // What parses must be consistent enough to rebuild and to write again, unchanged.
-    auto q = elbo::make_approximation(s);
-    (void)q->mean();
-    const std::string again = elbo::serialize_approximation(s);
-    if (again != bytes) __builtin_trap();  // the format is canonical
-  } catch (const elbo::Error&) {
+    s = elbo::parse_approximation(bytes, "fuzz.elbo");
+  } catch (const elbo::FormatError&) {
+    return;
   }
+  // What parses must be consistent enough to rebuild and to write again, unchanged; an
+  // exception from here on is a bug and stops the fuzzer.
+  auto q = elbo::make_approximation(s);
+  (void)q->mean();
+  const std::string again = elbo::serialize_approximation(s);
+  if (again != bytes) __builtin_trap();  // the format is canonical
 }
 
 }  // namespace

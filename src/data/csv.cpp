@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <locale.h>
+#include <unordered_map>
 
 #include "csv_impl.hpp"
 #include "elbo/data/atomic_file.hpp"
@@ -158,13 +159,17 @@ void CsvLineParser::split(std::string_view line, int64_t line_no) {
 void CsvLineParser::parse_header(std::string_view line, int64_t line_no) {
   split(line, line_no);
   columns_.assign(fields_.begin(), fields_.begin() + static_cast<std::ptrdiff_t>(field_count_));
+  // A hash of the names seen so far: comparing every pair took minutes on a header of a few
+  // hundred thousand columns.
+  std::unordered_map<std::string_view, size_t> first_column;
+  first_column.reserve(columns_.size());
   for (size_t i = 0; i < columns_.size(); ++i) {
     if (columns_[i].empty()) continue;  // e.g. pandas' unnamed index column
-    for (size_t j = 0; j < i; ++j)
-      if (columns_[j] == columns_[i])
-        fail(line_no, static_cast<int64_t>(i + 1),
-             "column name \"" + printable(columns_[i]) + "\" repeats column " +
-                 std::to_string(j + 1));
+    const auto [it, inserted] = first_column.emplace(columns_[i], i);
+    if (!inserted)
+      fail(line_no, static_cast<int64_t>(i + 1),
+           "column name \"" + printable(columns_[i]) + "\" repeats column " +
+               std::to_string(it->second + 1));
   }
 }
 

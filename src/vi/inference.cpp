@@ -1,5 +1,6 @@
 #include "elbo/vi/inference.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -145,7 +146,10 @@ const Approximation& Inference::fit(int64_t n, const FitOptions& o) {
   if (!(o.beta >= 0) || !std::isfinite(o.beta))
     throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but must be >= 0 and finite");
   ensure_buffers(o.obj_n_mc);
-  hist_.reserve(hist_.size() + static_cast<size_t>(n));
+  // Room for every loss of this call, so steps never allocate; growing at least
+  // geometrically keeps many short fit() calls from copying the history each time.
+  if (hist_.capacity() < hist_.size() + static_cast<size_t>(n))
+    hist_.reserve(std::max(hist_.size() + static_cast<size_t>(n), 2 * hist_.capacity()));
   report_ = FitReport{};
   for (const auto& cb : o.callbacks) cb->on_fit_start();
   ProgressBar bar(n, o.progressbar);
