@@ -1,3 +1,4 @@
+#include "json_field.hpp"
 #include "network_file.hpp"
 
 #include <cmath>
@@ -35,18 +36,13 @@ std::string to_json(const NetworkSpec& s) {
 
 namespace {
 
-[[noreturn]] void bad(const std::string& source, const std::string& what) {
-  throw FormatError(source + ": the network description is invalid: " + what);
+[[noreturn]] void bad(const std::string& source, const std::string& detail) {
+  invalid_json(source, "the network description", detail);
 }
 
 template <class T>
 T field(const json& j, const char* key, const std::string& source) {
-  if (!j.contains(key)) bad(source, std::string("field '") + key + "' is missing");
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception&) {
-    bad(source, std::string("field '") + key + "' has the wrong type");
-  }
+  return json_field<T>(j, key, source, "the network description");
 }
 
 }  // namespace

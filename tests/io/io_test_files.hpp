@@ -3,6 +3,7 @@
 // models the tests save, and an independent writer of the file layout documented in
 // elbo/io/approximation_file.hpp (to craft files that pass the checksum but are wrong).
 #include <gtest/gtest.h>
+#include "support/temp_dir.hpp"
 #include <stdlib.h>
 
 #include <algorithm>
@@ -24,40 +25,9 @@
 namespace elbo::io_test {
 
 /// A fresh directory under ::testing::TempDir(), removed with everything in it.
-class TempDir {
+class TempDir : public elbo::testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "elbo_io_XXXXXX";
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
-    dir_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-
-  /// Writes `bytes` verbatim to file `name`; returns its path.
-  std::string write(const std::string& name, std::string_view bytes) const {
-    const std::string p = path(name);
-    std::ofstream out(p, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return p;
-  }
-
-  /// The names of the entries in the directory, sorted.
-  std::vector<std::string> files() const {
-    std::vector<std::string> names;
-    for (const auto& e : std::filesystem::directory_iterator(dir_)) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
- private:
-  std::string dir_;
+  TempDir() : elbo::testing::TempDir("elbo_io_") {}
 };
 
 inline std::string slurp(const std::string& path) {
