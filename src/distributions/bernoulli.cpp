@@ -38,7 +38,10 @@ class Bernoulli final : public Distribution {
   Expr logp(Expr x) const override {
     // log_sigmoid(-z) = log_sigmoid(z) - z, so log p(x) = log_sigmoid(z) + (x - 1) z for
     // x in {0, 1}: one transcendental per element, and x - 1 is computed once per data.
-    if (logit_.valid()) return log_sigmoid(logit_) + (x - 1.0) * logit_;
+    if (logit_.valid()) {
+      if (logit_.shape() == x.shape()) return bernoulli_logit_logp(logit_, x);  // one fused node
+      return log_sigmoid(logit_) + (x - 1.0) * logit_;
+    }
     const Expr& p = params_[0];
     return where(x, detail::log_of(p), log1p(-p));
   }

@@ -68,6 +68,8 @@ bool Distribution::discrete() const {
   return s == Support::nonnegative_integer || s == Support::binary || s == Support::categorical;
 }
 
+Expr Distribution::logp_sum(Expr value) const { return sum(logp(value)); }
+
 void Distribution::check_params(const std::string&) const {}
 
 void Distribution::check_observed(const std::string& var, const Tensor& data) const {

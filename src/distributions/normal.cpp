@@ -1,5 +1,7 @@
 #include "elbo/distributions/normal.hpp"
 
+#include <cmath>
+
 #include "distribution_impl.hpp"
 
 namespace elbo {
@@ -20,6 +22,16 @@ class Normal final : public Distribution {
     Expr r = -0.5 * square(z);
     if (detail::is_constant(sigma, 1.0)) return r - detail::kLogSqrt2Pi;
     return r - (detail::log_of(sigma) + detail::kLogSqrt2Pi);
+  }
+
+  // Constant scalar mu and sigma (every prior of a Bayesian network): one fused node.
+  Expr logp_sum(Expr x) const override {
+    const Tensor* mu = detail::constant_value(params_[0]);
+    const Tensor* sigma = detail::constant_value(params_[1]);
+    if (mu && sigma && mu->numel() == 1 && sigma->numel() == 1 && (*sigma)[0] > 0 && std::isfinite((*sigma)[0]) &&
+        std::isfinite((*mu)[0]))
+      return normal_logp_sum(x, (*mu)[0], (*sigma)[0]);
+    return Distribution::logp_sum(x);
   }
 
   Tensor draw(std::span<const Tensor> v, const Shape& shape, const Philox& rng, uint64_t stream,

@@ -248,8 +248,11 @@ Expr Model::observed(const std::string& name, std::shared_ptr<const Distribution
   if (options.total_size > 0) {
     if (data.rank() == 0)
       throw InvalidArgument(where_msg(*dist, name) + ": 'total_size' needs data with rows, but the data is a scalar");
-    // total_size / M * sum(lp) == total_size * sum(mean over rows)
-    v.logp = sum(mean(lp, 0)) * options.total_size;
+    // total_size / M * sum(lp) == total_size * (elements per row) * mean(lp): two nodes, and
+    // M (the batch's row count) may change from step to step.
+    double per_row = 1;
+    for (int a = 1; a < data.rank(); ++a) per_row *= static_cast<double>(data.shape()[a]);
+    v.logp = mean(lp) * (options.total_size * per_row);
   } else if (!options.total_size_per_dim.empty()) {
     Expr t = lp;
     for (size_t a = 0; a < options.total_size_per_dim.size(); ++a) {
@@ -339,14 +342,20 @@ std::vector<Expr> Model::flat_params() const {
 Expr Model::varlogp() const {
   if (varlogp_count_ == free_.size()) return varlogp_cache_;
   Graph g = graph_;
-  std::vector<Expr> terms;
+  varlogp_terms_.clear();
   for (const auto& v : free_) {
-    terms.push_back(sum(v.distribution->logp(v.value)));
-    if (v.transform) terms.push_back(sum(v.transform->log_jacobian(v.unconstrained)));
+    Expr term = v.distribution->logp_sum(v.value);
+    if (v.transform) term = term + sum(v.transform->log_jacobian(v.unconstrained));
+    varlogp_terms_.push_back(term);
   }
-  varlogp_cache_ = sum_terms(g, terms);
+  varlogp_cache_ = sum_terms(g, varlogp_terms_);
   varlogp_count_ = free_.size();
   return varlogp_cache_;
+}
+
+const std::vector<Expr>& Model::varlogp_terms() const {
+  varlogp();
+  return varlogp_terms_;
 }
 
 Expr Model::datalogp() const {

@@ -39,6 +39,26 @@ std::string num(double v) {
   return os.str();
 }
 
+// For a non-finite prior log density at the draw z [D]: the variable whose term is not
+// finite, and its element farthest from zero (a diverged value overflows there).
+std::string nonfinite_prior_term(const Model& m, const double* z) {
+  Tensor theta(DType::f64, {m.flat_size()});
+  for (int64_t i = 0; i < m.flat_size(); ++i) theta.set(i, z[i]);
+  std::vector<Tensor> terms = m.evaluate(m.varlogp_terms(), theta);
+  const auto& vars = m.free_variables();
+  for (size_t k = 0; k < terms.size(); ++k) {
+    double t = terms[k][0];
+    if (std::isfinite(t)) continue;
+    const FreeVariable& v = vars[k];
+    int64_t far = v.offset;
+    for (int64_t i = v.offset; i < v.offset + v.size; ++i)
+      if (!(std::abs(z[i]) <= std::abs(z[far]))) far = i;
+    return "the prior term of '" + v.name + "' is " + num(t) + "; the draw there is " + num(z[far]) + " at " +
+           m.describe_flat_index(far);
+  }
+  return "the prior log density is not finite";
+}
+
 }  // namespace
 
 Inference::Inference(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)
@@ -107,7 +127,8 @@ Inference::StepStatus Inference::run_step(const FitOptions& o, uint64_t stream) 
   if (!std::isfinite(loss)) {
     double vl = logp_.varlogp(0), dl = logp_.datalogp(0);
     std::string part = !std::isfinite(dl) ? "the data log-likelihood is " + num(dl)
-                                          : (!std::isfinite(vl) ? "the prior log density is " + num(vl)
+                                          : (!std::isfinite(vl) ? "the prior log density is " + num(vl) + ": " +
+                                                                      nonfinite_prior_term(*model_, z_.data())
                                                                 : "log q is not finite");
     return fail("the loss is " + num(loss) + " (" + part + ")");
   }

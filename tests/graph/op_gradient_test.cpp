@@ -88,6 +88,17 @@ std::vector<OpCase> cases() {
   reduce("mean", static_cast<Expr (*)(Expr)>(mean), static_cast<Expr (*)(Expr, int, bool)>(mean));
   reduce("logsumexp", static_cast<Expr (*)(Expr)>(logsumexp), static_cast<Expr (*)(Expr, int, bool)>(logsumexp));
 
+  // Fused log densities; 37 elements leave a partial packet for the tail path.
+  c.push_back({"bernoulli_logit_logp", {{37}}, -6, 6, [](Graph& g, const V& p) {
+                 Tensor y(g.dtype(), {37});
+                 for (int64_t i = 0; i < 37; ++i) y.set(i, (i * 5) % 3 == 0);
+                 return bernoulli_logit_logp(p[0], g.constant(y));
+               }});
+  c.push_back({"bernoulli_logit_logp_both", {{3, 4}, {3, 4}}, -2, 2,
+               [](Graph&, const V& p) { return bernoulli_logit_logp(p[0], p[1]); }});
+  c.push_back({"normal_logp_sum", {{37}}, -3, 3, [](Graph&, const V& p) { return normal_logp_sum(p[0], 0.3, 1.7); }});
+  c.push_back({"normal_logp_sum_matrix", {{3, 4}}, -3, 3,
+               [](Graph&, const V& p) { return normal_logp_sum(p[0], 0.0, 1.0); }});
   c.push_back({"reshape", {{3, 4}}, -2, 2, [](Graph&, const V& p) { return reshape(p[0], {2, -1, 3}); }});
   c.push_back({"reshape_flat", {{3, 4}}, -2, 2, [](Graph&, const V& p) { return reshape(p[0], {12}); }});
   c.push_back({"reshape_from_flat", {{12}}, -2, 2, [](Graph&, const V& p) { return reshape(p[0], {4, 3}); }});
@@ -120,7 +131,8 @@ TEST(op_gradient, every_registered_op_has_a_case) {
   std::vector<std::string> ops = {"add", "sub", "mul", "div", "pow", "where", "neg", "square", "exp", "log",
                                   "log1p", "expm1", "sqrt", "abs", "tanh", "sigmoid", "log_sigmoid",
                                   "softplus", "relu", "clip", "matmul", "sum", "mean", "logsumexp",
-                                  "reshape", "transpose", "slice", "concat", "gather_rows"};
+                                  "reshape", "transpose", "slice", "concat", "gather_rows",
+                                  "bernoulli_logit_logp", "normal_logp_sum"};
   auto all = cases();
   for (const auto& op : ops) {
     bool found = false;

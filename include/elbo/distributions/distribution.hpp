@@ -70,6 +70,10 @@ class Distribution {
   /// outside, since its density carries no other sign of the bounds).
   virtual Expr logp(Expr value) const = 0;
 
+  /// The sum of logp(value) over all elements, a scalar. Distributions with a fused kernel
+  /// for it (Normal with constant scalar parameters) override this; the value is the same.
+  virtual Expr logp_sum(Expr value) const;
+
   /// Random draws of base shape `shape` given numeric parameter values (in the order of
   /// params(), each broadcastable to `shape`; Categorical's p has one more, last, axis).
   /// Reproducible: a pure function of the values, (rng's seed, stream, counter) and dtype.

@@ -51,6 +51,13 @@ Expr mean(Expr x, int axis, bool keepdims = false);
 Expr logsumexp(Expr x);
 Expr logsumexp(Expr x, int axis, bool keepdims = false);
 
+// Fused log densities: one node each, with the gradient in the same kernel.
+/// log Bernoulli(y | sigmoid(logit)) elementwise for labels y in {0, 1}, i.e.
+/// y logit - softplus(logit); logit and y have the same shape.
+Expr bernoulli_logit_logp(Expr logit, Expr y);
+/// sum over all elements of log N(x | mu, sigma), for constant mu and sigma > 0: a scalar.
+Expr normal_logp_sum(Expr x, double mu, double sigma);
+
 // Shape manipulation (logical row-major semantics).
 /// New shape with the same element count; one entry may be -1.
 Expr reshape(Expr x, Shape shape);

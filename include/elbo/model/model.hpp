@@ -105,6 +105,9 @@ class Model {
   /// log p parts as per-sample scalars (built once, again only after new variables).
   Expr varlogp() const;
   Expr datalogp() const;
+  /// varlogp's terms, one per free variable in flat order (its prior's log density plus
+  /// its transform's log Jacobian): which variable makes log p non-finite.
+  const std::vector<Expr>& varlogp_terms() const;
   Expr logp() const;
 
   /// The initial point, flat and unconstrained [D]: users' initial values, else a central
@@ -140,6 +143,7 @@ class Model {
   int64_t flat_size_ = 0;
   // varlogp()/datalogp() build their sums once per set of variables.
   mutable Expr varlogp_cache_, datalogp_cache_;
+  mutable std::vector<Expr> varlogp_terms_;
   mutable size_t varlogp_count_ = ~size_t{0}, datalogp_count_ = ~size_t{0};
 };
 

@@ -13,6 +13,7 @@ extern const OpDef neg_op, square_op, exp_op, log_op, log1p_op, expm1_op, sqrt_o
 extern const OpDef clip_op;
 extern const OpDef matmul_op;
 extern const OpDef sum_op, mean_op, logsumexp_op;
+extern const OpDef bernoulli_logit_logp_op, normal_logp_sum_op;
 extern const OpDef reshape_op, transpose_op, slice_op, concat_op, gather_rows_op;
 
 }  // namespace elbo::ops

@@ -1,0 +1,92 @@
+// The fused log-density ops give the values and gradients of the unfused expressions
+// they replace (src/graph/ops/bernoulli_logit_logp_op.cpp, normal_logp_sum_op.cpp), in
+// float64 to rounding and in float32 to float32 rounding of the same sums.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "elbo/graph.hpp"
+
+namespace elbo {
+namespace {
+
+struct Run {
+  double value;
+  std::vector<double> grad;
+};
+
+Run run(DType dtype, int64_t n, const std::function<Expr(Graph&, Expr)>& build) {
+  Graph g(dtype);
+  Expr p = g.parameter("p", {n});
+  Expr out = build(g, p);
+  Program prog(g, {out}, {p});
+  std::vector<double> theta(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) theta[i] = 7.0 * std::sin(1.3 * static_cast<double>(i) + 0.2);  // -7..7
+  double seed[1] = {1.0};
+  if (dtype == DType::f64) {
+    prog.set_flat_params(theta.data());
+  } else {
+    std::vector<float> t(theta.begin(), theta.end());
+    prog.set_flat_params(t.data());
+  }
+  prog.forward_backward(seed);
+  return {prog.output(0)[0], prog.gradient(p).to_vector()};
+}
+
+void expect_same(const Run& a, const Run& b, double rtol) {
+  EXPECT_NEAR(a.value, b.value, rtol * std::max(1.0, std::abs(b.value)));
+  ASSERT_EQ(a.grad.size(), b.grad.size());
+  for (size_t i = 0; i < a.grad.size(); ++i) EXPECT_NEAR(a.grad[i], b.grad[i], rtol * std::max(1.0, std::abs(b.grad[i]))) << i;
+}
+
+Tensor labels(DType dtype, int64_t n) {
+  Tensor y(dtype, {n});
+  for (int64_t i = 0; i < n; ++i) y.set(i, (i * 7) % 3 == 1);
+  return y;
+}
+
+TEST(fused_density, bernoulli_logit_logp_equals_log_sigmoid_form) {
+  // 1, 15, 16, 17 and 50 rows: no whole packet, whole packets only, and a tail.
+  for (DType dt : {DType::f64, DType::f32})
+    for (int64_t n : {1, 15, 16, 17, 50}) {
+      auto fused = run(dt, n, [&](Graph& g, Expr l) { return sum(bernoulli_logit_logp(l, g.constant(labels(dt, n)))); });
+      auto plain = run(dt, n, [&](Graph& g, Expr l) {
+        Expr y = g.constant(labels(dt, n));
+        return sum(log_sigmoid(l) + (y - 1.0) * l);
+      });
+      expect_same(fused, plain, dt == DType::f64 ? 1e-12 : 1e-5);
+    }
+}
+
+TEST(fused_density, normal_logp_sum_equals_elementwise_sum) {
+  for (DType dt : {DType::f64, DType::f32})
+    for (int64_t n : {1, 16, 40, 101}) {
+      auto fused = run(dt, n, [](Graph&, Expr x) { return normal_logp_sum(x, 0.5, 2.5); });
+      auto plain = run(dt, n, [](Graph&, Expr x) {
+        Expr z = (x - 0.5) / 2.5;
+        return sum(-0.5 * square(z) - (std::log(2.5) + 0.91893853320467274178));
+      });
+      expect_same(fused, plain, dt == DType::f64 ? 1e-12 : 1e-5);
+    }
+}
+
+TEST(fused_density, bad_arguments_are_named) {
+  Graph g(DType::f64);
+  Expr x = g.parameter("x", {3});
+  try {
+    normal_logp_sum(x, 0.0, -1.0);
+    FAIL() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("argument 'sigma' is -1"), std::string::npos) << e.what();
+  }
+  try {
+    bernoulli_logit_logp(x, g.data("y", Tensor(DType::f64, {4})));
+    FAIL() << "no error";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("bernoulli_logit_logp"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace elbo
