@@ -44,6 +44,18 @@ struct ProgramCore {
   std::vector<int> order;        // needed nodes, topological
   std::vector<int> sampled_ops;  // needed sampled op nodes, topological
   std::vector<int> fixed_ops;    // needed op nodes that depend on data and constants only
+  std::vector<int> sampled_nodes;  // needed sampled nodes (their gradients are zeroed per sample)
+  std::vector<char> sampled;       // per node, a copy of Node::sampled close to the other flags
+  // What a run needs of an op node, gathered once so the per-node work of a step touches
+  // a few small arrays instead of the graph's nodes (at 50 rows per step it matters).
+  struct OpRecord {
+    const OpDef* op;
+    const Attrs* attrs;
+    int n_in;
+    std::array<int, kMaxInputs> in;
+    unsigned wants_grad;  // bit a: input a is sampled and differentiable
+  };
+  std::vector<OpRecord> records;  // per node (ops only; others unused)
   std::vector<Shape> shapes;     // per node, current
   std::vector<int64_t> sizes;    // numel per node
   std::vector<std::shared_ptr<const Tensor>> overrides;  // per data node, program-only values
@@ -116,7 +128,7 @@ struct Executor {
 
   // Offsets of node j's values and gradient for sample s run by task t.
   int64_t value_offset(int j, int64_t s, int t) const {
-    if (!node(j).sampled) return 0;
+    if (!c.sampled[j]) return 0;
     return (c.keep[j] ? s : t) * c.sizes[j];
   }
   int64_t grad_offset(int j, int64_t s, int t) const { return (c.is_param[j] ? s : t) * c.sizes[j]; }
@@ -159,12 +171,12 @@ struct Executor {
   }
 
   KernelArgs<T> args(int i, int64_t s, int t) {
-    const Node& n = node(i);
+    const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
     KernelArgs<T> k;
-    k.attrs = &n.attrs;
-    k.n_in = static_cast<int>(n.inputs.size());
+    k.attrs = r.attrs;
+    k.n_in = r.n_in;
     for (int a = 0; a < k.n_in; ++a) {
-      int j = n.inputs[a];
+      int j = r.in[a];
       k.in[a] = buf[j].data() + value_offset(j, s, t);
       k.in_shape[a] = &c.shapes[j];
     }
@@ -173,31 +185,29 @@ struct Executor {
     return k;
   }
 
-  void run_node(int i, int64_t s, int t) { call_forward(*node(i).op, args(i, s, t)); }
+  void run_node(int i, int64_t s, int t) { call_forward(*c.records[static_cast<size_t>(i)].op, args(i, s, t)); }
 
   void backward_sample(int64_t s, int t) {
-    for (int i : c.order)
-      if (node(i).sampled) {
-        T* g = grad[i].data() + grad_offset(i, s, t);
-        std::fill(g, g + c.sizes[i], T(0));
-      }
+    for (int i : c.sampled_nodes) {
+      T* g = grad[i].data() + grad_offset(i, s, t);
+      std::fill(g, g + c.sizes[i], T(0));
+    }
     for (size_t o = 0; o < c.outputs.size(); ++o) {
       int i = c.outputs[o];
-      if (!node(i).sampled || seeds[o] == 0.0) continue;
+      if (!c.sampled[i] || seeds[o] == 0.0) continue;
       T* g = grad[i].data() + grad_offset(i, s, t);
       for (int64_t e = 0; e < c.sizes[i]; ++e) g[e] += static_cast<T>(seeds[o]);
     }
     for (auto it = c.sampled_ops.rbegin(); it != c.sampled_ops.rend(); ++it) {
       int i = *it;
-      const Node& n = node(i);
+      const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
       KernelArgs<T> k = args(i, s, t);
       k.gout = grad[i].data() + grad_offset(i, s, t);
       for (int a = 0; a < k.n_in; ++a) {
-        int j = n.inputs[a];
-        bool wants = node(j).sampled && !((n.op->nondifferentiable_inputs >> a) & 1u);
-        k.gin[a] = wants ? grad[j].data() + grad_offset(j, s, t) : nullptr;
+        int j = r.in[a];
+        k.gin[a] = (r.wants_grad >> a) & 1u ? grad[j].data() + grad_offset(j, s, t) : nullptr;
       }
-      call_backward(*n.op, k);
+      call_backward(*r.op, k);
     }
   }
 
@@ -289,6 +299,25 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
     c.order.push_back(static_cast<int>(i));
     if (nd.kind == NodeKind::parameter) c.keep[i] = 1;  // listed or not, set_param may set it
     if (nd.kind == NodeKind::op) (nd.sampled ? c.sampled_ops : c.fixed_ops).push_back(static_cast<int>(i));
+    if (nd.sampled) c.sampled_nodes.push_back(static_cast<int>(i));
+  }
+  c.sampled.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) c.sampled[i] = c.g->nodes[i].sampled;
+  c.records.assign(n, ProgramCore::OpRecord{});
+  for (int i : c.order) {
+    const Node& nd = c.g->nodes[static_cast<size_t>(i)];
+    if (nd.kind != NodeKind::op) continue;
+    ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
+    r.op = nd.op;
+    r.attrs = &nd.attrs;
+    r.n_in = static_cast<int>(nd.inputs.size());
+    r.wants_grad = 0;
+    for (int a = 0; a < r.n_in; ++a) {
+      int j = nd.inputs[static_cast<size_t>(a)];
+      r.in[static_cast<size_t>(a)] = j;
+      if (c.g->nodes[static_cast<size_t>(j)].sampled && !((nd.op->nondifferentiable_inputs >> a) & 1u))
+        r.wants_grad |= 1u << a;
+    }
   }
   for (int o : c.outputs) c.keep[static_cast<size_t>(o)] = 1;
   for (int p : c.params) c.keep[static_cast<size_t>(p)] = c.is_param[static_cast<size_t>(p)] = 1;
@@ -513,7 +542,9 @@ void Program::set_data_rows(Expr data_node, const Tensor& source, std::span<cons
     const T* src = source.template data<T>();
     T* dst = ex.buf[i].data();
     const int r = static_cast<int>(s.size());
-    if (layout::is_trivial(s)) {
+    if (width == 1) {  // labels: one value per row (no call per row)
+      for (int64_t k = 0; k < m; ++k) dst[k] = src[rows[k]];
+    } else if (layout::is_trivial(s)) {
       for (int64_t k = 0; k < m; ++k) std::memcpy(dst + k * width, src + rows[k] * width, sizeof(T) * size_t(width));
     } else if (r == 2) {  // [m, width] feature-major: each feature's m values contiguous
       for (int64_t f = 0; f < width; ++f)

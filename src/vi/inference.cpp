@@ -179,7 +179,7 @@ const Approximation& Inference::fit(int64_t n, const FitOptions& o) {
   for (int64_t i = 0; i < n; ++i) {
     if (run_step(o, kEpsStream) == StepStatus::skipped) ++report_.skipped;
     ++report_.steps;
-    if (i % 10 == 0 || i + 1 == n) bar.update(i + 1, finite_mean_of_last(hist_, 1000));
+    if (bar.animates() && (i % 10 == 0 || i + 1 == n)) bar.update(i + 1, finite_mean_of_last(hist_, 1000));
     bool go_on = true;
     std::string reason;
     if (!o.callbacks.empty()) {

@@ -8,7 +8,6 @@
 namespace elbo {
 
 using detail::kHalfLog2Pi;
-using detail::sigmoid;
 using detail::softplus;
 
 MeanField::MeanField(std::span<const double> mu, double start_sigma) : d_(static_cast<int64_t>(mu.size())) {
@@ -40,12 +39,15 @@ void MeanField::refresh() const {
   if (!rho_seen_.empty() && std::equal(rho, rho + d_, rho_seen_.begin())) return;
   rho_seen_.assign(rho, rho + d_);
   sigma_.resize(static_cast<size_t>(d_));
+  inv_sigma_.resize(static_cast<size_t>(d_));
   log_sigma_.resize(static_cast<size_t>(d_));
   dsigma_.resize(static_cast<size_t>(d_));
   for (int64_t i = 0; i < d_; ++i) {
-    sigma_[i] = softplus(rho[i]);
-    log_sigma_[i] = std::log(sigma_[i]);
-    dsigma_[i] = sigmoid(rho[i]);
+    const auto [s, ds] = detail::softplus_and_sigmoid(rho[i]);
+    sigma_[i] = s;
+    inv_sigma_[i] = 1.0 / s;
+    log_sigma_[i] = std::log(s);
+    dsigma_[i] = ds;
   }
 }
 
@@ -76,12 +78,12 @@ void MeanField::gradient(const double* eps, const double* g, int64_t S, double s
   double w = 1.0 / (static_cast<double>(S) * c);
   for (int64_t i = 0; i < 2 * d_; ++i) grad[i] = 0;
   for (int64_t i = 0; i < d_; ++i) {
-    double sigma = sigma_[i];
+    const double inv_sigma = inv_sigma_[i];
     double gm = 0, gs = 0;
     for (int64_t s = 0; s < S; ++s) {
       double e = eps[s * d_ + i], gz = g[s * d_ + i];
-      gm += -gz + beta * (scale - 1.0) * e / sigma;
-      gs += -gz * e + beta * (-e * e + scale * (e * e - 1.0)) / sigma;
+      gm += -gz + beta * (scale - 1.0) * e * inv_sigma;
+      gs += -gz * e + beta * (-e * e + scale * (e * e - 1.0)) * inv_sigma;
     }
     grad[i] = w * gm;
     grad[d_ + i] = w * gs * dsigma_[i];

@@ -34,7 +34,7 @@ class MeanField : public Approximation {
   void refresh() const;
   int64_t d_;
   std::vector<double> params_;
-  mutable std::vector<double> rho_seen_, sigma_, log_sigma_, dsigma_;
+  mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, log_sigma_, dsigma_;
 };
 
 }  // namespace elbo

@@ -22,6 +22,8 @@ class ProgressBar {
   ProgressBar(int64_t total, bool enabled, std::FILE* out = stderr);
   /// Redraws at most ~10 times a second, and only on a terminal.
   void update(int64_t done, double average_loss);
+  /// True if it draws at all (a terminal): callers skip computing the average otherwise.
+  bool animates() const { return tty_; }
   /// The closing line. `how` is "Finished", or "Interrupted" / "Stopped" with the step.
   void finish(int64_t done, double average_loss, const std::string& how);
   /// The bar line as it would be drawn (for tests).

@@ -24,14 +24,20 @@ T dot(const T* a, const T* b, int64_t n) {
   constexpr int P = kPacket<T>, L = 4 * P;  // four independent chains for the FMA units
   using Wide = Eigen::Array<T, L, 1>;
   using Packet = Eigen::Array<T, P, 1>;
-  Wide part = Wide::Zero();
-  int64_t i = 0;
-  for (; i + L <= n; i += L) part += Eigen::Map<const Wide>(a + i) * Eigen::Map<const Wide>(b + i);
   Packet rest = Packet::Zero();
+  int64_t i = 0;
+  if (n >= L) {  // short dots (a 50-row minibatch) skip the four-chain setup and its reduction
+    Wide part = Wide::Zero();
+    for (; i + L <= n; i += L) part += Eigen::Map<const Wide>(a + i) * Eigen::Map<const Wide>(b + i);
+    rest = (part.template segment<P>(0) + part.template segment<P>(P)) +
+           (part.template segment<P>(2 * P) + part.template segment<P>(3 * P));
+  }
   for (; i + P <= n; i += P) rest += Eigen::Map<const Packet>(a + i) * Eigen::Map<const Packet>(b + i);
-  for (int j = 0; i < n; ++i, ++j) rest[j] += a[i] * b[i];
-  part.template head<P>() += rest;
-  return part.sum();  // a fixed-size reduction: always the same order
+  // The last n % P terms in a scalar chain: adding them into lanes of `rest` by a run-time
+  // index would store the packet to memory and reload it (a store-forwarding stall).
+  T tail = 0;
+  for (; i < n; ++i) tail += a[i] * b[i];
+  return rest.sum() + tail;  // fixed-size reduction, then the tail: always the same order
 }
 
 // C (N x M) += A (N x K) * B (K x M), every operand given by (row stride, column stride).

@@ -32,12 +32,12 @@ struct NormalLogpSum {
     // does not depend on where x lies (bitwise reproducible, like sum()).
     Eigen::Array<T, P, 1> part = Eigen::Array<T, P, 1>::Zero();
     if (cols) part = ((Eigen::Map<const Packets<T>>(k.in[0], P, cols) - mu) * inv).square().rowwise().sum();
-    for (int64_t i = body, j = 0; i < n; ++i, ++j) {
+    T tail = 0;  // a scalar chain: lanes of `part` by a run-time index would stall (matmul_op.cpp)
+    for (int64_t i = body; i < n; ++i) {
       const T z = (k.in[0][i] - mu) * inv;
-      part[j] += z * z;
+      tail += z * z;
     }
-    T s = 0;
-    for (int j = 0; j < P; ++j) s += part[j];
+    const T s = part.sum() + tail;
     k.out[0] = static_cast<T>(-0.5 * static_cast<double>(s) - static_cast<double>(n) * (std::log(sigma) + kLogSqrt2Pi));
   }
 
