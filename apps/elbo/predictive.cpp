@@ -92,14 +92,17 @@ ClassPrediction classify(const PredictiveDraws& d) {
     double expected_entropy = 0;
     for (int64_t s = 0; s < S; ++s) {
       if (binary) {
-        double l = d.output[s * R + r];
-        p[1] = std::exp(log_sigmoid(l));
-        p[0] = std::exp(log_sigmoid(-l));
+        // One exp and one log1p per draw: with e = exp(-|l|), the two probabilities are
+        // 1 / (1 + e) and e / (1 + e), and the entropy is log1p(e) + |l| e / (1 + e).
+        double l = d.output[s * R + r], e = std::exp(-std::abs(l)), big = 1.0 / (1.0 + e), small = e * big;
+        p[1] = l >= 0 ? big : small;
+        p[0] = l >= 0 ? small : big;
+        expected_entropy += std::log1p(e) + std::abs(l) * small;
       } else {
         softmax(&d.output[(s * R + r) * K], K, p.data());
+        expected_entropy += entropy_of(p);
       }
       for (int64_t k = 0; k < K; ++k) mean[k] += p[k], sum2[k] += p[k] * p[k];
-      expected_entropy += entropy_of(p);
     }
     for (int64_t k = 0; k < K; ++k) {
       mean[k] /= static_cast<double>(S);
