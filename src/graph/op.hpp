@@ -16,17 +16,23 @@ inline constexpr int kMaxInputs = 16;
 
 /// What a kernel sees for one sample. Values are in the engine's internal layout
 /// (see layout.hpp). Backward kernels ACCUMULATE into gin[i] (+=); gin[i] is null when
-/// input i needs no gradient.
+/// input i needs no gradient. Only entries [0, n_in) of the arrays are set: the executor
+/// builds one of these per node and step, and zeroing all four arrays (600 bytes) cost
+/// more than a small node's kernel.
 template <class T>
 struct KernelArgs {
   const Attrs* attrs = nullptr;
   int n_in = 0;
-  std::array<const T*, kMaxInputs> in{};
-  std::array<const Shape*, kMaxInputs> in_shape{};
+  std::array<const T*, kMaxInputs> in;
+  std::array<const Shape*, kMaxInputs> in_shape;
   T* out = nullptr;
   const Shape* out_shape = nullptr;
-  const T* gout = nullptr;
-  std::array<T*, kMaxInputs> gin{};
+  const T* gout = nullptr;  ///< null in a forward run
+  std::array<T*, kMaxInputs> gin;  ///< entries [0, n_in) null in a forward run
+  /// Bit a: gin[a] holds no gradient yet (not even zeros) and the kernel must WRITE it (=)
+  /// instead of accumulating. Set only for ops whose OpDef says `backward_assigns`; the
+  /// executor then skips zero-filling that buffer (docs/PERFORMANCE.md).
+  unsigned gin_fresh = 0;
 };
 
 struct OpDef {
@@ -40,10 +46,20 @@ struct OpDef {
   void (*backward_f64)(const KernelArgs<double>&);
   /// Input slots through which gradients never flow (bit i = input i), e.g. where's cond.
   unsigned nondifferentiable_inputs = 0;
+  /// The backward kernel honours KernelArgs::gin_fresh.
+  bool backward_assigns = false;
 };
 
+template <class Op>
+constexpr bool backward_assigns_of() {
+  if constexpr (requires { Op::backward_assigns; })
+    return Op::backward_assigns;
+  else
+    return false;
+}
+
 /// Builds an OpDef from a struct with `name`, `arity`, `infer`, and templated
-/// `forward<T>` / `backward<T>`.
+/// `forward<T>` / `backward<T>`, and optionally `static constexpr bool backward_assigns`.
 template <class Op>
 constexpr OpDef make_op(unsigned nondifferentiable = 0) {
   return OpDef{Op::name,
@@ -53,7 +69,8 @@ constexpr OpDef make_op(unsigned nondifferentiable = 0) {
                &Op::template forward<double>,
                &Op::template backward<float>,
                &Op::template backward<double>,
-               nondifferentiable};
+               nondifferentiable,
+               backward_assigns_of<Op>()};
 }
 
 /// "matmul: shapes [500,2] and [3,5] do not align (2 != 3)"-style messages.

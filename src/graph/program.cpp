@@ -54,8 +54,17 @@ struct ProgramCore {
     int n_in;
     std::array<int, kMaxInputs> in;
     unsigned wants_grad;  // bit a: input a is sampled and differentiable
+    // Gradients are not zero-filled up front. In reverse order, the first node to write an
+    // input's gradient writes it (gin_fresh) if its op can; otherwise the executor zeroes
+    // that buffer just before: inputs zero_list[zero_begin, zero_end).
+    unsigned fresh;
+    int zero_begin, zero_end;
   };
   std::vector<OpRecord> records;  // per node (ops only; others unused)
+  std::vector<int> zero_list;
+  // Sampled nodes whose gradient no op writes (outputs, which get the seeds, and nodes
+  // with no differentiable consumer): zeroed at the start of each backward pass.
+  std::vector<int> zero_at_start;
   std::vector<Shape> shapes;     // per node, current
   std::vector<int64_t> sizes;    // numel per node
   std::vector<std::shared_ptr<const Tensor>> overrides;  // per data node, program-only values
@@ -179,6 +188,7 @@ struct Executor {
       int j = r.in[a];
       k.in[a] = buf[j].data() + value_offset(j, s, t);
       k.in_shape[a] = &c.shapes[j];
+      k.gin[a] = nullptr;
     }
     k.out = buf[i].data() + value_offset(i, s, t);
     k.out_shape = &c.shapes[i];
@@ -187,11 +197,13 @@ struct Executor {
 
   void run_node(int i, int64_t s, int t) { call_forward(*c.records[static_cast<size_t>(i)].op, args(i, s, t)); }
 
+  void zero_grad(int i, int64_t s, int t) {
+    T* g = grad[i].data() + grad_offset(i, s, t);
+    std::fill(g, g + c.sizes[i], T(0));
+  }
+
   void backward_sample(int64_t s, int t) {
-    for (int i : c.sampled_nodes) {
-      T* g = grad[i].data() + grad_offset(i, s, t);
-      std::fill(g, g + c.sizes[i], T(0));
-    }
+    for (int i : c.zero_at_start) zero_grad(i, s, t);
     for (size_t o = 0; o < c.outputs.size(); ++o) {
       int i = c.outputs[o];
       if (!c.sampled[i] || seeds[o] == 0.0) continue;
@@ -201,8 +213,10 @@ struct Executor {
     for (auto it = c.sampled_ops.rbegin(); it != c.sampled_ops.rend(); ++it) {
       int i = *it;
       const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
+      for (int z = r.zero_begin; z < r.zero_end; ++z) zero_grad(c.zero_list[static_cast<size_t>(z)], s, t);
       KernelArgs<T> k = args(i, s, t);
       k.gout = grad[i].data() + grad_offset(i, s, t);
+      k.gin_fresh = r.fresh;
       for (int a = 0; a < k.n_in; ++a) {
         int j = r.in[a];
         k.gin[a] = (r.wants_grad >> a) & 1u ? grad[j].data() + grad_offset(j, s, t) : nullptr;
@@ -319,6 +333,27 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
         r.wants_grad |= 1u << a;
     }
   }
+  // Who writes each gradient first in the backward pass (sampled ops in reverse order).
+  std::vector<char> written(n, 0);
+  for (int o : c.outputs) written[static_cast<size_t>(o)] = 1;  // zeroed and seeded up front
+  for (auto it = c.sampled_ops.rbegin(); it != c.sampled_ops.rend(); ++it) {
+    ProgramCore::OpRecord& r = c.records[static_cast<size_t>(*it)];
+    r.fresh = 0;
+    r.zero_begin = static_cast<int>(c.zero_list.size());
+    for (int a = 0; a < r.n_in; ++a) {
+      int j = r.in[static_cast<size_t>(a)];
+      if (!((r.wants_grad >> a) & 1u) || written[static_cast<size_t>(j)]) continue;
+      written[static_cast<size_t>(j)] = 1;
+      if (r.op->backward_assigns)
+        r.fresh |= 1u << a;
+      else
+        c.zero_list.push_back(j);
+    }
+    r.zero_end = static_cast<int>(c.zero_list.size());
+  }
+  for (int i : c.sampled_nodes)
+    if (!written[static_cast<size_t>(i)] || std::find(c.outputs.begin(), c.outputs.end(), i) != c.outputs.end())
+      c.zero_at_start.push_back(i);
   for (int o : c.outputs) c.keep[static_cast<size_t>(o)] = 1;
   for (int p : c.params) c.keep[static_cast<size_t>(p)] = c.is_param[static_cast<size_t>(p)] = 1;
   c.shapes.assign(n, Shape{});

@@ -88,6 +88,14 @@ std::vector<OpCase> cases() {
   reduce("mean", static_cast<Expr (*)(Expr)>(mean), static_cast<Expr (*)(Expr, int, bool)>(mean));
   reduce("logsumexp", static_cast<Expr (*)(Expr)>(logsumexp), static_cast<Expr (*)(Expr, int, bool)>(logsumexp));
 
+  // One node feeding several consumers, and one op reading a node twice: the first
+  // writer of each gradient writes it, the rest accumulate (program.cpp, gin_fresh).
+  c.push_back({"matmul_shared_operand", {{3, 3}}, -1, 1,
+               [](Graph&, const V& p) { return matmul(p[0], p[0]) + tanh(p[0]) * p[0]; }});
+  c.push_back({"matmul_after_non_assigning_consumer", {{4, 4}}, -1, 1, [](Graph&, const V& p) {
+                 Expr h = tanh(p[0]);
+                 return matmul(h, h) - h * 2.0 + square(h);
+               }});
   // Fused log densities; 37 elements leave a partial packet for the tail path.
   c.push_back({"bernoulli_logit_logp", {{37}}, -6, 6, [](Graph& g, const V& p) {
                  Tensor y(g.dtype(), {37});

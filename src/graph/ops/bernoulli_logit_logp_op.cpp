@@ -13,6 +13,7 @@ namespace {
 struct BernoulliLogitLogp {
   static constexpr std::string_view name = "bernoulli_logit_logp";
   static constexpr int arity = 2;
+  static constexpr bool backward_assigns = true;
 
   static Shape infer(std::span<const Shape> in, const Attrs&) {
     if (in[0] != in[1]) throw_shape_error(name, in, "differ; the logits and the labels need the same shape");
@@ -62,17 +63,19 @@ struct BernoulliLogitLogp {
       alignas(64) T g_tail[P] = {}, d_tail[P];
       if (!whole) std::copy(k.gout + at, k.gout + n, g_tail);
       Eigen::Map<const Packets<T>> g(whole ? k.gout + at : g_tail, P, cols);
-      auto add = [&](T* gin, const auto& d) {
+      auto add = [&](T* gin, bool fresh, const auto& d) {
         if (!gin) return;
-        if (whole) {
+        if (whole && fresh) {
+          Eigen::Map<Packets<T>>(gin + at, P, cols) = g * d;
+        } else if (whole) {
           Eigen::Map<Packets<T>>(gin + at, P, cols) += g * d;
         } else {
           Eigen::Map<Packets<T>>(d_tail, P, 1) = g * d;
-          for (int64_t i = 0; i < n - at; ++i) gin[at + i] += d_tail[i];
+          for (int64_t i = 0; i < n - at; ++i) gin[at + i] = fresh ? d_tail[i] : gin[at + i] + d_tail[i];
         }
       };
-      add(k.gin[0], y - l.logistic());
-      add(k.gin[1], l);
+      add(k.gin[0], k.gin_fresh & 1u, y - l.logistic());
+      add(k.gin[1], k.gin_fresh & 2u, l);
     });
   }
 };

@@ -158,6 +158,7 @@ Plan make_plan(const Shape& a, const Shape& b, const Shape& c) {
 struct Matmul {
   static constexpr std::string_view name = "matmul";
   static constexpr int arity = 2;
+  static constexpr bool backward_assigns = true;
 
   static Shape infer(std::span<const Shape> in, const Attrs&) {
     const Shape& a = in[0];
@@ -204,13 +205,19 @@ struct Matmul {
   template <class T>
   static void backward(const KernelArgs<T>& k) {
     Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape);
+    // A fresh gradient is written by the one gemm that covers it; with batch dimensions
+    // several batches may add into one block (broadcasting), so it is zeroed first.
+    bool assign_a = (k.gin_fresh & 1u) && p.batch_rank == 0, assign_b = (k.gin_fresh & 2u) && p.batch_rank == 0;
+    if (p.batch_rank > 0)
+      for (int a = 0; a < 2; ++a)
+        if (k.gin[a] && (k.gin_fresh >> a) & 1u) std::fill(k.gin[a], k.gin[a] + numel(*k.in_shape[a]), T(0));
     for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {
       if (k.gin[0])  // dA (N x K) += dC (N x M) * B^T (M x K)
         gemm_acc<T>(p.N, p.M, p.K, k.gout + co, p.cr, p.cc, k.in[1] + bo, p.bc, p.br,
-                    k.gin[0] + ao, p.ar, p.ac);
+                    k.gin[0] + ao, p.ar, p.ac, assign_a);
       if (k.gin[1])  // dB (K x M) += A^T (K x N) * dC (N x M)
         gemm_acc<T>(p.K, p.N, p.M, k.in[0] + ao, p.ac, p.ar, k.gout + co, p.cr, p.cc,
-                    k.gin[1] + bo, p.br, p.bc);
+                    k.gin[1] + bo, p.br, p.bc, assign_b);
     });
   }
 };

@@ -18,6 +18,7 @@ constexpr double kLogSqrt2Pi = 0.91893853320467274178;
 struct NormalLogpSum {
   static constexpr std::string_view name = "normal_logp_sum";
   static constexpr int arity = 1;
+  static constexpr bool backward_assigns = true;
 
   static Shape infer(std::span<const Shape>, const Attrs&) { return Shape{}; }
 
@@ -49,7 +50,10 @@ struct NormalLogpSum {
     const int64_t n = numel(*k.in_shape[0]);
     const T* x = k.in[0];
     T* g = k.gin[0];
-    for (int64_t i = 0; i < n; ++i) g[i] += w * (x[i] - mu);
+    if (k.gin_fresh & 1u)
+      for (int64_t i = 0; i < n; ++i) g[i] = w * (x[i] - mu);
+    else
+      for (int64_t i = 0; i < n; ++i) g[i] += w * (x[i] - mu);
   }
 };
 

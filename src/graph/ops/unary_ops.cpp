@@ -20,6 +20,7 @@ template <class Rule>
 struct Unary {
   static constexpr std::string_view name = Rule::name;
   static constexpr int arity = 1;
+  static constexpr bool backward_assigns = true;
   static Shape infer(std::span<const Shape> in, const Attrs&) { return in[0]; }
 
   template <class T>
@@ -43,15 +44,20 @@ struct Unary {
     if (!k.gin[0]) return;
     constexpr int P = kPacket<T>;
     const int64_t n = numel(*k.out_shape), cols = n / P, body = cols * P;
+    const bool fresh = k.gin_fresh & 1u;
     if (cols) {
       Eigen::Map<const Packets<T>> x(k.in[0], P, cols), y(k.out, P, cols), g(k.gout, P, cols);
       Eigen::Map<Packets<T>> gx(k.gin[0], P, cols);
-      gx += g * Rule::d(x, y);
+      if (fresh)
+        gx = g * Rule::d(x, y);
+      else
+        gx += g * Rule::d(x, y);
     }
     if (body < n) {
-      Tail<T> x(k.in[0], n), y(k.out, n), g(k.gout, n), gx(k.gin[0], n);
-      gx.map() += g.map() * Rule::d(x.map(), y.map());  // the same expression as above
-      std::copy(gx.v, gx.v + (n - body), k.gin[0] + body);
+      Tail<T> x(k.in[0], n), y(k.out, n), g(k.gout, n);
+      alignas(64) T d[kPacket<T>];
+      Eigen::Map<Packets<T>>(d, P, 1) = g.map() * Rule::d(x.map(), y.map());  // the same expression as above
+      for (int64_t i = 0; i < n - body; ++i) k.gin[0][body + i] = fresh ? d[i] : k.gin[0][body + i] + d[i];
     }
   }
 };
