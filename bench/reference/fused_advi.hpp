@@ -1,29 +1,39 @@
 #pragma once
 // One mean-field ADVI step of the tutorial network, fused by hand: eps draw,
 // z = mu + softplus(rho) eps, the network's forward and backward (TutorialNet), the
-// N(0, 1) prior, the negative ELBO, its gradient w.r.t. (mu, rho), and the adagrad_window
-// update. The variational parameters and the optimizer work in double and the network in
-// T, as in elbo::ADVI, and eps comes from the same Philox stream (seed, stream 1, counter
-// = step), so both compute the same loss history.
+// N(0, 1) prior, the negative ELBO, its gradient w.r.t. (mu, rho), and the optimizer's
+// update (Opt: AdagradWindow, PyMC's default, or Adam, the CLI's default; both hand-written
+// in bench/reference/). The variational parameters and the optimizer work in double and
+// the network in T, as in elbo::ADVI, and eps comes from the same Philox stream (seed,
+// stream 1, counter = step), so both compute the same loss history.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "elbo/graph/random.hpp"
 #include "reference/adagrad_window.hpp"
+#include "reference/adam.hpp"
 #include "reference/tutorial_net.hpp"
 
 namespace elbo::bench {
 
-template <class T>
+template <class T, class Opt = AdagradWindow>
 class FusedAdvi {
  public:
   static constexpr int64_t D = TutorialNet<T>::kDim;
 
-  /// mu starts at `mu0` and rho at 0 (sigma = ln 2), as elbo::ADVI starts.
+  /// mu starts at `mu0` and rho at 0 (sigma = ln 2), as elbo::ADVI starts; the optimizer
+  /// with its default settings.
   FusedAdvi(std::span<const double> mu0, uint64_t seed, double cost_part_grad_scale = 1.0)
-      : rng_(seed), cpgs_(cost_part_grad_scale), params_(2 * D, 0.0), opt_(2 * D) {
+      : FusedAdvi(mu0, seed, 0.0, Opt(2 * D), cost_part_grad_scale) {}
+
+  /// mu starts at `mu0` and every rho at `start_rho` (sigma = softplus(start_rho); elbo's
+  /// `start_sigma` s is rho = log(expm1(s))), updated by `opt` (made for 2 D parameters).
+  FusedAdvi(std::span<const double> mu0, uint64_t seed, double start_rho, Opt opt, double cost_part_grad_scale = 1.0)
+      : rng_(seed), cpgs_(cost_part_grad_scale), params_(2 * D, start_rho), opt_(std::move(opt)) {
     for (int64_t i = 0; i < D; ++i) params_[i] = mu0[i];
   }
 
@@ -65,7 +75,7 @@ class FusedAdvi {
   Philox rng_;
   double cpgs_;
   std::vector<double> params_;
-  AdagradWindow opt_;
+  Opt opt_;
   uint64_t step_ = 0;
   double eps_[D], sigma_[D], sig_rho_[D], grad_[2 * D];
   T z_[D], gz_[D];
