@@ -3,6 +3,8 @@
 // narrow networks that is what makes it fast (docs/PERFORMANCE.md).
 #include <Eigen/Core>
 
+#include <array>
+
 #include "../index_loop.hpp"
 #include "../layout.hpp"
 #include "elbo/graph/ops.hpp"
@@ -19,6 +21,18 @@ namespace {
 template <class T>
 constexpr int kPacket = Eigen::internal::packet_traits<T>::size;
 
+// P zeros then P ones: the P values from tail_mask() + r are zero but for the last r.
+template <class T>
+const T* tail_mask() {
+  constexpr int P = kPacket<T>;
+  alignas(64) static const auto table = [] {
+    std::array<T, 2 * P> t{};
+    for (int j = P; j < 2 * P; ++j) t[j] = T(1);
+    return t;
+  }();
+  return table.data();
+}
+
 template <class T>
 T dot(const T* a, const T* b, int64_t n) {
   constexpr int P = kPacket<T>, L = 4 * P;  // four independent chains for the FMA units
@@ -33,9 +47,16 @@ T dot(const T* a, const T* b, int64_t n) {
            (part.template segment<P>(2 * P) + part.template segment<P>(3 * P));
   }
   for (; i + P <= n; i += P) rest += Eigen::Map<const Packet>(a + i) * Eigen::Map<const Packet>(b + i);
-  // The last n % P terms in a scalar chain: adding them into lanes of `rest` by a run-time
-  // index would store the packet to memory and reload it (a store-forwarding stall).
-  T tail = 0;
+  if (i < n && n >= P) {
+    // The last n % P terms through one packet that ends at n, its lanes before i masked
+    // to zero (adding into lanes by a run-time index would store the packet and reload it,
+    // a store-forwarding stall).
+    const int64_t rem = n - i;
+    rest += Eigen::Map<const Packet>(a + n - P) * Eigen::Map<const Packet>(b + n - P) *
+            Eigen::Map<const Packet>(tail_mask<T>() + rem);
+    i = n;
+  }
+  T tail = 0;  // n < P: a scalar chain
   for (; i < n; ++i) tail += a[i] * b[i];
   return rest.sum() + tail;  // fixed-size reduction, then the tail: always the same order
 }
@@ -61,7 +82,29 @@ void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t a
       };
       int64_t n = 0;
       for (; n + 4 * P <= N; n += 4 * P) block.template operator()<4 * P>(n);
-      for (; n + P <= N; n += P) block.template operator()<P>(n);
+      // The remaining whole packets in one block: independent FMA chains, not one after
+      // the other (a 50-row minibatch is three packets and two rows).
+      switch ((N - n) / P) {
+        case 3: block.template operator()<3 * P>(n), n += 3 * P; break;
+        case 2: block.template operator()<2 * P>(n), n += 2 * P; break;
+        case 1: block.template operator()<P>(n), n += P; break;
+        default: break;
+      }
+      if (n == N) continue;
+      if (N >= P) {
+        // The last rows through one packet that ends at row N and overlaps rows already
+        // done: written again with the same values (assign), or added lane by lane for
+        // the new rows only.
+        if (assign) {
+          block.template operator()<P>(N - P);
+        } else {
+          using Packet = Eigen::Array<T, P, 1>;
+          Packet acc = Packet::Zero();
+          for (int64_t k = 0; k < K; ++k) acc += Eigen::Map<const Packet>(A + k * ac + N - P) * b[k * br];
+          for (int64_t i = n; i < N; ++i) c[i] += acc[i - (N - P)];
+        }
+        continue;
+      }
       for (; n < N; ++n) {
         T acc = assign ? T(0) : c[n];
         for (int64_t k = 0; k < K; ++k) acc += A[k * ac + n] * B[k * br + m * bc];
@@ -132,6 +175,11 @@ Plan make_plan(const Shape& a, const Shape& b, const Shape& c) {
     p.M = b.back();
     p.br = 1;
     p.bc = b[b.size() - 2];
+  }
+  if (a.size() <= 2 && b.size() <= 2) {  // no batch dimensions: the network's every matmul
+    p.cr = avec ? 0 : 1;
+    p.cc = bvec ? 0 : (avec ? 1 : p.N);
+    return p;
   }
   // Batch dimensions of a and b, right-aligned, without building Shapes (run time).
   int ar = avec ? 0 : static_cast<int>(a.size()) - 2, br = bvec ? 0 : static_cast<int>(b.size()) - 2;
