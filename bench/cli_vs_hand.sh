@@ -27,7 +27,7 @@
 # with stdout line-buffered, which split that time into phases.
 #
 # Usage: bash bench/cli_vs_hand.sh [--quick]      (--quick: 3000 / 4000 steps, a smoke test)
-# Environment: BUILD (default build-bench), RUNS (default 3).
+# Environment: BUILD (default build-cli-bench), RUNS (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,10 +40,10 @@ elif [[ $# -gt 0 ]]; then
   echo "usage: bash bench/cli_vs_hand.sh [--quick]" >&2
   exit 2
 fi
-BUILD=${BUILD:-build-bench}
+BUILD=${BUILD:-build-cli-bench}
 RUNS=${RUNS:-3}
 
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DELBO_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DELBO_BUILD_TESTS=OFF -DELBO_BUILD_APPS=ON >/dev/null
 cmake --build "$BUILD" -j2 --target elbo_cli hand_fit tutorial_data_csv
 
 ELBO=$BUILD/bin/elbo
