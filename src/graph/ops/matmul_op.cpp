@@ -61,12 +61,61 @@ T dot(const T* a, const T* b, int64_t n) {
   return rest.sum() + tail;  // fixed-size reduction, then the tail: always the same order
 }
 
+// An R x C matrix with strides (rs, cs), one of them 1, as a column-major Eigen expression:
+// a map, or the transpose of a map of the C x R matrix whose columns are its rows.
+template <class T, class F>
+void with_matrix(const T* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs, F f) {
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using OStride = Eigen::OuterStride<>;
+  if (rs == 1)
+    f(Eigen::Map<const Mat, 0, OStride>(p, rows, cols, OStride(std::max<int64_t>(cs, rows))));
+  else
+    f(Eigen::Map<const Mat, 0, OStride>(p, cols, rows, OStride(std::max<int64_t>(rs, cols))).transpose());
+}
+
+// C (N x M) = 0, along its contiguous axis when it has one.
+template <class T>
+void zero_matrix(int64_t N, int64_t M, T* C, int64_t cr, int64_t cc) {
+  if (cr == 1) {
+    for (int64_t m = 0; m < M; ++m) std::fill(C + m * cc, C + m * cc + N, T(0));
+    return;
+  }
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t m = 0; m < M; ++m) C[n * cr + m * cc] = T(0);
+}
+
+// C += A B with Eigen's GEMM; every operand has a unit stride on one axis.
+template <class T>
+void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B, int64_t br,
+                int64_t bc, T* C, int64_t cr, int64_t cc) {
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  using OStride = Eigen::OuterStride<>;
+  with_matrix(A, N, K, ar, ac, [&](const auto& a) {
+    with_matrix(B, K, M, br, bc, [&](const auto& b) {
+      if (cr == 1) {
+        Eigen::Map<Mat, 0, OStride> c(C, N, M, OStride(std::max<int64_t>(cc, N)));
+        c.noalias() += a * b;
+      } else {  // C's rows contiguous: C^T += B^T A^T
+        Eigen::Map<Mat, 0, OStride> ct(C, M, N, OStride(std::max<int64_t>(cr, M)));
+        ct.noalias() += b.transpose() * a.transpose();
+      }
+    });
+  });
+}
+
 // C (N x M) += A (N x K) * B (K x M), every operand given by (row stride, column stride).
 // With `assign`, C = A B instead (C's old values are ignored; the forward pass then skips
 // a separate zero fill of the output).
 template <class T>
 void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B,
               int64_t br, int64_t bc, T* C, int64_t cr, int64_t cc, bool assign = false) {
+  if (N >= 16 && K >= 16 && M >= 16 && (ar == 1 || ac == 1) && (br == 1 || bc == 1) && (cr == 1 || cc == 1)) {
+    // Wide layers, forward and both gradients (dA = dC B^T, dB = A^T dC): Eigen's blocked
+    // GEMM on column-major views, transposed where an operand's rows are contiguous.
+    if (assign) zero_matrix(N, M, C, cr, cc);
+    gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, cc);
+    return;
+  }
   if (ar == 1 && cr == 1 && !(K > 16 && N > 16 && br == 1)) {
     // axpy over the rows, a block of rows at a time: the block of C stays in registers over
     // the K terms instead of being loaded and stored once per term.
@@ -113,9 +162,7 @@ void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t a
     }
     return;
   }
-  if (assign)
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t m = 0; m < M; ++m) C[n * cr + m * cc] = T(0);
+  if (assign) zero_matrix(N, M, C, cr, cc);
   if (ar == 1 && cr == 1) {
     if (K > 16 && N > 16 && br == 1) {
       using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
