@@ -403,6 +403,26 @@ void Program::set_threads(int threads) {
   c.pool = threads > 1 ? std::make_unique<ThreadPool>(threads) : nullptr;
 }
 
+void Program::run_parts(int64_t n, void (*fn)(void*, int64_t, int64_t), void* context) {
+  if (n <= 0) return;
+  ProgramCore& c = impl_->core;
+  const int tasks = static_cast<int>(std::min<int64_t>(c.threads, n));
+  if (!c.pool || tasks == 1) {
+    fn(context, 0, n);
+    return;
+  }
+  struct Parts {
+    int64_t n;
+    int tasks;
+    void (*fn)(void*, int64_t, int64_t);
+    void* context;
+  } parts{n, tasks, fn, context};
+  c.pool->run(tasks, [](void* p, int t) {
+    const Parts& q = *static_cast<const Parts*>(p);
+    q.fn(q.context, q.n * t / q.tasks, q.n * (t + 1) / q.tasks);
+  }, &parts);
+}
+
 void Program::set_samples(int64_t samples) {
   if (samples < 1)
     throw InvalidArgument("Program::set_samples: argument 'samples' is " + std::to_string(samples) +

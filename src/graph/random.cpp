@@ -50,13 +50,22 @@ void Philox::uniform(T* out, int64_t n, uint64_t stream, uint64_t counter) const
 
 template <class T>
 void Philox::normal(T* out, int64_t n, uint64_t stream, uint64_t counter) const {
-  for (int64_t i = 0; i < n; i += 2) {
-    auto r = block(seed_, stream, counter, static_cast<uint32_t>(i / 2));
+  normal(out, n, stream, counter, 0);
+}
+
+// Element j of the sequence is the cosine (j even) or sine (j odd) half of Box-Muller
+// pair j / 2, which comes from Philox block j / 2.
+template <class T>
+void Philox::normal(T* out, int64_t n, uint64_t stream, uint64_t counter, int64_t first) const {
+  const int64_t end = first + n;
+  for (int64_t pair = first / 2; 2 * pair < end; ++pair) {
+    auto r = block(seed_, stream, counter, static_cast<uint32_t>(pair));
     double u1 = open_unit(r[0], r[1]), u2 = open_unit(r[2], r[3]);
     double rad = std::sqrt(-2.0 * std::log(u1));
     double th = 2.0 * std::numbers::pi * u2;
-    out[i] = static_cast<T>(rad * std::cos(th));
-    if (i + 1 < n) out[i + 1] = static_cast<T>(rad * std::sin(th));
+    const int64_t j = 2 * pair;
+    if (j >= first) out[j - first] = static_cast<T>(rad * std::cos(th));
+    if (j + 1 < end) out[j + 1 - first] = static_cast<T>(rad * std::sin(th));
   }
 }
 
@@ -64,6 +73,8 @@ template void Philox::uniform<float>(float*, int64_t, uint64_t, uint64_t) const;
 template void Philox::uniform<double>(double*, int64_t, uint64_t, uint64_t) const;
 template void Philox::normal<float>(float*, int64_t, uint64_t, uint64_t) const;
 template void Philox::normal<double>(double*, int64_t, uint64_t, uint64_t) const;
+template void Philox::normal<float>(float*, int64_t, uint64_t, uint64_t, int64_t) const;
+template void Philox::normal<double>(double*, int64_t, uint64_t, uint64_t, int64_t) const;
 
 Tensor Philox::normal(DType dtype, const Shape& shape, uint64_t stream, uint64_t counter) const {
   Tensor t(dtype, shape);

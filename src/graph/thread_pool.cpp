@@ -1,6 +1,24 @@
 #include "thread_pool.hpp"
 
+#include <algorithm>
+
 namespace elbo {
+
+namespace {
+
+constexpr int kGenerationShift = 40, kTasksShift = 20;
+constexpr uint64_t kField = (uint64_t{1} << 20) - 1;
+constexpr int kSpins = 1 << 12;  // pause instructions before blocking: about 0.1 ms
+
+uint64_t generation_of(uint64_t s) { return s >> kGenerationShift; }
+
+void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
@@ -9,43 +27,50 @@ ThreadPool::ThreadPool(int threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   start_.notify_all();
   for (auto& w : workers_) w.join();
 }
 
-void ThreadPool::run_tasks() {
+void ThreadPool::run_tasks(uint64_t generation) {
   for (;;) {
-    int t;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (next_ >= tasks_) return;
-      t = next_++;
+    uint64_t s = state_.load(std::memory_order_acquire);
+    for (;;) {
+      if (generation_of(s) != generation || (s & kField) >= ((s >> kTasksShift) & kField)) return;
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) break;
     }
+    // The claimed task is unfinished until the increment below, so run() cannot change
+    // fn_ and ctx_ before this call has read them.
     try {
-      fn_(ctx_, t);
+      fn_(ctx_, static_cast<int>(s & kField));
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu_);
       if (!error_) error_ = std::current_exception();
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (++finished_ == tasks_) done_.notify_all();
-    }
+    finished_.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 
 void ThreadPool::work() {
-  unsigned seen = 0;
+  uint64_t seen = 0;
   for (;;) {
-    {
+    int spins = 0;
+    uint64_t s;
+    while (generation_of(s = state_.load(std::memory_order_acquire)) == seen && !stop_.load()) {
+      if (++spins < kSpins) {
+        pause();
+        continue;
+      }
       std::unique_lock<std::mutex> lock(mu_);
-      start_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+      sleeping_.fetch_add(1);
+      start_.wait(lock, [&] { return stop_.load() || generation_of(state_.load()) != seen; });
+      sleeping_.fetch_sub(1);
+      spins = 0;
     }
-    run_tasks();
+    if (stop_.load()) return;
+    seen = generation_of(s);
+    run_tasks(seen);
   }
 }
 
@@ -55,25 +80,30 @@ void ThreadPool::run(int tasks, Task fn, void* context) {
     for (int t = 0; t < tasks; ++t) fn(context, t);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    fn_ = fn;
-    ctx_ = context;
-    tasks_ = tasks;
-    next_ = 0;
-    finished_ = 0;
-    error_ = nullptr;
-    ++generation_;
+  tasks = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(tasks), kField));
+  fn_ = fn;
+  ctx_ = context;
+  error_ = nullptr;
+  finished_.store(0, std::memory_order_relaxed);
+  generation_ = (generation_ + 1) & ((uint64_t{1} << (64 - kGenerationShift)) - 1);
+  if (generation_ == 0) generation_ = 1;  // workers start having seen generation 0
+  state_.store(generation_ << kGenerationShift | static_cast<uint64_t>(tasks) << kTasksShift,
+               std::memory_order_release);
+  if (sleeping_.load() > 0) {
+    { std::lock_guard<std::mutex> lock(mu_); }  // a worker between its check and its wait
+    start_.notify_all();
   }
-  start_.notify_all();
-  run_tasks();
+  run_tasks(generation_);
+  for (int spins = 0; finished_.load(std::memory_order_acquire) < tasks;)
+    if (++spins < kSpins)
+      pause();
+    else
+      std::this_thread::yield();
   std::exception_ptr err;
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [&] { return finished_ == tasks_; });
+    std::lock_guard<std::mutex> lock(mu_);
     err = error_;
     error_ = nullptr;
-    tasks_ = 0;
   }
   if (err) std::rethrow_exception(err);
 }

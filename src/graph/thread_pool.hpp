@@ -1,7 +1,14 @@
 #pragma once
 // A fixed pool of worker threads that runs n tasks and waits for them. No allocation per
 // run; the first exception a task throws is rethrown in the caller.
+//
+// A fit calls run() once per step, every 10 to 100 microseconds. Waking a thread blocked
+// on a condition variable took 30 to 50 us on this project's VMs (docs/PERFORMANCE.md,
+// "Threads"), more than a step's work, so workers spin for a while (about 0.1 ms) after
+// each run before they block, and the caller spins while it waits for them.
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -24,16 +31,20 @@ class ThreadPool {
 
  private:
   void work();
-  void run_tasks();
+  void run_tasks(uint64_t generation);
 
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable start_, done_;
-  Task fn_ = nullptr;
+  // generation (bits 40..63) | task count (bits 20..39) | next task (bits 0..19): one word,
+  // so a worker claims a task of the generation it saw, or none.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int> finished_{0};
+  std::atomic<int> sleeping_{0};
+  std::atomic<bool> stop_{false};
+  uint64_t generation_ = 0;
+  Task fn_ = nullptr;  // written by run() while no task of the previous run is unfinished
   void* ctx_ = nullptr;
-  int tasks_ = 0, next_ = 0, finished_ = 0;
-  unsigned generation_ = 0;
-  bool stop_ = false;
+  std::mutex mu_;  // for sleeping workers and for error_
+  std::condition_variable start_;
   std::exception_ptr error_;
 };
 

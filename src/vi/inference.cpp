@@ -93,7 +93,15 @@ void Inference::ensure_buffers(int64_t S) {
 Inference::StepStatus Inference::run_step(const FitOptions& o, uint64_t stream) {
   const int64_t S = o.obj_n_mc, D = approx_->dim();
   const uint64_t t = static_cast<uint64_t>(step_);
-  Philox(options_.seed).normal(eps_.data(), S * D, stream, t);
+  // The draws of several samples on the program's threads: each part is the part of the
+  // one sequence that a single call would draw, so results do not depend on the threads.
+  const Philox rng(options_.seed);
+  if (S > 1)
+    logp_.program().parallel_for(S, [&](int64_t s0, int64_t s1) {
+      rng.normal(eps_.data() + s0 * D, (s1 - s0) * D, stream, t, s0 * D);
+    });
+  else
+    rng.normal(eps_.data(), D, stream, t);
   approx_->sample_z(eps_.data(), z_.data(), S);
   logp_.load_batch(t);
   if (model_->dtype() == DType::f32) {

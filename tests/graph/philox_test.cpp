@@ -50,6 +50,23 @@ TEST(philox, draws_do_not_depend_on_how_many_are_taken) {
   EXPECT_EQ(std::vector<float>(ul.begin(), ul.begin() + 9), us);
 }
 
+TEST(philox, normals_drawn_in_parts_equal_one_call) {
+  // Every split point, odd and even: the parts are the one call's values, bitwise.
+  Philox rng(11);
+  auto whole = normals<double>(rng, 41, 3, 5);
+  for (int64_t first = 0; first <= 41; ++first) {
+    std::vector<double> parts(41);
+    rng.normal(parts.data(), first, 3, 5, 0);
+    rng.normal(parts.data() + first, 41 - first, 3, 5, first);
+    EXPECT_EQ(parts, whole) << "split at " << first;
+  }
+  std::vector<float> one(7), f(7);
+  rng.normal(one.data(), 7, 1, 2);
+  rng.normal(f.data(), 3, 1, 2, 0);
+  rng.normal(f.data() + 3, 4, 1, 2, 3);
+  EXPECT_EQ(f, one);
+}
+
 TEST(philox, different_seeds_streams_and_counters_differ) {
   Philox a(1), b(2);
   auto base = normals<double>(a, 64, 0, 0);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "elbo/graph/graph.hpp"
@@ -33,6 +34,16 @@ class Program {
   DType dtype() const;
   int threads() const;
   void set_threads(int threads);
+
+  /// Runs f(begin, end) over min(threads, n) contiguous parts of [0, n) on the program's
+  /// threads, in no set order: for per-sample work that goes with a run, such as drawing
+  /// each sample's random numbers. f must not use this program.
+  template <class F>
+  void parallel_for(int64_t n, F&& f) {
+    using Fn = std::remove_reference_t<F>;
+    run_parts(n, [](void* ctx, int64_t begin, int64_t end) { (*static_cast<Fn*>(ctx))(begin, end); }, &f);
+  }
+  void run_parts(int64_t n, void (*fn)(void* context, int64_t begin, int64_t end), void* context);
 
   /// Sample count S (>= 1); parameter-dependent nodes hold S copies.
   void set_samples(int64_t samples);

@@ -18,6 +18,10 @@ class Philox {
   /// per purpose), `counter` separates calls (for example the optimisation step).
   template <class T>
   void normal(T* out, int64_t n, uint64_t stream, uint64_t counter) const;
+  /// Elements [first, first + n) of the draws normal(out, first + n, stream, counter)
+  /// makes, bitwise the same: a long sequence can be drawn in parts, on several threads.
+  template <class T>
+  void normal(T* out, int64_t n, uint64_t stream, uint64_t counter, int64_t first) const;
   /// Uniform draws on the open interval (0, 1).
   template <class T>
   void uniform(T* out, int64_t n, uint64_t stream, uint64_t counter) const;
