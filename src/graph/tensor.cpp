@@ -89,8 +89,13 @@ std::vector<double> Tensor::to_vector() const {
 }
 
 Tensor Tensor::to(DType dtype) const {
+  if (dtype == dtype_) return *this;
   Tensor t(dtype, shape_);
-  for (int64_t i = 0; i < numel(); ++i) t.set(i, (*this)[i]);
+  const int64_t n = numel();
+  if (dtype == DType::f32)
+    for (int64_t i = 0; i < n; ++i) t.f32_[i] = static_cast<float>(f64_[i]);
+  else
+    for (int64_t i = 0; i < n; ++i) t.f64_[i] = static_cast<double>(f32_[i]);
   return t;
 }
 

@@ -429,7 +429,8 @@ std::vector<Tensor> Model::evaluate(const std::vector<Expr>& exprs, const Tensor
                      std::to_string(flat_size_) + "] or [" + std::to_string(flat_size_) + "]");
   Program prog(graph_, exprs, flat_params());
   prog.set_samples(std::max<int64_t>(S, 1));
-  Tensor t = theta.to(dtype());
+  Tensor converted;
+  const Tensor& t = theta.dtype() == dtype() ? theta : (converted = theta.to(dtype()));
   if (flat_size_ > 0) {
     if (dtype() == DType::f32)
       prog.set_flat_params(t.data<float>());
