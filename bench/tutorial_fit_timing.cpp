@@ -17,6 +17,7 @@
 // Without --train/--test the data come from elbo's make_moons (seed 0), like the tutorial
 // program. With them, the CSVs (columns x1, x2, y, as run_peers.sh writes them) give the
 // very points the Python peers use.
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -101,18 +102,28 @@ double accuracy(Predictor& predict, const Tensor& x, const Tensor& y, int64_t dr
   return static_cast<double>(ok) / static_cast<double>(rows);
 }
 
+// The progress bar's "Average Loss": the mean of the last n losses.
+double mean_of_last(const std::vector<double>& h, size_t n) {
+  size_t k = std::min(n, h.size());
+  double s = 0;
+  for (size_t i = h.size() - k; i < h.size(); ++i) s += h[i];
+  return k ? s / static_cast<double>(k) : 0;
+}
+
 struct FitResult {
   int64_t steps = 0;
-  double seconds = 0, cpu_seconds = 0, accuracy = 0, final_loss = 0;
+  double seconds = 0, cpu_seconds = 0, accuracy = 0, final_loss = 0, average_loss = 0;
 };
 
 void print_fit(const char* name, const FitResult& r, bool last) {
   std::printf("\"%s\": {\"steps\": %ld, \"seconds\": %.6f, \"steps_per_s\": %.1f, \"us_per_step\": %.4f, "
               "\"cpu_seconds\": %.6f, \"cpu_us_per_step\": %.4f, \"test_accuracy\": %.4f, \"final_loss\": %.4f, "
+              "\"average_loss_last_1000\": %.4f, "
               "\"wall_seconds\": %.6f, \"warmup_seconds\": 0, \"timing\": \"ADVI::fit only; the model's program is "
               "compiled before, in the ADVI constructor\"}%s",
               name, static_cast<long>(r.steps), r.seconds, r.steps / r.seconds, 1e6 * r.seconds / r.steps,
-              r.cpu_seconds, 1e6 * r.cpu_seconds / r.steps, r.accuracy, r.final_loss, r.seconds, last ? "" : ", ");
+              r.cpu_seconds, 1e6 * r.cpu_seconds / r.steps, r.accuracy, r.final_loss, r.average_loss, r.seconds,
+              last ? "" : ", ");
 }
 
 }  // namespace
@@ -147,6 +158,7 @@ int main(int argc, char** argv) try {
     full.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     full.steps = a.full_steps;
     full.final_loss = advi.hist().empty() ? 0 : advi.hist().back();
+    full.average_loss = mean_of_last(advi.hist(), 1000);
     Predictor predict = Posterior(advi).predictor(p, {x}, {.threads = a.threads, .seed = a.seed + 7});
     full.accuracy = accuracy(predict, test.x, test.y, pred_draws);
   }
@@ -165,6 +177,7 @@ int main(int argc, char** argv) try {
     mb.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     mb.steps = a.minibatch_steps;
     mb.final_loss = advi.hist().empty() ? 0 : advi.hist().back();
+    mb.average_loss = mean_of_last(advi.hist(), 1000);
     Predictor predict = Posterior(advi).predictor(p, {batch[0]}, {.threads = a.threads, .seed = a.seed + 10});
     mb.accuracy = accuracy(predict, test.x, test.y, pred_draws);
   }
