@@ -58,6 +58,7 @@ void from_row_major(const S* src, T* dst, const Shape& shape) {
   }
   int r = static_cast<int>(shape.size());
   int64_t rows = shape[r - 2], cols = shape[r - 1], block = rows * cols;
+  if (n == 0) return;  // a zero dimension: nothing to copy (and block may be 0)
   for (int64_t b = 0; b < n / block; ++b)
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j)
@@ -74,6 +75,7 @@ void to_row_major(const S* src, T* dst, const Shape& shape) {
   }
   int r = static_cast<int>(shape.size());
   int64_t rows = shape[r - 2], cols = shape[r - 1], block = rows * cols;
+  if (n == 0) return;  // a zero dimension: nothing to copy (and block may be 0)
   for (int64_t b = 0; b < n / block; ++b)
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j)

@@ -87,8 +87,10 @@ void ThreadPool::run(int tasks, Task fn, void* context) {
   finished_.store(0, std::memory_order_relaxed);
   generation_ = (generation_ + 1) & ((uint64_t{1} << (64 - kGenerationShift)) - 1);
   if (generation_ == 0) generation_ = 1;  // workers start having seen generation 0
-  state_.store(generation_ << kGenerationShift | static_cast<uint64_t>(tasks) << kTasksShift,
-               std::memory_order_release);
+  // Sequentially consistent, like the worker's sleeping_ increment and its state_ load
+  // before it waits: either this load sees the worker going to sleep, or the worker sees
+  // the new generation (with release/acquire both could miss each other).
+  state_.store(generation_ << kGenerationShift | static_cast<uint64_t>(tasks) << kTasksShift);
   if (sleeping_.load() > 0) {
     { std::lock_guard<std::mutex> lock(mu_); }  // a worker between its check and its wait
     start_.notify_all();

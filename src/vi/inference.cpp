@@ -56,7 +56,7 @@ std::string nonfinite_prior_term(const Model& m, const double* z) {
     return "the prior term of '" + v.name + "' is " + num(t) + "; the draw there is " + num(z[far]) + " at " +
            m.describe_flat_index(far);
   }
-  return "the prior log density is not finite";
+  return "every variable's term is finite, but their sum is not";
 }
 
 }  // namespace
@@ -133,11 +133,16 @@ Inference::StepStatus Inference::run_step(const FitOptions& o, uint64_t stream) 
     if (!std::isfinite(g_[i]))
       return fail("the gradient of log p at " + model_->describe_flat_index(i % D) + " is " + num(g_[i]));
   if (!std::isfinite(loss)) {
-    double vl = logp_.varlogp(0), dl = logp_.datalogp(0);
+    // The first sample whose parts are not finite (each is finite when only their sum
+    // overflowed).
+    int64_t s = 0;
+    while (s + 1 < S && std::isfinite(logp_.varlogp(s)) && std::isfinite(logp_.datalogp(s))) ++s;
+    double vl = logp_.varlogp(s), dl = logp_.datalogp(s);
     std::string part = !std::isfinite(dl) ? "the data log-likelihood is " + num(dl)
-                                          : (!std::isfinite(vl) ? "the prior log density is " + num(vl) + ": " +
-                                                                      nonfinite_prior_term(*model_, z_.data())
-                                                                : "log q is not finite");
+                       : !std::isfinite(vl)
+                           ? "the prior log density is " + num(vl) + ": " + nonfinite_prior_term(*model_, z_.data() + s * D)
+                           : "log q, or the sum of finite parts, is not finite";
+    if (S > 1) part += ", at draw " + std::to_string(s) + " of " + std::to_string(S);
     return fail("the loss is " + num(loss) + " (" + part + ")");
   }
   approx_->gradient(eps_.data(), g_.data(), S, o.cost_part_grad_scale, c, o.beta, grad_.data());

@@ -49,11 +49,13 @@ T dot(const T* a, const T* b, int64_t n) {
   for (; i + P <= n; i += P) rest += Eigen::Map<const Packet>(a + i) * Eigen::Map<const Packet>(b + i);
   if (i < n && n >= P) {
     // The last n % P terms through one packet that ends at n, its lanes before i masked
-    // to zero (adding into lanes by a run-time index would store the packet and reload it,
-    // a store-forwarding stall).
+    // off (adding into lanes by a run-time index would store the packet and reload it, a
+    // store-forwarding stall).
+    // The lanes are selected, not multiplied by 0: inf * 0 would turn an already counted
+    // infinite product into NaN.
     const int64_t rem = n - i;
-    rest += Eigen::Map<const Packet>(a + n - P) * Eigen::Map<const Packet>(b + n - P) *
-            Eigen::Map<const Packet>(tail_mask<T>() + rem);
+    rest += (Eigen::Map<const Packet>(tail_mask<T>() + rem) > T(0))
+                .select(Eigen::Map<const Packet>(a + n - P) * Eigen::Map<const Packet>(b + n - P), T(0));
     i = n;
   }
   T tail = 0;  // n < P: a scalar chain
