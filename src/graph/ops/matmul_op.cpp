@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 
 #include <array>
+#include <cmath>
 
 #include "../index_loop.hpp"
 #include "../layout.hpp"
@@ -33,8 +34,11 @@ const T* tail_mask() {
   return table.data();
 }
 
+// masked_tail: the last n % P terms through one packet that ends at n, its lanes before
+// i multiplied by 0 (adding into lanes by a run-time index would store the packet and
+// reload it, a store-forwarding stall). Otherwise they run as a scalar chain.
 template <class T>
-T dot(const T* a, const T* b, int64_t n) {
+T dot(const T* a, const T* b, int64_t n, bool masked_tail) {
   constexpr int P = kPacket<T>, L = 4 * P;  // four independent chains for the FMA units
   using Wide = Eigen::Array<T, L, 1>;
   using Packet = Eigen::Array<T, P, 1>;
@@ -47,20 +51,24 @@ T dot(const T* a, const T* b, int64_t n) {
            (part.template segment<P>(2 * P) + part.template segment<P>(3 * P));
   }
   for (; i + P <= n; i += P) rest += Eigen::Map<const Packet>(a + i) * Eigen::Map<const Packet>(b + i);
-  if (i < n && n >= P) {
-    // The last n % P terms through one packet that ends at n, its lanes before i masked
-    // off (adding into lanes by a run-time index would store the packet and reload it, a
-    // store-forwarding stall).
-    // The lanes are selected, not multiplied by 0: inf * 0 would turn an already counted
-    // infinite product into NaN.
+  if (masked_tail && i < n && n >= P) {
     const int64_t rem = n - i;
-    rest += (Eigen::Map<const Packet>(tail_mask<T>() + rem) > T(0))
-                .select(Eigen::Map<const Packet>(a + n - P) * Eigen::Map<const Packet>(b + n - P), T(0));
+    rest += Eigen::Map<const Packet>(a + n - P) * Eigen::Map<const Packet>(b + n - P) *
+            Eigen::Map<const Packet>(tail_mask<T>() + rem);
     i = n;
   }
-  T tail = 0;  // n < P: a scalar chain
+  T tail = 0;
   for (; i < n; ++i) tail += a[i] * b[i];
   return rest.sum() + tail;  // fixed-size reduction, then the tail: always the same order
+}
+
+// The masked tail multiplies lanes already counted by 0, and inf * 0 is NaN: a
+// non-finite result is computed again with the scalar tail (the same value when finite
+// products are all there is; inf stays inf).
+template <class T>
+T dot(const T* a, const T* b, int64_t n) {
+  const T r = dot(a, b, n, true);
+  return std::isfinite(r) ? r : dot(a, b, n, false);
 }
 
 // An R x C matrix with strides (rs, cs), one of them 1, as a column-major Eigen expression:
