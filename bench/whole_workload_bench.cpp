@@ -68,6 +68,24 @@ double mean_of_last(const std::vector<double>& h, size_t n) {
   return k ? s / static_cast<double>(k) : NAN;
 }
 
+// Stops the binary unless the engine's fit and the reference's computed the same loss
+// history and variational parameters (r: a reference with `hist` and `advi`).
+template <class T, class R>
+void check_same_fit(const std::string& tag, const ADVI& e, const R& r) {
+  double dl = 0, dp = 0, sl = 1, sp = 1;
+  for (size_t i = 0; i < r.hist.size(); ++i) {
+    dl = std::max(dl, std::abs(e.hist()[i] - r.hist[i]));
+    sl = std::max(sl, std::abs(r.hist[i]));
+  }
+  auto pe = e.approximation().params();
+  for (size_t i = 0; i < pe.size(); ++i) {
+    dp = std::max(dp, std::abs(pe[i] - r.advi.params()[i]));
+    sp = std::max(sp, std::abs(r.advi.params()[i]));
+  }
+  check_close(tag + " loss history (" + std::to_string(r.hist.size()) + " steps)", dl, rel_tolerance<T>() * sl);
+  check_close(tag + " variational parameters", dp, rel_tolerance<T>() * sp);
+}
+
 // (a) Full-batch ADVI on the 500 training rows.
 template <class T>
 struct FullBatch {
@@ -98,24 +116,7 @@ struct FullBatch {
     return r;
   }
 
-  void check() const {
-    constexpr int64_t n = 200;
-    auto e = engine(n);
-    auto r = reference(n);
-    double dl = 0, dp = 0, sl = 1, sp = 1;
-    for (int64_t i = 0; i < n; ++i) {
-      dl = std::max(dl, std::abs(e->hist()[i] - r->hist[i]));
-      sl = std::max(sl, std::abs(r->hist[i]));
-    }
-    auto pe = e->approximation().params();
-    for (size_t i = 0; i < pe.size(); ++i) {
-      dp = std::max(dp, std::abs(pe[i] - r->advi.params()[i]));
-      sp = std::max(sp, std::abs(r->advi.params()[i]));
-    }
-    std::string tag = std::string("advi_30000/") + dtype_tag<T>();
-    check_close(tag + " loss history (200 steps)", dl, rel_tolerance<T>() * sl);
-    check_close(tag + " variational parameters", dp, rel_tolerance<T>() * sp);
-  }
+  void check() const { check_same_fit<T>(std::string("advi_30000/") + dtype_tag<T>(), *engine(200), *reference(200)); }
 };
 
 // (b) Minibatch ADVI: batches of 50 of the 500 rows, drawn with replacement.
@@ -155,22 +156,7 @@ struct Minibatch {
   }
 
   void check() const {
-    constexpr int64_t n = 200;
-    auto e = engine(n);
-    auto r = reference(n);
-    double dl = 0, dp = 0, sl = 1, sp = 1;
-    for (int64_t i = 0; i < n; ++i) {
-      dl = std::max(dl, std::abs(e->hist()[i] - r->hist[i]));
-      sl = std::max(sl, std::abs(r->hist[i]));
-    }
-    auto pe = e->approximation().params();
-    for (size_t i = 0; i < pe.size(); ++i) {
-      dp = std::max(dp, std::abs(pe[i] - r->advi.params()[i]));
-      sp = std::max(sp, std::abs(r->advi.params()[i]));
-    }
-    std::string tag = std::string("minibatch_advi_40000/") + dtype_tag<T>();
-    check_close(tag + " loss history (200 steps)", dl, rel_tolerance<T>() * sl);
-    check_close(tag + " variational parameters", dp, rel_tolerance<T>() * sp);
+    check_same_fit<T>(std::string("minibatch_advi_40000/") + dtype_tag<T>(), *engine(200), *reference(200));
   }
 };
 
