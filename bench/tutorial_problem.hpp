@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "elbo/data.hpp"
 #include "elbo/model.hpp"
@@ -41,6 +42,19 @@ inline TutorialModel tutorial_minibatch_model(const Tensor& x, const Tensor& y, 
   auto in = t.model->minibatch({"x", "y"}, {x, y}, {.batch_size = batch, .seed = seed});
   t.net = build_mlp(*t.model, in[0], in[1], {.total_size = static_cast<double>(x.shape()[0])});
   return t;
+}
+
+/// "f32" or "f64", for benchmark names.
+template <class T>
+const char* dtype_tag() {
+  return std::is_same_v<T, float> ? "f32" : "f64";
+}
+
+/// Tolerances of the agreement checks, relative to the size of the compared values. The
+/// engine and the reference sum rows in different orders: float keeps 24 bits, double 53.
+template <class T>
+double rel_tolerance() {
+  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
 }
 
 /// Stops the benchmark binary when engine and reference disagree: a ratio between two

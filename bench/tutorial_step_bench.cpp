@@ -25,18 +25,6 @@ namespace {
 
 constexpr int64_t kFitSteps = 2000;
 
-template <class T>
-const char* dtype_tag() {
-  return std::is_same_v<T, float> ? "f32" : "f64";
-}
-
-// Tolerances of the agreement checks, relative to the size of the compared values.
-// float: the engine and the reference sum 500 rows in different orders, and float keeps
-// 24 bits; double: the same, with 53 bits.
-template <class T>
-double rel_tolerance() {
-  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
-}
 
 // Log-likelihood and its gradient for S draws of the 40 weights.
 template <class T>

@@ -49,17 +49,6 @@ namespace {
 constexpr int64_t kFullSteps = 30000, kMinibatchSteps = 40000, kBatch = 50, kDraws = 5000;
 constexpr uint64_t kTraceStream = 0x7472;  // Posterior::sample's Philox stream ("tr")
 
-template <class T>
-const char* dtype_tag() {
-  return std::is_same_v<T, float> ? "f32" : "f64";
-}
-
-// Relative tolerances, as in tutorial_step_bench.cpp: the two sides sum rows in different
-// orders (float keeps 24 bits, double 53).
-template <class T>
-double rel_tolerance() {
-  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
-}
 
 double mean_of_last(const std::vector<double>& h, size_t n) {
   double s = 0;
