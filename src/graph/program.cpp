@@ -44,7 +44,7 @@ struct ProgramCore {
   std::vector<int> order;        // needed nodes, topological
   std::vector<int> sampled_ops;  // needed sampled op nodes, topological
   std::vector<int> fixed_ops;    // needed op nodes that depend on data and constants only
-  std::vector<int> sampled_nodes;  // needed sampled nodes (their gradients are zeroed per sample)
+  std::vector<int> sampled_nodes;  // needed sampled nodes (each has a gradient buffer)
   std::vector<char> sampled;       // per node, a copy of Node::sampled close to the other flags
   // What a run needs of an op node, gathered once so the per-node work of a step touches
   // a few small arrays instead of the graph's nodes (at 50 rows per step it matters).

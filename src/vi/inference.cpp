@@ -133,6 +133,7 @@ Inference::StepStatus Inference::run_step(const FitOptions& o, uint64_t stream) 
     if (!std::isfinite(g_[i]))
       return fail("the gradient of log p at " + model_->describe_flat_index(i % D) + " is " + num(g_[i]));
   if (!std::isfinite(loss)) {
+    if (o.skip_nonfinite) return fail("");  // the message below compiles a program: only for errors
     // The first sample whose parts are not finite (each is finite when only their sum
     // overflowed).
     int64_t s = 0;
