@@ -7,20 +7,13 @@
 #include <cmath>
 
 #include "../index_loop.hpp"
+#include "../packets.hpp"
 #include "../layout.hpp"
 #include "elbo/graph/ops.hpp"
 #include "registry.hpp"
 
 namespace elbo {
 namespace {
-
-// sum_k a[k] b[k] with L partial sums by index, combined in a fixed order. A single
-// running sum is a serial chain the compiler may not reorder (no vectorisation: the
-// gradient of a weight, a dot product over the rows, ran one element at a time). The
-// partials are indexed by position, not by address, so the result does not depend on
-// where a and b lie (like reduce_ops.cpp's sum): bitwise reproducible.
-template <class T>
-constexpr int kPacket = Eigen::internal::packet_traits<T>::size;
 
 // P zeros then P ones: the P values from tail_mask() + r are zero but for the last r.
 template <class T>
@@ -34,6 +27,11 @@ const T* tail_mask() {
   return table.data();
 }
 
+// sum_k a[k] b[k] with L partial sums by index, combined in a fixed order. A single
+// running sum is a serial chain the compiler may not reorder (no vectorisation: the
+// gradient of a weight, a dot product over the rows, ran one element at a time). The
+// partials are indexed by position, not by address, so the result does not depend on
+// where a and b lie (like reduce_ops.cpp's sum): bitwise reproducible.
 // masked_tail: the last n % P terms through one packet that ends at n, its lanes before
 // i multiplied by 0 (adding into lanes by a run-time index would store the packet and
 // reload it, a store-forwarding stall). Otherwise they run as a scalar chain.
