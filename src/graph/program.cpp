@@ -1,6 +1,7 @@
 #include "elbo/graph/program.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "layout.hpp"
@@ -34,6 +35,10 @@ struct ProgramCore {
   std::vector<int> outputs, params;
   std::vector<int64_t> param_offsets;
   int64_t flat_size = 0;
+  // flat_to_internal[param_offsets[p] + i]: where the parameter's row-major element i lies
+  // in its internal-layout buffer. Parameter shapes never change, so set_flat_params and
+  // flat_gradient copy through this one table instead of converting each parameter's layout.
+  std::vector<int32_t> flat_to_internal;
   std::vector<char> needed;      // per node
   // Per node: its values outlive a run (outputs and parameters), so a sampled one holds S
   // copies. Every other sampled node holds one scratch copy per task, reused from sample to
@@ -42,6 +47,7 @@ struct ProgramCore {
   std::vector<char> is_param;  // per node: its gradient outlives a run (S copies)
   int64_t slots = 0;           // scratch copies the buffers hold
   std::vector<int> order;        // needed nodes, topological
+  std::vector<int> data_nodes;   // needed data nodes
   std::vector<int> sampled_ops;  // needed sampled op nodes, topological
   std::vector<int> fixed_ops;    // needed op nodes that depend on data and constants only
   std::vector<int> sampled_nodes;  // needed sampled nodes (each has a gradient buffer)
@@ -84,6 +90,17 @@ struct Executor {
   std::vector<std::vector<T>> buf, grad;
   std::vector<char> data_loaded;
   std::span<const double> seeds;
+  // The kernel calls of one sample's pass with their arguments, built once for the common
+  // case of one sample (S == 1, one task) and reused by every run until a buffer moves
+  // (calls_valid is cleared wherever buffers are resized). At 50 rows a kernel runs for
+  // tens of nanoseconds, and building its arguments per call cost a noticeable share.
+  struct Call {
+    void (*fn)(const KernelArgs<T>&);
+    KernelArgs<T> k;
+    int zero_begin, zero_end;  // backward: gradients to zero first (ProgramCore::OpRecord)
+  };
+  std::vector<Call> forward_calls, backward_calls;
+  bool calls_valid = false;
 
   explicit Executor(ProgramCore& core) : c(core) {}
 
@@ -126,6 +143,7 @@ struct Executor {
 
   // Buffers for S samples run by `slots` tasks (see ProgramCore::keep).
   void size_buffers(int64_t slots) {
+    calls_valid = false;
     for (int i : c.order) {
       const Node& n = node(i);
       const auto size = static_cast<size_t>(c.sizes[static_cast<size_t>(i)]);
@@ -145,9 +163,9 @@ struct Executor {
   // Loads replaced data and recomputes the nodes that depend on data and constants only.
   void load_data() {
     if (c.data_dirty) {
-      for (int i : c.order) {
+      for (int i : c.data_nodes) {
         const Node& n = node(i);
-        if (n.kind == NodeKind::data && !data_loaded[i]) {
+        if (!data_loaded[i]) {
           if (c.has_override[i] && !c.overrides[i]) continue;  // rows gathered by set_data_rows
           const Tensor& t = c.has_override[i] ? *c.overrides[i] : *n.value;
           layout::from_row_major(t.data<T>(), buf[i].data(), t.shape());
@@ -176,7 +194,14 @@ struct Executor {
   // Parameter buffers for S samples. Parameter shapes never change, so this needs no
   // shape inference (which could throw while replaced data inputs do not fit together yet).
   void size_params() {
-    for (int i : c.params) buf[static_cast<size_t>(i)].resize(static_cast<size_t>(c.sizes[i] * c.S));
+    for (int i : c.params) {
+      auto& b = buf[static_cast<size_t>(i)];
+      const size_t want = static_cast<size_t>(c.sizes[i] * c.S);
+      if (b.size() != want) {
+        b.resize(want);
+        calls_valid = false;
+      }
+    }
   }
 
   KernelArgs<T> args(int i, int64_t s, int t) {
@@ -202,6 +227,48 @@ struct Executor {
     std::fill(g, g + c.sizes[i], T(0));
   }
 
+  KernelArgs<T> backward_args(int i, int64_t s, int t) {
+    const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
+    KernelArgs<T> k = args(i, s, t);
+    k.gout = grad[i].data() + grad_offset(i, s, t);
+    k.gin_fresh = r.fresh;
+    for (int a = 0; a < k.n_in; ++a) {
+      int j = r.in[a];
+      k.gin[a] = (r.wants_grad >> a) & 1u ? grad[j].data() + grad_offset(j, s, t) : nullptr;
+    }
+    return k;
+  }
+
+  static auto forward_fn(const OpDef& op) {
+    if constexpr (std::is_same_v<T, float>) return op.forward_f32;
+    else return op.forward_f64;
+  }
+  static auto backward_fn(const OpDef& op) {
+    if constexpr (std::is_same_v<T, float>) return op.backward_f32;
+    else return op.backward_f64;
+  }
+
+  // Builds forward_calls and backward_calls for sample 0 run by task 0.
+  void build_calls() {
+    forward_calls.clear();
+    backward_calls.clear();
+    for (int i : c.sampled_ops)
+      forward_calls.push_back({forward_fn(*c.records[static_cast<size_t>(i)].op), args(i, 0, 0), 0, 0});
+    for (auto it = c.sampled_ops.rbegin(); it != c.sampled_ops.rend(); ++it) {
+      const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(*it)];
+      backward_calls.push_back({backward_fn(*r.op), backward_args(*it, 0, 0), r.zero_begin, r.zero_end});
+    }
+    calls_valid = true;
+  }
+
+  void forward_sample(int64_t s, int t) {
+    if (c.S == 1) {
+      for (const Call& call : forward_calls) call.fn(call.k);
+      return;
+    }
+    for (int i : c.sampled_ops) run_node(i, s, t);
+  }
+
   void backward_sample(int64_t s, int t) {
     for (int i : c.zero_at_start) zero_grad(i, s, t);
     for (size_t o = 0; o < c.outputs.size(); ++o) {
@@ -210,18 +277,18 @@ struct Executor {
       T* g = grad[i].data() + grad_offset(i, s, t);
       for (int64_t e = 0; e < c.sizes[i]; ++e) g[e] += static_cast<T>(seeds[o]);
     }
+    if (c.S == 1) {
+      for (const Call& call : backward_calls) {
+        for (int z = call.zero_begin; z < call.zero_end; ++z) zero_grad(c.zero_list[static_cast<size_t>(z)], s, t);
+        call.fn(call.k);
+      }
+      return;
+    }
     for (auto it = c.sampled_ops.rbegin(); it != c.sampled_ops.rend(); ++it) {
       int i = *it;
       const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
       for (int z = r.zero_begin; z < r.zero_end; ++z) zero_grad(c.zero_list[static_cast<size_t>(z)], s, t);
-      KernelArgs<T> k = args(i, s, t);
-      k.gout = grad[i].data() + grad_offset(i, s, t);
-      k.gin_fresh = r.fresh;
-      for (int a = 0; a < k.n_in; ++a) {
-        int j = r.in[a];
-        k.gin[a] = (r.wants_grad >> a) & 1u ? grad[j].data() + grad_offset(j, s, t) : nullptr;
-      }
-      call_backward(*r.op, k);
+      call_backward(*r.op, backward_args(i, s, t));
     }
   }
 
@@ -237,7 +304,7 @@ struct Executor {
     int64_t S = ex.c.S;
     int64_t s0 = S * t / j.tasks, s1 = S * (t + 1) / j.tasks;
     for (int64_t s = s0; s < s1; ++s) {
-      for (int i : ex.c.sampled_ops) ex.run_node(i, s, t);
+      ex.forward_sample(s, t);
       if (j.backward) ex.backward_sample(s, t);
     }
   }
@@ -246,6 +313,7 @@ struct Executor {
     prepare();
     int tasks = static_cast<int>(std::min<int64_t>(c.threads, c.S));
     if (tasks > c.slots) size_buffers(tasks);  // more threads than when the buffers were sized
+    if (c.S == 1 && !calls_valid) build_calls();
     Job job{this, backward, tasks};
     if (c.pool && tasks > 1)
       c.pool->run(tasks, &Executor::task, &job);
@@ -296,6 +364,8 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
     c.param_offsets.push_back(c.flat_size);
     c.params.push_back(e.id());
     c.flat_size += numel(e.shape());
+    if (c.flat_size > INT32_MAX) throw InvalidArgument("Program: the parameters have more than 2^31 - 1 elements");
+    layout::for_each_logical(e.shape(), [&](int64_t at) { c.flat_to_internal.push_back(static_cast<int32_t>(at)); });
   }
   impl_->param_exprs = params;
   size_t n = c.g->nodes.size();
@@ -312,6 +382,7 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
     const Node& nd = c.g->nodes[i];
     c.order.push_back(static_cast<int>(i));
     if (nd.kind == NodeKind::parameter) c.keep[i] = 1;  // listed or not, set_param may set it
+    if (nd.kind == NodeKind::data) c.data_nodes.push_back(static_cast<int>(i));
     if (nd.kind == NodeKind::op) (nd.sampled ? c.sampled_ops : c.fixed_ops).push_back(static_cast<int>(i));
     if (nd.sampled) c.sampled_nodes.push_back(static_cast<int>(i));
   }
@@ -471,12 +542,15 @@ void Program::set_flat_params(const T* theta) {
     else return impl_->f64.get();
   }();
   ex.size_params();
+  const int32_t* at = c.flat_to_internal.data();
   for (size_t p = 0; p < c.params.size(); ++p) {
     int i = c.params[p];
-    int64_t n = c.sizes[i];
-    const Shape& sh = c.shapes[i];
-    for (int64_t s = 0; s < c.S; ++s)
-      layout::from_row_major(theta + s * c.flat_size + c.param_offsets[p], ex.buf[i].data() + s * n, sh);
+    const int64_t n = c.sizes[i], off = c.param_offsets[p];
+    for (int64_t s = 0; s < c.S; ++s) {
+      const T* src = theta + s * c.flat_size + off;
+      T* dst = ex.buf[i].data() + s * n;
+      for (int64_t e = 0; e < n; ++e) dst[at[off + e]] = src[e];
+    }
   }
 }
 template void Program::set_flat_params<float>(const float*);
@@ -541,7 +615,7 @@ void check_data_shape(const Node& n, const Shape& s, const char* fn, const char*
 }
 }  // namespace
 
-void Program::set_data(Expr data_node, const Tensor& value) {
+void Program::set_data(const Expr& data_node, const Tensor& value) {
   ProgramCore& c = impl_->core;
   check_data_shape(data_node_of(c, data_node, "set_data"), value.shape(), "set_data", "new shape");
   int i = data_node.id();
@@ -557,7 +631,7 @@ void Program::set_data(Expr data_node, const Tensor& value) {
   });
 }
 
-void Program::set_data_rows(Expr data_node, const Tensor& source, std::span<const int64_t> rows) {
+void Program::set_data_rows(const Expr& data_node, const Tensor& source, std::span<const int64_t> rows) {
   ProgramCore& c = impl_->core;
   const Node& node = data_node_of(c, data_node, "set_data_rows");
   const Shape& src_shape = source.shape();
@@ -568,9 +642,14 @@ void Program::set_data_rows(Expr data_node, const Tensor& source, std::span<cons
                           std::string(dtype_name(source.dtype())) + " but the program computes in " +
                           std::string(dtype_name(c.g->dtype)));
   const int64_t m = static_cast<int64_t>(rows.size()), total = src_shape[0];
-  for (int64_t k = 0; k < m; ++k)
-    if (rows[k] < 0 || rows[k] >= total)
-      throw InvalidArgument("Program::set_data_rows('" + node.name + "'): row " + std::to_string(rows[k]) +
+  // One branch-free pass (a vectorised maximum; a negative row is a huge unsigned one),
+  // then the search for the culprit only on error.
+  uint64_t largest = 0;
+  for (int64_t k = 0; k < m; ++k) largest = std::max(largest, static_cast<uint64_t>(rows[k]));
+  if (m > 0 && largest >= static_cast<uint64_t>(total))
+    for (int64_t k = 0; k < m; ++k)
+      if (rows[k] < 0 || rows[k] >= total)
+        throw InvalidArgument("Program::set_data_rows('" + node.name + "'): row " + std::to_string(rows[k]) +
                             " at position " + std::to_string(k) + " is out of range for " + std::to_string(total) +
                             " rows");
   int i = data_node.id();
@@ -593,7 +672,9 @@ void Program::set_data_rows(Expr data_node, const Tensor& source, std::span<cons
     using T = typename std::remove_reference_t<decltype(ex.buf[0])>::value_type;
     if (!same) ex.try_prepare_shapes();
     const int64_t width = m ? numel(s) / m : 0;
+    const T* before = ex.buf[i].data();
     ex.buf[i].resize(static_cast<size_t>(m * width));
+    if (ex.buf[i].data() != before) ex.calls_valid = false;
     const T* src = source.template data<T>();
     T* dst = ex.buf[i].data();
     const int r = static_cast<int>(s.size());
@@ -602,8 +683,15 @@ void Program::set_data_rows(Expr data_node, const Tensor& source, std::span<cons
     } else if (layout::is_trivial(s)) {
       for (int64_t k = 0; k < m; ++k) std::memcpy(dst + k * width, src + rows[k] * width, sizeof(T) * size_t(width));
     } else if (r == 2) {  // [m, width] feature-major: each feature's m values contiguous
-      for (int64_t f = 0; f < width; ++f)
-        for (int64_t k = 0; k < m; ++k) dst[f * m + k] = src[rows[k] * width + f];
+      if (width <= 16) {  // narrow rows: read each row once
+        for (int64_t k = 0; k < m; ++k) {
+          const T* row = src + rows[k] * width;
+          for (int64_t f = 0; f < width; ++f) dst[f * m + k] = row[f];
+        }
+      } else {
+        for (int64_t f = 0; f < width; ++f)
+          for (int64_t k = 0; k < m; ++k) dst[f * m + k] = src[rows[k] * width + f];
+      }
     } else {  // rank 3-4: each row is one block of [..., a, b], stored with a and b swapped
       const int64_t a = s[r - 2], b = s[r - 1], blocks = width / (a * b);
       for (int64_t k = 0; k < m; ++k)
@@ -697,11 +785,15 @@ void Program::flat_gradient(T* out) const {
     if constexpr (std::is_same_v<T, float>) return impl_->f32.get();
     else return impl_->f64.get();
   }();
+  const int32_t* at = c.flat_to_internal.data();
   for (size_t p = 0; p < c.params.size(); ++p) {
     int i = c.params[p];
-    int64_t n = c.sizes[i];
-    for (int64_t s = 0; s < c.S; ++s)
-      layout::to_row_major(ex.grad[i].data() + s * n, out + s * c.flat_size + c.param_offsets[p], c.shapes[i]);
+    const int64_t n = c.sizes[i], off = c.param_offsets[p];
+    for (int64_t s = 0; s < c.S; ++s) {
+      const T* src = ex.grad[i].data() + s * n;
+      T* dst = out + s * c.flat_size + off;
+      for (int64_t e = 0; e < n; ++e) dst[e] = src[at[off + e]];
+    }
   }
 }
 template void Program::flat_gradient<float>(float*) const;

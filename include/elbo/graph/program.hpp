@@ -63,9 +63,9 @@ class Program {
 
   /// Replaces a data input for this program only (the graph keeps its value). The row
   /// count may differ; every other dimension must match.
-  void set_data(Expr data_node, const Tensor& value);
+  void set_data(const Expr& data_node, const Tensor& value);
   /// Like set_data with source.gather_rows(rows), without allocating once the size was seen.
-  void set_data_rows(Expr data_node, const Tensor& source, std::span<const int64_t> rows);
+  void set_data_rows(const Expr& data_node, const Tensor& source, std::span<const int64_t> rows);
 
   void forward();
   /// Forward pass, then the gradient of sum_i seeds[i] * output_i (each output summed
