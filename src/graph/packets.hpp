@@ -19,6 +19,34 @@ constexpr int kPacket = Eigen::internal::packet_traits<T>::size;
 template <class T>
 using Packets = Eigen::Array<T, kPacket<T>, Eigen::Dynamic>;
 
+// One SIMD register's worth of T as the compiler's vector type, for inner loops whose
+// accumulators must stay in registers: a fixed-size Eigen array of several packets is a
+// struct that GCC keeps on the stack, so every FMA into it went through a store and a
+// reload (a 50-row matmul ran at a third of its speed; docs/PERFORMANCE.md).
+template <class T>
+using Vec = typename Eigen::internal::packet_traits<T>::type;
+template <class T>
+inline Vec<T> vload(const T* p) {
+  return Eigen::internal::ploadu<Vec<T>>(p);
+}
+template <class T>
+inline void vstore(T* p, const Vec<T>& v) {
+  Eigen::internal::pstoreu(p, v);
+}
+template <class T>
+inline Vec<T> vbroadcast(T x) {
+  return Eigen::internal::pset1<Vec<T>>(x);
+}
+template <class T>
+inline Vec<T> vzero() {
+  return Eigen::internal::pset1<Vec<T>>(T(0));
+}
+/// a * b + c, fused (one rounding), as Eigen's array expressions compile it with FMA.
+template <class V>
+inline V vfma(const V& a, const V& b, const V& c) {
+  return Eigen::internal::pmadd(a, b, c);
+}
+
 // The remainder of n elements after whole packets, copied into one padded packet (padding
 // 1, inside every unary function's domain) that the kernels map like the whole ones.
 template <class T>

@@ -38,26 +38,29 @@ const T* tail_mask() {
 template <class T>
 T dot(const T* a, const T* b, int64_t n, bool masked_tail) {
   constexpr int P = kPacket<T>, L = 4 * P;  // four independent chains for the FMA units
-  using Wide = Eigen::Array<T, L, 1>;
-  using Packet = Eigen::Array<T, P, 1>;
-  Packet rest = Packet::Zero();
+  using V = Vec<T>;
+  using Eigen::internal::padd;
+  V rest = vzero<T>();
   int64_t i = 0;
   if (n >= L) {  // short dots (a 50-row minibatch) skip the four-chain setup and its reduction
-    Wide part = Wide::Zero();
-    for (; i + L <= n; i += L) part += Eigen::Map<const Wide>(a + i) * Eigen::Map<const Wide>(b + i);
-    rest = (part.template segment<P>(0) + part.template segment<P>(P)) +
-           (part.template segment<P>(2 * P) + part.template segment<P>(3 * P));
+    V p0 = vzero<T>(), p1 = vzero<T>(), p2 = vzero<T>(), p3 = vzero<T>();
+    for (; i + L <= n; i += L) {
+      p0 = vfma(vload(a + i), vload(b + i), p0);
+      p1 = vfma(vload(a + i + P), vload(b + i + P), p1);
+      p2 = vfma(vload(a + i + 2 * P), vload(b + i + 2 * P), p2);
+      p3 = vfma(vload(a + i + 3 * P), vload(b + i + 3 * P), p3);
+    }
+    rest = padd(padd(p0, p1), padd(p2, p3));
   }
-  for (; i + P <= n; i += P) rest += Eigen::Map<const Packet>(a + i) * Eigen::Map<const Packet>(b + i);
+  for (; i + P <= n; i += P) rest = vfma(vload(a + i), vload(b + i), rest);
   if (masked_tail && i < n && n >= P) {
     const int64_t rem = n - i;
-    rest += Eigen::Map<const Packet>(a + n - P) * Eigen::Map<const Packet>(b + n - P) *
-            Eigen::Map<const Packet>(tail_mask<T>() + rem);
+    rest = vfma(Eigen::internal::pmul(vload(a + n - P), vload(b + n - P)), vload(tail_mask<T>() + rem), rest);
     i = n;
   }
   T tail = 0;
   for (; i < n; ++i) tail += a[i] * b[i];
-  return rest.sum() + tail;  // fixed-size reduction, then the tail: always the same order
+  return Eigen::internal::predux(rest) + tail;  // fixed-size reduction, then the tail: always the same order
 }
 
 // The masked tail multiplies lanes already counted by 0, and inf * 0 is NaN: a
@@ -67,6 +70,53 @@ template <class T>
 T dot(const T* a, const T* b, int64_t n) {
   const T r = dot(a, b, n, true);
   return std::isfinite(r) ? r : dot(a, b, n, false);
+}
+
+// The NB x MB dot products a_i . b_j (i < NB, j < MB; each of length n, a_i = a[i], b_j =
+// b[j]) at once: each packet of a_i and of b_j is loaded once for all products that use
+// it, and the NB * MB chains are independent. The weight gradient of a narrow layer, A^T dC
+// over the rows, is such a block (a 50-row minibatch: 25 dots of 50 for a 5 x 5 weight).
+// Each product's terms meet in the same order as dot()'s single-packet path with the
+// masked tail, so a result does not depend on the block it was computed in; a non-finite
+// one is computed again by dot() (the masked tail's inf * 0).
+template <class T, int NB, int MB>
+void dot_block(const T* const* a, const T* const* b, int64_t n, T* out /* [NB][MB] */) {
+  constexpr int P = kPacket<T>;
+  using V = Vec<T>;
+  V acc[NB][MB];
+#pragma GCC unroll 8
+  for (int i = 0; i < NB; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < MB; ++j) acc[i][j] = vzero<T>();
+  int64_t k = 0;
+  for (; k + P <= n; k += P) {
+    V bp[MB];
+#pragma GCC unroll 8
+    for (int j = 0; j < MB; ++j) bp[j] = vload(b[j] + k);
+#pragma GCC unroll 8
+    for (int i = 0; i < NB; ++i) {
+      const V ap = vload(a[i] + k);
+#pragma GCC unroll 8
+      for (int j = 0; j < MB; ++j) acc[i][j] = vfma(ap, bp[j], acc[i][j]);
+    }
+  }
+  if (k < n) {  // n >= P here (the caller's condition): the last packet, lanes before k masked
+    const V mask = vload(tail_mask<T>() + (n - k));
+    V bp[MB];
+#pragma GCC unroll 8
+    for (int j = 0; j < MB; ++j) bp[j] = vload(b[j] + n - P);
+#pragma GCC unroll 8
+    for (int i = 0; i < NB; ++i) {
+      const V ap = vload(a[i] + n - P);
+#pragma GCC unroll 8
+      for (int j = 0; j < MB; ++j) acc[i][j] = vfma(Eigen::internal::pmul(ap, bp[j]), mask, acc[i][j]);
+    }
+  }
+  for (int i = 0; i < NB; ++i)
+    for (int j = 0; j < MB; ++j) {
+      const T r = Eigen::internal::predux(acc[i][j]);
+      out[i * MB + j] = std::isfinite(r) ? r : dot(a[i], b[j], n, false);
+    }
 }
 
 // An R x C matrix with strides (rs, cs), one of them 1, as a column-major Eigen expression:
@@ -131,20 +181,44 @@ void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t a
     for (int64_t m = 0; m < M; ++m) {
       T* c = C + m * cc;
       const T* b = B + m * bc;
-      auto block = [&]<int R>(int64_t n) {
-        using Block = Eigen::Array<T, R, 1>;
-        Block acc = assign ? Block::Zero() : Block(Eigen::Map<const Block>(c + n));
-        for (int64_t k = 0; k < K; ++k) acc += Eigen::Map<const Block>(A + k * ac + n) * b[k * br];
-        Eigen::Map<Block>(c + n) = acc;
+      // Rows [n, n + NP packets), and with Tail also the packet that ends at row N
+      // (overlapping rows of this block), as independent FMA chains in registers over the
+      // K terms. The tail packet's lanes for rows this block covers hold the same sums, so
+      // with `assign` it is stored whole; otherwise only its new rows are added.
+      auto block = [&]<int NP, bool Tail>(int64_t n) {
+        using V = Vec<T>;
+        V acc[NP];
+#pragma GCC unroll 8
+        for (int q = 0; q < NP; ++q) acc[q] = assign ? vzero<T>() : vload(c + n + q * P);
+        V last = vzero<T>();
+        for (int64_t k = 0; k < K; ++k) {
+          const V bk = vbroadcast(b[k * br]);
+          const T* a = A + k * ac;
+#pragma GCC unroll 8
+          for (int q = 0; q < NP; ++q) acc[q] = vfma(vload(a + n + q * P), bk, acc[q]);
+          if constexpr (Tail) last = vfma(vload(a + N - P), bk, last);
+        }
+#pragma GCC unroll 8
+        for (int q = 0; q < NP; ++q) vstore(c + n + q * P, acc[q]);
+        if constexpr (Tail) {
+          if (assign) {
+            vstore(c + N - P, last);
+          } else {
+            alignas(64) T lanes[P];
+            vstore(lanes, last);
+            for (int64_t i = n + NP * P; i < N; ++i) c[i] += lanes[i - (N - P)];
+          }
+        }
       };
       int64_t n = 0;
-      for (; n + 4 * P <= N; n += 4 * P) block.template operator()<4 * P>(n);
-      // The remaining whole packets in one block: independent FMA chains, not one after
-      // the other (a 50-row minibatch is three packets and two rows).
+      for (; n + 4 * P <= N; n += 4 * P) block.template operator()<4, false>(n);
+      // The remaining whole packets and the last rows in one block: independent FMA chains,
+      // not one after the other (a 50-row minibatch is three packets and two rows).
+      const bool rest = (N - n) % P != 0;
       switch ((N - n) / P) {
-        case 3: block.template operator()<3 * P>(n), n += 3 * P; break;
-        case 2: block.template operator()<2 * P>(n), n += 2 * P; break;
-        case 1: block.template operator()<P>(n), n += P; break;
+        case 3: rest ? block.template operator()<3, true>(n) : block.template operator()<3, false>(n); continue;
+        case 2: rest ? block.template operator()<2, true>(n) : block.template operator()<2, false>(n); continue;
+        case 1: rest ? block.template operator()<1, true>(n) : block.template operator()<1, false>(n); continue;
         default: break;
       }
       if (n == N) continue;
@@ -153,12 +227,13 @@ void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t a
         // done: written again with the same values (assign), or added lane by lane for
         // the new rows only.
         if (assign) {
-          block.template operator()<P>(N - P);
+          block.template operator()<1, false>(N - P);
         } else {
-          using Packet = Eigen::Array<T, P, 1>;
-          Packet acc = Packet::Zero();
-          for (int64_t k = 0; k < K; ++k) acc += Eigen::Map<const Packet>(A + k * ac + N - P) * b[k * br];
-          for (int64_t i = n; i < N; ++i) c[i] += acc[i - (N - P)];
+          Vec<T> acc = vzero<T>();
+          for (int64_t k = 0; k < K; ++k) acc = vfma(vload(A + k * ac + N - P), vbroadcast(b[k * br]), acc);
+          alignas(64) T lanes[P];
+          vstore(lanes, acc);
+          for (int64_t i = n; i < N; ++i) c[i] += lanes[i - (N - P)];
         }
         continue;
       }
@@ -183,6 +258,47 @@ void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t a
     }
   }
   if (ac == 1 && br == 1) {  // rows of A and columns of B contiguous: dot products
+    if (K >= kPacket<T> && K < 4 * kPacket<T>) {
+      // Short dots (a minibatch's weight gradient): blocks of up to 8 at once, along m, or
+      // along n for a single column.
+      const T* ap[8];
+      const T* bp[8];
+      T out[8];
+      auto run = [&]<int NB, int MB>(int64_t n0, int64_t m0) {
+        for (int i = 0; i < NB; ++i) ap[i] = A + (n0 + i) * ar;
+        for (int j = 0; j < MB; ++j) bp[j] = B + (m0 + j) * bc;
+        dot_block<T, NB, MB>(ap, bp, K, out);
+        for (int i = 0; i < NB; ++i)
+          for (int j = 0; j < MB; ++j) C[(n0 + i) * cr + (m0 + j) * cc] += out[i * MB + j];
+      };
+      auto along_m = [&]<int MB>(int64_t n0, int64_t m0) { run.template operator()<1, MB>(n0, m0); };
+      auto along_n = [&]<int NB>(int64_t n0) { run.template operator()<NB, 1>(n0, 0); };
+      if (M == 1) {
+        for (int64_t n = 0; n < N; n += 8) switch (std::min<int64_t>(8, N - n)) {
+            case 8: along_n.template operator()<8>(n); break;
+            case 7: along_n.template operator()<7>(n); break;
+            case 6: along_n.template operator()<6>(n); break;
+            case 5: along_n.template operator()<5>(n); break;
+            case 4: along_n.template operator()<4>(n); break;
+            case 3: along_n.template operator()<3>(n); break;
+            case 2: along_n.template operator()<2>(n); break;
+            default: along_n.template operator()<1>(n); break;
+          }
+        return;
+      }
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t m = 0; m < M; m += 8) switch (std::min<int64_t>(8, M - m)) {
+            case 8: along_m.template operator()<8>(n, m); break;
+            case 7: along_m.template operator()<7>(n, m); break;
+            case 6: along_m.template operator()<6>(n, m); break;
+            case 5: along_m.template operator()<5>(n, m); break;
+            case 4: along_m.template operator()<4>(n, m); break;
+            case 3: along_m.template operator()<3>(n, m); break;
+            case 2: along_m.template operator()<2>(n, m); break;
+            default: along_m.template operator()<1>(n, m); break;
+          }
+      return;
+    }
     for (int64_t n = 0; n < N; ++n)
       for (int64_t m = 0; m < M; ++m) {
         C[n * cr + m * cc] += dot(A + n * ar, B + m * bc, K);
