@@ -41,6 +41,17 @@ template <class T>
 inline Vec<T> vzero() {
   return Eigen::internal::pset1<Vec<T>>(T(0));
 }
+/// The sum of the lanes, in Eigen's fixed order. (GCC 12 warns that the AVX-512 extract
+/// intrinsics Eigen reduces with read an uninitialised value: a false positive of GCC's
+/// own header, _mm512_undefined_pd.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+template <class V>
+inline auto vsum(const V& v) {
+  return Eigen::internal::predux(v);
+}
+#pragma GCC diagnostic pop
 /// a * b + c, fused (one rounding), as Eigen's array expressions compile it with FMA.
 template <class V>
 inline V vfma(const V& a, const V& b, const V& c) {

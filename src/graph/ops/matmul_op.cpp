@@ -60,7 +60,7 @@ T dot(const T* a, const T* b, int64_t n, bool masked_tail) {
   }
   T tail = 0;
   for (; i < n; ++i) tail += a[i] * b[i];
-  return Eigen::internal::predux(rest) + tail;  // fixed-size reduction, then the tail: always the same order
+  return vsum(rest) + tail;  // fixed-size reduction, then the tail: always the same order
 }
 
 // The masked tail multiplies lanes already counted by 0, and inf * 0 is NaN: a
@@ -114,7 +114,7 @@ void dot_block(const T* const* a, const T* const* b, int64_t n, T* out /* [NB][M
   }
   for (int i = 0; i < NB; ++i)
     for (int j = 0; j < MB; ++j) {
-      const T r = Eigen::internal::predux(acc[i][j]);
+      const T r = vsum(acc[i][j]);
       out[i * MB + j] = std::isfinite(r) ? r : dot(a[i], b[j], n, false);
     }
 }
