@@ -142,6 +142,57 @@ void zero_matrix(int64_t N, int64_t M, T* C, int64_t cr, int64_t cc) {
     for (int64_t m = 0; m < M; ++m) C[n * cr + m * cc] = T(0);
 }
 
+// MB columns of C over a block of rows held in registers: column j of c (stride cc), rows
+// [0, NP packets), gets (=, or += unless `assign`) sum_k a[k * ac + i] * b[k * br + j * bc];
+// with Tail also the packet at offset t (the one that ends at the last row, `rows` rows
+// from c), which overlaps rows of the block: its lanes for rows the block covers hold the
+// same sums, so with `assign` it is stored whole, otherwise only its new rows are added.
+// Each k is one FMA into each of MB * (NP + Tail) independent accumulators: with one column
+// at a time the loop waited on the FMA latency of its few chains (K is 5 in the tutorial).
+// A function of its own with pointer steps: inlined into gemm_acc it ran out of registers
+// and kept its loop counter in a vector register.
+template <class T, int NP, bool Tail, int MB>
+[[gnu::noinline]] void axpy_block(const T* a, int64_t ac, const T* b, int64_t br, int64_t bc, int64_t K, T* c,
+                                  int64_t cc, int64_t t, int64_t rows, bool assign) {
+  constexpr int P = kPacket<T>;
+  using V = Vec<T>;
+  V acc[MB][NP], last[MB];
+#pragma GCC unroll 8
+  for (int j = 0; j < MB; ++j) {
+#pragma GCC unroll 8
+    for (int q = 0; q < NP; ++q) acc[j][q] = assign ? vzero<T>() : vload(c + j * cc + q * P);
+    last[j] = vzero<T>();
+  }
+  for (int64_t k = 0; k < K; ++k, a += ac, b += br) {
+    V x[NP];
+#pragma GCC unroll 8
+    for (int q = 0; q < NP; ++q) x[q] = vload(a + q * P);
+    V xt = Tail ? vload(a + t) : vzero<T>();
+#pragma GCC unroll 8
+    for (int j = 0; j < MB; ++j) {
+      const V bk = vbroadcast(b[j * bc]);
+#pragma GCC unroll 8
+      for (int q = 0; q < NP; ++q) acc[j][q] = vfma(x[q], bk, acc[j][q]);
+      if constexpr (Tail) last[j] = vfma(xt, bk, last[j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < MB; ++j) {
+    T* cj = c + j * cc;
+#pragma GCC unroll 8
+    for (int q = 0; q < NP; ++q) vstore(cj + q * P, acc[j][q]);
+    if constexpr (Tail) {
+      if (assign) {
+        vstore(cj + t, last[j]);
+      } else {
+        alignas(64) T lanes[P];
+        vstore(lanes, last[j]);
+        for (int64_t i = NP * P; i < rows; ++i) cj[i] += lanes[i - t];
+      }
+    }
+  }
+}
+
 // C += A B with Eigen's GEMM; every operand has a unit stride on one axis.
 template <class T>
 void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B, int64_t br,
@@ -178,71 +229,63 @@ void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t a
     // axpy over the rows, a block of rows at a time: the block of C stays in registers over
     // the K terms instead of being loaded and stored once per term.
     constexpr int P = kPacket<T>;
-    for (int64_t m = 0; m < M; ++m) {
-      T* c = C + m * cc;
-      const T* b = B + m * bc;
-      // Rows [n, n + NP packets), and with Tail also the packet that ends at row N
-      // (overlapping rows of this block), as independent FMA chains in registers over the
-      // K terms. The tail packet's lanes for rows this block covers hold the same sums, so
-      // with `assign` it is stored whole; otherwise only its new rows are added.
-      auto block = [&]<int NP, bool Tail>(int64_t n) {
-        using V = Vec<T>;
-        V acc[NP];
-#pragma GCC unroll 8
-        for (int q = 0; q < NP; ++q) acc[q] = assign ? vzero<T>() : vload(c + n + q * P);
-        V last = vzero<T>();
-        for (int64_t k = 0; k < K; ++k) {
-          const V bk = vbroadcast(b[k * br]);
-          const T* a = A + k * ac;
-#pragma GCC unroll 8
-          for (int q = 0; q < NP; ++q) acc[q] = vfma(vload(a + n + q * P), bk, acc[q]);
-          if constexpr (Tail) last = vfma(vload(a + N - P), bk, last);
-        }
-#pragma GCC unroll 8
-        for (int q = 0; q < NP; ++q) vstore(c + n + q * P, acc[q]);
-        if constexpr (Tail) {
-          if (assign) {
-            vstore(c + N - P, last);
-          } else {
-            alignas(64) T lanes[P];
-            vstore(lanes, last);
-            for (int64_t i = n + NP * P; i < N; ++i) c[i] += lanes[i - (N - P)];
-          }
-        }
+    // Row blocks of up to 4 packets, the last one with the rows after its whole packets
+    // (a 50-row minibatch: 3 packets and the packet ending at row 50), each for 4 columns
+    // at a time.
+    auto columns = [&]<int NP, bool Tail>(int64_t n) {
+      const int64_t t = N - P - n;
+      auto group = [&]<int MB>(int64_t m) {
+        axpy_block<T, NP, Tail, MB>(A + n, ac, B + m * bc, br, bc, K, C + m * cc + n, cc, t, N - n, assign);
       };
-      int64_t n = 0;
-      for (; n + 4 * P <= N; n += 4 * P) block.template operator()<4, false>(n);
-      // The remaining whole packets and the last rows in one block: independent FMA chains,
-      // not one after the other (a 50-row minibatch is three packets and two rows).
-      const bool rest = (N - n) % P != 0;
-      switch ((N - n) / P) {
-        case 3: rest ? block.template operator()<3, true>(n) : block.template operator()<3, false>(n); continue;
-        case 2: rest ? block.template operator()<2, true>(n) : block.template operator()<2, false>(n); continue;
-        case 1: rest ? block.template operator()<1, true>(n) : block.template operator()<1, false>(n); continue;
+      // Up to 6 columns in one pass while the accumulators fit in the 32 vector registers
+      // (6 x 4 with the x loads and the broadcast); otherwise groups of 4.
+      int64_t m = 0;
+      if (M > 6 || NP + Tail > 4)
+        for (; m + 4 <= M; m += 4) group.template operator()<4>(m);
+      switch (M - m) {
+        case 6: group.template operator()<6>(m); break;
+        case 5: group.template operator()<5>(m); break;
+        case 4: group.template operator()<4>(m); break;
+        case 3: group.template operator()<3>(m); break;
+        case 2: group.template operator()<2>(m); break;
+        case 1: group.template operator()<1>(m); break;
         default: break;
       }
-      if (n == N) continue;
-      if (N >= P) {
-        // The last rows through one packet that ends at row N and overlaps rows already
-        // done: written again with the same values (assign), or added lane by lane for
-        // the new rows only.
-        if (assign) {
-          block.template operator()<1, false>(N - P);
-        } else {
+    };
+    int64_t n = 0;
+    for (; n + 4 * P <= N; n += 4 * P) columns.template operator()<4, false>(n);
+    const bool rest = (N - n) % P != 0;
+    switch ((N - n) / P) {
+      case 3: rest ? columns.template operator()<3, true>(n) : columns.template operator()<3, false>(n); return;
+      case 2: rest ? columns.template operator()<2, true>(n) : columns.template operator()<2, false>(n); return;
+      case 1: rest ? columns.template operator()<1, true>(n) : columns.template operator()<1, false>(n); return;
+      default: break;
+    }
+    if (n == N) return;
+    if (N >= P) {
+      // Fewer than one packet of rows after the 4-packet blocks: the packet that ends at
+      // row N, which overlaps rows already done (N - n < P here).
+      if (assign) {
+        columns.template operator()<1, false>(N - P);
+      } else {
+        for (int64_t m = 0; m < M; ++m) {
+          const T* b = B + m * bc;
+          T* c = C + m * cc;
           Vec<T> acc = vzero<T>();
           for (int64_t k = 0; k < K; ++k) acc = vfma(vload(A + k * ac + N - P), vbroadcast(b[k * br]), acc);
           alignas(64) T lanes[P];
           vstore(lanes, acc);
           for (int64_t i = n; i < N; ++i) c[i] += lanes[i - (N - P)];
         }
-        continue;
       }
-      for (; n < N; ++n) {
-        T acc = assign ? T(0) : c[n];
-        for (int64_t k = 0; k < K; ++k) acc += A[k * ac + n] * B[k * br + m * bc];
-        c[n] = acc;
-      }
+      return;
     }
+    for (int64_t m = 0; m < M; ++m)
+      for (n = 0; n < N; ++n) {
+        T acc = assign ? T(0) : C[n + m * cc];
+        for (int64_t k = 0; k < K; ++k) acc += A[k * ac + n] * B[k * br + m * bc];
+        C[n + m * cc] = acc;
+      }
     return;
   }
   if (assign) zero_matrix(N, M, C, cr, cc);
