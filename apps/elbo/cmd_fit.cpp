@@ -457,9 +457,9 @@ void run_fit(FitFlags& f) {
     std::printf("training RMSE: %.4g (%d draws)\n", std::sqrt(se / static_cast<double>(rows)),
                 static_cast<int>(fit_defaults::report_draws));
   } else {
-    ClassPrediction c = classify(d);
+    const std::vector<int64_t> label = predicted_labels(d);
     int64_t ok = 0;
-    for (int64_t r = 0; r < rows; ++r) ok += c.label[r] == static_cast<int64_t>(y[r]);
+    for (int64_t r = 0; r < rows; ++r) ok += label[r] == static_cast<int64_t>(y[r]);
     std::printf("training accuracy: %.1f%% (%d draws)\n", 100.0 * static_cast<double>(ok) / static_cast<double>(rows),
                 static_cast<int>(fit_defaults::report_draws));
   }

@@ -75,6 +75,42 @@ PredictiveDraws predictive_draws(LoadedNetwork& n, const Tensor& features, int64
   return d;
 }
 
+namespace {
+// The two class probabilities of a binary network's logit l, with one exp: for
+// e = exp(-|l|) they are 1 / (1 + e) and e / (1 + e) (and the draw's entropy is
+// log1p(e) + |l| e / (1 + e)).
+struct BinaryDraw {
+  double p0, p1, e, small;
+};
+BinaryDraw binary_draw(double l) {
+  const double e = std::exp(-std::abs(l)), big = 1.0 / (1.0 + e), small = e * big;
+  return l >= 0 ? BinaryDraw{small, big, e, small} : BinaryDraw{big, small, e, small};
+}
+}  // namespace
+
+std::vector<int64_t> predicted_labels(const PredictiveDraws& d) {
+  const bool binary = d.classes == 1;
+  const int64_t K = binary ? 2 : d.classes, R = d.rows, S = d.draws;
+  std::vector<int64_t> label(static_cast<size_t>(R));
+  std::vector<double> p(static_cast<size_t>(K)), mean(static_cast<size_t>(K));
+  for (int64_t r = 0; r < R; ++r) {
+    std::fill(mean.begin(), mean.end(), 0.0);
+    for (int64_t s = 0; s < S; ++s) {
+      if (binary) {
+        const BinaryDraw b = binary_draw(d.output[s * R + r]);
+        p[0] = b.p0;
+        p[1] = b.p1;
+      } else {
+        softmax(&d.output[(s * R + r) * K], K, p.data());
+      }
+      for (int64_t k = 0; k < K; ++k) mean[k] += p[k];
+    }
+    for (int64_t k = 0; k < K; ++k) mean[k] /= static_cast<double>(S);  // as classify(), for the same ties
+    label[r] = std::max_element(mean.begin(), mean.end()) - mean.begin();
+  }
+  return label;
+}
+
 ClassPrediction classify(const PredictiveDraws& d) {
   const bool binary = d.classes == 1;
   const int64_t K = binary ? 2 : d.classes, R = d.rows, S = d.draws;
@@ -92,12 +128,11 @@ ClassPrediction classify(const PredictiveDraws& d) {
     double expected_entropy = 0;
     for (int64_t s = 0; s < S; ++s) {
       if (binary) {
-        // One exp and one log1p per draw: with e = exp(-|l|), the two probabilities are
-        // 1 / (1 + e) and e / (1 + e), and the entropy is log1p(e) + |l| e / (1 + e).
-        double l = d.output[s * R + r], e = std::exp(-std::abs(l)), big = 1.0 / (1.0 + e), small = e * big;
-        p[1] = l >= 0 ? big : small;
-        p[0] = l >= 0 ? small : big;
-        expected_entropy += std::log1p(e) + std::abs(l) * small;
+        const double l = d.output[s * R + r];
+        const BinaryDraw b = binary_draw(l);
+        p[0] = b.p0;
+        p[1] = b.p1;
+        expected_entropy += std::log1p(b.e) + std::abs(l) * b.small;
       } else {
         softmax(&d.output[(s * R + r) * K], K, p.data());
         expected_entropy += entropy_of(p);

@@ -33,6 +33,9 @@ struct KernelArgs {
   /// instead of accumulating. Set only for ops whose OpDef says `backward_assigns`; the
   /// executor then skips zero-filling that buffer (docs/PERFORMANCE.md).
   unsigned gin_fresh = 0;
+  /// Working memory of a fused op, as many values as a gradient of its input product
+  /// (matmul_activation_op.cpp); null for every other op.
+  T* scratch = nullptr;
 };
 
 struct OpDef {

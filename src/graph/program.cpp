@@ -6,6 +6,7 @@
 
 #include "layout.hpp"
 #include "op.hpp"
+#include "ops/registry.hpp"
 #include "thread_pool.hpp"
 
 namespace elbo {
@@ -65,6 +66,7 @@ struct ProgramCore {
     // that buffer just before: inputs zero_list[zero_begin, zero_end).
     unsigned fresh;
     int zero_begin, zero_end;
+    int scratch = -1;  // a fused op's absorbed product node, whose gradient buffer is its scratch
   };
   std::vector<OpRecord> records;  // per node (ops only; others unused)
   std::vector<int> zero_list;
@@ -217,6 +219,7 @@ struct Executor {
     }
     k.out = buf[i].data() + value_offset(i, s, t);
     k.out_shape = &c.shapes[i];
+    if (r.scratch >= 0) k.scratch = grad[r.scratch].data() + grad_offset(r.scratch, s, t);
     return k;
   }
 
@@ -377,13 +380,42 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
   for (size_t i = n; i-- > 0;)
     if (c.needed[i])
       for (int j : c.g->nodes[i].inputs) c.needed[static_cast<size_t>(j)] = 1;
+  // Fusion: an activation (tanh, relu, sigmoid) of a matmul that nothing else uses runs as
+  // one op (ops/matmul_activation_op.cpp). The product node keeps its shape and buffers
+  // (its gradient buffer is the fused op's scratch) but is not run.
+  std::vector<int> product_of(n, -1);  // per fused activation node: the product it absorbs
+  std::vector<char> absorbed(n, 0);
+  {
+    const auto& nodes = c.g->nodes;
+    std::vector<int> uses(n, 0);
+    for (size_t i = 0; i < n; ++i)
+      if (c.needed[i])
+        for (int j : nodes[i].inputs) ++uses[static_cast<size_t>(j)];
+    for (int o : c.outputs) ++uses[static_cast<size_t>(o)];
+    for (size_t i = 0; i < n; ++i) {
+      const Node& nd = nodes[i];
+      if (!c.needed[i] || nd.kind != NodeKind::op || !nd.sampled || nd.inputs.size() != 1) continue;
+      if (!ops::matmul_fused_with(*nd.op)) continue;
+      const auto m = static_cast<size_t>(nd.inputs[0]);
+      const Node& mn = nodes[m];
+      if (mn.kind != NodeKind::op || mn.op != &ops::matmul_op || uses[m] != 1) continue;
+      // Without batch dimensions only (every dense layer): the fused backward then needs
+      // no zero fill of broadcast gradients.
+      if (nodes[static_cast<size_t>(mn.inputs[0])].shape.size() > 2 ||
+          nodes[static_cast<size_t>(mn.inputs[1])].shape.size() > 2)
+        continue;
+      product_of[i] = static_cast<int>(m);
+      absorbed[m] = 1;
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     if (!c.needed[i]) continue;
     const Node& nd = c.g->nodes[i];
     c.order.push_back(static_cast<int>(i));
     if (nd.kind == NodeKind::parameter) c.keep[i] = 1;  // listed or not, set_param may set it
     if (nd.kind == NodeKind::data) c.data_nodes.push_back(static_cast<int>(i));
-    if (nd.kind == NodeKind::op) (nd.sampled ? c.sampled_ops : c.fixed_ops).push_back(static_cast<int>(i));
+    if (nd.kind == NodeKind::op && !absorbed[i])
+      (nd.sampled ? c.sampled_ops : c.fixed_ops).push_back(static_cast<int>(i));
     if (nd.sampled) c.sampled_nodes.push_back(static_cast<int>(i));
   }
   c.sampled.assign(n, 0);
@@ -396,11 +428,18 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
     r.op = nd.op;
     r.attrs = &nd.attrs;
     r.n_in = static_cast<int>(nd.inputs.size());
+    const std::vector<int>* inputs = &nd.inputs;
+    if (product_of[static_cast<size_t>(i)] >= 0) {  // runs as the fused op on the product's inputs
+      r.scratch = product_of[static_cast<size_t>(i)];
+      r.op = ops::matmul_fused_with(*nd.op);
+      inputs = &c.g->nodes[static_cast<size_t>(r.scratch)].inputs;
+      r.n_in = static_cast<int>(inputs->size());
+    }
     r.wants_grad = 0;
     for (int a = 0; a < r.n_in; ++a) {
-      int j = nd.inputs[static_cast<size_t>(a)];
+      int j = (*inputs)[static_cast<size_t>(a)];
       r.in[static_cast<size_t>(a)] = j;
-      if (c.g->nodes[static_cast<size_t>(j)].sampled && !((nd.op->nondifferentiable_inputs >> a) & 1u))
+      if (c.g->nodes[static_cast<size_t>(j)].sampled && !((r.op->nondifferentiable_inputs >> a) & 1u))
         r.wants_grad |= 1u << a;
     }
   }
@@ -423,7 +462,8 @@ Program::Program(const Graph& graph, std::vector<Expr> outputs, std::vector<Expr
     r.zero_end = static_cast<int>(c.zero_list.size());
   }
   for (int i : c.sampled_nodes)
-    if (!written[static_cast<size_t>(i)] || std::find(c.outputs.begin(), c.outputs.end(), i) != c.outputs.end())
+    if (!absorbed[static_cast<size_t>(i)] &&
+        (!written[static_cast<size_t>(i)] || std::find(c.outputs.begin(), c.outputs.end(), i) != c.outputs.end()))
       c.zero_at_start.push_back(i);
   for (int o : c.outputs) c.keep[static_cast<size_t>(o)] = 1;
   for (int p : c.params) c.keep[static_cast<size_t>(p)] = c.is_param[static_cast<size_t>(p)] = 1;

@@ -12,6 +12,10 @@ extern const OpDef neg_op, square_op, exp_op, log_op, log1p_op, expm1_op, sqrt_o
     tanh_op, sigmoid_op, log_sigmoid_op, softplus_op, relu_op;
 extern const OpDef clip_op;
 extern const OpDef matmul_op;
+extern const OpDef matmul_tanh_op, matmul_relu_op, matmul_sigmoid_op;  // fused by programs only
+/// The op that computes activation(matmul(a, b)) in one pass, or null when `activation`
+/// has none (matmul_activation_op.cpp).
+const OpDef* matmul_fused_with(const OpDef& activation);
 extern const OpDef sum_op, mean_op, logsumexp_op;
 extern const OpDef bernoulli_logit_logp_op, normal_logp_sum_op;
 extern const OpDef reshape_op, transpose_op, slice_op, concat_op, gather_rows_op;

@@ -5,11 +5,14 @@
 #include <algorithm>
 
 #include "../packets.hpp"
+#include "unary_rules.hpp"
 #include "elbo/graph/ops.hpp"
 #include "registry.hpp"
 
 namespace elbo {
 namespace {
+
+using namespace unary_rules;
 
 template <class T>
 using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
@@ -62,39 +65,6 @@ struct Unary {
   }
 };
 
-#define ELBO_UNARY(NAME, VALUE, DERIV)                                           \
-  struct NAME##_rule {                                                           \
-    static constexpr std::string_view name = #NAME;                              \
-    template <class X>                                                           \
-    static auto f(const X& x) {                                                  \
-      using S = typename X::Scalar;                                              \
-      (void)S(0);                                                                \
-      return VALUE;                                                              \
-    }                                                                            \
-    template <class X, class Y>                                                  \
-    static auto d(const X& x, const Y& y) {                                      \
-      using S = typename X::Scalar;                                              \
-      (void)x;                                                                   \
-      (void)y;                                                                   \
-      (void)S(0);                                                                \
-      return DERIV;                                                              \
-    }                                                                            \
-  };
-
-ELBO_UNARY(neg, -x, x * S(0) - S(1))
-ELBO_UNARY(square, x.square(), S(2) * x)
-ELBO_UNARY(exp, x.exp(), y)
-ELBO_UNARY(log, x.log(), x.inverse())
-ELBO_UNARY(log1p, x.log1p(), (x + S(1)).inverse())
-ELBO_UNARY(expm1, x.expm1(), y + S(1))
-ELBO_UNARY(sqrt, x.sqrt(), S(0.5) / y)
-ELBO_UNARY(abs, x.abs(), x.sign())
-ELBO_UNARY(tanh, x.tanh(), S(1) - y.square())
-ELBO_UNARY(sigmoid, x.logistic(), y * (S(1) - y))
-ELBO_UNARY(log_sigmoid, x.min(S(0)) - (-x.abs()).exp().log1p(), (-x).logistic())
-ELBO_UNARY(softplus, x.max(S(0)) + (-x.abs()).exp().log1p(), x.logistic())
-ELBO_UNARY(relu, x.max(S(0)), (x > S(0)).template cast<S>())
-#undef ELBO_UNARY
 
 // clip has attributes, so it is written out.
 struct Clip {

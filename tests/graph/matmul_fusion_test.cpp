@@ -1,0 +1,167 @@
+// A program runs act(matmul(a, b)) as one op when nothing else uses the product
+// (src/graph/ops/matmul_activation_op.cpp). Its values and gradients must be the same bits
+// as the two ops run one after the other: the reference here is the same graph with the
+// product also an output, which keeps the program from fusing it.
+//
+// Also the matrix-product kernels at the sizes where they switch paths (rows below one
+// packet, whole packets, a tail, 4-packet blocks, Eigen's GEMM from 16), against a plain
+// triple loop in long double.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "elbo/graph.hpp"
+
+namespace elbo {
+namespace {
+
+// Deterministic values in about [-1.5, 1.5], different for each (salt, i).
+double value(int salt, int64_t i) { return 1.5 * std::sin(0.37 * static_cast<double>(i) + 1.1 * salt); }
+
+Tensor filled(DType dtype, const Shape& shape, int salt) {
+  Tensor t(dtype, shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.set(i, value(salt, i));
+  return t;
+}
+
+struct Result {
+  std::vector<double> out, grad_a, grad_b;
+};
+
+// y = act(matmul(a, b)) with a data [N, K] or a parameter, b a parameter [K, M] (or [K]);
+// the loss sums y times fixed weights, so every output element gets its own gradient.
+Result run(DType dtype, int64_t N, int64_t K, int64_t M, bool a_param, const std::function<Expr(Expr)>& act,
+           bool keep_product) {
+  Graph g(dtype);
+  Expr a = a_param ? g.parameter("a", {N, K}) : g.data("a", filled(dtype, {N, K}, 1));
+  Expr b = M > 0 ? g.parameter("b", {K, M}) : g.parameter("b", {K});
+  Expr prod = matmul(a, b);
+  Expr y = act(prod);
+  Expr loss = sum(y * g.constant(filled(dtype, y.shape(), 3)));
+  std::vector<Expr> outs = {loss, y};
+  if (keep_product) outs.push_back(prod);
+  std::vector<Expr> params = {b};
+  if (a_param) params.insert(params.begin(), a);
+  Program p(g, outs, params);
+  for (const Expr& q : params) p.set_param(q, filled(dtype, q.shape(), q.id()));
+  std::vector<double> seeds(outs.size(), 0.0);
+  seeds[0] = 1.0;
+  p.forward_backward(seeds);
+  Result r;
+  r.out = p.output(1).to_vector();
+  r.grad_b = p.gradient(b).to_vector();
+  if (a_param) r.grad_a = p.gradient(a).to_vector();
+  return r;
+}
+
+bool bitwise_equal(const std::vector<double>& x, const std::vector<double>& y) {
+  return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0);
+}
+
+TEST(matmul_fusion, fused_activation_gives_the_bits_of_matmul_then_the_activation) {
+  const std::pair<const char*, std::function<Expr(Expr)>> acts[] = {
+      {"tanh", [](Expr x) { return tanh(x); }},
+      {"relu", [](Expr x) { return relu(x); }},
+      {"sigmoid", [](Expr x) { return sigmoid(x); }},
+  };
+  // Rows: fewer than a packet, whole packets (8 doubles, 16 floats), tails, 4-packet blocks,
+  // the tutorial's 50 and 500; widths up to 7 (the axpy blocks group up to 6 columns) and
+  // 17 x 20 (Eigen's GEMM); M = 0 is a vector weight.
+  const int64_t rows[] = {1, 7, 8, 16, 17, 50, 64, 65, 500};
+  const std::array<int64_t, 2> widths[] = {{2, 5}, {5, 5}, {5, 0}, {3, 7}, {1, 1}, {17, 20}};
+  for (DType dt : {DType::f64, DType::f32})
+    for (const auto& [name, act] : acts)
+      for (int64_t N : rows)
+        for (auto [K, M] : widths)
+          for (bool a_param : {false, true}) {
+            SCOPED_TRACE(::testing::Message() << name << " " << dtype_name(dt) << " N=" << N << " K=" << K
+                                              << " M=" << M << (a_param ? " a parameter" : " a data"));
+            Result fused = run(dt, N, K, M, a_param, act, false);
+            Result plain = run(dt, N, K, M, a_param, act, true);
+            EXPECT_TRUE(bitwise_equal(fused.out, plain.out));
+            EXPECT_TRUE(bitwise_equal(fused.grad_b, plain.grad_b));
+            EXPECT_TRUE(bitwise_equal(fused.grad_a, plain.grad_a));
+          }
+}
+
+TEST(matmul_fusion, a_product_used_twice_is_not_fused_and_both_uses_are_right) {
+  // tanh(p) and p itself feed the loss: the product must be computed and kept.
+  for (DType dt : {DType::f64, DType::f32}) {
+    Graph g(dt);
+    Expr x = g.data("x", filled(dt, {50, 2}, 1));
+    Expr w = g.parameter("w", {2, 5});
+    Expr p = matmul(x, w);
+    Expr loss = sum(tanh(p)) + sum(p * p);
+    Program prog(g, {loss}, {w});
+    prog.set_param(w, filled(dt, {2, 5}, 2));
+    double seed[1] = {1.0};
+    prog.forward_backward(seed);
+    // d/dw = x^T (1 - tanh(p)^2 + 2 p), from the values directly in double.
+    Tensor xv = filled(DType::f64, {50, 2}, 1), wv = filled(DType::f64, {2, 5}, 2);
+    std::vector<double> grad(10, 0.0);
+    double expect_loss = 0;
+    for (int64_t r = 0; r < 50; ++r)
+      for (int64_t j = 0; j < 5; ++j) {
+        double pj = xv[r * 2] * wv[j] + xv[r * 2 + 1] * wv[5 + j];
+        expect_loss += std::tanh(pj) + pj * pj;
+        double d = 1 - std::tanh(pj) * std::tanh(pj) + 2 * pj;
+        grad[j] += xv[r * 2] * d;
+        grad[5 + j] += xv[r * 2 + 1] * d;
+      }
+    const double tol = dt == DType::f64 ? 1e-12 : 2e-5;  // float: 24-bit sums of 50 terms
+    EXPECT_NEAR(prog.output(0)[0], expect_loss, tol * std::abs(expect_loss));
+    std::vector<double> got = prog.gradient(w).to_vector();
+    for (int i = 0; i < 10; ++i) EXPECT_NEAR(got[i], grad[i], tol * std::max(1.0, std::abs(grad[i]))) << i;
+  }
+}
+
+// C = A B and the two gradients of sum(C .* G) against long double loops, for the shapes
+// where the kernels change paths: the weight gradient of a narrow layer (rows between one
+// and four packets: tiles of up to 25 dot products) included.
+TEST(matmul_kernels, products_and_gradients_match_a_plain_loop) {
+  for (DType dt : {DType::f64, DType::f32})
+    for (int64_t N : {1, 3, 8, 15, 16, 17, 31, 50, 63, 64, 100})
+      for (int64_t K : {1, 2, 5, 9})
+        for (int64_t M : {1, 2, 5, 6, 7, 9}) {
+          SCOPED_TRACE(::testing::Message() << dtype_name(dt) << " N=" << N << " K=" << K << " M=" << M);
+          Graph g(dt);
+          Expr a = g.parameter("a", {N, K}), b = g.parameter("b", {K, M});
+          Tensor gv = filled(dt, {N, M}, 5);
+          Expr loss = sum(matmul(a, b) * g.constant(gv));
+          Program p(g, {loss, matmul(a, b)}, {a, b});
+          Tensor av = filled(dt, {N, K}, 1), bv = filled(dt, {K, M}, 2);
+          p.set_param(a, av);
+          p.set_param(b, bv);
+          double seeds[2] = {1.0, 0.0};
+          p.forward_backward(seeds);
+          std::vector<double> c = p.output(1).to_vector(), da = p.gradient(a).to_vector(),
+                              db = p.gradient(b).to_vector();
+          // Each entry is a sum of at most 100 products of values below 1.5 in size.
+          const double tol = dt == DType::f64 ? 1e-12 : 1e-4;
+          for (int64_t n = 0; n < N; ++n)
+            for (int64_t m = 0; m < M; ++m) {
+              long double s = 0;
+              for (int64_t k = 0; k < K; ++k) s += (long double)av[n * K + k] * bv[k * M + m];
+              ASSERT_NEAR(c[n * M + m], (double)s, tol) << "C[" << n << "," << m << "]";
+            }
+          for (int64_t n = 0; n < N; ++n)
+            for (int64_t k = 0; k < K; ++k) {
+              long double s = 0;
+              for (int64_t m = 0; m < M; ++m) s += (long double)gv[n * M + m] * bv[k * M + m];
+              ASSERT_NEAR(da[n * K + k], (double)s, tol) << "dA[" << n << "," << k << "]";
+            }
+          for (int64_t k = 0; k < K; ++k)
+            for (int64_t m = 0; m < M; ++m) {
+              long double s = 0;
+              for (int64_t n = 0; n < N; ++n) s += (long double)av[n * K + k] * gv[n * M + m];
+              ASSERT_NEAR(db[k * M + m], (double)s, tol) << "dB[" << k << "," << m << "]";
+            }
+        }
+}
+
+}  // namespace
+}  // namespace elbo
