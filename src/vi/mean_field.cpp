@@ -1,6 +1,7 @@
 #include "elbo/vi/mean_field.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "elbo/graph/error.hpp"
 #include "softplus.hpp"
@@ -36,7 +37,8 @@ MeanField::MeanField(std::span<const double> mu, std::span<const double> sigma)
 
 void MeanField::refresh() const {
   const double* rho = params_.data() + d_;
-  if (!rho_seen_.empty() && std::equal(rho, rho + d_, rho_seen_.begin())) return;
+  // Bitwise (memcmp, which libc vectorises): three calls a step find rho unchanged.
+  if (!rho_seen_.empty() && std::memcmp(rho, rho_seen_.data(), sizeof(double) * static_cast<size_t>(d_)) == 0) return;
   rho_seen_.assign(rho, rho + d_);
   sigma_.resize(static_cast<size_t>(d_));
   inv_sigma_.resize(static_cast<size_t>(d_));

@@ -60,6 +60,9 @@ template <class Rule>
 struct Reduce {
   static constexpr std::string_view name = Rule::name;
   static constexpr int arity = 1;
+  // Every input element belongs to one lane, so its gradient is written once: a fresh
+  // gradient is assigned (no zero fill first; the likelihood's mean over a minibatch).
+  static constexpr bool backward_assigns = true;
 
   static Shape infer(std::span<const Shape> in, const Attrs& at) {
     if (at.ints.empty()) return Shape{};
@@ -90,9 +93,13 @@ struct Reduce {
   static void backward(const KernelArgs<T>& k) {
     if (!k.gin[0]) return;
     ReducePlan p = make_plan(*k.in_shape[0], *k.out_shape, *k.attrs);
+    const bool fresh = k.gin_fresh & 1u;
     for_each_lane(p, [&](int64_t io, int64_t oo) {
       int64_t st = p.all ? 1 : p.stride;
-      Rule::template grad<T>(k.in[0] + io, k.out[oo], k.gout[oo], k.gin[0] + io, p.len, st);
+      if (fresh)
+        Rule::template grad<T, true>(k.in[0] + io, k.out[oo], k.gout[oo], k.gin[0] + io, p.len, st);
+      else
+        Rule::template grad<T, false>(k.in[0] + io, k.out[oo], k.gout[oo], k.gin[0] + io, p.len, st);
     });
   }
 };
@@ -119,9 +126,10 @@ struct SumRule {
     for (int64_t i = 0; i < n; ++i) s += x[i * st];
     return s;
   }
-  template <class T>
+  // gx = g (Assign) or gx += g, along the lane.
+  template <class T, bool Assign>
   static void grad(const T*, T, T g, T* gx, int64_t n, int64_t st) {
-    for (int64_t i = 0; i < n; ++i) gx[i * st] += g;
+    for (int64_t i = 0; i < n; ++i) gx[i * st] = Assign ? g : gx[i * st] + g;
   }
 };
 
@@ -131,10 +139,10 @@ struct MeanRule {
   static T reduce(const T* x, int64_t n, int64_t st) {
     return n ? SumRule::reduce(x, n, st) / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN();
   }
-  template <class T>
+  template <class T, bool Assign>
   static void grad(const T*, T, T g, T* gx, int64_t n, int64_t st) {
     T gi = g / static_cast<T>(n);
-    for (int64_t i = 0; i < n; ++i) gx[i * st] += gi;
+    for (int64_t i = 0; i < n; ++i) gx[i * st] = Assign ? gi : gx[i * st] + gi;
   }
 };
 
@@ -149,9 +157,12 @@ struct LogSumExpRule {
     for (int64_t i = 0; i < n; ++i) s += std::exp(x[i * st] - m);
     return m + std::log(s);
   }
-  template <class T>
+  template <class T, bool Assign>
   static void grad(const T* x, T y, T g, T* gx, int64_t n, int64_t st) {
-    for (int64_t i = 0; i < n; ++i) gx[i * st] += g * std::exp(x[i * st] - y);
+    for (int64_t i = 0; i < n; ++i) {
+      const T d = g * std::exp(x[i * st] - y);
+      gx[i * st] = Assign ? d : gx[i * st] + d;
+    }
   }
 };
 
