@@ -1,5 +1,6 @@
 // Broadcasting binary arithmetic: add, sub, mul, div, pow. Each op is a value rule and
 // its two partial derivatives, side by side.
+#include <algorithm>
 #include <cmath>
 
 #include "../broadcast.hpp"
@@ -28,6 +29,9 @@ template <class Rule>
 struct Binary {
   static constexpr std::string_view name = Rule::name;
   static constexpr int arity = 2;
+  // A fresh input gradient is assigned where the input is not broadcast (one term per
+  // element); a broadcast one gets several terms, so the kernel zeroes it first itself.
+  static constexpr bool backward_assigns = true;
   static Shape infer(std::span<const Shape> in, const Attrs&) { return broadcast_shapes(name, in); }
 
   template <class T>
@@ -50,20 +54,34 @@ struct Binary {
     const T* g = k.gout;
     T* ga = k.gin[0];
     T* gb = k.gin[1];
+    // Per input: assign (fresh and not broadcast), or accumulate (after a zero fill when
+    // fresh and broadcast).
+    bool assign[2] = {false, false};
+    for (int a = 0; a < 2; ++a) {
+      if (!k.gin[a] || !((k.gin_fresh >> a) & 1u)) continue;
+      if (*k.in_shape[a] == *k.out_shape)
+        assign[a] = true;
+      else
+        std::fill(k.gin[a], k.gin[a] + numel(*k.in_shape[a]), T(0));
+    }
+    auto accumulate = [](T* gp, int64_t n, int64_t st, bool set, auto term) {
+      if (set)
+        for (int64_t i = 0; i < n; ++i) gp[i * st] = term(i);
+      else
+        for (int64_t i = 0; i < n; ++i) gp[i * st] += term(i);
+    };
     broadcast_runs<2>(*k.out_shape, {k.in_shape[0], k.in_shape[1]},
                       [&](int64_t n, int64_t o, const auto& off, const auto& st) {
                         const T* ap = a + off[0];
                         const T* bp = b + off[1];
-                        if (ga) {
-                          T* gp = ga + off[0];
-                          for (int64_t i = 0; i < n; ++i)
-                            gp[i * st[0]] += g[o + i] * Rule::da(ap[i * st[0]], bp[i * st[1]], y[o + i]);
-                        }
-                        if (gb) {
-                          T* gp = gb + off[1];
-                          for (int64_t i = 0; i < n; ++i)
-                            gp[i * st[1]] += g[o + i] * Rule::db(ap[i * st[0]], bp[i * st[1]], y[o + i]);
-                        }
+                        if (ga)
+                          accumulate(ga + off[0], n, st[0], assign[0], [&](int64_t i) {
+                            return g[o + i] * Rule::da(ap[i * st[0]], bp[i * st[1]], y[o + i]);
+                          });
+                        if (gb)
+                          accumulate(gb + off[1], n, st[1], assign[1], [&](int64_t i) {
+                            return g[o + i] * Rule::db(ap[i * st[0]], bp[i * st[1]], y[o + i]);
+                          });
                       });
   }
 };
