@@ -46,6 +46,15 @@ class Bernoulli final : public Distribution {
     return where(x, detail::log_of(p), log1p(-p));
   }
 
+  Expr logp_sum(Expr x) const override {
+    if (logit_.valid() && logit_.shape() == x.shape()) return bernoulli_logit_logp_sum(logit_, x);
+    return Distribution::logp_sum(x);
+  }
+  Expr logp_mean(Expr x) const override {
+    if (logit_.valid() && logit_.shape() == x.shape()) return bernoulli_logit_logp_mean(logit_, x);
+    return Distribution::logp_mean(x);
+  }
+
   Tensor draw(std::span<const Tensor> v, const Shape& shape, const Philox& rng, uint64_t stream,
               uint64_t counter, DType dtype) const override {
     std::vector<double> u(static_cast<size_t>(numel(shape)));

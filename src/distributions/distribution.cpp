@@ -69,6 +69,7 @@ bool Distribution::discrete() const {
 }
 
 Expr Distribution::logp_sum(Expr value) const { return sum(logp(value)); }
+Expr Distribution::logp_mean(Expr value) const { return mean(logp(value)); }
 
 void Distribution::check_params(const std::string&) const {}
 

@@ -59,6 +59,28 @@ TEST(fused_density, bernoulli_logit_logp_equals_log_sigmoid_form) {
     }
 }
 
+TEST(fused_density, bernoulli_logit_logp_sum_and_mean_equal_the_reduced_elementwise_values) {
+  // Also through a seed other than 1 (a scaled likelihood) and with accumulating
+  // gradients: the logit feeds the loss twice.
+  for (DType dt : {DType::f64, DType::f32})
+    for (int64_t n : {1, 15, 16, 17, 50, 500}) {
+      SCOPED_TRACE(::testing::Message() << dtype_name(dt) << " n=" << n);
+      for (bool use_mean : {false, true}) {
+        auto fused = run(dt, n, [&](Graph& g, Expr l) {
+          Expr y = g.constant(labels(dt, n));
+          Expr t = use_mean ? bernoulli_logit_logp_mean(l, y) : bernoulli_logit_logp_sum(l, y);
+          return 3.0 * t + sum(l);
+        });
+        auto plain = run(dt, n, [&](Graph& g, Expr l) {
+          Expr y = g.constant(labels(dt, n));
+          Expr lp = log_sigmoid(l) + (y - 1.0) * l;
+          return 3.0 * (use_mean ? mean(lp) : sum(lp)) + sum(l);
+        });
+        expect_same(fused, plain, dt == DType::f64 ? 1e-12 : 1e-5);
+      }
+    }
+}
+
 TEST(fused_density, normal_logp_sum_equals_elementwise_sum) {
   for (DType dt : {DType::f64, DType::f32})
     for (int64_t n : {1, 16, 40, 101}) {
@@ -85,6 +107,12 @@ TEST(fused_density, bad_arguments_are_named) {
     FAIL() << "no error";
   } catch (const ShapeError& e) {
     EXPECT_NE(std::string(e.what()).find("bernoulli_logit_logp"), std::string::npos) << e.what();
+  }
+  try {
+    bernoulli_logit_logp_mean(x, g.data("y2", Tensor(DType::f64, {4})));
+    FAIL() << "no error";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("bernoulli_logit_logp_sum: shapes [3] and [4]"), std::string::npos) << e.what();
   }
 }
 

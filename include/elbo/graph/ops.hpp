@@ -55,6 +55,10 @@ Expr logsumexp(Expr x, int axis, bool keepdims = false);
 /// log Bernoulli(y | sigmoid(logit)) elementwise for labels y in {0, 1}, i.e.
 /// y logit - softplus(logit); logit and y have the same shape.
 Expr bernoulli_logit_logp(Expr logit, Expr y);
+/// The sum, and the mean, of bernoulli_logit_logp(logit, y) over all elements: a scalar
+/// (the observed variable's log-likelihood in one node; the mean is NaN for no elements).
+Expr bernoulli_logit_logp_sum(Expr logit, Expr y);
+Expr bernoulli_logit_logp_mean(Expr logit, Expr y);
 /// sum over all elements of log N(x | mu, sigma), for constant mu and sigma > 0: a scalar.
 Expr normal_logp_sum(Expr x, double mu, double sigma);
 

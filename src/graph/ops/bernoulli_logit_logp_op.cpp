@@ -3,6 +3,9 @@
 // One node instead of log_sigmoid(l) + (y - 1) l (three sampled nodes and one more for
 // y - 1), and one pass over the rows each way: at 50 rows a step is mostly per-node cost
 // (docs/PERFORMANCE.md, "Fused log densities").
+#include <limits>
+#include <string>
+
 #include "../packets.hpp"
 #include "elbo/graph/ops.hpp"
 #include "registry.hpp"
@@ -80,10 +83,81 @@ struct BernoulliLogitLogp {
   }
 };
 
+// The sum (attrs ints {0}) or mean (ints {1}) of BernoulliLogitLogp over all elements, a
+// scalar: the observed variable's log-likelihood in one node, not three (the elementwise
+// values, mean() and its gradient) at every minibatch step. The elements' values are
+// accumulated per packet lane and the lanes summed in a fixed order, so the result does
+// not depend on where the data lie (bitwise reproducible, like sum()).
+struct BernoulliLogitLogpSum {
+  static constexpr std::string_view name = "bernoulli_logit_logp_sum";
+  static constexpr int arity = 2;
+  static constexpr bool backward_assigns = true;
+
+  static Shape infer(std::span<const Shape> in, const Attrs&) {
+    if (in[0] != in[1]) throw_shape_error(name, in, "differ; the logits and the labels need the same shape");
+    return Shape{};
+  }
+
+  static bool is_mean(const Attrs& a) { return !a.ints.empty() && a.ints[0] != 0; }
+
+  template <class T>
+  static void forward(const KernelArgs<T>& k) {
+    constexpr int P = kPacket<T>;
+    const int64_t n = numel(*k.in_shape[0]), cols = n / P, body = cols * P;
+    using Lane = Eigen::Array<T, P, 1>;
+    Lane part = Lane::Zero();
+    if (cols)
+      part = BernoulliLogitLogp::value(Eigen::Map<const Packets<T>>(k.in[0], P, cols),
+                                       Eigen::Map<const Packets<T>>(k.in[1], P, cols))
+                 .rowwise()
+                 .sum();
+    if (body < n) {  // the padded packet (padding 1: finite values), its padding lanes dropped
+      Tail<T> l(k.in[0], n), y(k.in[1], n);
+      alignas(64) T v[P];
+      Eigen::Map<Packets<T>>(v, P, 1) = BernoulliLogitLogp::value(l.map(), y.map());
+      for (int64_t i = 0; i < n - body; ++i) part[i] += v[i];
+    }
+    const T s = part.sum();
+    k.out[0] = is_mean(*k.attrs) ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s;
+  }
+
+  template <class T>
+  static void backward(const KernelArgs<T>& k) {
+    constexpr int P = kPacket<T>;
+    const int64_t n = numel(*k.in_shape[0]);
+    if (n == 0) return;
+    const T w = is_mean(*k.attrs) ? k.gout[0] / static_cast<T>(n) : k.gout[0];
+    const int64_t cols = n / P, body = cols * P;
+    auto write = [&](T* gin, bool fresh, const auto& d, int64_t at, int64_t count) {
+      if (!gin) return;
+      if (count == P * (count / P) && fresh) {
+        Eigen::Map<Packets<T>>(gin + at, P, count / P) = w * d;
+      } else if (count == P * (count / P)) {
+        Eigen::Map<Packets<T>>(gin + at, P, count / P) += w * d;
+      } else {
+        alignas(64) T v[P];
+        Eigen::Map<Packets<T>>(v, P, 1) = w * d;
+        for (int64_t i = 0; i < count; ++i) gin[at + i] = fresh ? v[i] : gin[at + i] + v[i];
+      }
+    };
+    if (cols) {
+      Eigen::Map<const Packets<T>> l(k.in[0], P, cols), y(k.in[1], P, cols);
+      write(k.gin[0], k.gin_fresh & 1u, y - l.logistic(), 0, body);
+      write(k.gin[1], k.gin_fresh & 2u, l, 0, body);
+    }
+    if (body < n) {
+      Tail<T> lt(k.in[0], n), yt(k.in[1], n);
+      write(k.gin[0], k.gin_fresh & 1u, yt.map() - lt.map().logistic(), body, n - body);
+      write(k.gin[1], k.gin_fresh & 2u, lt.map(), body, n - body);
+    }
+  }
+};
+
 }  // namespace
 
 namespace ops {
 const OpDef bernoulli_logit_logp_op = make_op<BernoulliLogitLogp>();
+const OpDef bernoulli_logit_logp_sum_op = make_op<BernoulliLogitLogpSum>();
 }
 
 Expr bernoulli_logit_logp(Expr logit, Expr y) {
@@ -91,5 +165,18 @@ Expr bernoulli_logit_logp(Expr logit, Expr y) {
   Expr in[2] = {logit, y};
   return Graph(logit.graph_state()).apply(ops::bernoulli_logit_logp_op, in);
 }
+
+namespace {
+Expr logp_total(Expr logit, Expr y, bool mean) {
+  if (!logit.valid() || !y.valid())
+    throw InvalidArgument(std::string(mean ? "bernoulli_logit_logp_mean" : "bernoulli_logit_logp_sum") +
+                          ": an operand is an empty expression");
+  Expr in[2] = {logit, y};
+  return Graph(logit.graph_state()).apply(ops::bernoulli_logit_logp_sum_op, in, Attrs{{mean ? 1 : 0}, {}});
+}
+}  // namespace
+
+Expr bernoulli_logit_logp_sum(Expr logit, Expr y) { return logp_total(logit, y, false); }
+Expr bernoulli_logit_logp_mean(Expr logit, Expr y) { return logp_total(logit, y, true); }
 
 }  // namespace elbo
