@@ -449,15 +449,16 @@ void run_fit(FitFlags& f) {
   Expr yd = fitted.model->data("y", Tensor(spec.dtype, {1}));
   fitted.net = build_mlp(*fitted.model, xd, yd, spec.mlp);
   fitted.q = inference->approximation().clone();
-  PredictiveDraws d = predictive_draws(fitted, x_raw, fit_defaults::report_draws, f.seed + 2, f.threads);
   if (normal) {
+    PredictiveDraws d = predictive_draws(fitted, x_raw, fit_defaults::report_draws, f.seed + 2, f.threads);
     Regression g = regress(d, 0.94);
     double se = 0;
     for (int64_t r = 0; r < rows; ++r) se += (g.mean[r] - y[r]) * (g.mean[r] - y[r]);
     std::printf("training RMSE: %.4g (%d draws)\n", std::sqrt(se / static_cast<double>(rows)),
                 static_cast<int>(fit_defaults::report_draws));
   } else {
-    const std::vector<int64_t> label = predicted_labels(d);
+    const std::vector<int64_t> label =
+        predicted_labels(fitted, x_raw, fit_defaults::report_draws, f.seed + 2, f.threads);
     int64_t ok = 0;
     for (int64_t r = 0; r < rows; ++r) ok += label[r] == static_cast<int64_t>(y[r]);
     std::printf("training accuracy: %.1f%% (%d draws)\n", 100.0 * static_cast<double>(ok) / static_cast<double>(rows),

@@ -88,25 +88,39 @@ BinaryDraw binary_draw(double l) {
 }
 }  // namespace
 
-std::vector<int64_t> predicted_labels(const PredictiveDraws& d) {
-  const bool binary = d.classes == 1;
-  const int64_t K = binary ? 2 : d.classes, R = d.rows, S = d.draws;
-  std::vector<int64_t> label(static_cast<size_t>(R));
-  std::vector<double> p(static_cast<size_t>(K)), mean(static_cast<size_t>(K));
-  for (int64_t r = 0; r < R; ++r) {
-    std::fill(mean.begin(), mean.end(), 0.0);
-    for (int64_t s = 0; s < S; ++s) {
-      if (binary) {
-        const BinaryDraw b = binary_draw(d.output[s * R + r]);
-        p[0] = b.p0;
-        p[1] = b.p1;
-      } else {
-        softmax(&d.output[(s * R + r) * K], K, p.data());
+std::vector<int64_t> predicted_labels(LoadedNetwork& n, const Tensor& features, int64_t draws, uint64_t seed,
+                                      int threads) {
+  const int64_t rows = features.dim(0);
+  const bool binary = n.spec.mlp.likelihood != "categorical";
+  const int64_t K = binary ? 1 : n.spec.mlp.classes;
+  std::vector<int64_t> label(static_cast<size_t>(rows));
+  std::vector<double> mean(static_cast<size_t>(K));
+  Tensor x = model_inputs(n.spec, features);
+  Posterior posterior(*n.model, *n.q);
+  const int64_t chunk = std::max<int64_t>(1, kChunkValues / (draws * K));
+  for (int64_t begin = 0; begin < rows; begin += chunk) {
+    const int64_t end = std::min(rows, begin + chunk), m = end - begin;
+    // The network's probabilities (sigmoid or softmax, computed by the program), with the
+    // draws of predictive_draws (the same seed).
+    Predictor predict = posterior.predictor(n.net.output, {n.net.x}, {.threads = threads, .seed = seed});
+    const Tensor out = predict({x.rows(begin, end)}, draws);  // [draws, m(, K)]
+    std::vector<double> sum(static_cast<size_t>(m * K), 0.0);
+    auto add = [&](const auto* p) {  // in the network's type, without a converted copy
+      for (int64_t s = 0; s < draws; ++s)
+        for (int64_t i = 0; i < m * K; ++i) sum[i] += p[s * m * K + i];
+    };
+    if (out.dtype() == DType::f32)
+      add(out.data<float>());
+    else
+      add(out.data<double>());
+    for (int64_t r = 0; r < m; ++r) {
+      if (binary) {  // classify()'s argmax of (1 - p, p): class 1 only when p is the larger
+        label[begin + r] = sum[r] / static_cast<double>(draws) > 0.5;
+        continue;
       }
-      for (int64_t k = 0; k < K; ++k) mean[k] += p[k];
+      for (int64_t k = 0; k < K; ++k) mean[k] = sum[r * K + k] / static_cast<double>(draws);
+      label[begin + r] = std::max_element(mean.begin(), mean.end()) - mean.begin();
     }
-    for (int64_t k = 0; k < K; ++k) mean[k] /= static_cast<double>(S);  // as classify(), for the same ties
-    label[r] = std::max_element(mean.begin(), mean.end()) - mean.begin();
   }
   return label;
 }

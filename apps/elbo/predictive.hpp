@@ -35,10 +35,14 @@ struct ClassPrediction {
   std::vector<double> entropy, mutual_info;
 };
 ClassPrediction classify(const PredictiveDraws& d);
-/// classify(d).label alone, the same labels without the sd, entropy and mutual information
-/// (`elbo fit`'s training accuracy: a third of the process's time outside the fit went to
-/// the log1p and sqrt of those).
-std::vector<int64_t> predicted_labels(const PredictiveDraws& d);
+/// The labels classify(predictive_draws(network, features, draws, seed, threads)) gives
+/// (argmax of the mean probability over the same draws), from the network's probabilities
+/// as the program computes them, without the logits' copy, sd, entropy and mutual
+/// information: `elbo fit`'s training accuracy, where those took most of the process's time
+/// outside the fit. Probabilities in the network's float type: a row whose mean
+/// probabilities tie to rounding may get the other label. Classification networks only.
+std::vector<int64_t> predicted_labels(LoadedNetwork& network, const Tensor& features, int64_t draws, uint64_t seed,
+                                      int threads = 1);
 
 /// Regression: mean, sd and a central interval of the posterior predictive (a mixture of
 /// N(mean_s, sigma_s^2) over the draws): sd^2 = mean sigma_s^2 + var mean_s, and lo, hi

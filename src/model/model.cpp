@@ -1,5 +1,6 @@
 #include "elbo/model/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -339,6 +340,18 @@ std::vector<Expr> Model::flat_params() const {
   return r;
 }
 
+namespace {
+// The op of normal_logp_sum nodes, found through the public API: node ops are shared
+// definitions.
+const OpDef* normal_logp_sum_op() {
+  static const OpDef* op = [] {
+    Graph g;
+    return normal_logp_sum(g.parameter("x", {1}), 0.0, 1.0).node().op;
+  }();
+  return op;
+}
+}  // namespace
+
 Expr Model::varlogp() const {
   if (varlogp_count_ == free_.size()) return varlogp_cache_;
   Graph g = graph_;
@@ -348,7 +361,27 @@ Expr Model::varlogp() const {
     if (v.transform) term = term + sum(v.transform->log_jacobian(v.unconstrained));
     varlogp_terms_.push_back(term);
   }
-  varlogp_cache_ = sum_terms(g, varlogp_terms_);
+  // Terms that are each one normal_logp_sum node with the same (mu, sigma), every weight
+  // matrix's N(0, s) prior in a Bayesian network, run as one node over all those values
+  // (fewer nodes per step); varlogp_terms() keeps one term per variable for messages.
+  std::vector<Expr> merged;
+  std::vector<size_t> group_of(varlogp_terms_.size(), SIZE_MAX);
+  for (size_t i = 0; i < varlogp_terms_.size(); ++i) {
+    const Node& a = varlogp_terms_[i].node();
+    if (group_of[i] != SIZE_MAX) continue;
+    const bool fusable = a.kind == NodeKind::op && a.op == normal_logp_sum_op();
+    std::vector<Expr> inputs;
+    for (size_t j = i; fusable && j < varlogp_terms_.size(); ++j) {
+      const Node& b = varlogp_terms_[j].node();
+      if (group_of[j] != SIZE_MAX || b.kind != NodeKind::op || b.op != a.op || b.attrs.reals != a.attrs.reals) continue;
+      if (inputs.size() + b.inputs.size() > 16) break;  // normal_logp_sum takes 1 to 16 operands
+      group_of[j] = i;
+      for (int in : b.inputs) inputs.push_back(g.expr(in));
+    }
+    const bool single = std::count(group_of.begin(), group_of.end(), i) <= 1;
+    merged.push_back(!fusable || single ? varlogp_terms_[i] : normal_logp_sum(inputs, a.attrs.reals[0], a.attrs.reals[1]));
+  }
+  varlogp_cache_ = sum_terms(g, merged);
   varlogp_count_ = free_.size();
   return varlogp_cache_;
 }

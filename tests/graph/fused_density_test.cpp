@@ -93,6 +93,37 @@ TEST(fused_density, normal_logp_sum_equals_elementwise_sum) {
     }
 }
 
+TEST(fused_density, normal_logp_sum_of_several_tensors_is_the_sum_of_each) {
+  for (DType dt : {DType::f64, DType::f32}) {
+    Graph g(dt);
+    Expr a = g.parameter("a", {3, 4}), b = g.parameter("b", {17}), c = g.parameter("c", {1});
+    Expr all[3] = {a, b, c};
+    Expr fused = normal_logp_sum(all, 0.25, 1.5);
+    Expr plain = normal_logp_sum(a, 0.25, 1.5) + normal_logp_sum(b, 0.25, 1.5) + normal_logp_sum(c, 0.25, 1.5);
+    auto eval = [&](Expr out) {
+      Program p(g, {out}, {a, b, c});
+      for (const Expr& x : all) {
+        Tensor v(dt, x.shape());
+        for (int64_t i = 0; i < v.numel(); ++i) v.set(i, std::cos(1.7 * static_cast<double>(i + x.id())));
+        p.set_param(x, v);
+      }
+      double seed[1] = {2.0};
+      p.forward_backward(seed);
+      std::vector<double> r = {p.output(0)[0]};
+      for (const Expr& x : all)
+        for (double v : p.gradient(x).to_vector()) r.push_back(v);
+      return r;
+    };
+    auto f = eval(fused), q = eval(plain);
+    ASSERT_EQ(f.size(), q.size());
+    const double tol = dt == DType::f64 ? 1e-12 : 1e-5;
+    for (size_t i = 0; i < f.size(); ++i) EXPECT_NEAR(f[i], q[i], tol * std::max(1.0, std::abs(q[i]))) << i;
+  }
+  Graph g(DType::f64);
+  std::vector<Expr> many(17, g.parameter("x", {2}));
+  EXPECT_THROW(normal_logp_sum(many, 0.0, 1.0), InvalidArgument);
+}
+
 TEST(fused_density, bad_arguments_are_named) {
   Graph g(DType::f64);
   Expr x = g.parameter("x", {3});

@@ -53,6 +53,48 @@ TEST(model, varlogp_includes_the_log_jacobian_of_each_transform) {
   EXPECT_NEAR(out[0][0], expected, 1e-12);
 }
 
+TEST(model, priors_with_the_same_normal_share_one_node_and_keep_their_value_and_gradient) {
+  // w1, w2, w3 ~ N(0, 1) run as one normal_logp_sum node; b ~ N(0.5, 2) and the half-normal
+  // (a transform) stay separate. varlogp and its gradient are the sum of the terms.
+  Model m;
+  m.normal("w1", 0.0, 1.0, {2, 3});
+  m.normal("b", 0.5, 2.0, {3});
+  m.normal("w2", 0.0, 1.0, {3, 3});
+  m.half_normal("sd", 1.5);
+  m.normal("w3", 0.0, 1.0, {3});
+  const int64_t D = m.flat_size();
+  ASSERT_EQ(D, 6 + 3 + 9 + 1 + 3);
+  Tensor theta(DType::f64, {D});
+  for (int64_t i = 0; i < D; ++i) theta.set(i, std::sin(0.7 * static_cast<double>(i)) - 0.2);
+  std::vector<double> th = theta.to_vector();
+  double expected = 0;
+  std::vector<double> grad(static_cast<size_t>(D), 0.0);
+  for (int64_t i = 0; i < D; ++i) {
+    if (i >= 6 && i < 9) {  // b
+      expected += normal_lpdf(th[i], 0.5, 2.0);
+      grad[i] = -(th[i] - 0.5) / 4.0;
+    } else if (i == 18) {  // sd = exp(u): half-normal density times the Jacobian exp(u)
+      expected += std::log(2.0) + normal_lpdf(std::exp(th[i]), 0.0, 1.5) + th[i];
+      grad[i] = -std::exp(2 * th[i]) / (1.5 * 1.5) + 1.0;
+    } else {
+      expected += normal_lpdf(th[i], 0.0, 1.0);
+      grad[i] = -th[i];
+    }
+  }
+  EXPECT_NEAR(m.evaluate({m.varlogp()}, theta)[0][0], expected, 1e-12);
+  double terms = 0;
+  for (const Expr& t : m.varlogp_terms()) terms += m.evaluate({t}, theta)[0][0];
+  EXPECT_NEAR(terms, expected, 1e-12);
+  ASSERT_EQ(m.varlogp_terms().size(), 5u);  // one per variable, for messages
+  Program p(m.graph(), {m.varlogp()}, m.flat_params());
+  p.set_flat_params(theta.data<double>());
+  double seed[1] = {1.0};
+  p.forward_backward(seed);
+  std::vector<double> got(static_cast<size_t>(D));
+  p.flat_gradient(got.data());
+  for (int64_t i = 0; i < D; ++i) EXPECT_NEAR(got[i], grad[i], 1e-12) << i;
+}
+
 TEST(model, total_size_scales_a_batch_of_9_rows_by_1000_over_9) {
   Model m;
   Tensor y(DType::f64, {9}, {0.1, -0.3, 0.5, 1.2, -1.0, 0.0, 0.7, 0.2, -0.4});

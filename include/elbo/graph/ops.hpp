@@ -4,6 +4,7 @@
 // dimension implicitly (matmul([N,2], w[2,5] sampled) is [S,N,5] at run time).
 // Every function throws ShapeError naming the op and the shapes when they do not fit.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "elbo/graph/graph.hpp"
@@ -61,6 +62,8 @@ Expr bernoulli_logit_logp_sum(Expr logit, Expr y);
 Expr bernoulli_logit_logp_mean(Expr logit, Expr y);
 /// sum over all elements of log N(x | mu, sigma), for constant mu and sigma > 0: a scalar.
 Expr normal_logp_sum(Expr x, double mu, double sigma);
+/// The same summed over several tensors (1 to 16) with one prior: a scalar.
+Expr normal_logp_sum(std::span<const Expr> xs, double mu, double sigma);
 
 // Shape manipulation (logical row-major semantics).
 /// New shape with the same element count; one entry may be -1.

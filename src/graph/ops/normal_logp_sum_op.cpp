@@ -5,6 +5,7 @@
 // weight matrix's prior in a Bayesian network; at 50 rows per step those nodes cost as
 // much as the network (docs/PERFORMANCE.md, "Fused log densities").
 #include <cmath>
+#include <string>
 
 #include "../packets.hpp"
 #include "elbo/graph/ops.hpp"
@@ -15,45 +16,62 @@ namespace {
 
 constexpr double kLogSqrt2Pi = 0.91893853320467274178;
 
+// Several inputs (one per weight matrix, all with the same prior) give the sum over all of
+// them: the model's prior term in one node instead of one per variable and the adds
+// between them (Model::varlogp).
 struct NormalLogpSum {
   static constexpr std::string_view name = "normal_logp_sum";
-  static constexpr int arity = 1;
+  static constexpr int arity = -1;
   static constexpr bool backward_assigns = true;
 
   static Shape infer(std::span<const Shape>, const Attrs&) { return Shape{}; }
 
+  // sum ((x - mu) / sigma)^2 over one input.
   template <class T>
-  static void forward(const KernelArgs<T>& k) {
+  static T squares(const T* x, int64_t n, T mu, T inv) {
     constexpr int P = kPacket<T>;
-    const T mu = static_cast<T>(k.attrs->reals[0]);
-    const double sigma = k.attrs->reals[1];
-    const T inv = static_cast<T>(1.0 / sigma);
-    const int64_t n = numel(*k.in_shape[0]), cols = n / P, body = cols * P;
+    const int64_t cols = n / P, body = cols * P;
     // Partial sums by position (one per packet lane), combined in a fixed order: the result
     // does not depend on where x lies (bitwise reproducible, like sum()).
     Eigen::Array<T, P, 1> part = Eigen::Array<T, P, 1>::Zero();
-    if (cols) part = ((Eigen::Map<const Packets<T>>(k.in[0], P, cols) - mu) * inv).square().rowwise().sum();
+    if (cols) part = ((Eigen::Map<const Packets<T>>(x, P, cols) - mu) * inv).square().rowwise().sum();
     T tail = 0;  // a scalar chain: lanes of `part` by a run-time index would stall (matmul_op.cpp)
     for (int64_t i = body; i < n; ++i) {
-      const T z = (k.in[0][i] - mu) * inv;
+      const T z = (x[i] - mu) * inv;
       tail += z * z;
     }
-    const T s = part.sum() + tail;
-    k.out[0] = static_cast<T>(-0.5 * static_cast<double>(s) - static_cast<double>(n) * (std::log(sigma) + kLogSqrt2Pi));
+    return part.sum() + tail;
+  }
+
+  template <class T>
+  static void forward(const KernelArgs<T>& k) {
+    const T mu = static_cast<T>(k.attrs->reals[0]);
+    const double sigma = k.attrs->reals[1];
+    const T inv = static_cast<T>(1.0 / sigma);
+    double total = 0;
+    for (int a = 0; a < k.n_in; ++a) {
+      const int64_t n = numel(*k.in_shape[a]);
+      const T s = squares(k.in[a], n, mu, inv);
+      total += static_cast<double>(
+          static_cast<T>(-0.5 * static_cast<double>(s) - static_cast<double>(n) * (std::log(sigma) + kLogSqrt2Pi)));
+    }
+    k.out[0] = static_cast<T>(total);
   }
 
   template <class T>
   static void backward(const KernelArgs<T>& k) {
-    if (!k.gin[0]) return;
     const T mu = static_cast<T>(k.attrs->reals[0]);
     const T w = static_cast<T>(-1.0 / (k.attrs->reals[1] * k.attrs->reals[1])) * k.gout[0];
-    const int64_t n = numel(*k.in_shape[0]);
-    const T* x = k.in[0];
-    T* g = k.gin[0];
-    if (k.gin_fresh & 1u)
-      for (int64_t i = 0; i < n; ++i) g[i] = w * (x[i] - mu);
-    else
-      for (int64_t i = 0; i < n; ++i) g[i] += w * (x[i] - mu);
+    for (int a = 0; a < k.n_in; ++a) {
+      if (!k.gin[a]) continue;
+      const int64_t n = numel(*k.in_shape[a]);
+      const T* x = k.in[a];
+      T* g = k.gin[a];
+      if ((k.gin_fresh >> a) & 1u)
+        for (int64_t i = 0; i < n; ++i) g[i] = w * (x[i] - mu);
+      else
+        for (int64_t i = 0; i < n; ++i) g[i] += w * (x[i] - mu);
+    }
   }
 };
 
@@ -63,15 +81,23 @@ namespace ops {
 const OpDef normal_logp_sum_op = make_op<NormalLogpSum>();
 }
 
-Expr normal_logp_sum(Expr x, double mu, double sigma) {
-  if (!x.valid()) throw InvalidArgument("normal_logp_sum: the operand is an empty expression");
+Expr normal_logp_sum(std::span<const Expr> xs, double mu, double sigma) {
+  if (xs.empty() || static_cast<int>(xs.size()) > kMaxInputs)
+    throw InvalidArgument("normal_logp_sum: " + std::to_string(xs.size()) + " operands given; 1 to " +
+                          std::to_string(kMaxInputs) + " are allowed");
+  for (const Expr& x : xs)
+    if (!x.valid()) throw InvalidArgument("normal_logp_sum: an operand is an empty expression");
   if (!std::isfinite(mu))
     throw InvalidArgument("normal_logp_sum: argument 'mu' is " + format_number(mu) + ", but must be finite");
   if (!(sigma > 0) || !std::isfinite(sigma))
     throw InvalidArgument("normal_logp_sum: argument 'sigma' is " + format_number(sigma) +
                           ", but must be positive and finite");
+  return Graph(xs[0].graph_state()).apply(ops::normal_logp_sum_op, xs, Attrs{{}, {mu, sigma}});
+}
+
+Expr normal_logp_sum(Expr x, double mu, double sigma) {
   Expr in[1] = {x};
-  return Graph(x.graph_state()).apply(ops::normal_logp_sum_op, in, Attrs{{}, {mu, sigma}});
+  return normal_logp_sum(std::span<const Expr>(in, 1), mu, sigma);
 }
 
 }  // namespace elbo
