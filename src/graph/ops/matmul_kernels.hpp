@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <type_traits>
+#include <utility>
 
 #include "../index_loop.hpp"
 #include "../layout.hpp"
@@ -167,6 +168,19 @@ inline Vec<T> activate(const Vec<T>& v) {
   }
 }
 
+// Whether Eigen computes Act on whole packets of T (tanh, exp, max for float; for double
+// tanh falls back to std::tanh one element at a time).
+template <class Act, class T>
+constexpr bool packet_activation() {
+  if constexpr (std::is_void_v<Act>) {
+    return true;
+  } else {
+    using Lanes = Eigen::Map<Eigen::Array<T, kPacket<T>, 1>>;
+    using Expr = decltype(Act::f(std::declval<Lanes&>()));
+    return (int(Eigen::internal::evaluator<Expr>::Flags) & Eigen::PacketAccessBit) != 0;
+  }
+}
+
 // Act of the N x M matrix C (strides cr, cc) in place, for the products computed without
 // axpy_block (Eigen's GEMM, dot products).
 template <class Act, class T>
@@ -231,7 +245,19 @@ template <class T, int NP, bool Tail, int MB, class Act = void>
     for (int q = 0; q < NP; ++q) vstore(cj + q * P, activate<Act, T>(acc[j][q]));
     if constexpr (Tail) {
       if (assign) {
-        vstore(cj + t, activate<Act, T>(last[j]));
+        if constexpr (packet_activation<Act, T>()) {
+          vstore(cj + t, activate<Act, T>(last[j]));
+        } else {
+          // A scalar activation (double tanh) only for the rows the block did not cover; the
+          // lanes over those rows take the block's values, already in c.
+          alignas(64) T lanes[P];
+          vstore(lanes, last[j]);
+          const int64_t first_new = NP * P - t;
+          Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> fresh(lanes + first_new, P - first_new);
+          fresh = Act::f(fresh);
+          for (int64_t i = 0; i < first_new; ++i) lanes[i] = cj[t + i];
+          vstore(cj + t, vload(lanes));
+        }
       } else {
         alignas(64) T lanes[P];
         vstore(lanes, last[j]);
