@@ -256,33 +256,23 @@ struct Fixtures {
 template <class T>
 void register_type(const Fixtures<T>& f) {
   const std::string tag = dtype_tag<T>();
+  // One whole fit per iteration; `fit` returns the mean of its last 1000 losses.
+  auto fit_benchmark = [&](const std::string& name, int64_t steps, auto fit) {
+    benchmark::RegisterBenchmark(name.c_str(), [steps, fit](benchmark::State& st) {
+      double loss = NAN;
+      for (auto _ : st) loss = fit(steps);
+      st.SetItemsProcessed(st.iterations() * steps);
+      st.counters["loss_last1000"] = loss;
+    })->Unit(benchmark::kMillisecond)->Iterations(1);
+  };
   auto full = f.full;
-  benchmark::RegisterBenchmark(("engine/advi_30000/" + tag).c_str(), [full](benchmark::State& st) {
-    double loss = NAN;
-    for (auto _ : st) loss = mean_of_last(full->engine(kFullSteps)->hist(), 1000);
-    st.SetItemsProcessed(st.iterations() * kFullSteps);
-    st.counters["loss_last1000"] = loss;
-  })->Unit(benchmark::kMillisecond)->Iterations(1);
-  benchmark::RegisterBenchmark(("reference/advi_30000/" + tag).c_str(), [full](benchmark::State& st) {
-    double loss = NAN;
-    for (auto _ : st) loss = mean_of_last(full->reference(kFullSteps)->hist, 1000);
-    st.SetItemsProcessed(st.iterations() * kFullSteps);
-    st.counters["loss_last1000"] = loss;
-  })->Unit(benchmark::kMillisecond)->Iterations(1);
-
   auto mb = f.mb;
-  benchmark::RegisterBenchmark(("engine/minibatch_advi_40000/" + tag).c_str(), [mb](benchmark::State& st) {
-    double loss = NAN;
-    for (auto _ : st) loss = mean_of_last(mb->engine(kMinibatchSteps)->hist(), 1000);
-    st.SetItemsProcessed(st.iterations() * kMinibatchSteps);
-    st.counters["loss_last1000"] = loss;
-  })->Unit(benchmark::kMillisecond)->Iterations(1);
-  benchmark::RegisterBenchmark(("reference/minibatch_advi_40000/" + tag).c_str(), [mb](benchmark::State& st) {
-    double loss = NAN;
-    for (auto _ : st) loss = mean_of_last(mb->reference(kMinibatchSteps)->hist, 1000);
-    st.SetItemsProcessed(st.iterations() * kMinibatchSteps);
-    st.counters["loss_last1000"] = loss;
-  })->Unit(benchmark::kMillisecond)->Iterations(1);
+  fit_benchmark("engine/advi_30000/" + tag, kFullSteps, [full](int64_t n) { return mean_of_last(full->engine(n)->hist(), 1000); });
+  fit_benchmark("reference/advi_30000/" + tag, kFullSteps, [full](int64_t n) { return mean_of_last(full->reference(n)->hist, 1000); });
+  fit_benchmark("engine/minibatch_advi_40000/" + tag, kMinibatchSteps,
+                [mb](int64_t n) { return mean_of_last(mb->engine(n)->hist(), 1000); });
+  fit_benchmark("reference/minibatch_advi_40000/" + tag, kMinibatchSteps,
+                [mb](int64_t n) { return mean_of_last(mb->reference(n)->hist, 1000); });
 
   auto smp = f.smp;
   for (bool with_p : {true, false}) {

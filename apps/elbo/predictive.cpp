@@ -40,6 +40,24 @@ void softmax(const double* logits, int64_t K, double* p) {
 
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
+// Runs `what` over the posterior's draws for the rows of `features`, in chunks of rows
+// that keep each output below kChunkValues values: f(begin, m, out) for each chunk, out
+// being [draws, m(, K)] for the m rows from `begin`. Every chunk gets the same draws (the
+// same seed), so the chunks together are one prediction.
+template <class F>
+void predict_in_chunks(LoadedNetwork& n, const Tensor& features, const Expr& what, int64_t draws, int64_t per_draw,
+                       uint64_t seed, int threads, F f) {
+  const int64_t rows = features.dim(0);
+  Tensor x = model_inputs(n.spec, features);
+  Posterior posterior(*n.model, *n.q);
+  const int64_t chunk = std::max<int64_t>(1, kChunkValues / (draws * per_draw));
+  for (int64_t begin = 0; begin < rows; begin += chunk) {
+    const int64_t m = std::min(rows, begin + chunk) - begin;
+    Predictor predict = posterior.predictor(what, {n.net.x}, {.threads = threads, .seed = seed});
+    f(begin, m, predict({x.rows(begin, begin + m)}, draws));
+  }
+}
+
 }  // namespace
 
 PredictiveDraws predictive_draws(LoadedNetwork& n, const Tensor& features, int64_t draws, uint64_t seed,
@@ -49,24 +67,19 @@ PredictiveDraws predictive_draws(LoadedNetwork& n, const Tensor& features, int64
   d.rows = features.dim(0);
   d.classes = n.spec.mlp.likelihood == "categorical" ? n.spec.mlp.classes : 1;
   d.output.resize(static_cast<size_t>(draws * d.rows * d.classes));
-  Tensor x = model_inputs(n.spec, features);
-  Posterior posterior(*n.model, *n.q);
-  const int64_t per_row = draws * d.classes;
-  const int64_t chunk = std::max<int64_t>(1, kChunkValues / per_row);
   const bool normal = n.spec.mlp.likelihood == "normal";
-  for (int64_t begin = 0; begin < d.rows; begin += chunk) {
-    int64_t end = std::min(d.rows, begin + chunk), m = end - begin;
-    Predictor predict = posterior.predictor(n.net.logits, {n.net.x}, {.threads = threads, .seed = seed});
-    Tensor out = predict({x.rows(begin, end)}, draws);  // [draws, m(, K)]
-    for (int64_t s = 0; s < draws; ++s)
-      for (int64_t i = 0; i < m * d.classes; ++i) {
-        double v = out[s * m * d.classes + i];
-        if (normal) v = v * n.spec.y_sd + n.spec.y_mean;
-        d.output[static_cast<size_t>((s * d.rows + begin) * d.classes + i)] = v;
-      }
-  }
+  predict_in_chunks(n, features, n.net.logits, draws, d.classes, seed, threads,
+                    [&](int64_t begin, int64_t m, const Tensor& out) {
+                      for (int64_t s = 0; s < draws; ++s)
+                        for (int64_t i = 0; i < m * d.classes; ++i) {
+                          double v = out[s * m * d.classes + i];
+                          if (normal) v = v * n.spec.y_sd + n.spec.y_mean;
+                          d.output[static_cast<size_t>((s * d.rows + begin) * d.classes + i)] = v;
+                        }
+                    });
   if (normal) {
     // Same seed, first call: the same posterior draws as the outputs above.
+    Posterior posterior(*n.model, *n.q);
     Predictor noise = posterior.predictor(n.net.noise_sd, {}, {.threads = threads, .seed = seed});
     Tensor sigma = noise({}, draws);
     d.sigma.resize(static_cast<size_t>(draws));
@@ -95,15 +108,9 @@ std::vector<int64_t> predicted_labels(LoadedNetwork& n, const Tensor& features, 
   const int64_t K = binary ? 1 : n.spec.mlp.classes;
   std::vector<int64_t> label(static_cast<size_t>(rows));
   std::vector<double> mean(static_cast<size_t>(K));
-  Tensor x = model_inputs(n.spec, features);
-  Posterior posterior(*n.model, *n.q);
-  const int64_t chunk = std::max<int64_t>(1, kChunkValues / (draws * K));
-  for (int64_t begin = 0; begin < rows; begin += chunk) {
-    const int64_t end = std::min(rows, begin + chunk), m = end - begin;
-    // The network's probabilities (sigmoid or softmax, computed by the program), with the
-    // draws of predictive_draws (the same seed).
-    Predictor predict = posterior.predictor(n.net.output, {n.net.x}, {.threads = threads, .seed = seed});
-    const Tensor out = predict({x.rows(begin, end)}, draws);  // [draws, m(, K)]
+  // The network's probabilities (sigmoid or softmax, computed by the program), with the
+  // draws of predictive_draws (the same seed).
+  predict_in_chunks(n, features, n.net.output, draws, K, seed, threads, [&](int64_t begin, int64_t m, const Tensor& out) {
     std::vector<double> sum(static_cast<size_t>(m * K), 0.0);
     auto add = [&](const auto* p) {  // in the network's type, without a converted copy
       for (int64_t s = 0; s < draws; ++s)
@@ -121,7 +128,7 @@ std::vector<int64_t> predicted_labels(LoadedNetwork& n, const Tensor& features, 
       for (int64_t k = 0; k < K; ++k) mean[k] = sum[r * K + k] / static_cast<double>(draws);
       label[begin + r] = std::max_element(mean.begin(), mean.end()) - mean.begin();
     }
-  }
+  });
   return label;
 }
 

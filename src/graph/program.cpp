@@ -13,19 +13,20 @@ namespace elbo {
 
 namespace {
 
+// An op's kernels for the element type T.
 template <class T>
-void call_forward(const OpDef& op, const KernelArgs<T>& k) {
+auto forward_kernel(const OpDef& op) {
   if constexpr (std::is_same_v<T, float>)
-    op.forward_f32(k);
+    return op.forward_f32;
   else
-    op.forward_f64(k);
+    return op.forward_f64;
 }
 template <class T>
-void call_backward(const OpDef& op, const KernelArgs<T>& k) {
+auto backward_kernel(const OpDef& op) {
   if constexpr (std::is_same_v<T, float>)
-    op.backward_f32(k);
+    return op.backward_f32;
   else
-    op.backward_f64(k);
+    return op.backward_f64;
 }
 
 }  // namespace
@@ -223,7 +224,7 @@ struct Executor {
     return k;
   }
 
-  void run_node(int i, int64_t s, int t) { call_forward(*c.records[static_cast<size_t>(i)].op, args(i, s, t)); }
+  void run_node(int i, int64_t s, int t) { forward_kernel<T>(*c.records[static_cast<size_t>(i)].op)(args(i, s, t)); }
 
   void zero_grad(int i, int64_t s, int t) {
     T* g = grad[i].data() + grad_offset(i, s, t);
@@ -242,24 +243,15 @@ struct Executor {
     return k;
   }
 
-  static auto forward_fn(const OpDef& op) {
-    if constexpr (std::is_same_v<T, float>) return op.forward_f32;
-    else return op.forward_f64;
-  }
-  static auto backward_fn(const OpDef& op) {
-    if constexpr (std::is_same_v<T, float>) return op.backward_f32;
-    else return op.backward_f64;
-  }
-
   // Builds forward_calls and backward_calls for sample 0 run by task 0.
   void build_calls() {
     forward_calls.clear();
     backward_calls.clear();
     for (int i : c.sampled_ops)
-      forward_calls.push_back({forward_fn(*c.records[static_cast<size_t>(i)].op), args(i, 0, 0), 0, 0});
+      forward_calls.push_back({forward_kernel<T>(*c.records[static_cast<size_t>(i)].op), args(i, 0, 0), 0, 0});
     for (auto it = c.sampled_ops.rbegin(); it != c.sampled_ops.rend(); ++it) {
       const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(*it)];
-      backward_calls.push_back({backward_fn(*r.op), backward_args(*it, 0, 0), r.zero_begin, r.zero_end});
+      backward_calls.push_back({backward_kernel<T>(*r.op), backward_args(*it, 0, 0), r.zero_begin, r.zero_end});
     }
     calls_valid = true;
   }
@@ -291,7 +283,7 @@ struct Executor {
       int i = *it;
       const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
       for (int z = r.zero_begin; z < r.zero_end; ++z) zero_grad(c.zero_list[static_cast<size_t>(z)], s, t);
-      call_backward(*r.op, backward_args(i, s, t));
+      backward_kernel<T>(*r.op)(backward_args(i, s, t));
     }
   }
 

@@ -86,6 +86,23 @@ TEST(model, priors_with_the_same_normal_share_one_node_and_keep_their_value_and_
   for (const Expr& t : m.varlogp_terms()) terms += m.evaluate({t}, theta)[0][0];
   EXPECT_NEAR(terms, expected, 1e-12);
   ASSERT_EQ(m.varlogp_terms().size(), 5u);  // one per variable, for messages
+  // The graph of varlogp holds two normal_logp_sum nodes: w1, w2, w3 in one, b in the other.
+  Graph probe;
+  const auto* nls = normal_logp_sum(probe.parameter("p", {1}), 0.0, 1.0).node().op;
+  std::vector<int> stack = {m.varlogp().id()};
+  std::vector<char> seen(static_cast<size_t>(m.varlogp().id() + 1), 0);
+  int fused = 0, inputs = 0;
+  while (!stack.empty()) {
+    const int id = stack.back();
+    stack.pop_back();
+    if (seen[static_cast<size_t>(id)]) continue;
+    seen[static_cast<size_t>(id)] = 1;
+    const Node& nd = m.graph().node(id);
+    if (nd.kind == NodeKind::op && nd.op == nls) ++fused, inputs += static_cast<int>(nd.inputs.size());
+    for (int j : nd.inputs) stack.push_back(j);
+  }
+  EXPECT_EQ(fused, 2);
+  EXPECT_EQ(inputs, 4);
   Program p(m.graph(), {m.varlogp()}, m.flat_params());
   p.set_flat_params(theta.data<double>());
   double seed[1] = {1.0};

@@ -47,9 +47,7 @@ struct MatmulActivation {
       Eigen::Map<Packets<T>>(d, P, 1) = g.map() * Rule::d(y.map(), y.map());
       std::copy(d, d + (n - body), dz + body);
     }
-    KernelArgs<T> product = k;
-    product.gout = dz;
-    matmul_kernels::Matmul::backward<T>(product);
+    matmul_kernels::Matmul::backward_from<T>(k, dz);
   }
 };
 

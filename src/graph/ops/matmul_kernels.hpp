@@ -376,16 +376,9 @@ template <class T, class Act = void>
     return;
   }
   if (assign) zero_matrix(N, M, C, cr, cc);
-  if (ar == 1 && cr == 1) {
-    if (K > 16 && N > 16 && br == 1) {
-      using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
-      using OStride = Eigen::OuterStride<>;
-      Eigen::Map<const Mat, 0, OStride> a(A, N, K, OStride(ac));
-      Eigen::Map<const Mat, 0, OStride> b(B, K, M, OStride(bc));
-      Eigen::Map<Mat, 0, OStride> c(C, N, M, OStride(cc));
-      c.noalias() += a * b;
-      return;
-    }
+  if (ar == 1 && cr == 1 && K > 16 && N > 16 && br == 1) {  // long columns, a narrow output
+    gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, cc);
+    return;
   }
   if (ac == 1 && br == 1) {  // rows of A and columns of B contiguous: dot products
     if (K >= kPacket<T> && K < 4 * kPacket<T>) {
@@ -561,6 +554,13 @@ struct Matmul {
   // The gradients of A and B from k.gout (the gradient of the product).
   template <class T>
   static void backward(const KernelArgs<T>& k) {
+    backward_from(k, k.gout);
+  }
+
+  // The same from `gout` in place of k.gout (matmul fused with an activation passes the
+  // product's gradient, which it computes itself).
+  template <class T>
+  static void backward_from(const KernelArgs<T>& k, const T* gout) {
     Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape);
     // A fresh gradient is written by the one gemm that covers it; with batch dimensions
     // several batches may add into one block (broadcasting), so it is zeroed first.
@@ -570,10 +570,10 @@ struct Matmul {
         if (k.gin[a] && (k.gin_fresh >> a) & 1u) std::fill(k.gin[a], k.gin[a] + numel(*k.in_shape[a]), T(0));
     for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {
       if (k.gin[0])  // dA (N x K) += dC (N x M) * B^T (M x K)
-        gemm_acc<T>(p.N, p.M, p.K, k.gout + co, p.cr, p.cc, k.in[1] + bo, p.bc, p.br,
+        gemm_acc<T>(p.N, p.M, p.K, gout + co, p.cr, p.cc, k.in[1] + bo, p.bc, p.br,
                     k.gin[0] + ao, p.ar, p.ac, assign_a);
       if (k.gin[1])  // dB (K x M) += A^T (K x N) * dC (N x M)
-        gemm_acc<T>(p.K, p.N, p.M, k.in[0] + ao, p.ac, p.ar, k.gout + co, p.cr, p.cc,
+        gemm_acc<T>(p.K, p.N, p.M, k.in[0] + ao, p.ac, p.ar, gout + co, p.cr, p.cc,
                     k.gin[1] + bo, p.br, p.bc, assign_b);
     });
   }
