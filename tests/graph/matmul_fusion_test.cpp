@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
+#include <span>
 #include <vector>
 
 #include "elbo/graph.hpp"
@@ -161,6 +163,55 @@ TEST(matmul_kernels, products_and_gradients_match_a_plain_loop) {
               ASSERT_NEAR(db[k * M + m], (double)s, tol) << "dB[" << k << "," << m << "]";
             }
         }
+}
+
+// A dense layer's gradients on a short batch (one to four packets of rows, up to 6 output
+// columns) run in one pass (dense_backward_short in src/graph/ops/matmul_kernels.hpp) that
+// must give the bits of the general path. The reference is the same product with a batch
+// dimension of 1, a [1, N, K], which takes the general path. `a` also feeds a second
+// product, so its gradient is written once and then added to (both branches of the pass);
+// one case puts an inf into `a`, for the recomputation of a non-finite weight gradient.
+TEST(matmul_kernels, short_batch_gradients_are_the_bits_of_the_general_path) {
+  auto grads = [](DType dt, int64_t N, int64_t K, int64_t M, bool batched, bool with_inf) {
+    Graph g(dt);
+    Tensor av = filled(dt, {N, K}, 1);
+    if (with_inf) av.set(N * K / 2, std::numeric_limits<double>::infinity());
+    Expr a = batched ? g.parameter("a", {1, N, K}) : g.parameter("a", {N, K});
+    Expr b = M > 0 ? g.parameter("b", {K, M}) : g.parameter("b", {K});
+    Expr b2 = g.parameter("b2", {K, 3});
+    Expr y = matmul(a, b), y2 = matmul(a, b2);
+    Expr loss = sum(y * g.constant(filled(dt, y.shape(), 3))) + sum(y2 * g.constant(filled(dt, y2.shape(), 4)));
+    Program p(g, {loss}, {a, b, b2});
+    p.set_param(a, batched ? av.reshaped({1, N, K}) : av);
+    p.set_param(b, filled(dt, b.shape(), 2));
+    p.set_param(b2, filled(dt, b2.shape(), 6));
+    double seed = 1.0;
+    p.forward_backward(std::span<const double>(&seed, 1));
+    std::vector<std::vector<double>> r = {p.gradient(a).to_vector(), p.gradient(b).to_vector(),
+                                          p.gradient(b2).to_vector()};
+    return r;
+  };
+  int compared = 0;
+  for (DType dt : {DType::f64, DType::f32})
+    for (int64_t N : {8, 9, 15, 16, 17, 31, 32, 33, 50, 63})
+      for (int64_t K : {1, 2, 5, 8})
+        for (int64_t M : {0, 1, 2, 5, 6})
+          for (bool with_inf : {false, true}) {
+            if (with_inf && (K != 5 || M != 5)) continue;
+            SCOPED_TRACE(::testing::Message() << dtype_name(dt) << " N=" << N << " K=" << K << " M=" << M
+                                              << (with_inf ? " with an inf" : ""));
+            auto fast = grads(dt, N, K, M, false, with_inf), general = grads(dt, N, K, M, true, with_inf);
+            for (size_t w = 0; w < fast.size(); ++w) {
+              ASSERT_EQ(fast[w].size(), general[w].size());
+              for (size_t i = 0; i < fast[w].size(); ++i) {
+                const double x = fast[w][i], y = general[w][i];
+                if (std::isnan(x) && std::isnan(y)) continue;
+                ASSERT_EQ(std::memcmp(&x, &y, sizeof x), 0) << "gradient " << w << "[" << i << "]: " << x << " vs " << y;
+                ++compared;
+              }
+            }
+          }
+  EXPECT_GT(compared, 10000);
 }
 
 }  // namespace

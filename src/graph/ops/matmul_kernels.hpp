@@ -442,18 +442,89 @@ template <class T, class Act = void>
     }
 }
 
+// Both gradients of a dense layer C = A B over a short batch (P <= N < 4P rows, M <= 6
+// output columns), in one pass over A's columns: for each k, column k of
+//   dA (N x K) = dC B^T   (=, or += unless assign_a; skipped when dA is null)
+//   dB (K x M) = A^T dC   (=, or += unless assign_b; skipped when dB is null)
+// from the same packets of dC. gemm_acc computes them in two calls (its axpy path for dA,
+// dot_block for dB) with their own set-up and loads; at 50 rows that was most of a layer's
+// backward. Each value takes the same terms in the same order as there, so the results are
+// the same bits: dA's chain runs over m from 0 (or from the old dA), its last packet (the
+// one ending at row N) is stored whole with `assign`, else only its new rows are added;
+// dB's products run over the packets in order, the last one masked, then one reduction,
+// recomputed by dot() when not finite.
+// Layout: A's column k at A + k N, dC's column m at dc + m N, B(k, m) at B[k + m bc]
+// (bc = K, or 0 for a vector B), dB likewise.
+template <class T, int MB>
+[[gnu::noinline]] void dense_backward_short(int64_t N, int64_t K, const T* A, const T* B, int64_t bc, const T* dc,
+                                            T* dA, bool assign_a, T* dB, bool assign_b) {
+  constexpr int P = kPacket<T>;
+  using V = Vec<T>;
+  const int64_t full = N / P, t = N - P;
+  const bool tail = full * P < N;
+  const V mask = vload(tail_mask<T>() + (N - full * P));
+  for (int64_t k = 0; k < K; ++k) {
+    const T* a = A + k * N;
+    T* da_col = dA ? dA + k * N : nullptr;
+    V accb[MB], bk[MB];
+#pragma GCC unroll 8
+    for (int j = 0; j < MB; ++j) {
+      accb[j] = vzero<T>();
+      bk[j] = vbroadcast(B[k + j * bc]);
+    }
+    for (int64_t q = 0; q < full; ++q) {
+      const V ap = vload(a + q * P);
+      V da = (da_col && !assign_a) ? vload(da_col + q * P) : vzero<T>();
+#pragma GCC unroll 8
+      for (int j = 0; j < MB; ++j) {
+        const V d = vload(dc + j * N + q * P);
+        accb[j] = vfma(ap, d, accb[j]);
+        da = vfma(d, bk[j], da);
+      }
+      if (da_col) vstore(da_col + q * P, da);
+    }
+    if (tail) {
+      const V ap = vload(a + t);
+      V da = vzero<T>();
+#pragma GCC unroll 8
+      for (int j = 0; j < MB; ++j) {
+        const V d = vload(dc + j * N + t);
+        accb[j] = vfma(Eigen::internal::pmul(ap, d), mask, accb[j]);
+        da = vfma(d, bk[j], da);
+      }
+      if (da_col && assign_a) {
+        vstore(da_col + t, da);
+      } else if (da_col) {
+        alignas(64) T lanes[P];
+        vstore(lanes, da);
+        for (int64_t i = full * P; i < N; ++i) da_col[i] += lanes[i - t];
+      }
+    }
+    if (dB) {
+#pragma GCC unroll 8
+      for (int j = 0; j < MB; ++j) {
+        const T r0 = vsum(accb[j]);
+        const T r = std::isfinite(r0) ? r0 : dot(a, dc + j * N, N, false);
+        T& out = dB[k + j * bc];
+        out = (assign_b ? T(0) : out) + r;
+      }
+    }
+  }
+}
+
 // The matrix view of one operand or of the output: sizes, strides and batch strides.
 struct Plan {
   int64_t N = 1, K = 1, M = 1;
   int64_t ar = 0, ac = 1, br = 1, bc = 0, cr = 0, cc = 0;
   int batch_rank = 0;
-  std::array<int64_t, 4> batch{};      // broadcast batch shape (a fixed array: no allocation per run)
-  std::array<int64_t, 4> a_bs{}, b_bs{}, c_bs{};  // batch strides (0 where broadcast)
+  // Set only with batch dimensions (batch_rank > 0), which is all that reads them.
+  std::array<int64_t, 4> batch;      // broadcast batch shape (a fixed array: no allocation per run)
+  std::array<int64_t, 4> a_bs, b_bs, c_bs;  // batch strides (0 where broadcast)
 };
 
 inline Shape batch_of(const Shape& s) { return s.size() > 2 ? Shape(s.begin(), s.end() - 2) : Shape{}; }
 
-inline Plan make_plan(const Shape& a, const Shape& b, const Shape& c) {
+[[gnu::always_inline]] inline Plan make_plan(const Shape& a, const Shape& b, const Shape& c) {
   Plan p;
   bool avec = a.size() == 1, bvec = b.size() == 1;
   if (avec) {
@@ -535,6 +606,10 @@ struct Matmul {
 
   template <class F>
   static void for_batches(const Plan& p, F f) {
+    if (p.batch_rank == 0) {  // no batch dimensions (every dense layer): one product
+      f(0, 0, 0);
+      return;
+    }
     for_each_index(p.batch, p.batch_rank, [&](const Index4& i) {
       f(offset_of(i, p.a_bs, p.batch_rank), offset_of(i, p.b_bs, p.batch_rank),
         offset_of(i, p.c_bs, p.batch_rank));
@@ -568,6 +643,21 @@ struct Matmul {
     if (p.batch_rank > 0)
       for (int a = 0; a < 2; ++a)
         if (k.gin[a] && (k.gin_fresh >> a) & 1u) std::fill(k.gin[a], k.gin[a] + numel(*k.in_shape[a]), T(0));
+    constexpr int P = kPacket<T>;
+    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= P && p.N < 4 * P && p.M <= 6) {
+      // A dense layer on a short batch: both gradients in one pass (dense_backward_short).
+      auto run = [&]<int MB>() {
+        dense_backward_short<T, MB>(p.N, p.K, k.in[0], k.in[1], p.bc, gout, k.gin[0], assign_a, k.gin[1], assign_b);
+      };
+      switch (p.M) {
+        case 1: run.template operator()<1>(); return;
+        case 2: run.template operator()<2>(); return;
+        case 3: run.template operator()<3>(); return;
+        case 4: run.template operator()<4>(); return;
+        case 5: run.template operator()<5>(); return;
+        default: run.template operator()<6>(); return;
+      }
+    }
     for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {
       if (k.gin[0])  // dA (N x K) += dC (N x M) * B^T (M x K)
         gemm_acc<T>(p.N, p.M, p.K, gout + co, p.cr, p.cc, k.in[1] + bo, p.bc, p.br,
