@@ -50,9 +50,9 @@ class Bernoulli final : public Distribution {
     if (logit_.valid() && logit_.shape() == x.shape()) return bernoulli_logit_logp_sum(logit_, x);
     return Distribution::logp_sum(x);
   }
-  Expr logp_mean(Expr x) const override {
-    if (logit_.valid() && logit_.shape() == x.shape()) return bernoulli_logit_logp_mean(logit_, x);
-    return Distribution::logp_mean(x);
+  Expr logp_mean(Expr x, double scale = 1.0) const override {
+    if (logit_.valid() && logit_.shape() == x.shape()) return bernoulli_logit_logp_mean(logit_, x, scale);
+    return Distribution::logp_mean(x, scale);
   }
 
   Tensor draw(std::span<const Tensor> v, const Shape& shape, const Philox& rng, uint64_t stream,

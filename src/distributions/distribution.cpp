@@ -69,7 +69,10 @@ bool Distribution::discrete() const {
 }
 
 Expr Distribution::logp_sum(Expr value) const { return sum(logp(value)); }
-Expr Distribution::logp_mean(Expr value) const { return mean(logp(value)); }
+Expr Distribution::logp_mean(Expr value, double scale) const {
+  Expr m = mean(logp(value));
+  return scale == 1.0 ? m : m * scale;
+}
 
 void Distribution::check_params(const std::string&) const {}
 

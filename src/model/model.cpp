@@ -253,7 +253,7 @@ Expr Model::observed(const std::string& name, std::shared_ptr<const Distribution
     // M (the batch's row count) may change from step to step.
     double per_row = 1;
     for (int a = 1; a < data.rank(); ++a) per_row *= static_cast<double>(data.shape()[a]);
-    v.logp = dist->logp_mean(data) * (options.total_size * per_row);
+    v.logp = dist->logp_mean(data, options.total_size * per_row);
   } else if (!options.total_size_per_dim.empty()) {
     Expr t = lp;
     for (size_t a = 0; a < options.total_size_per_dim.size(); ++a) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "elbo/graph.hpp"
@@ -81,6 +82,20 @@ TEST(fused_density, bernoulli_logit_logp_sum_and_mean_equal_the_reduced_elementw
     }
 }
 
+TEST(fused_density, scaled_bernoulli_logit_logp_mean_is_the_bits_of_the_mean_times_the_scale) {
+  // The scale (a minibatch's total_size) inside the node must give what a multiplication
+  // by a constant did before it: the same bits, value and gradient.
+  for (DType dt : {DType::f64, DType::f32})
+    for (int64_t n : {1, 17, 50}) {
+      SCOPED_TRACE(::testing::Message() << dtype_name(dt) << " n=" << n);
+      auto fused = run(dt, n, [&](Graph& g, Expr l) { return bernoulli_logit_logp_mean(l, g.constant(labels(dt, n)), 512.5); });
+      auto plain = run(dt, n, [&](Graph& g, Expr l) { return bernoulli_logit_logp_mean(l, g.constant(labels(dt, n))) * 512.5; });
+      EXPECT_EQ(fused.value, plain.value);
+      EXPECT_EQ(fused.grad, plain.grad);
+      EXPECT_NE(fused.value, run(dt, n, [&](Graph& g, Expr l) { return bernoulli_logit_logp_mean(l, g.constant(labels(dt, n))); }).value);
+    }
+}
+
 TEST(fused_density, normal_logp_sum_equals_elementwise_sum) {
   for (DType dt : {DType::f64, DType::f32})
     for (int64_t n : {1, 16, 40, 101}) {
@@ -138,6 +153,12 @@ TEST(fused_density, bad_arguments_are_named) {
     FAIL() << "no error";
   } catch (const ShapeError& e) {
     EXPECT_NE(std::string(e.what()).find("bernoulli_logit_logp"), std::string::npos) << e.what();
+  }
+  try {
+    bernoulli_logit_logp_mean(x, g.data("y3", Tensor(DType::f64, {3})), std::numeric_limits<double>::infinity());
+    FAIL() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("bernoulli_logit_logp_mean: argument 'scale' is inf"), std::string::npos) << e.what();
   }
   try {
     bernoulli_logit_logp_mean(x, g.data("y2", Tensor(DType::f64, {4})));

@@ -73,10 +73,10 @@ class Distribution {
   /// The sum of logp(value) over all elements, a scalar. Distributions with a fused kernel
   /// for it (Normal with constant scalar parameters) override this; the value is the same.
   virtual Expr logp_sum(Expr value) const;
-  /// The mean of logp(value) over all elements (a minibatch's log-likelihood before its
-  /// total_size scaling). Bernoulli on a logit overrides this and logp_sum with one fused
-  /// node; the value is the same.
-  virtual Expr logp_mean(Expr value) const;
+  /// The mean of logp(value) over all elements times `scale` (a minibatch's log-likelihood
+  /// with its total_size scaling). Bernoulli on a logit overrides this and logp_sum with
+  /// one fused node; the value is the same.
+  virtual Expr logp_mean(Expr value, double scale = 1.0) const;
 
   /// Random draws of base shape `shape` given numeric parameter values (in the order of
   /// params(), each broadcastable to `shape`; Categorical's p has one more, last, axis).

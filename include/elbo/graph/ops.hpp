@@ -58,8 +58,10 @@ Expr logsumexp(Expr x, int axis, bool keepdims = false);
 Expr bernoulli_logit_logp(Expr logit, Expr y);
 /// The sum, and the mean, of bernoulli_logit_logp(logit, y) over all elements: a scalar
 /// (the observed variable's log-likelihood in one node; the mean is NaN for no elements).
+/// The mean times `scale` (a minibatch's total_size scaling) is still one node, with the
+/// bits of bernoulli_logit_logp_mean(logit, y) * scale.
 Expr bernoulli_logit_logp_sum(Expr logit, Expr y);
-Expr bernoulli_logit_logp_mean(Expr logit, Expr y);
+Expr bernoulli_logit_logp_mean(Expr logit, Expr y, double scale = 1.0);
 /// sum over all elements of log N(x | mu, sigma), for constant mu and sigma > 0: a scalar.
 Expr normal_logp_sum(Expr x, double mu, double sigma);
 /// The same summed over several tensors (1 to 16) with one prior: a scalar.

@@ -3,6 +3,7 @@
 // One node instead of log_sigmoid(l) + (y - 1) l (three sampled nodes and one more for
 // y - 1), and one pass over the rows each way: at 50 rows a step is mostly per-node cost
 // (docs/PERFORMANCE.md, "Fused log densities").
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -83,9 +84,11 @@ struct BernoulliLogitLogp {
   }
 };
 
-// The sum (attrs ints {0}) or mean (ints {1}) of BernoulliLogitLogp over all elements, a
-// scalar: the observed variable's log-likelihood in one node, not three (the elementwise
-// values, mean() and its gradient) at every minibatch step. The elements' values are
+// The sum (attrs ints {0}) or mean (ints {1}, reals {scale}: the mean times scale) of
+// BernoulliLogitLogp over all elements, a scalar: the observed variable's log-likelihood
+// in one node, not four (the elementwise values, mean(), the total_size scaling, and their
+// gradients) at every minibatch step. The scale is applied in T after the mean, as a
+// multiplication by a constant node would: the same bits. The elements' values are
 // accumulated per packet lane and the lanes summed in a fixed order, so the result does
 // not depend on where the data lie (bitwise reproducible, like sum()).
 struct BernoulliLogitLogpSum {
@@ -99,6 +102,10 @@ struct BernoulliLogitLogpSum {
   }
 
   static bool is_mean(const Attrs& a) { return !a.ints.empty() && a.ints[0] != 0; }
+  template <class T>
+  static T scale(const Attrs& a) {
+    return a.reals.empty() ? T(1) : static_cast<T>(a.reals[0]);
+  }
 
   template <class T>
   static void forward(const KernelArgs<T>& k) {
@@ -118,7 +125,12 @@ struct BernoulliLogitLogpSum {
       for (int64_t i = 0; i < n - body; ++i) part[i] += v[i];
     }
     const T s = part.sum();
-    k.out[0] = is_mean(*k.attrs) ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s;
+    if (!is_mean(*k.attrs)) {
+      k.out[0] = s;
+    } else {
+      const T m = n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN();
+      k.out[0] = k.attrs->reals.empty() ? m : m * scale<T>(*k.attrs);
+    }
   }
 
   template <class T>
@@ -126,7 +138,8 @@ struct BernoulliLogitLogpSum {
     constexpr int P = kPacket<T>;
     const int64_t n = numel(*k.in_shape[0]);
     if (n == 0) return;
-    const T w = is_mean(*k.attrs) ? k.gout[0] / static_cast<T>(n) : k.gout[0];
+    const T gm = k.attrs->reals.empty() ? k.gout[0] : k.gout[0] * scale<T>(*k.attrs);
+    const T w = is_mean(*k.attrs) ? gm / static_cast<T>(n) : k.gout[0];
     const int64_t cols = n / P, body = cols * P;
     auto write = [&](T* gin, bool fresh, const auto& d, int64_t at, int64_t count) {
       if (!gin) return;
@@ -167,16 +180,21 @@ Expr bernoulli_logit_logp(Expr logit, Expr y) {
 }
 
 namespace {
-Expr logp_total(Expr logit, Expr y, bool mean) {
+Expr logp_total(Expr logit, Expr y, bool mean, double scale) {
   if (!logit.valid() || !y.valid())
     throw InvalidArgument(std::string(mean ? "bernoulli_logit_logp_mean" : "bernoulli_logit_logp_sum") +
                           ": an operand is an empty expression");
   Expr in[2] = {logit, y};
-  return Graph(logit.graph_state()).apply(ops::bernoulli_logit_logp_sum_op, in, Attrs{{mean ? 1 : 0}, {}});
+  if (!std::isfinite(scale))
+    throw InvalidArgument("bernoulli_logit_logp_mean: argument 'scale' is " + std::to_string(scale) +
+                          ", but must be finite");
+  Attrs attrs{{mean ? 1 : 0}, {}};
+  if (scale != 1.0) attrs.reals.push_back(scale);
+  return Graph(logit.graph_state()).apply(ops::bernoulli_logit_logp_sum_op, in, attrs);
 }
 }  // namespace
 
-Expr bernoulli_logit_logp_sum(Expr logit, Expr y) { return logp_total(logit, y, false); }
-Expr bernoulli_logit_logp_mean(Expr logit, Expr y) { return logp_total(logit, y, true); }
+Expr bernoulli_logit_logp_sum(Expr logit, Expr y) { return logp_total(logit, y, false, 1.0); }
+Expr bernoulli_logit_logp_mean(Expr logit, Expr y, double scale) { return logp_total(logit, y, true, scale); }
 
 }  // namespace elbo
