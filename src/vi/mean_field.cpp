@@ -78,6 +78,24 @@ void MeanField::gradient(const double* eps, const double* g, int64_t S, double s
                          double* grad) const {
   refresh();
   double w = 1.0 / (static_cast<double>(S) * c);
+  if (S == 1) {
+    // One draw (every minibatch step by default): the same terms without the loop over
+    // draws, on local pointers, so the loop vectorises (the general loop kept its counter
+    // on the stack and ran one weight at a time).
+    const double* __restrict inv_sigma = inv_sigma_.data();
+    const double* __restrict dsigma = dsigma_.data();
+    double* __restrict gmu = grad;
+    double* __restrict grho = grad + d_;
+    const double a = beta * (scale - 1.0);
+    for (int64_t i = 0; i < d_; ++i) {
+      const double e = eps[i], gz = g[i];
+      const double gm = 0.0 + (-gz + a * e * inv_sigma[i]);
+      const double gs = 0.0 + (-gz * e + beta * (-e * e + scale * (e * e - 1.0)) * inv_sigma[i]);
+      gmu[i] = w * gm;
+      grho[i] = w * gs * dsigma[i];
+    }
+    return;
+  }
   for (int64_t i = 0; i < 2 * d_; ++i) grad[i] = 0;
   for (int64_t i = 0; i < d_; ++i) {
     const double inv_sigma = inv_sigma_[i];

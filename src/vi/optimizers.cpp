@@ -182,12 +182,18 @@ class Adam : public Base {
   explicit Adam(const OptimizerOptions& o) : Base("adam", o, 1e-3, 1e-8) {}
   std::vector<std::vector<double>*> buffers() override { return {&m_, &v_}; }
   void update(std::span<double> p, std::span<const double> g) override {
-    double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(t_);
-    double a = lr_ * std::sqrt(1 - std::pow(b2, t)) / (1 - std::pow(b1, t));
+    const double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(t_), eps = eps_;
+    const double a = lr_ * std::sqrt(1 - std::pow(b2, t)) / (1 - std::pow(b1, t));
+    // Local pointers and constants: with the members, every store through p could change
+    // eps_ for the compiler, which reloaded it and kept the loop on one element at a time.
+    double* __restrict m = m_.data();
+    double* __restrict v = v_.data();
+    double* __restrict pp = p.data();
+    const double* __restrict gg = g.data();
     for (size_t i = 0; i < p.size(); ++i) {
-      m_[i] = b1 * m_[i] + (1 - b1) * g[i];
-      v_[i] = b2 * v_[i] + (1 - b2) * g[i] * g[i];
-      p[i] -= a * m_[i] / (std::sqrt(v_[i]) + eps_);
+      m[i] = b1 * m[i] + (1 - b1) * gg[i];
+      v[i] = b2 * v[i] + (1 - b2) * gg[i] * gg[i];
+      pp[i] -= a * m[i] / (std::sqrt(v[i]) + eps);
     }
   }
 
