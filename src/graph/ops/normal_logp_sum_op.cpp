@@ -1,4 +1,5 @@
-// sum_i log N(x_i | mu, sigma) for constant scalars mu and sigma (attrs reals = {mu, sigma}):
+// sum_i log N(x_i | mu, sigma) for constant scalars mu and sigma (attrs reals = {mu, sigma,
+// log sigma + log sqrt(2 pi)}):
 //   -1/2 sum_i ((x_i - mu) / sigma)^2 - n (log sigma + log sqrt(2 pi)),
 //   d/dx_i = -(x_i - mu) / sigma^2.
 // One node instead of five (sub, div or mul, square, sum and the constant terms) for each
@@ -48,12 +49,13 @@ struct NormalLogpSum {
     const T mu = static_cast<T>(k.attrs->reals[0]);
     const double sigma = k.attrs->reals[1];
     const T inv = static_cast<T>(1.0 / sigma);
+    const double log_norm = k.attrs->reals[2];  // log(sigma) + log(sqrt(2 pi)), from normal_logp_sum()
     double total = 0;
     for (int a = 0; a < k.n_in; ++a) {
       const int64_t n = numel(*k.in_shape[a]);
       const T s = squares(k.in[a], n, mu, inv);
       total += static_cast<double>(
-          static_cast<T>(-0.5 * static_cast<double>(s) - static_cast<double>(n) * (std::log(sigma) + kLogSqrt2Pi)));
+          static_cast<T>(-0.5 * static_cast<double>(s) - static_cast<double>(n) * log_norm));
     }
     k.out[0] = static_cast<T>(total);
   }
@@ -92,7 +94,8 @@ Expr normal_logp_sum(std::span<const Expr> xs, double mu, double sigma) {
   if (!(sigma > 0) || !std::isfinite(sigma))
     throw InvalidArgument("normal_logp_sum: argument 'sigma' is " + format_number(sigma) +
                           ", but must be positive and finite");
-  return Graph(xs[0].graph_state()).apply(ops::normal_logp_sum_op, xs, Attrs{{}, {mu, sigma}});
+  // The normalising term is computed here once, not at every run (a log per operand).
+  return Graph(xs[0].graph_state()).apply(ops::normal_logp_sum_op, xs, Attrs{{}, {mu, sigma, std::log(sigma) + kLogSqrt2Pi}});
 }
 
 Expr normal_logp_sum(Expr x, double mu, double sigma) {
