@@ -35,6 +35,7 @@ class MeanField : public Approximation {
   int64_t d_;
   std::vector<double> params_;
   mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, log_sigma_, dsigma_;
+  mutable double log_sigma_sum_ = 0;  // sum of log_sigma_, for logq_from_eps
 };
 
 }  // namespace elbo
