@@ -165,9 +165,11 @@ TEST(matmul_kernels, products_and_gradients_match_a_plain_loop) {
         }
 }
 
-// A dense layer's gradients on a short batch (one to four packets of rows, up to 6 output
-// columns) run in one pass (dense_backward_short in src/graph/ops/matmul_kernels.hpp) that
-// must give the bits of the general path. The reference is the same product with a batch
+// A dense layer's gradients on a short batch (one to sixteen packets of rows, up to 6
+// output columns) run in one pass (dense_backward_short in src/graph/ops/matmul_kernels.hpp)
+// that must give the bits of the general path: the row counts cover both of its summation
+// orders (below and from 4 packets, for float and double packets of 16 or 8, or 4 and 2
+// without AVX-512) and the general path beyond it (256). The reference is the same product with a batch
 // dimension of 1, a [1, N, K], which takes the general path. `a` also feeds a second
 // product, so its gradient is written once and then added to (both branches of the pass);
 // one case puts an inf into `a`, for the recomputation of a non-finite weight gradient.
@@ -193,7 +195,7 @@ TEST(matmul_kernels, short_batch_gradients_are_the_bits_of_the_general_path) {
   };
   int compared = 0;
   for (DType dt : {DType::f64, DType::f32})
-    for (int64_t N : {8, 9, 15, 16, 17, 31, 32, 33, 50, 63})
+    for (int64_t N : {8, 9, 15, 16, 17, 31, 32, 33, 50, 63, 64, 65, 100, 127, 128, 200, 255, 256})
       for (int64_t K : {1, 2, 5, 8})
         for (int64_t M : {0, 1, 2, 5, 6})
           for (bool with_inf : {false, true}) {

@@ -442,17 +442,19 @@ template <class T, class Act = void>
     }
 }
 
-// Both gradients of a dense layer C = A B over a short batch (P <= N < 4P rows, M <= 6
-// output columns), in one pass over A's columns: for each k, column k of
+// Both gradients of a dense layer C = A B over a short batch (P <= N < 16P rows: 16 to 255
+// in float, 8 to 127 in double; M <= 6 output columns), in one pass over A's columns: for
+// each k, column k of
 //   dA (N x K) = dC B^T   (=, or += unless assign_a; skipped when dA is null)
 //   dB (K x M) = A^T dC   (=, or += unless assign_b; skipped when dB is null)
 // from the same packets of dC. gemm_acc computes them in two calls (its axpy path for dA,
-// dot_block for dB) with their own set-up and loads; at 50 rows that was most of a layer's
-// backward. Each value takes the same terms in the same order as there, so the results are
+// dot_block or dot() for dB) with their own set-up and loads; at 50 rows that was most of
+// a layer's backward. Each value takes the same terms in the same order as there, so the results are
 // the same bits: dA's chain runs over m from 0 (or from the old dA), its last packet (the
 // one ending at row N) is stored whole with `assign`, else only its new rows are added;
-// dB's products run over the packets in order, the last one masked, then one reduction,
-// recomputed by dot() when not finite.
+// dB's products run as dot_block's (below 4 packets: one chain over the packets in order)
+// or dot()'s (four chains over blocks of 4 packets, combined, then the rest), the last
+// packet masked, then one reduction, recomputed by dot() when not finite.
 // Layout: A's column k at A + k N, dC's column m at dc + m N, B(k, m) at B[k + m bc]
 // (bc = K, or 0 for a vector B), dB likewise.
 template <class T, int MB>
@@ -472,7 +474,35 @@ template <class T, int MB>
       accb[j] = vzero<T>();
       bk[j] = vbroadcast(B[k + j * bc]);
     }
-    for (int64_t q = 0; q < full; ++q) {
+    int64_t q = 0;
+    if (N >= 4 * P) {
+      // dot()'s order from 4 packets on: four chains per product over blocks of 4 packets,
+      // combined pairwise, then the packets after the last block into the combined chain.
+      V part[MB][4];
+#pragma GCC unroll 8
+      for (int j = 0; j < MB; ++j)
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) part[j][u] = vzero<T>();
+      for (; q + 4 <= full; q += 4) {
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) {
+          const int64_t at = (q + u) * P;
+          const V ap = vload(a + at);
+          V da = (da_col && !assign_a) ? vload(da_col + at) : vzero<T>();
+#pragma GCC unroll 8
+          for (int j = 0; j < MB; ++j) {
+            const V d = vload(dc + j * N + at);
+            part[j][u] = vfma(ap, d, part[j][u]);
+            da = vfma(d, bk[j], da);
+          }
+          if (da_col) vstore(da_col + at, da);
+        }
+      }
+      using Eigen::internal::padd;
+#pragma GCC unroll 8
+      for (int j = 0; j < MB; ++j) accb[j] = padd(padd(part[j][0], part[j][1]), padd(part[j][2], part[j][3]));
+    }
+    for (; q < full; ++q) {
       const V ap = vload(a + q * P);
       V da = (da_col && !assign_a) ? vload(da_col + q * P) : vzero<T>();
 #pragma GCC unroll 8
@@ -503,7 +533,7 @@ template <class T, int MB>
     if (dB) {
 #pragma GCC unroll 8
       for (int j = 0; j < MB; ++j) {
-        const T r0 = vsum(accb[j]);
+        const T r0 = N >= 4 * P ? vsum(accb[j]) + T(0) : vsum(accb[j]);  // as dot() / dot_block() end
         const T r = std::isfinite(r0) ? r0 : dot(a, dc + j * N, N, false);
         T& out = dB[k + j * bc];
         out = (assign_b ? T(0) : out) + r;
@@ -644,7 +674,7 @@ struct Matmul {
       for (int a = 0; a < 2; ++a)
         if (k.gin[a] && (k.gin_fresh >> a) & 1u) std::fill(k.gin[a], k.gin[a] + numel(*k.in_shape[a]), T(0));
     constexpr int P = kPacket<T>;
-    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= P && p.N < 4 * P && p.M <= 6) {
+    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= P && p.N < 16 * P && p.M <= 6) {
       // A dense layer on a short batch: both gradients in one pass (dense_backward_short).
       auto run = [&]<int MB>() {
         dense_backward_short<T, MB>(p.N, p.K, k.in[0], k.in[1], p.bc, gout, k.gin[0], assign_a, k.gin[1], assign_b);
