@@ -650,6 +650,31 @@ struct Matmul {
   template <class T, class Act = void>
   static void forward(const KernelArgs<T>& k) {
     Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape);
+    constexpr int P = kPacket<T>;
+    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= P && p.N < 4 * P && p.M <= 6 && p.K <= 16) {
+      // A dense layer on a short batch: straight to the one axpy_block that gemm_acc would
+      // choose for it (one block of 1 to 3 packets of rows and the packet ending at row N,
+      // all M columns at once), without gemm_acc's dispatch.
+      const int64_t np = p.N / P;
+      const bool tail = np * P < p.N;
+      auto block = [&]<int NP, bool Tail>() {
+        auto cols = [&]<int MB>() {
+          axpy_block<T, NP, Tail, MB, Act>(k.in[0], p.ac, k.in[1], p.br, p.bc, p.K, k.out, p.cc, p.N - P, p.N, true);
+        };
+        switch (p.M) {
+          case 1: cols.template operator()<1>(); return;
+          case 2: cols.template operator()<2>(); return;
+          case 3: cols.template operator()<3>(); return;
+          case 4: cols.template operator()<4>(); return;
+          case 5: cols.template operator()<5>(); return;
+          default: cols.template operator()<6>(); return;
+        }
+      };
+      if (np == 1) tail ? block.template operator()<1, true>() : block.template operator()<1, false>();
+      else if (np == 2) tail ? block.template operator()<2, true>() : block.template operator()<2, false>();
+      else tail ? block.template operator()<3, true>() : block.template operator()<3, false>();
+      return;
+    }
     for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {  // every batch writes its own block
       gemm_acc<T, Act>(p.N, p.K, p.M, k.in[0] + ao, p.ar, p.ac, k.in[1] + bo, p.br, p.bc, k.out + co,
                        p.cr, p.cc, /*assign=*/true);
