@@ -3,6 +3,8 @@
 //   logp_grad/<dtype>/S:<S>  forward + gradient of the log-likelihood (500 rows, 40
 //                            weights) for S weight draws: Program::set_flat_params,
 //                            forward_backward, flat_gradient against TutorialNet;
+//   logp_grad/<dtype>/S:1/rows:50  the same on the first 50 training rows: the network's
+//                            share of a minibatch step;
 //   advi_fit/<dtype>         elbo::ADVI::fit, 2000 steps per iteration (it/s = steps/s),
 //                            against FusedAdvi.
 // Before timing, the binary checks that both sides compute the same numbers and stops if
@@ -11,6 +13,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "elbo/graph/random.hpp"
@@ -26,24 +29,27 @@ namespace {
 constexpr int64_t kFitSteps = 2000;
 
 
-// Log-likelihood and its gradient for S draws of the 40 weights.
+// Log-likelihood and its gradient for S draws of the 40 weights, on the first `rows`
+// training rows (all 500 by default).
 template <class T>
 struct LogpGrad {
   TutorialData data = tutorial_data(dtype_of<T>());
-  TutorialModel tm = tutorial_model(data.x_train, data.y_train);
+  int64_t rows;
+  Tensor x = data.x_train.rows(0, rows), y = data.y_train.rows(0, rows);
+  TutorialModel tm = tutorial_model(x, y);
   Program program{tm.model->graph(), {tm.model->datalogp()}, tm.model->flat_params()};
   TutorialNet<T> net;
   int64_t S, D = TutorialNet<T>::kDim;
   std::vector<T> theta, grad, ll;
   std::vector<double> seeds{1.0};
 
-  explicit LogpGrad(int64_t samples) : S(samples) {
+  explicit LogpGrad(int64_t samples, int64_t rows_used = 500) : rows(rows_used), S(samples) {
     if (program.flat_size() != D || program.flat_offset(1) != 10 || program.flat_offset(2) != 35) {
       std::fprintf(stderr, "the model's flat layout is not the reference's\n");
       std::exit(1);
     }
     program.set_samples(S);
-    net.set_data(data.x_train.template data<T>(), data.y_train.template data<T>(), data.x_train.shape()[0]);
+    net.set_data(x.template data<T>(), y.template data<T>(), rows);
     theta.resize(static_cast<size_t>(S * D));
     Philox(7).normal(theta.data(), S * D, 0, 0);
     grad.resize(theta.size());
@@ -61,6 +67,11 @@ struct LogpGrad {
     benchmark::DoNotOptimize(ll.data());
   }
 
+  std::string name() const {
+    return std::string("logp_grad/") + dtype_tag<T>() + "/S:" + std::to_string(S) +
+           (rows == 500 ? "" : "/rows:" + std::to_string(rows));
+  }
+
   void check() {
     engine();
     std::vector<T> ge = grad;
@@ -75,7 +86,7 @@ struct LogpGrad {
       dg = std::max(dg, std::abs(double(ge[i]) - double(grad[i])));
       sg = std::max(sg, std::abs(double(grad[i])));
     }
-    std::string tag = std::string("logp_grad/") + dtype_tag<T>() + "/S:" + std::to_string(S);
+    std::string tag = name();
     check_close(tag + " log-likelihood", dl, rel_tolerance<T>() * sl);
     check_close(tag + " gradient", dg, rel_tolerance<T>() * sg);
   }
@@ -122,9 +133,9 @@ struct AdviFit {
 
 template <class T>
 void register_type() {
-  for (int64_t S : {1, 100}) {
-    auto c = std::make_shared<LogpGrad<T>>(S);
-    std::string work = std::string("logp_grad/") + dtype_tag<T>() + "/S:" + std::to_string(S);
+  for (auto [S, rows] : {std::pair<int64_t, int64_t>{1, 500}, {100, 500}, {1, 50}}) {
+    auto c = std::make_shared<LogpGrad<T>>(S, rows);
+    std::string work = c->name();
     benchmark::RegisterBenchmark(("engine/" + work).c_str(), [c](benchmark::State& st) {
       for (auto _ : st) c->engine();
       st.SetItemsProcessed(st.iterations() * c->S);
@@ -151,7 +162,7 @@ void register_type() {
 
 template <class T>
 void check_type() {
-  for (int64_t S : {1, 100}) LogpGrad<T>(S).check();
+  for (auto [S, rows] : {std::pair<int64_t, int64_t>{1, 500}, {100, 500}, {1, 50}}) LogpGrad<T>(S, rows).check();
   AdviFit<T>().check();
 }
 
