@@ -100,7 +100,7 @@ void MeanField::gradient(const double* eps, const double* g, int64_t S, double s
   double* __restrict gmu = grad;
   double* __restrict grho = grad + d_;
   const double a = beta * (scale - 1.0);
-  for (int64_t i = 0; i < 2 * d_; ++i) grad[i] = 0;
+  for (int64_t i = 0; i < d_; ++i) gmu[i] = grho[i] = 0;
   for (int64_t s = 0; s < S; ++s) {
     const double* __restrict es = eps + s * d_;
     const double* __restrict gs = g + s * d_;
