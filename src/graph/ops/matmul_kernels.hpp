@@ -449,8 +449,8 @@ template <class T, class Act = void>
 //   dB (K x M) = A^T dC   (=, or += unless assign_b; skipped when dB is null)
 // from the same packets of dC. gemm_acc computes them in two calls (its axpy path for dA,
 // dot_block or dot() for dB) with their own set-up and loads; at 50 rows that was most of
-// a layer's backward. Each value takes the same terms in the same order as there, so the results are
-// the same bits: dA's chain runs over m from 0 (or from the old dA), its last packet (the
+// a layer's backward. Each value takes the same terms in the same order as there, so the
+// results are the same bits: dA's chain runs over m from 0 (or from the old dA), its last packet (the
 // one ending at row N) is stored whole with `assign`, else only its new rows are added;
 // dB's products run as dot_block's (below 4 packets: one chain over the packets in order)
 // or dot()'s (four chains over blocks of 4 packets, combined, then the rest), the last
@@ -604,6 +604,19 @@ inline Shape batch_of(const Shape& s) { return s.size() > 2 ? Shape(s.begin(), s
   return p;
 }
 
+// f.template operator()<MB>() for MB = M, 1 <= M <= 6 (the short-batch kernels' column counts).
+template <class F>
+void with_columns(int64_t M, F f) {
+  switch (M) {
+    case 1: f.template operator()<1>(); return;
+    case 2: f.template operator()<2>(); return;
+    case 3: f.template operator()<3>(); return;
+    case 4: f.template operator()<4>(); return;
+    case 5: f.template operator()<5>(); return;
+    default: f.template operator()<6>(); return;
+  }
+}
+
 struct Matmul {
   static constexpr std::string_view name = "matmul";
   static constexpr int arity = 2;
@@ -658,17 +671,9 @@ struct Matmul {
       const int64_t np = p.N / P;
       const bool tail = np * P < p.N;
       auto block = [&]<int NP, bool Tail>() {
-        auto cols = [&]<int MB>() {
+        with_columns(p.M, [&]<int MB>() {
           axpy_block<T, NP, Tail, MB, Act>(k.in[0], p.ac, k.in[1], p.br, p.bc, p.K, k.out, p.cc, p.N - P, p.N, true);
-        };
-        switch (p.M) {
-          case 1: cols.template operator()<1>(); return;
-          case 2: cols.template operator()<2>(); return;
-          case 3: cols.template operator()<3>(); return;
-          case 4: cols.template operator()<4>(); return;
-          case 5: cols.template operator()<5>(); return;
-          default: cols.template operator()<6>(); return;
-        }
+        });
       };
       if (np == 1) tail ? block.template operator()<1, true>() : block.template operator()<1, false>();
       else if (np == 2) tail ? block.template operator()<2, true>() : block.template operator()<2, false>();
@@ -701,17 +706,10 @@ struct Matmul {
     constexpr int P = kPacket<T>;
     if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= P && p.N < 16 * P && p.M <= 6) {
       // A dense layer on a short batch: both gradients in one pass (dense_backward_short).
-      auto run = [&]<int MB>() {
+      with_columns(p.M, [&]<int MB>() {
         dense_backward_short<T, MB>(p.N, p.K, k.in[0], k.in[1], p.bc, gout, k.gin[0], assign_a, k.gin[1], assign_b);
-      };
-      switch (p.M) {
-        case 1: run.template operator()<1>(); return;
-        case 2: run.template operator()<2>(); return;
-        case 3: run.template operator()<3>(); return;
-        case 4: run.template operator()<4>(); return;
-        case 5: run.template operator()<5>(); return;
-        default: run.template operator()<6>(); return;
-      }
+      });
+      return;
     }
     for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {
       if (k.gin[0])  // dA (N x K) += dC (N x M) * B^T (M x K)
