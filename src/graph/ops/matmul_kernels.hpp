@@ -286,6 +286,73 @@ void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t
   });
 }
 
+// C (N x M) = A B (with `assign`) or += A B, for A's columns and C's columns contiguous
+// (A[n + k ac], C[n + m cc]), by axpy over the rows: a block of rows of C stays in registers
+// over the K terms instead of being loaded and stored once per term. gemm_acc's path for
+// narrow layers; a dense layer's forward product calls it directly (Matmul::forward).
+template <class T, class Act = void>
+void axpy_rows(int64_t N, int64_t K, int64_t M, const T* A, int64_t ac, const T* B, int64_t br, int64_t bc, T* C,
+               int64_t cc, bool assign) {
+  constexpr int P = kPacket<T>;
+  // Row blocks of up to 4 packets, the last one with the rows after its whole packets
+  // (a 50-row minibatch: 3 packets and the packet ending at row 50), each for 4 columns
+  // at a time.
+  auto columns = [&]<int NP, bool Tail>(int64_t n) {
+    const int64_t t = N - P - n;
+    auto group = [&]<int MB>(int64_t m) {
+      axpy_block<T, NP, Tail, MB, Act>(A + n, ac, B + m * bc, br, bc, K, C + m * cc + n, cc, t, N - n, assign);
+    };
+    // Up to 6 columns in one pass while the accumulators fit in the 32 vector registers
+    // (6 x 4 with the x loads and the broadcast); otherwise groups of 4.
+    int64_t m = 0;
+    if (M > 6 || NP + Tail > 4)
+      for (; m + 4 <= M; m += 4) group.template operator()<4>(m);
+    switch (M - m) {
+      case 6: group.template operator()<6>(m); break;
+      case 5: group.template operator()<5>(m); break;
+      case 4: group.template operator()<4>(m); break;
+      case 3: group.template operator()<3>(m); break;
+      case 2: group.template operator()<2>(m); break;
+      case 1: group.template operator()<1>(m); break;
+      default: break;
+    }
+  };
+  int64_t n = 0;
+  for (; n + 4 * P <= N; n += 4 * P) columns.template operator()<4, false>(n);
+  const bool rest = (N - n) % P != 0;
+  switch ((N - n) / P) {
+    case 3: rest ? columns.template operator()<3, true>(n) : columns.template operator()<3, false>(n); return;
+    case 2: rest ? columns.template operator()<2, true>(n) : columns.template operator()<2, false>(n); return;
+    case 1: rest ? columns.template operator()<1, true>(n) : columns.template operator()<1, false>(n); return;
+    default: break;
+  }
+  if (n == N) return;
+  if (N >= P) {
+    // Fewer than one packet of rows after the 4-packet blocks: the packet that ends at
+    // row N, which overlaps rows already done (N - n < P here).
+    if (assign) {
+      columns.template operator()<1, false>(N - P);
+    } else {
+      for (int64_t m = 0; m < M; ++m) {
+        const T* b = B + m * bc;
+        T* c = C + m * cc;
+        Vec<T> acc = vzero<T>();
+        for (int64_t k = 0; k < K; ++k) acc = vfma(vload(A + k * ac + N - P), vbroadcast(b[k * br]), acc);
+        alignas(64) T lanes[P];
+        vstore(lanes, acc);
+        for (int64_t i = n; i < N; ++i) c[i] += lanes[i - (N - P)];
+      }
+    }
+    return;
+  }
+  for (int64_t m = 0; m < M; ++m)
+    for (n = 0; n < N; ++n) {
+      T acc = assign ? T(0) : C[n + m * cc];
+      for (int64_t k = 0; k < K; ++k) acc += A[k * ac + n] * B[k * br + m * bc];
+      C[n + m * cc] = acc;
+    }
+}
+
 // C (N x M) += A (N x K) * B (K x M), every operand given by (row stride, column stride).
 // With `assign`, C = A B instead (C's old values are ignored; the forward pass then skips
 // a separate zero fill of the output).
@@ -313,66 +380,7 @@ template <class T, class Act = void>
     return;
   }
   if (ar == 1 && cr == 1 && !(K > 16 && N > 16 && br == 1)) {
-    // axpy over the rows, a block of rows at a time: the block of C stays in registers over
-    // the K terms instead of being loaded and stored once per term.
-    constexpr int P = kPacket<T>;
-    // Row blocks of up to 4 packets, the last one with the rows after its whole packets
-    // (a 50-row minibatch: 3 packets and the packet ending at row 50), each for 4 columns
-    // at a time.
-    auto columns = [&]<int NP, bool Tail>(int64_t n) {
-      const int64_t t = N - P - n;
-      auto group = [&]<int MB>(int64_t m) {
-        axpy_block<T, NP, Tail, MB, Act>(A + n, ac, B + m * bc, br, bc, K, C + m * cc + n, cc, t, N - n, assign);
-      };
-      // Up to 6 columns in one pass while the accumulators fit in the 32 vector registers
-      // (6 x 4 with the x loads and the broadcast); otherwise groups of 4.
-      int64_t m = 0;
-      if (M > 6 || NP + Tail > 4)
-        for (; m + 4 <= M; m += 4) group.template operator()<4>(m);
-      switch (M - m) {
-        case 6: group.template operator()<6>(m); break;
-        case 5: group.template operator()<5>(m); break;
-        case 4: group.template operator()<4>(m); break;
-        case 3: group.template operator()<3>(m); break;
-        case 2: group.template operator()<2>(m); break;
-        case 1: group.template operator()<1>(m); break;
-        default: break;
-      }
-    };
-    int64_t n = 0;
-    for (; n + 4 * P <= N; n += 4 * P) columns.template operator()<4, false>(n);
-    const bool rest = (N - n) % P != 0;
-    switch ((N - n) / P) {
-      case 3: rest ? columns.template operator()<3, true>(n) : columns.template operator()<3, false>(n); return;
-      case 2: rest ? columns.template operator()<2, true>(n) : columns.template operator()<2, false>(n); return;
-      case 1: rest ? columns.template operator()<1, true>(n) : columns.template operator()<1, false>(n); return;
-      default: break;
-    }
-    if (n == N) return;
-    if (N >= P) {
-      // Fewer than one packet of rows after the 4-packet blocks: the packet that ends at
-      // row N, which overlaps rows already done (N - n < P here).
-      if (assign) {
-        columns.template operator()<1, false>(N - P);
-      } else {
-        for (int64_t m = 0; m < M; ++m) {
-          const T* b = B + m * bc;
-          T* c = C + m * cc;
-          Vec<T> acc = vzero<T>();
-          for (int64_t k = 0; k < K; ++k) acc = vfma(vload(A + k * ac + N - P), vbroadcast(b[k * br]), acc);
-          alignas(64) T lanes[P];
-          vstore(lanes, acc);
-          for (int64_t i = n; i < N; ++i) c[i] += lanes[i - (N - P)];
-        }
-      }
-      return;
-    }
-    for (int64_t m = 0; m < M; ++m)
-      for (n = 0; n < N; ++n) {
-        T acc = assign ? T(0) : C[n + m * cc];
-        for (int64_t k = 0; k < K; ++k) acc += A[k * ac + n] * B[k * br + m * bc];
-        C[n + m * cc] = acc;
-      }
+    axpy_rows<T, Act>(N, K, M, A, ac, B, br, bc, C, cc, assign);
     return;
   }
   if (assign) zero_matrix(N, M, C, cr, cc);
@@ -663,21 +671,10 @@ struct Matmul {
   template <class T, class Act = void>
   static void forward(const KernelArgs<T>& k) {
     Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape);
-    constexpr int P = kPacket<T>;
-    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= P && p.N < 4 * P && p.M <= 6 && p.K <= 16) {
-      // A dense layer on a short batch: straight to the one axpy_block that gemm_acc would
-      // choose for it (one block of 1 to 3 packets of rows and the packet ending at row N,
-      // all M columns at once), without gemm_acc's dispatch.
-      const int64_t np = p.N / P;
-      const bool tail = np * P < p.N;
-      auto block = [&]<int NP, bool Tail>() {
-        with_columns(p.M, [&]<int MB>() {
-          axpy_block<T, NP, Tail, MB, Act>(k.in[0], p.ac, k.in[1], p.br, p.bc, p.K, k.out, p.cc, p.N - P, p.N, true);
-        });
-      };
-      if (np == 1) tail ? block.template operator()<1, true>() : block.template operator()<1, false>();
-      else if (np == 2) tail ? block.template operator()<2, true>() : block.template operator()<2, false>();
-      else tail ? block.template operator()<3, true>() : block.template operator()<3, false>();
+    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= kPacket<T> && p.M <= 6 && p.K <= 16) {
+      // A dense layer (no batch dimensions, up to 6 columns, at least one packet of rows):
+      // the path gemm_acc would take for it, without gemm_acc's dispatch.
+      axpy_rows<T, Act>(p.N, p.K, p.M, k.in[0], p.ac, k.in[1], p.br, p.bc, k.out, p.cc, true);
       return;
     }
     for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {  // every batch writes its own block
