@@ -359,7 +359,7 @@ TEST(approximation_file, malformed_fields_are_named) {
   Fields f;
   f.dtype = "float16";
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: malformed: the dtype at byte 34 is 'float16', expected 'float32' or 'float64'");
+            "m.elbo: malformed: the dtype at byte 33 is 'float16', expected 'float32' or 'float64'");
 
   std::string bad_string = FileBuilder().u32(1000).raw(std::string(40, 'k')).file();
   EXPECT_EQ(parse_error(bad_string),
@@ -371,18 +371,18 @@ TEST(approximation_file, malformed_fields_are_named) {
 
   std::string many_vars = FileBuilder().str("meanfield").str("float64").i64(0).u32(0xffffffff).u32(0).u64(0).file();
   EXPECT_EQ(parse_error(many_vars),
-            "m.elbo: malformed: the variable count at byte 53 is 4294967295, more than the 12 bytes left can hold");
+            "m.elbo: malformed: the variable count at byte 52 is 4294967295, more than the 12 bytes left can hold");
 
   std::string big_rank = FileBuilder()
                              .str("meanfield").str("float64").i64(0).u32(1)
                              .str("w").str("w").str("").u32(1000).raw(std::string(64, '\0'))
                              .file();
-  EXPECT_EQ(parse_error(big_rank), "m.elbo: malformed: the rank of variable 0 at byte 71 is 1000, more than 32");
+  EXPECT_EQ(parse_error(big_rank), "m.elbo: malformed: the rank of variable 0 at byte 70 is 1000, more than 32");
 
   f = Fields{};
   f.metadata = {{"b", "2"}, {"a", "1"}};
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: malformed: metadata key 'a' at byte 150 is not after the key before it (keys are unique and "
+            "m.elbo: malformed: metadata key 'a' at byte 149 is not after the key before it (keys are unique and "
             "in ascending order)");
   f.metadata = {{"a", "1"}, {"a", "2"}};
   EXPECT_THROW(parse_approximation(f.file(), "m.elbo"), FormatError);
@@ -390,7 +390,7 @@ TEST(approximation_file, malformed_fields_are_named) {
   f = Fields{};
   f.extra_params = 1;
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: malformed: the parameter count at byte 160 is 14, but 120 bytes remain before the checksum "
+            "m.elbo: malformed: the parameter count at byte 159 is 14, but 120 bytes remain before the checksum "
             "(8 per parameter)");
   std::string length_too_small = FileBuilder::prefix(1) + std::string(40, '\0');
   length_too_small[12] = 10;

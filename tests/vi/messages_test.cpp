@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,7 +36,7 @@ class RecordingLogger {
 void build_minibatch_model(Model& m, bool with_total_size) {
   Tensor y(DType::f64, {100});
   for (int64_t i = 0; i < 100; ++i) y.set(i, 0.01 * static_cast<double>(i));
-  auto in = m.minibatch({"y"}, {y}, {.batch_size = 10});
+  auto in = m.minibatch({"y_batch"}, {y}, {.batch_size = 10});
   Expr mu = m.normal("mu", 0, 10);
   ObservedOptions o;
   if (with_total_size) o.total_size = 100;
@@ -67,12 +68,18 @@ TEST(logger, set_logger_returns_the_previous_one_and_empty_restores_silence) {
 
 TEST(logger, a_minibatch_likelihood_without_total_size_warns_through_the_logger_only) {
   RecordingLogger logger;
+  std::string error;  // an exception must not escape while gtest's own output is captured
   ::testing::internal::CaptureStderr();
   ::testing::internal::CaptureStdout();
-  Model m;
-  build_minibatch_model(m, false);
+  try {
+    Model m;
+    build_minibatch_model(m, false);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
   const std::string out = ::testing::internal::GetCapturedStdout();
   const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(error, "");
   EXPECT_EQ(err, "");
   EXPECT_EQ(out, "");
   ASSERT_EQ(logger.messages().size(), 1u);
@@ -111,11 +118,17 @@ TEST(progress_sink, a_fit_writes_its_closing_line_to_the_sink_and_nothing_to_std
   build_minibatch_model(m, true);
   ADVI advi(m, {.seed = 1});
   RecordingSink rec;
+  std::string error;  // an exception must not escape while gtest's own output is captured
   ::testing::internal::CaptureStderr();
   ::testing::internal::CaptureStdout();
-  advi.fit(20, {.progress_sink = rec.sink(false)});
+  try {
+    advi.fit(20, {.progress_sink = rec.sink(false)});
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
   const std::string out = ::testing::internal::GetCapturedStdout();
   const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(error, "");
   EXPECT_EQ(err, "");
   EXPECT_EQ(out, "");
   // Not a terminal: only the closing line, as tqdm off a terminal.
