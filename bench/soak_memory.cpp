@@ -1,5 +1,5 @@
 // Memory soak: a million minibatch ADVI steps of the tutorial network must not grow the
-// heap (DESIGN.md, "Reliability"; results in docs/RELIABILITY.md, "Soak").
+// heap (docs/ARCHITECTURE.md, "Reliability"; results in docs/RELIABILITY.md, "Soak").
 //
 // The network: build_mlp's tutorial defaults (2 -> 5 -> 5 -> 1, tanh, no biases, Bernoulli
 // likelihood) on make_moons (1000 points, noise 0.2, seed 0), minibatches of 50 rows drawn

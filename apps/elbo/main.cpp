@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "elbo/graph/log.hpp"
 #include "usage_error.hpp"
 
 #ifndef ELBO_VERSION
@@ -17,6 +19,11 @@
 
 int main(int argc, char** argv) {
   using namespace elbo::cli;
+  // The library writes nothing itself: its messages come here, and go to stderr as
+  // "elbo: warning: ..." (debug messages are for developers and stay quiet).
+  elbo::set_logger([](elbo::LogLevel level, std::string_view message) {
+    if (level >= elbo::LogLevel::info) std::cerr << "elbo: " << elbo::to_string(level) << ": " << message << "\n";
+  });
   CLI::App app{"elbo: fast variational inference for Bayesian neural networks", "elbo"};
   app.set_version_flag("--version", std::string("elbo ") + ELBO_VERSION);
   app.require_subcommand(1, 1);

@@ -149,6 +149,14 @@ std::string read_file(const std::string& path) {
   return bytes;
 }
 
+// Version 1 spelled the kinds "mean_field" and "full_rank"; anything else is left for
+// find_problem to report as unknown.
+std::string kind_of_version_1(const std::string& kind) {
+  if (kind == "mean_field") return "meanfield";
+  if (kind == "full_rank") return "fullrank";
+  return kind;
+}
+
 }  // namespace
 
 std::string serialize_approximation(const SavedApproximation& s) {
@@ -237,6 +245,7 @@ SavedApproximation parse_approximation(std::string_view bytes, const std::string
   SavedApproximation s;
   s.source = name;
   s.kind = r.str("the kind");
+  if (version == 1) s.kind = kind_of_version_1(s.kind);
   const size_t dtype_at = r.pos();
   const std::string dtype = r.str("the dtype");
   if (dtype == dtype_name(DType::f32))

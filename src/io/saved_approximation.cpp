@@ -32,7 +32,7 @@ const SavedVariable* variable_at(const std::vector<SavedVariable>& vars, int64_t
 int64_t coordinate_of(const std::string& kind, int64_t dim, int64_t i) {
   if (i < dim) return i;
   int64_t k = i - dim;
-  if (kind == "mean_field") return k;
+  if (kind == "meanfield") return k;
   auto r = static_cast<int64_t>((std::sqrt(8.0 * static_cast<double>(k) + 1.0) - 1.0) / 2.0);
   while (r > 0 && r * (r + 1) / 2 > k) --r;
   while ((r + 1) * (r + 2) / 2 <= k) ++r;
@@ -47,14 +47,14 @@ std::string location_label(const SavedApproximation& saved) {
 
 int64_t approximation_param_count(const std::string& kind, int64_t dim) {
   if (dim < 0) return -1;
-  if (kind == "mean_field") return dim > std::numeric_limits<int64_t>::max() / 2 ? -1 : 2 * dim;
-  if (kind == "full_rank") return dim > max_full_rank_dim ? -1 : dim + dim * (dim + 1) / 2;
+  if (kind == "meanfield") return dim > std::numeric_limits<int64_t>::max() / 2 ? -1 : 2 * dim;
+  if (kind == "fullrank") return dim > max_full_rank_dim ? -1 : dim + dim * (dim + 1) / 2;
   return -1;
 }
 
 std::string approximation_param_name(const std::string& kind, int64_t dim, int64_t i) {
   if (i < dim) return "mu[" + std::to_string(i) + "]";
-  if (kind == "mean_field") return "rho[" + std::to_string(i - dim) + "]";
+  if (kind == "meanfield") return "rho[" + std::to_string(i - dim) + "]";
   const int64_t k = i - dim;
   const int64_t r = coordinate_of(kind, dim, i);
   return "L[" + std::to_string(r) + "," + std::to_string(k - r * (r + 1) / 2) + "]";
@@ -63,8 +63,8 @@ std::string approximation_param_name(const std::string& kind, int64_t dim, int64
 namespace detail {
 
 std::optional<std::string> find_problem(const SavedApproximation& s) {
-  if (s.kind != "mean_field" && s.kind != "full_rank")
-    return "unknown approximation kind " + quoted(s.kind) + " (expected 'mean_field' or 'full_rank')";
+  if (s.kind != "meanfield" && s.kind != "fullrank")
+    return "unknown approximation kind " + quoted(s.kind) + " (expected 'meanfield' or 'fullrank')";
   if (s.dim < 0) return "the dimension is " + std::to_string(s.dim) + ", but must be non-negative";
 
   std::set<std::string> names;
@@ -149,9 +149,9 @@ SavedApproximation to_saved_approximation(const Model& model, const Approximatio
 
 std::unique_ptr<Approximation> make_approximation(const SavedApproximation& saved) {
   const int64_t expected = approximation_param_count(saved.kind, saved.dim);
-  if (saved.kind != "mean_field" && saved.kind != "full_rank")
+  if (saved.kind != "meanfield" && saved.kind != "fullrank")
     throw InvalidArgument("make_approximation: unknown approximation kind " + quoted(saved.kind) +
-                          " (expected 'mean_field' or 'full_rank')");
+                          " (expected 'meanfield' or 'fullrank')");
   if (expected < 0 || static_cast<uint64_t>(expected) != saved.params.size())
     throw InvalidArgument("make_approximation: there are " + std::to_string(saved.params.size()) +
                           " parameters, but a " + saved.kind + " approximation of dimension " +
@@ -159,7 +159,7 @@ std::unique_ptr<Approximation> make_approximation(const SavedApproximation& save
                           (expected < 0 ? std::string("more than 2^63") : std::to_string(expected)));
   const std::span<const double> mu(saved.params.data(), static_cast<size_t>(saved.dim));
   std::unique_ptr<Approximation> q;
-  if (saved.kind == "mean_field")
+  if (saved.kind == "meanfield")
     q = std::make_unique<MeanField>(mu);
   else
     q = std::make_unique<FullRank>(mu);

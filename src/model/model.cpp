@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <numeric>
 
+#include "elbo/graph/log.hpp"
 #include "elbo/graph/program.hpp"
 
 namespace elbo {
@@ -269,11 +269,11 @@ Expr Model::observed(const std::string& name, std::shared_ptr<const Distribution
     bool batched = false;
     for (int id : minibatch_nodes_) batched = batched || id == data.id();
     if (batched)
-      std::fprintf(stderr,
-                   "elbo: warning: observed variable '%s' is fed by minibatches but has no total_size, so its "
-                   "log-likelihood is not scaled to the full data set and the posterior will be wrong "
-                   "(set ObservedOptions::total_size to the number of rows; PyMC issue #3216)\n",
-                   name.c_str());
+      log_message(LogLevel::warning,
+                  "observed variable '" + name +
+                      "' is fed by minibatches but has no total_size, so its log-likelihood is not scaled to the "
+                      "full data set and the posterior will be wrong (set ObservedOptions::total_size to the "
+                      "number of rows; PyMC issue #3216)");
   }
   observed_.push_back(std::move(v));
   return data;

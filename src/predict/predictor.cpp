@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "elbo/graph/program.hpp"
 #include "elbo/graph/random.hpp"
 
 namespace elbo {
@@ -10,8 +11,44 @@ namespace {
 constexpr uint64_t kPredictStream = 0x707265;  // "pre"
 }
 
+struct Predictor::Impl {
+  Impl(const Model& model, const Approximation& q, Expr expr, std::vector<Expr> replaceable, PredictorOptions options);
+  void load(std::span<const Tensor* const> data);
+  void run(std::span<const Tensor* const> data, int64_t draws);
+  Tensor operator()(const std::vector<Tensor>& data, int64_t draws);
+  Tensor mean(const std::vector<Tensor>& data);
+
+  const Model* model_;
+  const Approximation* q_;
+  std::vector<Expr> replaceable_;
+  PredictorOptions options_;
+  Program program_;
+  uint64_t calls_ = 0;
+  std::vector<double> eps_, z_;
+  std::vector<float> z32_;
+  std::vector<int64_t> rows_;
+};
+
 Predictor::Predictor(const Model& model, const Approximation& q, Expr expr, std::vector<Expr> replaceable,
                      PredictorOptions options)
+    : impl_(std::make_unique<Impl>(model, q, std::move(expr), std::move(replaceable), options)) {}
+Predictor::Predictor(Predictor&&) noexcept = default;
+Predictor& Predictor::operator=(Predictor&&) noexcept = default;
+Predictor::~Predictor() = default;
+
+Tensor Predictor::operator()(const std::vector<Tensor>& data, int64_t draws) { return (*impl_)(data, draws); }
+Tensor Predictor::mean(const std::vector<Tensor>& data) { return impl_->mean(data); }
+void Predictor::run(std::span<const Tensor* const> data, int64_t draws) { impl_->run(data, draws); }
+template <class T>
+std::span<const T> Predictor::values() const {
+  return impl_->program_.output_values<T>(0);
+}
+template std::span<const float> Predictor::values<float>() const;
+template std::span<const double> Predictor::values<double>() const;
+const Shape& Predictor::shape() const { return impl_->program_.output_shape(0); }
+
+Predictor::Impl::Impl(const Model& model, const Approximation& q, Expr expr, std::vector<Expr> replaceable,
+                      PredictorOptions options)
     : model_(&model),
       q_(&q),
       replaceable_(std::move(replaceable)),
@@ -28,7 +65,7 @@ Predictor::Predictor(const Model& model, const Approximation& q, Expr expr, std:
   }
 }
 
-void Predictor::load(std::span<const Tensor* const> data) {
+void Predictor::Impl::load(std::span<const Tensor* const> data) {
   if (data.size() != replaceable_.size())
     throw InvalidArgument("Predictor: " + std::to_string(data.size()) + " data values given for " +
                           std::to_string(replaceable_.size()) + " replaceable inputs");
@@ -44,7 +81,7 @@ void Predictor::load(std::span<const Tensor* const> data) {
   }
 }
 
-void Predictor::run(std::span<const Tensor* const> data, int64_t draws) {
+void Predictor::Impl::run(std::span<const Tensor* const> data, int64_t draws) {
   if (draws < 1) throw InvalidArgument("Predictor: argument 'draws' is " + std::to_string(draws) + ", but must be >= 1");
   load(data);
   program_.set_samples(draws);
@@ -68,7 +105,7 @@ void Predictor::run(std::span<const Tensor* const> data, int64_t draws) {
   program_.forward();
 }
 
-Tensor Predictor::operator()(const std::vector<Tensor>& data, int64_t draws) {
+Tensor Predictor::Impl::operator()(const std::vector<Tensor>& data, int64_t draws) {
   std::vector<Tensor> converted;
   std::vector<const Tensor*> ptrs;
   converted.reserve(data.size());
@@ -78,7 +115,7 @@ Tensor Predictor::operator()(const std::vector<Tensor>& data, int64_t draws) {
   return program_.output(0);
 }
 
-Tensor Predictor::mean(const std::vector<Tensor>& data) {
+Tensor Predictor::Impl::mean(const std::vector<Tensor>& data) {
   std::vector<Tensor> converted;
   std::vector<const Tensor*> ptrs;
   for (const Tensor& t : data) converted.push_back(t.dtype() == model_->dtype() ? t : t.to(model_->dtype()));

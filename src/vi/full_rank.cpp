@@ -102,7 +102,7 @@ Tensor FullRank::cov() const {
   return c;
 }
 
-std::vector<double> FullRank::std() const {
+std::vector<double> FullRank::sd() const {
   Tensor c = cov();
   std::vector<double> s(static_cast<size_t>(d_));
   for (int64_t i = 0; i < d_; ++i) s[i] = std::sqrt(c[i * d_ + i]);

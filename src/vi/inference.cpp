@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "elbo/graph/random.hpp"
+#include "elbo/model/logp_program.hpp"
 #include "elbo/vi/full_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
 #include "elbo/vi/progress_bar.hpp"
@@ -64,7 +65,31 @@ std::string nonfinite_prior_term(const Model& m, const double* z) {
 
 }  // namespace
 
-Inference::Inference(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)
+struct Inference::Impl {
+  Impl(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options);
+
+  enum class StepStatus { ok, skipped };
+  StepStatus run_step(const FitOptions& o, uint64_t stream);
+  void ensure_buffers(int64_t S);
+  const Approximation& fit(int64_t n, const FitOptions& o);
+  double adapt_step_size(int64_t adapt_iter, const FitOptions& o);
+  State state() const;
+  void set_state(const State& s);
+
+  const Model* model_;
+  std::unique_ptr<Approximation> approx_;
+  InferenceOptions options_;
+  std::unique_ptr<Optimizer> optimizer_;
+  LogpProgram logp_;
+  std::vector<double> hist_;
+  int64_t step_ = 0;
+  FitReport report_;
+  // per-step buffers, sized once per obj_n_mc
+  std::vector<double> eps_, z_, g_, grad_, backup_;
+  std::vector<float> z32_, g32_;
+};
+
+Inference::Impl::Impl(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)
     : model_(&model),
       approx_(std::move(approximation)),
       options_(std::move(options)),
@@ -77,9 +102,28 @@ Inference::Inference(const Model& model, std::unique_ptr<Approximation> approxim
   optimizer_->reset(static_cast<int64_t>(approx_->params().size()));
 }
 
+Inference::Inference(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)
+    : impl_(std::make_unique<Impl>(model, std::move(approximation), std::move(options))) {}
+
 Inference::~Inference() = default;
 
-void Inference::ensure_buffers(int64_t S) {
+const Approximation& Inference::fit(int64_t n, const FitOptions& options) { return impl_->fit(n, options); }
+double Inference::adapt_step_size(int64_t adapt_iter, const FitOptions& options) {
+  return impl_->adapt_step_size(adapt_iter, options);
+}
+const Approximation& Inference::approximation() const { return *impl_->approx_; }
+Approximation& Inference::approximation() { return *impl_->approx_; }
+const std::vector<double>& Inference::hist() const { return impl_->hist_; }
+int64_t Inference::step() const { return impl_->step_; }
+const FitReport& Inference::last_fit() const { return impl_->report_; }
+Optimizer& Inference::optimizer() { return *impl_->optimizer_; }
+const Model& Inference::model() const { return *impl_->model_; }
+uint64_t Inference::seed() const { return impl_->options_.seed; }
+const InferenceOptions& Inference::options() const { return impl_->options_; }
+Inference::State Inference::state() const { return impl_->state(); }
+void Inference::set_state(const State& state) { impl_->set_state(state); }
+
+void Inference::Impl::ensure_buffers(int64_t S) {
   size_t n = static_cast<size_t>(S * approx_->dim());
   if (eps_.size() != n) {
     eps_.assign(n, 0.0);
@@ -104,7 +148,7 @@ bool all_finite(std::span<const double> v) {
 }
 }  // namespace
 
-Inference::StepStatus Inference::run_step(const FitOptions& o, uint64_t stream) {
+Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint64_t stream) {
   const int64_t S = o.obj_n_mc, D = approx_->dim();
   const uint64_t t = static_cast<uint64_t>(step_);
   // The draws of several samples on the program's threads: each part is the part of the
@@ -188,7 +232,7 @@ Inference::StepStatus Inference::run_step(const FitOptions& o, uint64_t stream) 
   return StepStatus::ok;
 }
 
-const Approximation& Inference::fit(int64_t n, const FitOptions& o) {
+const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
   if (n < 0) throw InvalidArgument("fit: argument 'n' is " + std::to_string(n) + ", but must be >= 0");
   if (o.obj_n_mc < 1)
     throw InvalidArgument("fit: argument 'obj_n_mc' is " + std::to_string(o.obj_n_mc) + ", but must be >= 1");
@@ -204,7 +248,7 @@ const Approximation& Inference::fit(int64_t n, const FitOptions& o) {
     hist_.reserve(std::max(hist_.size() + static_cast<size_t>(n), 2 * hist_.capacity()));
   report_ = FitReport{};
   for (const auto& cb : o.callbacks) cb->on_fit_start();
-  ProgressBar bar(n, o.progressbar);
+  ProgressBar bar(n, o.progressbar, o.progress_sink);
   detail::InterruptGuard guard;
   std::string how = "Finished";
   for (int64_t i = 0; i < n; ++i) {
@@ -233,12 +277,11 @@ const Approximation& Inference::fit(int64_t n, const FitOptions& o) {
       break;
     }
   }
-  bar.finish(report_.steps, finite_mean_of_last(hist_, 1000), how);
-  if (report_.stopped && o.progressbar && !report_.reason.empty()) std::fprintf(stderr, "%s\n", report_.reason.c_str());
+  bar.finish(report_.steps, finite_mean_of_last(hist_, 1000), how, report_.stopped ? report_.reason : "");
   return *approx_;
 }
 
-double Inference::adapt_step_size(int64_t adapt_iter, const FitOptions& o) {
+double Inference::Impl::adapt_step_size(int64_t adapt_iter, const FitOptions& o) {
   if (adapt_iter < 1)
     throw InvalidArgument("adapt_step_size: argument 'adapt_iter' is " + std::to_string(adapt_iter) +
                           ", but must be >= 1");
@@ -282,7 +325,7 @@ double Inference::adapt_step_size(int64_t adapt_iter, const FitOptions& o) {
   return best_eta;
 }
 
-Inference::State Inference::state() const {
+Inference::State Inference::Impl::state() const {
   State s;
   s.step = step_;
   s.hist = hist_;
@@ -291,7 +334,7 @@ Inference::State Inference::state() const {
   return s;
 }
 
-void Inference::set_state(const State& s) {
+void Inference::Impl::set_state(const State& s) {
   if (s.params.size() != approx_->params().size())
     throw InvalidArgument("Inference::set_state: " + std::to_string(s.params.size()) +
                           " variational parameters given, the approximation has " +

@@ -124,7 +124,7 @@ double MeanField::entropy() const {
 
 std::vector<double> MeanField::mean() const { return {params_.begin(), params_.begin() + d_}; }
 
-std::vector<double> MeanField::std() const {
+std::vector<double> MeanField::sd() const {
   std::vector<double> s(static_cast<size_t>(d_));
   for (int64_t i = 0; i < d_; ++i) s[i] = softplus(params_[d_ + i]);
   return s;

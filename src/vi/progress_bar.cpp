@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 namespace elbo {
 
@@ -50,8 +52,17 @@ std::string format_loss(double v) {
   return s.substr(0, start) + group_thousands(integer) + rest;
 }
 
-ProgressBar::ProgressBar(int64_t total, bool enabled, std::FILE* out)
-    : total_(total), enabled_(enabled), tty_(enabled && isatty(fileno(out)) != 0), out_(out) {
+ProgressSink stderr_progress_sink() {
+  return {[](std::string_view text) {
+            std::fwrite(text.data(), 1, text.size(), stderr);
+            std::fflush(stderr);
+          },
+          isatty(fileno(stderr)) != 0};
+}
+
+ProgressBar::ProgressBar(int64_t total, bool enabled, ProgressSink sink)
+    : total_(total), enabled_(enabled), sink_(sink.write ? std::move(sink) : stderr_progress_sink()) {
+  tty_ = enabled_ && sink_.terminal;
   start_ = last_draw_ = std::chrono::steady_clock::now();
 }
 
@@ -82,23 +93,29 @@ void ProgressBar::update(int64_t done, double avg) {
   if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
   double elapsed = std::chrono::duration<double>(now - start_).count();
-  std::fprintf(out_, "\r%s\x1b[K", line(done, avg, elapsed).c_str());
-  std::fflush(out_);
+  std::string text = "\r";
+  text += line(done, avg, elapsed);
+  text += "\x1b[K";
+  sink_.write(text);
 }
 
-void ProgressBar::finish(int64_t done, double avg, const std::string& how) {
+void ProgressBar::finish(int64_t done, double avg, const std::string& how, std::string_view reason) {
   if (!enabled_) return;
+  std::string text;
   if (tty_) {
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(out_, "\r%s\x1b[K\n", line(done, avg, elapsed).c_str());
+    text = "\r";
+    text += line(done, avg, elapsed);
+    text += "\x1b[K\n";
   }
   int pct = total_ > 0 ? static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total_)) : 100;
   if (how == "Finished")
-    std::fprintf(out_, "Finished [%d%%]: Average Loss = %s\n", pct, format_loss(avg).c_str());
+    text += "Finished [" + std::to_string(pct) + "%]: Average Loss = " + format_loss(avg) + "\n";
   else
-    std::fprintf(out_, "%s at %s [%d%%]: Average Loss = %s\n", how.c_str(), format_count(done).c_str(), pct,
-                 format_loss(avg).c_str());
-  std::fflush(out_);
+    text += how + " at " + format_count(done) + " [" + std::to_string(pct) + "%]: Average Loss = " + format_loss(avg) +
+            "\n";
+  if (!reason.empty()) text.append(reason).append("\n");
+  sink_.write(text);
 }
 
 }  // namespace elbo

@@ -1,5 +1,5 @@
 // After the first call at a given size, a compiled program runs without touching the heap
-// (DESIGN.md, "Engine"). This binary replaces the global operator new/delete, and on glibc
+// (docs/ARCHITECTURE.md, "Engine"). This binary replaces the global operator new/delete, and on glibc
 // also malloc and friends (Eigen allocates through malloc), with counting versions; it is
 // its own test binary (tests/graph_alloc/) so the replacement affects no other test.
 // AddressSanitizer supplies its own allocator, so under ASan the counting is compiled out

@@ -53,7 +53,7 @@ TEST(approximation_file, round_trips_a_mean_field_approximation) {
   save_approximation(path, m, *q, metadata);
 
   const SavedApproximation s = load_approximation(path);
-  EXPECT_EQ(s.kind, "mean_field");
+  EXPECT_EQ(s.kind, "meanfield");
   EXPECT_EQ(s.dim, 7);
   EXPECT_EQ(s.dtype, DType::f64);
   EXPECT_TRUE(bitwise_equal(s.params, q->params()));
@@ -63,9 +63,9 @@ TEST(approximation_file, round_trips_a_mean_field_approximation) {
   EXPECT_EQ(dir.files(), std::vector<std::string>{"m.elbo"});
 
   auto back = make_approximation(s);
-  EXPECT_EQ(back->kind(), "mean_field");
+  EXPECT_EQ(back->kind(), "meanfield");
   EXPECT_TRUE(bitwise_equal(back->params(), q->params()));
-  EXPECT_EQ(back->std(), q->std());
+  EXPECT_EQ(back->sd(), q->sd());
 }
 
 TEST(approximation_file, round_trips_a_full_rank_approximation) {
@@ -79,7 +79,7 @@ TEST(approximation_file, round_trips_a_full_rank_approximation) {
   save_approximation(path, m, q);
 
   const SavedApproximation s = load_approximation(path);
-  EXPECT_EQ(s.kind, "full_rank");
+  EXPECT_EQ(s.kind, "fullrank");
   EXPECT_EQ(s.dim, 7);
   EXPECT_EQ(s.dtype, DType::f32);
   EXPECT_EQ(s.params.size(), 7u + 28u);
@@ -88,7 +88,7 @@ TEST(approximation_file, round_trips_a_full_rank_approximation) {
   EXPECT_TRUE(s.metadata.empty());
 
   auto back = make_approximation(s);
-  EXPECT_EQ(back->kind(), "full_rank");
+  EXPECT_EQ(back->kind(), "fullrank");
   EXPECT_TRUE(bitwise_equal(back->params(), q.params()));
   EXPECT_EQ(dynamic_cast<FullRank&>(*back).cholesky(), q.cholesky());
 }
@@ -120,7 +120,7 @@ TEST(approximation_file, round_trips_an_approximation_without_parameters) {
   MeanField q(std::vector<double>{});
   const std::string bytes = serialize_approximation(to_saved_approximation(m, q, {{"k", "v"}}));
   const SavedApproximation s = parse_approximation(bytes, "empty.elbo");
-  EXPECT_EQ(s.kind, "mean_field");
+  EXPECT_EQ(s.kind, "meanfield");
   EXPECT_EQ(s.dim, 0);
   EXPECT_TRUE(s.params.empty());
   EXPECT_TRUE(s.variables.empty());
@@ -135,7 +135,7 @@ TEST(approximation_file, writes_the_documented_layout) {
   MeanField q(std::vector<double>{0.25});
   q.params()[1] = -1.5;
   FileBuilder expected;
-  expected.str("mean_field").str("float64").i64(1).u32(1).variable("sd", "sd_log__", "log", {}, 0);
+  expected.str("meanfield").str("float64").i64(1).u32(1).variable("sd", "sd_log__", "log", {}, 0);
   expected.u32(1).str("k").str("v").u64(2).f64(0.25).f64(-1.5);
   EXPECT_EQ(serialize_approximation(to_saved_approximation(m, q, {{"k", "v"}})), expected.file());
 }
@@ -245,10 +245,29 @@ TEST(approximation_file, trailing_bytes_are_refused) {
 TEST(approximation_file, a_newer_version_is_refused_before_anything_else_is_read) {
   FileBuilder b;
   b.raw("anything, in a layout this elbo does not know");
-  EXPECT_EQ(parse_error(b.file(7)), "m.elbo: format version 7 is newer than this elbo supports (1)");
-  EXPECT_EQ(parse_error(FileBuilder::prefix(2).substr(0, 12)),
-            "m.elbo: format version 2 is newer than this elbo supports (1)");
+  EXPECT_EQ(parse_error(b.file(7)), "m.elbo: format version 7 is newer than this elbo supports (2)");
+  EXPECT_EQ(parse_error(FileBuilder::prefix(3).substr(0, 12)),
+            "m.elbo: format version 3 is newer than this elbo supports (2)");
   EXPECT_EQ(parse_error(b.file(0)), "m.elbo: format version 0 is not valid: the file is corrupted");
+}
+
+// Version 1 spelled the kinds "mean_field" and "full_rank": read as "meanfield" and
+// "fullrank". Version 2 has one spelling, so the old one is an unknown kind there.
+TEST(approximation_file, version_1_kinds_are_read_in_the_current_spelling) {
+  for (const auto& [old_kind, kind] : {std::pair<std::string, std::string>{"mean_field", "meanfield"},
+                                       std::pair<std::string, std::string>{"full_rank", "fullrank"}}) {
+    FileBuilder b;
+    b.str(old_kind).str("float64").i64(1).u32(1).variable("sd", "sd_log__", "log", {}, 0).u32(0);
+    if (kind == "meanfield")
+      b.u64(2).f64(0.25).f64(-1.5);
+    else
+      b.u64(2).f64(0.25).f64(0.5);
+    const SavedApproximation s = parse_approximation(b.file(1), "old.elbo");
+    EXPECT_EQ(s.kind, kind);
+    EXPECT_EQ(make_approximation(s)->kind(), kind);
+    EXPECT_EQ(parse_error(b.file(2)), "m.elbo: inconsistent: unknown approximation kind '" + old_kind +
+                                          "' (expected 'meanfield' or 'fullrank')");
+  }
 }
 
 TEST(approximation_file, a_changed_byte_is_a_checksum_mismatch) {
@@ -306,7 +325,7 @@ TEST(approximation_file, mutated_files_with_good_checksums_parse_or_fail_cleanly
 
 // The small model's mean-field file, built field by field; tests break one field each.
 struct Fields {
-  std::string kind = "mean_field", dtype = "float64";
+  std::string kind = "meanfield", dtype = "float64";
   int64_t dim = 7;
   std::vector<int64_t> w_shape = {2, 3};
   int64_t sd_offset = 6;
@@ -340,7 +359,7 @@ TEST(approximation_file, malformed_fields_are_named) {
   Fields f;
   f.dtype = "float16";
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: malformed: the dtype at byte 34 is 'float16', expected 'float32' or 'float64'");
+            "m.elbo: malformed: the dtype at byte 33 is 'float16', expected 'float32' or 'float64'");
 
   std::string bad_string = FileBuilder().u32(1000).raw(std::string(40, 'k')).file();
   EXPECT_EQ(parse_error(bad_string),
@@ -350,20 +369,20 @@ TEST(approximation_file, malformed_fields_are_named) {
   EXPECT_EQ(parse_error(no_dim),
             "m.elbo: malformed: the dimension at byte 61 needs 8 bytes, but only 4 remain before the checksum");
 
-  std::string many_vars = FileBuilder().str("mean_field").str("float64").i64(0).u32(0xffffffff).u32(0).u64(0).file();
+  std::string many_vars = FileBuilder().str("meanfield").str("float64").i64(0).u32(0xffffffff).u32(0).u64(0).file();
   EXPECT_EQ(parse_error(many_vars),
-            "m.elbo: malformed: the variable count at byte 53 is 4294967295, more than the 12 bytes left can hold");
+            "m.elbo: malformed: the variable count at byte 52 is 4294967295, more than the 12 bytes left can hold");
 
   std::string big_rank = FileBuilder()
-                             .str("mean_field").str("float64").i64(0).u32(1)
+                             .str("meanfield").str("float64").i64(0).u32(1)
                              .str("w").str("w").str("").u32(1000).raw(std::string(64, '\0'))
                              .file();
-  EXPECT_EQ(parse_error(big_rank), "m.elbo: malformed: the rank of variable 0 at byte 71 is 1000, more than 32");
+  EXPECT_EQ(parse_error(big_rank), "m.elbo: malformed: the rank of variable 0 at byte 70 is 1000, more than 32");
 
   f = Fields{};
   f.metadata = {{"b", "2"}, {"a", "1"}};
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: malformed: metadata key 'a' at byte 150 is not after the key before it (keys are unique and "
+            "m.elbo: malformed: metadata key 'a' at byte 149 is not after the key before it (keys are unique and "
             "in ascending order)");
   f.metadata = {{"a", "1"}, {"a", "2"}};
   EXPECT_THROW(parse_approximation(f.file(), "m.elbo"), FormatError);
@@ -371,7 +390,7 @@ TEST(approximation_file, malformed_fields_are_named) {
   f = Fields{};
   f.extra_params = 1;
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: malformed: the parameter count at byte 160 is 14, but 120 bytes remain before the checksum "
+            "m.elbo: malformed: the parameter count at byte 159 is 14, but 120 bytes remain before the checksum "
             "(8 per parameter)");
   std::string length_too_small = FileBuilder::prefix(1) + std::string(40, '\0');
   length_too_small[12] = 10;
@@ -383,14 +402,14 @@ TEST(approximation_file, inconsistent_sizes_are_named) {
   Fields f;
   f.kind = "flow";
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: inconsistent: unknown approximation kind 'flow' (expected 'mean_field' or 'full_rank')");
+            "m.elbo: inconsistent: unknown approximation kind 'flow' (expected 'meanfield' or 'fullrank')");
   f = Fields{};
   f.n_params = 13;
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: inconsistent: there are 13 parameters, but a mean_field approximation of dimension 7 has 14");
-  f.kind = "full_rank";
+            "m.elbo: inconsistent: there are 13 parameters, but a meanfield approximation of dimension 7 has 14");
+  f.kind = "fullrank";
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: inconsistent: there are 13 parameters, but a full_rank approximation of dimension 7 has 35");
+            "m.elbo: inconsistent: there are 13 parameters, but a fullrank approximation of dimension 7 has 35");
   f = Fields{};
   f.dim = 8;
   f.n_params = 16;

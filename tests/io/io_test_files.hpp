@@ -102,7 +102,7 @@ class FileBuilder {
   }
 
   /// The complete file: magic, `version`, the length, the body and its FNV-1a 64.
-  std::string file(uint32_t version = 1) const { return seal(prefix(version) + body_); }
+  std::string file(uint32_t version = approximation_file_version) const { return seal(prefix(version) + body_); }
 
   static std::string prefix(uint32_t version) {
     FileBuilder p;

@@ -29,18 +29,18 @@ TEST(saved_approximation, names_parameters_as_the_approximations_do) {
   MeanField mf(std::vector<double>(4, 0.0));
   FullRank fr(std::vector<double>(4, 0.0));
   for (int64_t i = 0; i < static_cast<int64_t>(mf.params().size()); ++i)
-    EXPECT_EQ(approximation_param_name("mean_field", 4, i), mf.param_name(i));
+    EXPECT_EQ(approximation_param_name("meanfield", 4, i), mf.param_name(i));
   for (int64_t i = 0; i < static_cast<int64_t>(fr.params().size()); ++i)
-    EXPECT_EQ(approximation_param_name("full_rank", 4, i), fr.param_name(i));
-  EXPECT_EQ(approximation_param_count("mean_field", 4), 8);
-  EXPECT_EQ(approximation_param_count("full_rank", 4), 14);
+    EXPECT_EQ(approximation_param_name("fullrank", 4, i), fr.param_name(i));
+  EXPECT_EQ(approximation_param_count("meanfield", 4), 8);
+  EXPECT_EQ(approximation_param_count("fullrank", 4), 14);
   EXPECT_EQ(approximation_param_count("flow", 4), -1);
-  EXPECT_EQ(approximation_param_count("full_rank", int64_t{1} << 40), -1);
+  EXPECT_EQ(approximation_param_count("fullrank", int64_t{1} << 40), -1);
 }
 
 TEST(saved_approximation, snapshot_records_the_models_variables) {
   const SavedApproximation s = saved_small("");
-  EXPECT_EQ(s.kind, "mean_field");
+  EXPECT_EQ(s.kind, "meanfield");
   EXPECT_EQ(s.dim, 7);
   ASSERT_EQ(s.variables.size(), 2u);
   EXPECT_EQ(s.variables[1], (SavedVariable{"sd", "sd_log__", {}, 6, "log"}));
@@ -61,10 +61,10 @@ TEST(saved_approximation, make_approximation_refuses_what_it_cannot_build) {
   SavedApproximation s = saved_small();
   s.kind = "flow";
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
-            "make_approximation: unknown approximation kind 'flow' (expected 'mean_field' or 'full_rank')");
-  s.kind = "full_rank";
+            "make_approximation: unknown approximation kind 'flow' (expected 'meanfield' or 'fullrank')");
+  s.kind = "fullrank";
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
-            "make_approximation: there are 14 parameters, but a full_rank approximation of dimension 7 has 35");
+            "make_approximation: there are 14 parameters, but a fullrank approximation of dimension 7 has 35");
 }
 
 TEST(saved_approximation, the_same_model_is_compatible) {

@@ -1,5 +1,5 @@
 // Layers are used one way: a file of a lower layer never includes a header of a higher one
-// (DESIGN.md, "Architecture"). Scans include/ and src/ and reads every #include.
+// (docs/ARCHITECTURE.md). Scans include/ and src/ and reads every #include.
 // Order, lowest first: graph, data, transforms, distributions, model, vi, predict = io,
 // plot. The umbrella include/elbo/elbo.hpp, apps/ and examples/ sit above every layer and
 // may include anything.

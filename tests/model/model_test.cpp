@@ -312,10 +312,20 @@ TEST(minibatch, warns_once_when_an_observed_variable_has_no_total_size) {
   Model m;
   auto in = m.minibatch({"yb"}, {y}, {.batch_size = 4});
   Expr w = m.normal("w", 0, 1);
+  // The warning goes to the installed logger (elbo/graph/log.hpp), never to stderr.
+  std::vector<std::pair<LogLevel, std::string>> messages;
+  Logger previous = set_logger([&](LogLevel level, std::string_view message) {
+    messages.emplace_back(level, std::string(message));
+  });
   ::testing::internal::CaptureStderr();
   m.normal_likelihood("obs", w, 1.0, in[0]);
   std::string err = ::testing::internal::GetCapturedStderr();
-  EXPECT_NE(err.find("'obs' is fed by minibatches but has no total_size"), std::string::npos) << err;
+  set_logger(std::move(previous));
+  EXPECT_EQ(err, "");
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].first, LogLevel::warning);
+  EXPECT_NE(messages[0].second.find("'obs' is fed by minibatches but has no total_size"), std::string::npos)
+      << messages[0].second;
 }
 
 }  // namespace

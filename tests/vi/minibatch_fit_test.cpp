@@ -67,7 +67,7 @@ TEST(minibatch_advi, recovers_the_exact_posterior_with_batches_of_128) {
   for (int k = 0; k < 2000; ++k) {
     advi.fit(1, {.progressbar = false});
     mean += advi.approximation().mean()[0] / 2000;
-    sd += advi.approximation().std()[0] / 2000;
+    sd += advi.approximation().sd()[0] / 2000;
   }
   EXPECT_NEAR(mean, post_mean, 0.05 * post_mean);
   EXPECT_NEAR(sd, post_sd, 0.2 * post_sd);

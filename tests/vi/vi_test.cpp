@@ -74,7 +74,7 @@ TEST(advi, recovers_the_exact_posterior_of_a_conjugate_normal_model) {
     auto inf = fit(c.m, 6000, method, {.seed = 3, .optimizer = {.name = "adam", .learning_rate = 0.02}},
                    {.progressbar = false});
     EXPECT_NEAR(inf->approximation().mean()[0], c.post_mean, 0.05 * c.post_mean);
-    EXPECT_NEAR(inf->approximation().std()[0], c.post_sd, 0.2 * c.post_sd);
+    EXPECT_NEAR(inf->approximation().sd()[0], c.post_sd, 0.2 * c.post_sd);
   }
 }
 
@@ -83,7 +83,7 @@ TEST(advi, float32_model_recovers_the_same_posterior) {
   ADVI advi(c.m, {.seed = 3, .optimizer = {.name = "adam", .learning_rate = 0.02}});
   advi.fit(6000, {.progressbar = false});
   EXPECT_NEAR(advi.approximation().mean()[0], c.post_mean, 0.05 * c.post_mean);
-  EXPECT_NEAR(advi.approximation().std()[0], c.post_sd, 0.2 * c.post_sd);
+  EXPECT_NEAR(advi.approximation().sd()[0], c.post_sd, 0.2 * c.post_sd);
 }
 
 // Bayesian linear regression with correlated features: w ~ N(0, I), y ~ N(X w, 0.5^2).
@@ -160,7 +160,7 @@ TEST(advi, mean_field_recovers_means_and_inverse_diagonal_precision) {
     inf.fit(1, {.obj_n_mc = 4, .progressbar = false});
     for (int i = 0; i < 2; ++i) {
       mu[i] += inf.approximation().mean()[i] / K;
-      var[i] += std::pow(inf.approximation().std()[i], 2) / K;
+      var[i] += std::pow(inf.approximation().sd()[i], 2) / K;
     }
   }
   for (int i = 0; i < 2; ++i) {
@@ -208,7 +208,7 @@ TEST(fit, continues_where_it_stopped_bitwise) {
   ASSERT_EQ(two.hist().size(), 300u);
   EXPECT_EQ(0, std::memcmp(one.hist().data(), two.hist().data(), 300 * sizeof(double)));
   EXPECT_EQ(one.approximation().mean(), two.approximation().mean());
-  EXPECT_EQ(one.approximation().std(), two.approximation().std());
+  EXPECT_EQ(one.approximation().sd(), two.approximation().sd());
 }
 
 TEST(fit, is_bitwise_identical_for_one_and_two_threads) {

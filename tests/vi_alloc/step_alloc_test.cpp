@@ -1,5 +1,5 @@
 // No heap allocation per optimisation step, nor per predictor call at a size already seen
-// (DESIGN.md "Engine"; the performance issue's "No heap allocation per step"). A fit call
+// (docs/ARCHITECTURE.md, "Engine"; the performance issue's "No heap allocation per step"). A fit call
 // has a fixed cost (its progress bar, the history's reserve), so the test compares the
 // allocations of fit(20) and fit(2000): equal counts mean no step allocated.
 #include <gtest/gtest.h>

@@ -1,19 +1,20 @@
 #pragma once
-// Saving a fitted approximation to one file and loading it again (DESIGN.md, "Results"):
-// one file, versioned, written atomically (temporary file + rename), integrity-checked on
-// load. Loading never trusts the file: every length is checked against the bytes that are
-// left before anything is allocated, so any input gives a SavedApproximation or a
-// FormatError (the parser is fuzzed: fuzz/model_file_fuzzer.cpp).
+// Saving a fitted approximation to one file and loading it again: one file, versioned,
+// written atomically (temporary file + rename), integrity-checked on load. Loading never
+// trusts the file: every length is checked against the bytes that are left before anything
+// is allocated, so any input gives a SavedApproximation or a FormatError (the parser is
+// fuzzed: fuzz/model_file_fuzzer.cpp).
 //
-// Format version 1. Integers are little-endian (i64 two's complement), doubles IEEE-754
-// binary64 little-endian; str is a u32 byte count followed by that many bytes.
+// Format version 2 (written); version 1 is read too. Integers are little-endian (i64 two's
+// complement), doubles IEEE-754 binary64 little-endian; str is a u32 byte count followed
+// by that many bytes.
 //
 //   offset  bytes  field
 //   0       8      magic 89 45 4C 42 4F 0D 0A 1A ("\x89ELBO\r\n\x1a"; as PNG's, the high
 //                  byte and CR LF catch 7-bit and newline-converting transfers)
-//   8       4      u32 format version (1)
+//   8       4      u32 format version (2)
 //   12      8      u64 L, the length of the whole file in bytes, checksum included
-//   20             str  kind           "mean_field" | "full_rank"
+//   20             str  kind           "meanfield" | "fullrank"
 //                  str  dtype          "float32" | "float64"
 //                  i64  dim            D, the model's flat size
 //                  u32  V, the number of free variables, then V times, in flat order:
@@ -21,10 +22,15 @@
 //                         u32 rank R, R x i64 shape, i64 offset
 //                  u32  M, the number of metadata entries, then M times, keys strictly
 //                         ascending: str key, str value
-//                  u64  P, the number of parameters (2D for mean_field,
-//                         D + D(D+1)/2 for full_rank), then P x f64
+//                  u64  P, the number of parameters (2D for meanfield,
+//                         D + D(D+1)/2 for fullrank), then P x f64
 //   L - 8   8      u64 FNV-1a 64 of bytes [0, L - 8). FNV-1a detects every change
 //                  confined to one byte (each step is a bijection of the state).
+//
+// Version 1 (elbo before 2026-12) has the same layout; only its kind is spelled
+// "mean_field" | "full_rank". The reader turns those into "meanfield" | "fullrank", so a
+// loaded SavedApproximation always has the current spelling. Version 2 changed nothing
+// else, but older readers must refuse it by its version rather than by an unknown kind.
 //
 // Load checks, in order: the file opens and is a regular file; it is not empty; the magic
 // (a file too short for the magic but matching it is reported as truncated); the version
@@ -42,8 +48,8 @@
 
 namespace elbo {
 
-/// The newest file format version this elbo reads and the one it writes.
-inline constexpr uint32_t approximation_file_version = 1;
+/// The newest file format version this elbo reads and the one it writes (it reads 1 too).
+inline constexpr uint32_t approximation_file_version = 2;
 
 /// Writes `q`, fitted to `model`, with `metadata` to `path` atomically: readers see the old
 /// file or the complete new one, never a part.
@@ -61,7 +67,7 @@ void save_approximation(const std::string& path, const SavedApproximation& saved
 /// Throws FormatError naming the file and what is wrong, e.g.
 /// "m.elbo: truncated: expected 8123 bytes, found 4000",
 /// "m.elbo: not an elbo model file (bad magic)",
-/// "m.elbo: format version 7 is newer than this elbo supports (1)",
+/// "m.elbo: format version 7 is newer than this elbo supports (2)",
 /// "m.elbo: checksum mismatch: the file is corrupted".
 SavedApproximation load_approximation(const std::string& path);
 

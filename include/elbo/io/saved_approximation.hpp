@@ -28,7 +28,7 @@ struct SavedVariable {
 };
 
 struct SavedApproximation {
-  std::string kind;  ///< "mean_field" or "full_rank"
+  std::string kind;  ///< "meanfield" or "fullrank" (Approximation::kind)
   int64_t dim = 0;   ///< D, the model's flat size
   DType dtype = DType::f64;  ///< the model's dtype when it was saved (informational)
   std::vector<double> params;  ///< Approximation::params(), exactly
@@ -41,7 +41,7 @@ struct SavedApproximation {
 };
 
 /// The number of variational parameters of an approximation of `kind` over `dim`
-/// coordinates: 2D for "mean_field", D + D(D+1)/2 for "full_rank"; -1 for an unknown kind
+/// coordinates: 2D for "meanfield", D + D(D+1)/2 for "fullrank"; -1 for an unknown kind
 /// or a count that does not fit in int64.
 int64_t approximation_param_count(const std::string& kind, int64_t dim);
 
@@ -52,7 +52,7 @@ std::string approximation_param_name(const std::string& kind, int64_t dim, int64
 
 /// A snapshot of `q`, fitted to `model`, with `metadata`.
 /// Throws InvalidArgument when q's dimension is not the model's flat size, q's kind is not
-/// "mean_field" or "full_rank", or a parameter is not finite (naming it and its variable).
+/// "meanfield" or "fullrank", or a parameter is not finite (naming it and its variable).
 SavedApproximation to_saved_approximation(const Model& model, const Approximation& q,
                                           const std::map<std::string, std::string>& metadata = {});
 

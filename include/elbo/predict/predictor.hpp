@@ -8,7 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "elbo/graph/program.hpp"
+#include "elbo/graph/shape.hpp"
+#include "elbo/graph/tensor.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 
@@ -24,6 +25,9 @@ class Predictor {
   /// `replaceable` are data containers of the model whose values each call supplies.
   Predictor(const Model& model, const Approximation& q, Expr expr, std::vector<Expr> replaceable,
             PredictorOptions options = {});
+  Predictor(Predictor&&) noexcept;
+  Predictor& operator=(Predictor&&) noexcept;
+  ~Predictor();
 
   /// expr for `draws` fresh posterior draws: [draws, ...shape] (or [...shape] when expr
   /// does not depend on the parameters). data[i] replaces replaceable[i].
@@ -35,25 +39,20 @@ class Predictor {
   /// the model's dtype.
   void run(std::span<const Tensor* const> data, int64_t draws);
   /// Result of the last run() in the engine's internal layout (row-major for results of
-  /// rank <= 1 per draw, e.g. [draws, rows] probabilities).
+  /// rank <= 1 per draw, e.g. [draws, rows] probabilities). T is the model's dtype: float
+  /// or double (InvalidArgument otherwise).
   template <class T>
-  std::span<const T> values() const {
-    return program_.output_values<T>(0);
-  }
-  const Shape& shape() const { return program_.output_shape(0); }
-  Program& program() { return program_; }
+  std::span<const T> values() const;
+  /// Shape of the last run()'s result.
+  const Shape& shape() const;
 
  private:
-  void load(std::span<const Tensor* const> data);
-  const Model* model_;
-  const Approximation* q_;
-  std::vector<Expr> replaceable_;
-  PredictorOptions options_;
-  Program program_;
-  uint64_t calls_ = 0;
-  std::vector<double> eps_, z_;
-  std::vector<float> z32_;
-  std::vector<int64_t> rows_;
+  // The compiled program, the draws and their buffers.
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
+
+extern template std::span<const float> Predictor::values<float>() const;
+extern template std::span<const double> Predictor::values<double>() const;
 
 }  // namespace elbo

@@ -17,7 +17,8 @@ class Approximation {
  public:
   virtual ~Approximation() = default;
 
-  /// "mean_field" or "full_rank".
+  /// The family, as files and messages name it: "meanfield" (MeanField) or "fullrank"
+  /// (FullRank), PyMC's class names in lower case, as in its method "fullrank_advi".
   virtual std::string kind() const = 0;
   /// Dimension D of z.
   virtual int64_t dim() const = 0;
@@ -44,9 +45,12 @@ class Approximation {
 
   /// Analytic entropy of q.
   virtual double entropy() const = 0;
-  /// Mean, standard deviation and covariance in unconstrained space.
+  /// Mean of q in unconstrained space, [D].
   virtual std::vector<double> mean() const = 0;
-  virtual std::vector<double> std() const = 0;
+  /// Marginal standard deviations of q in unconstrained space, [D] (PyMC's approx.std;
+  /// "sd" as in summaries and Standardizer::sd).
+  virtual std::vector<double> sd() const = 0;
+  /// Covariance of q in unconstrained space, [D, D].
   virtual Tensor cov() const = 0;
 
   virtual std::unique_ptr<Approximation> clone() const = 0;

@@ -11,7 +11,7 @@ class FullRank : public Approximation {
   /// entries stored as softplus^-1].
   explicit FullRank(std::span<const double> mu);
 
-  std::string kind() const override { return "full_rank"; }
+  std::string kind() const override { return "fullrank"; }
   int64_t dim() const override { return d_; }
   std::span<double> params() override { return params_; }
   std::span<const double> params() const override { return params_; }
@@ -23,7 +23,7 @@ class FullRank : public Approximation {
                 double* grad) const override;
   double entropy() const override;
   std::vector<double> mean() const override;
-  std::vector<double> std() const override;
+  std::vector<double> sd() const override;
   Tensor cov() const override;
   std::unique_ptr<Approximation> clone() const override { return std::make_unique<FullRank>(*this); }
 

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "elbo/model/logp_program.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 #include "elbo/vi/callback.hpp"
 #include "elbo/vi/optimizer.hpp"
+#include "elbo/vi/progress_bar.hpp"
 #include "elbo/vi/schedule.hpp"
 
 namespace elbo {
@@ -38,7 +38,11 @@ struct FitOptions {
   double beta = 1.0;
   std::vector<std::shared_ptr<Callback>> callbacks = {};
   std::shared_ptr<LearningRateSchedule> schedule = nullptr;
+  /// Show PyMC's progress bar and closing line ("Finished [100%]: Average Loss = ...").
   bool progressbar = true;
+  /// Where the progress bar writes; the default (empty `write`) is standard error,
+  /// animated when it is a terminal (stderr_progress_sink()).
+  ProgressSink progress_sink = {};
   /// Skip steps whose loss or gradient is not finite instead of stopping (NumPyro's
   /// stable_update); the skipped losses still enter the history.
   bool skip_nonfinite = false;
@@ -70,17 +74,17 @@ class Inference {
   /// Throws NumericalError when every candidate diverges.
   double adapt_step_size(int64_t adapt_iter = 50, const FitOptions& options = {});
 
-  const Approximation& approximation() const { return *approx_; }
-  Approximation& approximation() { return *approx_; }
+  const Approximation& approximation() const;
+  Approximation& approximation();
   /// The loss of every step so far (PyMC's inference.hist), on the minibatch scale.
-  const std::vector<double>& hist() const { return hist_; }
+  const std::vector<double>& hist() const;
   /// Steps done over all fit calls.
-  int64_t step() const { return step_; }
-  const FitReport& last_fit() const { return report_; }
-  Optimizer& optimizer() { return *optimizer_; }
-  const Model& model() const { return *model_; }
-  uint64_t seed() const { return options_.seed; }
-  const InferenceOptions& options() const { return options_; }
+  int64_t step() const;
+  const FitReport& last_fit() const;
+  Optimizer& optimizer();
+  const Model& model() const;
+  uint64_t seed() const;
+  const InferenceOptions& options() const;
 
   /// Everything needed to resume bitwise: step, history, variational and optimizer state.
   struct State {
@@ -91,21 +95,10 @@ class Inference {
   void set_state(const State& state);
 
  private:
-  enum class StepStatus { ok, skipped };
-  StepStatus run_step(const FitOptions& o, uint64_t stream);
-  void ensure_buffers(int64_t S);
-
-  const Model* model_;
-  std::unique_ptr<Approximation> approx_;
-  InferenceOptions options_;
-  std::unique_ptr<Optimizer> optimizer_;
-  LogpProgram logp_;
-  std::vector<double> hist_;
-  int64_t step_ = 0;
-  FitReport report_;
-  // per-step buffers, sized once per obj_n_mc
-  std::vector<double> eps_, z_, g_, grad_, backup_;
-  std::vector<float> z32_, g32_;
+  // The objective's compiled program, the optimizer, the history and the per-step
+  // buffers: nothing a caller may touch, so nothing a caller's build depends on.
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Mean-field ADVI (pm.ADVI).

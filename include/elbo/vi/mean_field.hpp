@@ -12,7 +12,7 @@ class MeanField : public Approximation {
   /// As above with per-coordinate initial sigma (must be positive).
   MeanField(std::span<const double> mu, std::span<const double> sigma);
 
-  std::string kind() const override { return "mean_field"; }
+  std::string kind() const override { return "meanfield"; }
   int64_t dim() const override { return d_; }
   std::span<double> params() override { return params_; }
   std::span<const double> params() const override { return params_; }
@@ -24,7 +24,7 @@ class MeanField : public Approximation {
                 double* grad) const override;
   double entropy() const override;
   std::vector<double> mean() const override;
-  std::vector<double> std() const override;
+  std::vector<double> sd() const override;
   Tensor cov() const override;
   std::unique_ptr<Approximation> clone() const override { return std::make_unique<MeanField>(*this); }
 
