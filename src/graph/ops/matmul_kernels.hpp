@@ -701,7 +701,12 @@ struct Matmul {
       for (int a = 0; a < 2; ++a)
         if (k.gin[a] && (k.gin_fresh >> a) & 1u) std::fill(k.gin[a], k.gin[a] + numel(*k.in_shape[a]), T(0));
     constexpr int P = kPacket<T>;
-    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= P && p.N < 16 * P && p.M <= 6) {
+    // matmul(h, h) gives both inputs one gradient buffer: the one-pass kernel would then
+    // interleave dA's columns with dB's entries in the same memory, so it takes the general
+    // path, which finishes dA before it adds dB (on AVX2, f64 4x4 took the short path and
+    // got wrong gradients: op_gradient's matmul_after_non_assigning_consumer).
+    const bool aliased = k.gin[0] && k.gin[0] == k.gin[1];
+    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= P && p.N < 16 * P && p.M <= 6 && !aliased) {
       // A dense layer on a short batch: both gradients in one pass (dense_backward_short).
       with_columns(p.M, [&]<int MB>() {
         dense_backward_short<T, MB>(p.N, p.K, k.in[0], k.in[1], p.bc, gout, k.gin[0], assign_a, k.gin[1], assign_b);
