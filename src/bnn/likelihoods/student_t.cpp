@@ -76,8 +76,7 @@ LikelihoodEntry student_t_likelihood_entry() {
           [](std::span<const double>) -> std::unique_ptr<Likelihood> { return std::make_unique<StudentTLikelihood>(1.0); },
           [](const LikelihoodSettings& s) -> std::unique_ptr<Likelihood> {
             auto it = s.find("noise_prior_sd");
-            if (it == s.end()) throw InvalidArgument("student_t likelihood: the setting 'noise_prior_sd' is missing");
-            return std::make_unique<StudentTLikelihood>(it->second);
+            return std::make_unique<StudentTLikelihood>(it == s.end() ? 1.0 : it->second);
           }};
 }
 
