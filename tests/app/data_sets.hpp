@@ -54,4 +54,40 @@ inline void write_sine(const std::string& path, int64_t rows, double noise_sd, u
   data::write_csv(path, {"x", "y"}, t);
 }
 
+/// The rate of write_counts: exp(1 + 0.8 sin(x1) + 0.3 x2).
+inline double count_rate(double x1, double x2) { return std::exp(1 + 0.8 * std::sin(x1) + 0.3 * x2); }
+
+/// Counts y ~ Poisson(count_rate(x1, x2)), x1 uniform on [-3, 3], x2 uniform on [-1, 1],
+/// drawn by inversion; columns x1, x2, y.
+inline void write_counts(const std::string& path, int64_t rows, uint64_t seed) {
+  Philox rng(seed);
+  Tensor u = rng.uniform(DType::f64, {rows, 3}, 4, 0);
+  Tensor t(DType::f64, {rows, 3});
+  for (int64_t r = 0; r < rows; ++r) {
+    double x1 = -3 + 6 * u[r * 3], x2 = -1 + 2 * u[r * 3 + 1], rate = count_rate(x1, x2);
+    double p = std::exp(-rate), cdf = p, k = 0;
+    while (u[r * 3 + 2] > cdf && k < 1000) p *= rate / ++k, cdf += p;
+    t.set(r * 3, x1);
+    t.set(r * 3 + 1, x2);
+    t.set(r * 3 + 2, k);
+  }
+  data::write_csv(path, {"x1", "x2", "y"}, t);
+}
+
+/// write_sine's y = 3 + 2 sin(x) + N(0, noise_sd^2), with every tenth row an outlier
+/// shifted by +-8 (alternately); columns x, y.
+inline void write_sine_with_outliers(const std::string& path, int64_t rows, double noise_sd, uint64_t seed) {
+  Philox rng(seed);
+  Tensor u = rng.uniform(DType::f64, {rows}, 2, 0);
+  Tensor e = rng.normal(DType::f64, {rows}, 3, 0);
+  Tensor t(DType::f64, {rows, 2});
+  for (int64_t r = 0; r < rows; ++r) {
+    double x = -3 + 6 * u[r];
+    double outlier = r % 10 == 0 ? ((r / 10) % 2 ? 8.0 : -8.0) : 0.0;
+    t.set(r * 2, x);
+    t.set(r * 2 + 1, 3 + 2 * std::sin(x) + noise_sd * e[r] + outlier);
+  }
+  data::write_csv(path, {"x", "y"}, t);
+}
+
 }  // namespace elbo::app_test

@@ -13,10 +13,11 @@
 namespace elbo {
 namespace {
 
-// A loss history that levels off: 100 / step plus a small wobble.
+// A loss history that levels off: 1 + 10 / step plus a small wobble (the relative change
+// of the mean over 100 steps is about 1000 / step^2).
 std::vector<double> levelling_losses(int64_t n) {
   std::vector<double> h;
-  for (int64_t s = 1; s <= n; ++s) h.push_back(100.0 / static_cast<double>(s) + 0.01 * std::sin(0.7 * s));
+  for (int64_t s = 1; s <= n; ++s) h.push_back(1 + 10.0 / static_cast<double>(s) + 0.01 * std::sin(0.7 * s));
   return h;
 }
 
@@ -36,18 +37,20 @@ int64_t run(Callback& c, const std::vector<double>& hist, int64_t from, int64_t 
 
 TEST(callback_state, a_restored_elbo_test_stops_where_the_uninterrupted_one_does) {
   const std::vector<double> hist = levelling_losses(5000);
-  ElboConvergence::Options o{.eval_elbo = 100, .tol_rel_obj = 0.002, .buffer = 5};
+  ElboConvergence::Options o{.eval_elbo = 100, .tol_rel_obj = 0.0005, .buffer = 5};
   ElboConvergence whole(o), first(o), resumed(o);
   const int64_t stop = run(whole, hist, 1, 5000);
-  ASSERT_GT(stop, 700) << "the test needs a stop after the checkpoint at 700";
-  ASSERT_EQ(run(first, hist, 1, 700), 0);
+  ASSERT_GT(stop, 1000) << "the test needs a stop well after the first estimates";
+  // A checkpoint two estimates before the stop.
+  const int64_t at = stop - 200;
+  ASSERT_EQ(run(first, hist, 1, at), 0);
   const std::vector<double> state = first.saved_state();
   EXPECT_EQ(state.size(), 1u + 5u);  // the previous ELBO and a full buffer of changes
   resumed.restore_state(state);
-  EXPECT_EQ(run(resumed, hist, 701, 5000), stop);
-  // Without the state, the buffer refills first and the test stops later.
+  EXPECT_EQ(run(resumed, hist, at + 1, 5000), stop);
+  // Without the state, the test needs two new estimates and a change first: it stops later.
   ElboConvergence fresh(o);
-  EXPECT_GT(run(fresh, hist, 701, 5000), stop);
+  EXPECT_GT(run(fresh, hist, at + 1, 5000), stop);
 }
 
 TEST(callback_state, a_restored_parameter_test_compares_with_the_saved_parameters) {
