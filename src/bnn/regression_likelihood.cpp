@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "elbo/graph/error.hpp"
 #include "target_values.hpp"
 
 namespace elbo::bnn_detail {
@@ -122,6 +123,23 @@ TrainingScore RegressionLikelihood::training_score(std::span<const double> mean_
     se += (m - y[r]) * (m - y[r]);
   }
   return {"RMSE", std::sqrt(se / static_cast<double>(y.size())), MetricFormat::general};
+}
+
+LocationScaleLikelihood::LocationScaleLikelihood(const std::string& name, double noise_prior_sd)
+    : noise_prior_sd_(noise_prior_sd) {
+  if (!(noise_prior_sd > 0) || !std::isfinite(noise_prior_sd))
+    throw InvalidArgument(name + " likelihood: 'noise_prior_sd' is " + number_text(noise_prior_sd) +
+                          ", but must be positive");
+}
+
+void LocationScaleLikelihood::to_target_units(PredictiveDraws& d, TargetScale scale) const {
+  for (double& v : d.output) v = v * scale.sd + scale.mean;
+  for (double& s : d.parameters[0]) s *= scale.sd;
+}
+
+double noise_prior_sd_setting(const LikelihoodSettings& settings) {
+  auto it = settings.find("noise_prior_sd");
+  return it == settings.end() ? 1.0 : it->second;
 }
 
 }  // namespace elbo::bnn_detail

@@ -36,4 +36,30 @@ class RegressionLikelihood : public Likelihood {
   virtual bool whole_numbers() const { return false; }
 };
 
+/// A likelihood of a real target with a location (the network's output) and a learned
+/// scale sigma ~ HalfNormal(noise_prior_sd): the network models the standardised target, and
+/// draws map back to target units by y = mean + sd * y_model, sigma (the first parameter)
+/// by sd. Any real target fits.
+class LocationScaleLikelihood : public RegressionLikelihood {
+ public:
+  /// `name` for messages; throws InvalidArgument unless noise_prior_sd > 0.
+  LocationScaleLikelihood(const std::string& name, double noise_prior_sd);
+  LikelihoodSettings settings() const override { return {{"noise_prior_sd", noise_prior_sd_}}; }
+  bool standardizes_target() const override { return true; }
+  std::string check_targets(std::span<const double>) const override { return {}; }
+  void to_target_units(PredictiveDraws& d, TargetScale scale) const override;
+
+ protected:
+  /// The scale's prior sd.
+  double noise_prior_sd() const { return noise_prior_sd_; }
+  /// draw s's sigma, in target units.
+  static double sigma(const PredictiveDraws& d, int64_t s) { return d.parameters[0][s]; }
+
+ private:
+  double noise_prior_sd_;
+};
+
+/// The noise_prior_sd of `settings`, 1 when absent.
+double noise_prior_sd_setting(const LikelihoodSettings& settings);
+
 }  // namespace elbo::bnn_detail

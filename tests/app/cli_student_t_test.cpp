@@ -17,8 +17,8 @@ namespace fs = std::filesystem;
 
 TEST(cli_student_t, a_sine_with_outliers_is_recovered_end_to_end) {
   TempDir dir;
-  write_sine_with_outliers(dir / "train.csv", 300, 0.2, 41);
-  write_sine_with_outliers(dir / "test.csv", 300, 0.2, 42);
+  write_sine(dir / "train.csv", 300, 0.2, 41, 8.0);
+  write_sine(dir / "test.csv", 300, 0.2, 42, 8.0);
   CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "t.elbo", "--likelihood",
                                 "student_t", "--iters", "3000"});
   ASSERT_EQ(fit.code, 0) << describe(fit);

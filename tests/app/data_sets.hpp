@@ -40,8 +40,9 @@ inline void write_blobs(const std::string& path, int64_t rows, uint64_t seed) {
   data::write_csv(path, {"a", "label", "b"}, t);
 }
 
-/// y = 3 + 2 sin(x) + N(0, noise_sd^2), x uniform on [-3, 3]; columns x, y.
-inline void write_sine(const std::string& path, int64_t rows, double noise_sd, uint64_t seed) {
+/// y = 3 + 2 sin(x) + N(0, noise_sd^2), x uniform on [-3, 3]; columns x, y. With
+/// `outlier` > 0, every tenth row is an outlier shifted by -outlier, +outlier alternately.
+inline void write_sine(const std::string& path, int64_t rows, double noise_sd, uint64_t seed, double outlier = 0) {
   Philox rng(seed);
   Tensor u = rng.uniform(DType::f64, {rows}, 2, 0);
   Tensor e = rng.normal(DType::f64, {rows}, 3, 0);
@@ -49,7 +50,8 @@ inline void write_sine(const std::string& path, int64_t rows, double noise_sd, u
   for (int64_t r = 0; r < rows; ++r) {
     double x = -3 + 6 * u[r];
     t.set(r * 2, x);
-    t.set(r * 2 + 1, 3 + 2 * std::sin(x) + noise_sd * e[r]);
+    double shift = r % 10 == 0 ? ((r / 10) % 2 ? outlier : -outlier) : 0.0;
+    t.set(r * 2 + 1, 3 + 2 * std::sin(x) + noise_sd * e[r] + shift);
   }
   data::write_csv(path, {"x", "y"}, t);
 }
@@ -72,22 +74,6 @@ inline void write_counts(const std::string& path, int64_t rows, uint64_t seed) {
     t.set(r * 3 + 2, k);
   }
   data::write_csv(path, {"x1", "x2", "y"}, t);
-}
-
-/// write_sine's y = 3 + 2 sin(x) + N(0, noise_sd^2), with every tenth row an outlier
-/// shifted by +-8 (alternately); columns x, y.
-inline void write_sine_with_outliers(const std::string& path, int64_t rows, double noise_sd, uint64_t seed) {
-  Philox rng(seed);
-  Tensor u = rng.uniform(DType::f64, {rows}, 2, 0);
-  Tensor e = rng.normal(DType::f64, {rows}, 3, 0);
-  Tensor t(DType::f64, {rows, 2});
-  for (int64_t r = 0; r < rows; ++r) {
-    double x = -3 + 6 * u[r];
-    double outlier = r % 10 == 0 ? ((r / 10) % 2 ? 8.0 : -8.0) : 0.0;
-    t.set(r * 2, x);
-    t.set(r * 2 + 1, 3 + 2 * std::sin(x) + noise_sd * e[r] + outlier);
-  }
-  data::write_csv(path, {"x", "y"}, t);
 }
 
 }  // namespace elbo::app_test

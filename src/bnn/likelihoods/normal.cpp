@@ -13,28 +13,16 @@ namespace {
 
 using namespace bnn_detail;
 
-class NormalLikelihood : public RegressionLikelihood {
+class NormalLikelihood : public LocationScaleLikelihood {
  public:
-  explicit NormalLikelihood(double noise_prior_sd) : noise_prior_sd_(noise_prior_sd) {
-    if (!(noise_prior_sd > 0) || !std::isfinite(noise_prior_sd))
-      throw InvalidArgument("normal likelihood: 'noise_prior_sd' is " + number_text(noise_prior_sd) +
-                            ", but must be positive");
-  }
+  explicit NormalLikelihood(double noise_prior_sd) : LocationScaleLikelihood("normal", noise_prior_sd) {}
   std::string name() const override { return "normal"; }
-  LikelihoodSettings settings() const override { return {{"noise_prior_sd", noise_prior_sd_}}; }
-  bool standardizes_target() const override { return true; }
-  std::string check_targets(std::span<const double>) const override { return {}; }
 
   LikelihoodNodes observe(Model& m, Expr f, Expr y, const ObservedOptions& o) const override {
     Expr mean = m.deterministic("mean", f);
-    Expr sigma = m.half_normal("sigma", noise_prior_sd_);
+    Expr sigma = m.half_normal("sigma", noise_prior_sd());
     m.normal_likelihood("out", f, sigma, y, o);
     return {mean, {sigma}};
-  }
-
-  void to_target_units(PredictiveDraws& d, TargetScale scale) const override {
-    for (double& v : d.output) v = v * scale.sd + scale.mean;
-    for (double& s : d.parameters[0]) s *= scale.sd;
   }
 
   std::string parameter_note(TargetScale scale) const override {
@@ -44,24 +32,16 @@ class NormalLikelihood : public RegressionLikelihood {
  protected:
   double draw_mean(const PredictiveDraws& d, int64_t s, int64_t r) const override { return d.at(s, r); }
   double draw_variance(const PredictiveDraws& d, int64_t s, int64_t) const override {
-    return d.parameters[0][s] * d.parameters[0][s];
+    return sigma(d, s) * sigma(d, s);
   }
   double draw_cdf(const PredictiveDraws& d, int64_t s, int64_t r, double t) const override {
-    return 0.5 * std::erfc(-((t - d.at(s, r)) / d.parameters[0][s]) / std::sqrt(2.0));
+    return 0.5 * std::erfc(-((t - d.at(s, r)) / sigma(d, s)) / std::sqrt(2.0));
   }
   double draw_log_density(const PredictiveDraws& d, int64_t s, int64_t r, double y) const override {
-    double sigma = d.parameters[0][s], z = (y - d.at(s, r)) / sigma;
-    return -0.5 * z * z - std::log(sigma) - 0.5 * std::log(2 * M_PI);
+    const double z = (y - d.at(s, r)) / sigma(d, s);
+    return -0.5 * z * z - std::log(sigma(d, s)) - 0.5 * std::log(2 * M_PI);
   }
-
- private:
-  double noise_prior_sd_;
 };
-
-double noise_prior_sd(const LikelihoodSettings& s) {
-  auto it = s.find("noise_prior_sd");
-  return it == s.end() ? 1.0 : it->second;
-}
 
 }  // namespace
 
@@ -72,7 +52,7 @@ LikelihoodEntry normal_likelihood_entry() {
           },
           [](std::span<const double>) -> std::unique_ptr<Likelihood> { return std::make_unique<NormalLikelihood>(1.0); },
           [](const LikelihoodSettings& s) -> std::unique_ptr<Likelihood> {
-            return std::make_unique<NormalLikelihood>(noise_prior_sd(s));
+            return std::make_unique<NormalLikelihood>(noise_prior_sd_setting(s));
           }};
 }
 

@@ -17,29 +17,17 @@ namespace {
 
 using namespace bnn_detail;
 
-class StudentTLikelihood : public RegressionLikelihood {
+class StudentTLikelihood : public LocationScaleLikelihood {
  public:
-  explicit StudentTLikelihood(double noise_prior_sd) : noise_prior_sd_(noise_prior_sd) {
-    if (!(noise_prior_sd > 0) || !std::isfinite(noise_prior_sd))
-      throw InvalidArgument("student_t likelihood: 'noise_prior_sd' is " + number_text(noise_prior_sd) +
-                            ", but must be positive");
-  }
+  explicit StudentTLikelihood(double noise_prior_sd) : LocationScaleLikelihood("student_t", noise_prior_sd) {}
   std::string name() const override { return "student_t"; }
-  LikelihoodSettings settings() const override { return {{"noise_prior_sd", noise_prior_sd_}}; }
-  bool standardizes_target() const override { return true; }
-  std::string check_targets(std::span<const double>) const override { return {}; }
 
   LikelihoodNodes observe(Model& m, Expr f, Expr y, const ObservedOptions& o) const override {
     Expr mean = m.deterministic("mean", f);
-    Expr sigma = m.half_normal("sigma", noise_prior_sd_);
+    Expr sigma = m.half_normal("sigma", noise_prior_sd());
     Expr nu = m.deterministic("nu", m.gamma("nu_minus_2", 2.0, 0.1) + 2.0);
     m.student_t_likelihood("out", nu, f, sigma, y, o);
     return {mean, {sigma, nu}};
-  }
-
-  void to_target_units(PredictiveDraws& d, TargetScale scale) const override {
-    for (double& v : d.output) v = v * scale.sd + scale.mean;
-    for (double& s : d.parameters[0]) s *= scale.sd;
   }
 
   std::string parameter_note(TargetScale scale) const override {
@@ -50,22 +38,19 @@ class StudentTLikelihood : public RegressionLikelihood {
  protected:
   double draw_mean(const PredictiveDraws& d, int64_t s, int64_t r) const override { return d.at(s, r); }
   double draw_variance(const PredictiveDraws& d, int64_t s, int64_t) const override {
-    const double sigma = d.parameters[0][s], nu = d.parameters[1][s];
-    return sigma * sigma * nu / (nu - 2);
+    const double nu = d.parameters[1][s];
+    return sigma(d, s) * sigma(d, s) * nu / (nu - 2);
   }
   double draw_cdf(const PredictiveDraws& d, int64_t s, int64_t r, double t) const override {
-    const double nu = d.parameters[1][s], z = (t - d.at(s, r)) / d.parameters[0][s];
+    const double nu = d.parameters[1][s], z = (t - d.at(s, r)) / sigma(d, s);
     const double tail = 0.5 * regularized_beta(0.5 * nu, 0.5, nu / (nu + z * z));
     return z > 0 ? 1 - tail : tail;
   }
   double draw_log_density(const PredictiveDraws& d, int64_t s, int64_t r, double y) const override {
-    const double sigma = d.parameters[0][s], nu = d.parameters[1][s], z = (y - d.at(s, r)) / sigma;
-    return std::lgamma(0.5 * (nu + 1)) - std::lgamma(0.5 * nu) - 0.5 * std::log(nu * M_PI) - std::log(sigma) -
+    const double nu = d.parameters[1][s], z = (y - d.at(s, r)) / sigma(d, s);
+    return std::lgamma(0.5 * (nu + 1)) - std::lgamma(0.5 * nu) - 0.5 * std::log(nu * M_PI) - std::log(sigma(d, s)) -
            0.5 * (nu + 1) * std::log1p(z * z / nu);
   }
-
- private:
-  double noise_prior_sd_;
 };
 
 }  // namespace
@@ -75,8 +60,7 @@ LikelihoodEntry student_t_likelihood_entry() {
           nullptr,  // never inferred: asked for with its name
           [](std::span<const double>) -> std::unique_ptr<Likelihood> { return std::make_unique<StudentTLikelihood>(1.0); },
           [](const LikelihoodSettings& s) -> std::unique_ptr<Likelihood> {
-            auto it = s.find("noise_prior_sd");
-            return std::make_unique<StudentTLikelihood>(it == s.end() ? 1.0 : it->second);
+            return std::make_unique<StudentTLikelihood>(noise_prior_sd_setting(s));
           }};
 }
 
