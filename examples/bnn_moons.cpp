@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     Expr x = nn.data("ann_input", train.x), y = nn.data("ann_output", train.y);
     Expr p = construct_nn(nn, x, y, train.rows());
     ADVI advi(nn, {.seed = 2});
-    advi.fit(quick ? 3000 : 30000);
+    advi.fit(quick ? 20000 : 30000);
     Predictor predict = Posterior(advi).predictor(p, {x});
     const double full = accuracy(predict, test, 500);
     std::printf("ADVI: accuracy %.1f%% on the test half\n", 100 * full);
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     auto batch = nn_mb.minibatch({"x", "y"}, {train.x, train.y}, {.batch_size = 50, .seed = 8});
     Expr p_mb = construct_nn(nn_mb, batch[0], batch[1], train.rows());
     ADVI advi_mb(nn_mb, {.seed = 9});
-    advi_mb.fit(quick ? 4000 : 40000);
+    advi_mb.fit(quick ? 10000 : 40000);
     Predictor predict_mb = Posterior(advi_mb).predictor(p_mb, {batch[0]});
     std::printf("minibatch ADVI: accuracy %.1f%%\n", 100 * accuracy(predict_mb, test, 500));
     return full > 0.9 ? 0 : 1;
