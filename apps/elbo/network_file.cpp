@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "elbo/bnn/likelihood_registry.hpp"
+#include "elbo/data/standardizer.hpp"
 #include "elbo/graph/error.hpp"
 #include "elbo/io/approximation_file.hpp"
 
@@ -137,11 +138,7 @@ LoadedNetwork load_network(const std::string& path) {
 }
 
 Tensor model_inputs(const NetworkSpec& spec, const Tensor& features) {
-  const int64_t rows = features.dim(0), F = features.dim(1);
-  Tensor x(spec.dtype, {rows, F});
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < F; ++c) x.set(r * F + c, (features[r * F + c] - spec.x_mean[c]) / spec.x_sd[c]);
-  return x;
+  return data::Standardizer(spec.x_mean, spec.x_sd).transform(features.to(DType::f64)).to(spec.dtype);
 }
 
 PredictiveDraws predictive_draws(const LoadedNetwork& n, const Tensor& features, int64_t draws, uint64_t seed,
