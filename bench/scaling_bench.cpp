@@ -28,6 +28,7 @@
 #include <benchmark/benchmark.h>
 
 #include "elbo/data.hpp"
+#include "elbo/bnn/mlp.hpp"
 #include "elbo/model.hpp"
 #include "elbo/vi.hpp"
 

@@ -48,6 +48,7 @@
 #include <benchmark/benchmark.h>
 
 #include "elbo/data.hpp"
+#include "elbo/bnn/mlp.hpp"
 #include "elbo/model.hpp"
 #include "elbo/vi.hpp"
 #include "graph/thread_pool.hpp"  // the engine's pool (src/graph), for its hand-off cost

@@ -1,7 +1,7 @@
 // elbo's side of the peer comparison (bench/peers/run_peers.sh): the tutorial's two fits,
 // timed end to end, with the test accuracy of each, printed as one JSON line.
 //
-// The model is built as examples/bnn_moons/tutorial.cpp builds it: 2 -> 5 -> 5 -> 1 tanh,
+// The model is built as apps/elbo/demo_tutorial.cpp builds it: 2 -> 5 -> 5 -> 1 tanh,
 // no biases, N(0, 1) priors with standard-normal initial means, a Bernoulli likelihood with
 // total_size; float32, one thread, ADVI with its default optimizer (PyMC's adagrad_window).
 //   full batch: 500 training rows, 30000 steps
@@ -74,7 +74,7 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-// construct_nn of the tutorial (examples/bnn_moons/tutorial.cpp).
+// construct_nn of the tutorial (apps/elbo/demo_tutorial.cpp).
 Expr construct_nn(Model& m, Expr x, Expr y, int64_t total_size, uint64_t seed) {
   Philox rng(seed);
   Tensor init_1 = rng.normal(DType::f64, {2, 5}, 0, 0);

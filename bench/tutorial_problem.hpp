@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "elbo/data.hpp"
+#include "elbo/bnn/mlp.hpp"
 #include "elbo/model.hpp"
 
 namespace elbo::bench {

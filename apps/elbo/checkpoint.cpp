@@ -120,8 +120,8 @@ std::string to_json(const FitCheckpoint& c) {
   j["step"] = c.state.step;
   j["hist"] = encode_doubles(c.state.hist);
   j["optimizer"] = encode_doubles(c.state.optimizer);
-  j["checked_step"] = c.checked_step;
-  j["checked_params"] = encode_doubles(c.checked_params);
+  j["elbo_convergence"] = encode_doubles(c.elbo_convergence);
+  j["parameter_convergence"] = encode_doubles(c.parameter_convergence);
   j["data_checksum"] = c.data_checksum;
   j["every"] = c.every;
   return j.dump();
@@ -151,17 +151,27 @@ FitCheckpoint checkpoint_from(const SavedApproximation& saved) {
   c.state.hist = decode_doubles(field<std::string>(j, "hist", source), source + ": the checkpoint's 'hist'");
   c.state.optimizer =
       decode_doubles(field<std::string>(j, "optimizer", source), source + ": the checkpoint's 'optimizer'");
-  c.checked_step = field<int64_t>(j, "checked_step", source);
-  c.checked_params =
-      decode_doubles(field<std::string>(j, "checked_params", source), source + ": the checkpoint's 'checked_params'");
+  if (format >= 2) {
+    c.elbo_convergence = decode_doubles(field<std::string>(j, "elbo_convergence", source),
+                                        source + ": the checkpoint's 'elbo_convergence'");
+    c.parameter_convergence = decode_doubles(field<std::string>(j, "parameter_convergence", source),
+                                             source + ": the checkpoint's 'parameter_convergence'");
+  } else {
+    const int64_t checked_step = field<int64_t>(j, "checked_step", source);
+    if (checked_step < 0 || checked_step > field<int64_t>(j, "step", source))
+      bad(source, "the parameter-convergence state does not fit the approximation");
+    if (checked_step > 0)
+      c.parameter_convergence = decode_doubles(field<std::string>(j, "checked_params", source),
+                                               source + ": the checkpoint's 'checked_params'");
+    c.elbo_convergence_from_history = true;
+  }
   c.data_checksum = field<std::string>(j, "data_checksum", source);
   c.every = field<int64_t>(j, "every", source);
   c.state.params = saved.params;
   if (c.state.step < 0 || static_cast<size_t>(c.state.step) != c.state.hist.size())
     bad(source, "step " + std::to_string(c.state.step) + " does not match the " + std::to_string(c.state.hist.size()) +
                     " losses of its history");
-  if (c.checked_step < 0 || c.checked_step > c.state.step ||
-      (c.checked_step > 0 && c.checked_params.size() != c.state.params.size()))
+  if (!c.parameter_convergence.empty() && c.parameter_convergence.size() != c.state.params.size())
     bad(source, "the parameter-convergence state does not fit the approximation");
   return c;
 }

@@ -20,14 +20,19 @@ namespace elbo::cli {
 
 /// The metadata key of the checkpoint's state.
 inline constexpr const char* checkpoint_metadata_key = "elbo.checkpoint";
-/// Version of the JSON layout under that key.
-inline constexpr int checkpoint_format_version = 1;
+/// Version of the JSON layout under that key. 2: the convergence tests' saved states
+/// (Callback::saved_state); 1 stored the parameter test's last check, and the ELBO test's
+/// state is rebuilt from the loss history (still read).
+inline constexpr int checkpoint_format_version = 2;
 
 struct FitCheckpoint {
   nlohmann::json settings;      ///< the fit's flags, as `elbo fit` stores them
   Inference::State state;       ///< params are the saved approximation's
-  int64_t checked_step = 0;     ///< last step the parameter-convergence test looked at (0: none)
-  std::vector<double> checked_params;  ///< the parameters at that step
+  std::vector<double> elbo_convergence;       ///< ElboConvergence::saved_state()
+  std::vector<double> parameter_convergence;  ///< CheckParametersConvergence::saved_state()
+  /// A format-1 checkpoint: elbo_convergence is not stored and must be rebuilt from the
+  /// loss history (parameter_convergence is its "checked_params").
+  bool elbo_convergence_from_history = false;
   std::string data_checksum;    ///< of the training table (data_checksum below)
   int64_t every = 0;            ///< --checkpoint-every
 };

@@ -1,10 +1,10 @@
 // `elbo demo`: PyMC3's "Variational Inference: Bayesian Neural Networks" end to end
-// (examples/bnn_moons/tutorial.cpp), with its figures.
+// (demo_tutorial.cpp), with its figures.
 #include <filesystem>
 #include <memory>
 
 #include "commands.hpp"
-#include "bnn_moons/tutorial.hpp"
+#include "demo_tutorial.hpp"
 #include "option_checks.hpp"
 #include "usage_error.hpp"
 

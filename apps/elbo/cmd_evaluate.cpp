@@ -6,8 +6,8 @@
 
 #include "commands.hpp"
 #include "data_loading.hpp"
-#include "likelihood_choice.hpp"
-#include "metrics.hpp"
+#include "elbo/bnn/metric.hpp"
+#include "metric_text.hpp"
 #include "network_file.hpp"
 #include "network_inputs.hpp"
 #include "option_checks.hpp"
@@ -29,44 +29,28 @@ void run_evaluate(const EvaluateFlags& f) {
   LoadedNetwork n = load_network(f.model);
   data::Table table = read_table(f.data);
   NetworkInputs in = network_inputs(n.spec, table, f.data, true);
-  const std::string& likelihood = n.spec.mlp.likelihood;
-  std::string problem = check_targets(likelihood, n.spec.mlp.classes, *in.target);
+  const Likelihood& likelihood = *n.spec.likelihood;
+  std::string problem = likelihood.check_targets(*in.target);
   if (!problem.empty())
     throw FormatError(f.data + ": target '" + n.spec.target + "': " + problem + " (the model's likelihood is " +
-                      likelihood + ")");
+                      likelihood.name() + ")");
   PredictiveDraws d = predictive_draws(n, in.features, f.draws, f.seed, f.threads);
-  Metrics m = evaluate_predictions(d, likelihood, *in.target, f.interval);
+  Metrics m = evaluate_predictions(likelihood, d, *in.target, f.interval);
 
   if (f.json) {
     nlohmann::json j = {{"rows", m.rows}, {"mlpd", m.mlpd}};
-    if (m.accuracy) j["accuracy"] = *m.accuracy;
-    if (m.brier) j["brier"] = *m.brier;
-    if (m.ece) j["ece"] = *m.ece;
-    if (m.rmse) j["rmse"] = *m.rmse;
-    if (m.coverage) j["coverage"] = *m.coverage;
+    for (const Metric& metric : m.more) j[metric.name] = metric.value;
     std::printf("%s\n", j.dump().c_str());
     return;
   }
-  std::printf("%s on %s (%s, %ld posterior draws)\n", f.model.c_str(), f.data.c_str(), likelihood.c_str(),
+  std::printf("%s on %s (%s, %ld posterior draws)\n", f.model.c_str(), f.data.c_str(), likelihood.name().c_str(),
               static_cast<long>(f.draws));
-  auto row = [](const char* name, const std::string& value, const char* note) {
-    std::printf("  %-10s %12s%s%s\n", name, value.c_str(), *note ? "  " : "", note);
-  };
-  auto num = [](double v, const char* fmt = "%.4f") {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, fmt, v);
-    return std::string(buf);
+  auto row = [](const std::string& name, const std::string& value, const std::string& note) {
+    std::printf("  %-10s %12s%s%s\n", name.c_str(), value.c_str(), note.empty() ? "" : "  ", note.c_str());
   };
   row("rows", std::to_string(m.rows), "");
-  row("mlpd", num(m.mlpd), "mean log predictive density (nats per row; higher is better)");
-  if (m.accuracy) row("accuracy", num(100 * *m.accuracy, "%.2f%%"), "predicted label = target");
-  if (m.brier) row("brier", num(*m.brier), "sum over classes of (p - [y = k])^2 (lower is better)");
-  if (m.ece) row("ece", num(*m.ece), "expected calibration error, 10 bins (lower is better)");
-  if (m.rmse) row("rmse", num(*m.rmse, "%.4g"), "of the predictive mean, target units");
-  if (m.coverage) {
-    std::string note = "share of targets inside the central " + num(100 * m.level, "%g") + "% interval";
-    row("coverage", num(100 * *m.coverage, "%.2f%%"), note.c_str());
-  }
+  row("mlpd", format_metric(m.mlpd, MetricFormat::fixed), "mean log predictive density (nats per row; higher is better)");
+  for (const Metric& metric : m.more) row(metric.name, format_metric(metric.value, metric.format), metric.note);
 }
 
 }  // namespace
@@ -77,7 +61,7 @@ Command add_evaluate_command(CLI::App& app) {
   sub->add_option("--model", f->model, "Model file written by 'elbo fit'")->required();
   sub->add_option("--data", f->data, "CSV or NPY with the features and the target column")->required();
   sub->add_option("--draws", f->draws, "Posterior draws")->capture_default_str()->check(positive_integer());
-  sub->add_option("--interval", f->interval, "normal: probability of the central interval for coverage")->capture_default_str()
+  sub->add_option("--interval", f->interval, "Numeric targets: probability of the central interval for coverage")->capture_default_str()
       ->check(open_unit_interval());
   sub->add_flag("--json", f->json, "Print one JSON object instead of a table");
   sub->add_option("--seed", f->seed, "Random seed of the draws")->capture_default_str()->check(non_negative_integer());

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "commands.hpp"
 #include "data_loading.hpp"
@@ -14,11 +15,9 @@
 #include "elbo/plot/gnuplot.hpp"
 #include "elbo/plot/reliability_diagram.hpp"
 #include "elbo/plot/scatter_classes.hpp"
-#include "likelihood_choice.hpp"
 #include "network_file.hpp"
 #include "network_inputs.hpp"
 #include "option_checks.hpp"
-#include "predictive.hpp"
 
 namespace elbo::cli {
 
@@ -53,46 +52,36 @@ std::vector<double> column(const Tensor& x, int64_t c) {
   return v;
 }
 
-std::vector<std::string> class_names(int64_t K) {
-  std::vector<std::string> names;
-  for (int64_t k = 0; k < K; ++k) names.push_back("Class " + std::to_string(k));
-  return names;
-}
-
 void run_plot(const PlotFlags& f) {
   check_output_directory("--out", f.out);
   LoadedNetwork n = load_network(f.model);
   data::Table table = read_table(f.data);
   NetworkInputs in = network_inputs(n.spec, table, f.data, false);
-  const std::string& likelihood = n.spec.mlp.likelihood;
-  const bool classifier = likelihood != "normal";
-  if (in.target && classifier) {
-    std::string problem = check_targets(likelihood, n.spec.mlp.classes, *in.target);
+  const Likelihood& likelihood = *n.spec.likelihood;
+  if (in.target) {
+    std::string problem = likelihood.check_targets(*in.target);
     if (!problem.empty()) throw FormatError(f.data + ": target '" + n.spec.target + "': " + problem);
   }
+  // A likelihood of class labels colours points by class and has a reliability diagram.
+  const std::vector<std::string> class_names = likelihood.class_names();
+  const bool classes = !class_names.empty();
   Figures figs{f.out, {}, {}};
-  const int64_t rows = in.features.dim(0), F = n.spec.feature_count();
+  const int64_t F = n.spec.feature_count();
   PredictiveDraws d = predictive_draws(n, in.features, f.draws, f.seed, f.threads);
-  std::vector<double> predicted(static_cast<size_t>(rows), 0.0);
-  ClassPrediction c;
-  if (classifier) {
-    c = classify(d);
-    for (int64_t r = 0; r < rows; ++r) predicted[r] = static_cast<double>(c.label[r]);
-  }
-  const int64_t K = classifier ? c.classes : 1;
   const std::string xlabel = n.spec.features[0], ylabel = F > 1 ? n.spec.features[1] : "";
 
   if (F == 2) {
     std::vector<double> x0 = column(in.features, 0), x1 = column(in.features, 1);
+    const std::vector<double> predicted = classes ? likelihood.surface(d, n.spec.target).label : std::vector<double>{};
     // Points on the surfaces: coloured by the true class when known, else the predicted one.
-    std::vector<double> point_label = classifier ? (in.target ? *in.target : predicted) : std::vector<double>(x0.size(), 0.0);
-    std::vector<std::string> names = classifier ? class_names(K) : std::vector<std::string>{"data"};
-    if (classifier && in.target)
+    std::vector<double> point_label = classes ? (in.target ? *in.target : predicted) : std::vector<double>(x0.size(), 0.0);
+    std::vector<std::string> names = classes ? class_names : std::vector<std::string>{"data"};
+    if (classes && in.target)
       figs.draw("data", [&](const std::string& stem) {
         plot::scatter_classes(stem, x0, x1, *in.target,
                               {.title = "Data: " + f.data, .xlabel = xlabel, .ylabel = ylabel, .class_names = names});
       });
-    if (classifier)
+    if (classes)
       figs.draw("predicted_labels", [&](const std::string& stem) {
         plot::scatter_classes(stem, x0, x1, predicted,
                               {.title = "Predicted labels (posterior predictive mean, " + std::to_string(f.draws) +
@@ -119,45 +108,25 @@ void run_plot(const PlotFlags& f) {
         g.set((j * f.grid + i) * 2, grid.xs[i]);
         g.set((j * f.grid + i) * 2 + 1, grid.ys[j]);
       }
-    PredictiveDraws gd = predictive_draws(n, g, f.draws, f.seed, f.threads);
-    std::vector<double> mean(static_cast<size_t>(f.grid * f.grid)), sd(mean.size());
-    std::string mean_title, mean_bar, sd_bar;
-    if (classifier) {
-      ClassPrediction gc = classify(gd);
-      for (size_t p = 0; p < mean.size(); ++p) {
-        int64_t k = K == 2 ? 1 : gc.label[p];  // bernoulli: p(y = 1); categorical: the predicted class
-        mean[p] = gc.prob[p * K + k];
-        sd[p] = gc.sd[p * K + k];
-      }
-      mean_title = K == 2 ? "Posterior predictive mean probability of class 1"
-                          : "Posterior predictive mean probability of the predicted class";
-      mean_bar = "Posterior predictive mean probability";
-      sd_bar = "Posterior predictive standard deviation of that probability";
-    } else {
-      Regression r = regress(gd, 0.94);
-      mean = r.mean;
-      sd = r.sd;
-      mean_title = "Posterior predictive mean of " + n.spec.target;
-      mean_bar = "Posterior predictive mean";
-      sd_bar = "Posterior predictive standard deviation (with noise)";
-    }
+    const PredictionSurface surface =
+        likelihood.surface(predictive_draws(n, g, f.draws, f.seed, f.threads), n.spec.target);
     figs.draw("posterior_mean", [&](const std::string& stem) {
-      grid.values = mean;
+      grid.values = surface.mean;
       plot::contour_surface(stem, grid, x0, x1, point_label,
-                            {.title = mean_title,
+                            {.title = surface.mean_title,
                              .xlabel = xlabel,
                              .ylabel = ylabel,
-                             .colorbar_label = mean_bar,
+                             .colorbar_label = surface.mean_label,
                              .palette = plot::Palette::diverging,
                              .class_names = names});
     });
     figs.draw("uncertainty", [&](const std::string& stem) {
-      grid.values = sd;
+      grid.values = surface.sd;
       plot::contour_surface(stem, grid, x0, x1, point_label,
                             {.title = "Uncertainty (posterior predictive standard deviation)",
                              .xlabel = xlabel,
                              .ylabel = ylabel,
-                             .colorbar_label = sd_bar,
+                             .colorbar_label = surface.sd_label,
                              .palette = plot::Palette::cubehelix,
                              .class_names = names});
     });
@@ -165,27 +134,14 @@ void run_plot(const PlotFlags& f) {
     std::printf("the data has %ld features: the data and surface figures need exactly 2\n", static_cast<long>(F));
   }
 
-  if (classifier && in.target) {
-    std::vector<double> p(static_cast<size_t>(rows)), y(static_cast<size_t>(rows));
-    for (int64_t r = 0; r < rows; ++r) {
-      auto label = static_cast<int64_t>((*in.target)[r]);
-      if (K == 2) {
-        p[r] = std::clamp(c.prob[r * K + 1], 0.0, 1.0);
-        y[r] = static_cast<double>(label);
-      } else {
-        p[r] = std::clamp(c.prob[r * K + c.label[r]], 0.0, 1.0);
-        y[r] = c.label[r] == label ? 1.0 : 0.0;
-      }
-    }
+  std::optional<CalibrationPoints> calibration;
+  if (in.target) calibration = likelihood.calibration(d, *in.target);
+  if (calibration) {
     figs.draw("reliability", [&](const std::string& stem) {
-      plot::reliability_diagram(
-          stem, p, y,
-          {.title = K == 2 ? "Reliability diagram (probability of class 1)"
-                           : "Reliability diagram (confidence of the predicted class)",
-           .xlabel = K == 2 ? "Mean predicted probability of class 1" : "Mean confidence",
-           .ylabel = K == 2 ? "Observed frequency of class 1" : "Observed accuracy"});
+      plot::reliability_diagram(stem, calibration->probability, calibration->outcome,
+                                {.title = calibration->title, .xlabel = calibration->xlabel, .ylabel = calibration->ylabel});
     });
-  } else if (classifier) {
+  } else if (classes) {
     std::printf("no target column '%s' in %s: no data figure and no reliability diagram\n", n.spec.target.c_str(),
                 f.data.c_str());
   }

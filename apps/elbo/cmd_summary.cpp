@@ -20,22 +20,22 @@ struct SummaryFlags {
 void run_summary(const SummaryFlags& f) {
   LoadedNetwork n = load_network(f.model);
   const NetworkSpec& s = n.spec;
-  std::string layers = std::to_string(s.feature_count());
-  for (int64_t h : s.mlp.hidden) layers += " -> " + std::to_string(h);
-  layers += " -> " + std::to_string(s.mlp.likelihood == "categorical" ? s.mlp.classes : 1);
+  const std::string layers = s.layers();
   std::printf("%s: %s network %s, %s, N(0, %g) priors; %s likelihood; %s approximation of %ld parameters, %s\n",
               f.model.c_str(), s.mlp.activation.c_str(), layers.c_str(), s.mlp.bias ? "biases" : "no biases", s.mlp.prior_sd,
-              s.mlp.likelihood.c_str(), n.saved.kind.c_str(), static_cast<long>(n.saved.dim),
+              s.likelihood->name().c_str(), n.saved.kind.c_str(), static_cast<long>(n.saved.dim),
               std::string(dtype_name(s.dtype)).c_str());
   std::string features;
   for (size_t i = 0; i < s.features.size(); ++i) features += (i ? ", " : "") + s.features[i];
   std::printf("features: %s; target: %s\n", features.c_str(), s.target.c_str());
-  if (s.mlp.likelihood == "normal" && s.standardized)
-    std::printf("note: weights act on standardised inputs; sigma is the noise sd of the standardised target "
-                "(times %g in target units)\n",
-                s.y_sd);
-  else if (s.standardized)
-    std::printf("note: weights act on standardised inputs\n");
+  // The likelihood's note on its parameters, when its target is standardised or it has
+  // something to say regardless (poisson's log link).
+  const std::string note = s.likelihood->parameter_note(s.target_scale());
+  const bool target_note = !note.empty() && (s.standardized || !s.likelihood->standardizes_target());
+  if (s.standardized)
+    std::printf("note: weights act on standardised inputs%s%s\n", target_note ? "; " : "", target_note ? note.c_str() : "");
+  else if (target_note)
+    std::printf("note: %s\n", note.c_str());
 
   Trace trace = Posterior(*n.model, *n.q).sample(f.draws, f.seed);
   std::vector<std::string> names;

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "elbo/bnn/likelihood_registry.hpp"
+#include "elbo/data/standardizer.hpp"
 #include "elbo/graph/error.hpp"
 #include "elbo/io/approximation_file.hpp"
 
@@ -19,9 +21,9 @@ std::string to_json(const NetworkSpec& s) {
   j["activation"] = s.mlp.activation;
   j["bias"] = s.mlp.bias;
   j["prior_sd"] = s.mlp.prior_sd;
-  j["likelihood"] = s.mlp.likelihood;
-  j["classes"] = s.mlp.likelihood == "categorical" ? s.mlp.classes : (s.mlp.likelihood == "bernoulli" ? 2 : 0);
-  j["noise_prior_sd"] = s.mlp.noise_prior_sd;
+  j["likelihood"] = s.likelihood->name();
+  j["likelihood_settings"] = json::object();
+  for (const auto& [name, value] : s.likelihood->settings()) j["likelihood_settings"][name] = value;
   j["dtype"] = std::string(dtype_name(s.dtype));
   j["features"] = s.features;
   j["target"] = s.target;
@@ -64,9 +66,24 @@ NetworkSpec network_spec_from_json(const std::string& text, const std::string& s
   s.mlp.activation = field<std::string>(j, "activation", source);
   s.mlp.bias = field<bool>(j, "bias", source);
   s.mlp.prior_sd = field<double>(j, "prior_sd", source);
-  s.mlp.likelihood = field<std::string>(j, "likelihood", source);
-  s.mlp.classes = field<int64_t>(j, "classes", source);
-  s.mlp.noise_prior_sd = field<double>(j, "noise_prior_sd", source);
+  const std::string likelihood = field<std::string>(j, "likelihood", source);
+  LikelihoodSettings settings;
+  if (format >= 2) {
+    json object = field<json>(j, "likelihood_settings", source);
+    if (!object.is_object()) bad(source, "likelihood_settings is not an object");
+    for (const auto& [name, value] : object.items()) {
+      if (!value.is_number()) bad(source, "likelihood setting '" + name + "' is not a number");
+      settings[name] = value.get<double>();
+    }
+  } else {  // format 1 stored these two for every likelihood
+    settings["classes"] = static_cast<double>(field<int64_t>(j, "classes", source));
+    settings["noise_prior_sd"] = field<double>(j, "noise_prior_sd", source);
+  }
+  try {
+    s.likelihood = make_likelihood(likelihood, settings);
+  } catch (const InvalidArgument& e) {
+    bad(source, e.what());
+  }
   std::string dtype = field<std::string>(j, "dtype", source);
   if (dtype == "float32")
     s.dtype = DType::f32;
@@ -91,7 +108,6 @@ NetworkSpec network_spec_from_json(const std::string& text, const std::string& s
       bad(source, "feature '" + s.features[i] + "' has a bad mean or sd");
   if (!std::isfinite(s.y_mean) || !(s.y_sd > 0) || !std::isfinite(s.y_sd)) bad(source, "bad y_mean or y_sd");
   if (s.target_index < 0 || s.target_index > s.feature_count()) bad(source, "target_index out of range");
-  if (s.mlp.likelihood == "categorical" && s.mlp.classes < 2) bad(source, "categorical with fewer than 2 classes");
   return s;
 }
 
@@ -108,7 +124,7 @@ LoadedNetwork load_network(const std::string& path) {
   Expr x = n.model->data("x", Tensor(n.spec.dtype, {1, F}));
   Expr y = n.model->data("y", Tensor(n.spec.dtype, {1}));
   try {
-    n.net = build_mlp(*n.model, x, y, n.spec.mlp);
+    n.net = build_mlp(*n.model, x, y, n.spec.mlp, *n.spec.likelihood);
   } catch (const InvalidArgument& e) {
     throw FormatError(path + ": the network description is invalid: " + e.what());
   }
@@ -122,11 +138,19 @@ LoadedNetwork load_network(const std::string& path) {
 }
 
 Tensor model_inputs(const NetworkSpec& spec, const Tensor& features) {
-  const int64_t rows = features.dim(0), F = features.dim(1);
-  Tensor x(spec.dtype, {rows, F});
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < F; ++c) x.set(r * F + c, (features[r * F + c] - spec.x_mean[c]) / spec.x_sd[c]);
-  return x;
+  return data::Standardizer(spec.x_mean, spec.x_sd).transform(features.to(DType::f64)).to(spec.dtype);
+}
+
+PredictiveDraws predictive_draws(const LoadedNetwork& n, const Tensor& features, int64_t draws, uint64_t seed,
+                                 int threads) {
+  return draw_predictive(*n.model, *n.q, n.net, *n.spec.likelihood, model_inputs(n.spec, features), draws, seed,
+                         threads, n.spec.target_scale());
+}
+
+std::string NetworkSpec::layers() const {
+  std::string text = std::to_string(feature_count());
+  for (int64_t h : mlp.hidden) text += " -> " + std::to_string(h);
+  return text + " -> " + std::to_string(likelihood->outputs());
 }
 
 }  // namespace elbo::cli

@@ -1,8 +1,8 @@
 #pragma once
 // What `elbo fit` stores in the model file besides the variational parameters, and how the
 // other commands rebuild the fitted network from it. Everything predict needs is here (no
-// training data): the network options, the likelihood and classes, the feature and target
-// names, the standardiser statistics and the dtype. It is stored as JSON text under the
+// training data): the network options, the likelihood's name and settings, the feature and
+// target names, the standardiser statistics and the dtype. It is stored as JSON text under the
 // metadata key "elbo.network" (see docs/CLI.md for the fields).
 #include <cstdint>
 #include <map>
@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "elbo/io/saved_approximation.hpp"
-#include "elbo/model/mlp.hpp"
+#include "elbo/bnn/likelihood.hpp"
+#include "elbo/bnn/mlp.hpp"
+#include "elbo/bnn/predictive_draws.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 
@@ -19,22 +21,27 @@ namespace elbo::cli {
 
 /// The metadata key of the network description.
 inline constexpr const char* network_metadata_key = "elbo.network";
-/// Version of the JSON layout under that key.
-inline constexpr int network_format_version = 1;
+/// Version of the JSON layout under that key. 2: the likelihood's settings are an object
+/// "likelihood_settings" (1 had the fields "classes" and "noise_prior_sd"; still read).
+inline constexpr int network_format_version = 2;
 
 struct NetworkSpec {
   MlpOptions mlp;  ///< total_size and the init fields are not stored (fitting only)
+  std::shared_ptr<const Likelihood> likelihood;
   DType dtype = DType::f32;
   std::vector<std::string> features;  ///< feature column names, in model input order
   std::string target;                 ///< target column name in the training file
   int64_t target_index = 0;           ///< its 0-based column index in the training file
   /// Inputs are fed as (x - x_mean) / x_sd; identity when not standardised.
   std::vector<double> x_mean, x_sd;
-  /// normal likelihood: the network models (y - y_mean) / y_sd.
+  /// A likelihood that standardises its target: the network models (y - y_mean) / y_sd.
   double y_mean = 0, y_sd = 1;
   bool standardized = true;
 
   int64_t feature_count() const { return static_cast<int64_t>(features.size()); }
+  TargetScale target_scale() const { return {y_mean, y_sd}; }
+  /// "2 -> 5 -> 5 -> 1"
+  std::string layers() const;
 };
 
 /// The JSON text stored in the metadata.
@@ -60,5 +67,9 @@ LoadedNetwork load_network(const std::string& path);
 /// x in the model's input space: the feature columns standardised as in training, in the
 /// model's dtype.
 Tensor model_inputs(const NetworkSpec& spec, const Tensor& features);
+
+/// draw_predictive at raw `features` [rows, F], in the target's units.
+PredictiveDraws predictive_draws(const LoadedNetwork& network, const Tensor& features, int64_t draws, uint64_t seed,
+                                 int threads = 1);
 
 }  // namespace elbo::cli

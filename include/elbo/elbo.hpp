@@ -1,5 +1,6 @@
 #pragma once
 // Everything elbo offers, in one include.
+#include "elbo/bnn.hpp"
 #include "elbo/data.hpp"
 #include "elbo/distributions.hpp"
 #include "elbo/graph.hpp"

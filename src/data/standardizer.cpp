@@ -52,6 +52,16 @@ Standardizer Standardizer::fit(const Tensor& x) {
   return s;
 }
 
+Standardizer::Standardizer(std::vector<double> mean, std::vector<double> sd) : mean_(std::move(mean)), sd_(std::move(sd)) {
+  if (mean_.size() != sd_.size())
+    throw InvalidArgument("Standardizer: " + std::to_string(mean_.size()) + " means but " +
+                          std::to_string(sd_.size()) + " standard deviations");
+  for (size_t i = 0; i < sd_.size(); ++i)
+    if (!(sd_[i] > 0) || !std::isfinite(sd_[i]) || !std::isfinite(mean_[i]))
+      throw InvalidArgument("Standardizer: column " + std::to_string(i) + " has mean " + std::to_string(mean_[i]) +
+                            " and sd " + std::to_string(sd_[i]) + "; the sd must be positive and both finite");
+}
+
 Tensor Standardizer::apply(const Tensor& x, bool inverse, const char* who) const {
   if (mean_.empty()) throw InvalidArgument(std::string(who) + ": the Standardizer is not fitted");
   if (x.rank() != 2 || x.dim(1) != columns())

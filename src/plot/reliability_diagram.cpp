@@ -10,74 +10,12 @@
 
 namespace elbo::plot {
 
-namespace {
-
-void check_bins(const char* where, int bins) {
-  if (bins < 1 || bins > 1000)
-    throw InvalidArgument(std::string(where) + ": argument 'bins' is " + std::to_string(bins) +
-                          ", but must be in [1, 1000]");
-}
-
-std::vector<CalibrationBin> checked_bins(const char* where, std::span<const double> predicted_prob,
-                                         std::span<const double> label, int bins) {
-  check_bins(where, bins);
-  detail::check_not_empty(where, "predicted_prob", predicted_prob.size());
-  detail::check_same_length(where, "label", label.size(), "predicted_prob", predicted_prob.size());
-  for (std::size_t i = 0; i < predicted_prob.size(); ++i)
-    if (!(predicted_prob[i] >= 0 && predicted_prob[i] <= 1))
-      throw InvalidArgument(std::string(where) + ": argument 'predicted_prob' is " +
-                            detail::number_text(predicted_prob[i]) + " at index " +
-                            std::to_string(i) + ", but must be a probability in [0, 1]");
-  for (std::size_t i = 0; i < label.size(); ++i)
-    if (label[i] != 0 && label[i] != 1)
-      throw InvalidArgument(std::string(where) + ": argument 'label' is " +
-                            detail::number_text(label[i]) + " at index " + std::to_string(i) +
-                            ", but must be 0 or 1");
-
-  std::vector<CalibrationBin> out(static_cast<std::size_t>(bins));
-  std::vector<double> sum_p(out.size(), 0.0), sum_y(out.size(), 0.0);
-  for (std::size_t b = 0; b < out.size(); ++b) {
-    out[b].lower = static_cast<double>(b) / bins;
-    out[b].upper = static_cast<double>(b + 1) / bins;
-  }
-  for (std::size_t i = 0; i < predicted_prob.size(); ++i) {
-    const std::size_t b = std::min(out.size() - 1, static_cast<std::size_t>(predicted_prob[i] * bins));
-    ++out[b].count;
-    sum_p[b] += predicted_prob[i];
-    sum_y[b] += label[i];
-  }
-  for (std::size_t b = 0; b < out.size(); ++b) {
-    if (out[b].count == 0) continue;
-    out[b].mean_predicted = sum_p[b] / static_cast<double>(out[b].count);
-    out[b].observed_frequency = sum_y[b] / static_cast<double>(out[b].count);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::vector<CalibrationBin> calibration_bins(std::span<const double> predicted_prob,
-                                             std::span<const double> label, int bins) {
-  return checked_bins("plot::calibration_bins", predicted_prob, label, bins);
-}
-
-double expected_calibration_error(std::span<const CalibrationBin> bins) {
-  std::size_t total = 0;
-  for (const CalibrationBin& b : bins) total += b.count;
-  if (total == 0) return 0;
-  double ece = 0;
-  for (const CalibrationBin& b : bins)
-    ece += static_cast<double>(b.count) / static_cast<double>(total) *
-           std::abs(b.observed_frequency - b.mean_predicted);
-  return ece;
-}
-
 void reliability_diagram(const std::string& stem, std::span<const double> predicted_prob,
                          std::span<const double> label, const ReliabilityOptions& options) {
   constexpr const char* where = "plot::reliability_diagram";
   detail::check_stem(where, stem);
   detail::check_size(where, options.width, options.height);
-  const std::vector<CalibrationBin> bins = checked_bins(where, predicted_prob, label, options.bins);
+  const std::vector<CalibrationBin> bins = calibration_bins(predicted_prob, label, options.bins, where);
   const double ece = expected_calibration_error(bins);
 
   // Columns: bin centre, bin width, count, mean predicted, observed frequency. Empty bins are

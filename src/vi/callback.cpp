@@ -8,6 +8,35 @@
 
 namespace elbo {
 
+void Callback::restore_state(std::span<const double> state) {
+  if (!state.empty())
+    throw InvalidArgument("Callback::restore_state: this callback keeps no state, but was given " +
+                          std::to_string(state.size()) + " values");
+}
+
+void CheckParametersConvergence::restore_state(std::span<const double> state) {
+  prev_.assign(state.begin(), state.end());
+}
+
+std::vector<double> ElboConvergence::saved_state() const {
+  if (!have_prev_) return {};
+  std::vector<double> state{prev_};
+  state.insert(state.end(), changes_.begin(), changes_.end());
+  return state;
+}
+
+void ElboConvergence::restore_state(std::span<const double> state) {
+  changes_.clear();
+  have_prev_ = !state.empty();
+  if (!have_prev_) return;
+  for (double c : state.subspan(1))
+    if (c < 0)
+      throw InvalidArgument("ElboConvergence::restore_state: a relative change is " + std::to_string(c) +
+                            ", but must be >= 0");
+  prev_ = state[0];
+  changes_.assign(state.begin() + 1, state.end());
+}
+
 CheckParametersConvergence::CheckParametersConvergence(Options o) : o_(o) {
   if (o_.every < 1)
     throw InvalidArgument("CheckParametersConvergence: argument 'every' is " + std::to_string(o_.every) +
@@ -24,6 +53,9 @@ bool CheckParametersConvergence::operator()(const StepInfo& info, std::string& r
     prev_.assign(p.begin(), p.end());
     return true;
   }
+  if (prev_.size() != p.size())
+    throw InvalidArgument("CheckParametersConvergence: the restored state has " + std::to_string(prev_.size()) +
+                          " parameters, but the approximation has " + std::to_string(p.size()));
   double norm = 0;
   for (size_t i = 0; i < p.size(); ++i) {
     double d = p[i] - prev_[i];

@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"zero batch size", with(fit, {"--batch-size", "0"}), 2, "--batch-size: '0'"},
         ErrorCase{"batch larger than data", with(fit, {"--batch-size", "1000"}), 2,
                   "--batch-size: 1000 is more than the 120 rows"},
-        ErrorCase{"unknown likelihood", with(fit, {"--likelihood", "poisson"}), 2, "--likelihood: poisson not in"},
+        ErrorCase{"unknown likelihood", with(fit, {"--likelihood", "ordinal"}), 2, "--likelihood: ordinal not in"},
         ErrorCase{"unknown method", with(fit, {"--method", "nuts"}), 2, "--method: nuts not in"},
         ErrorCase{"unknown optimizer", with(fit, {"--optimizer", "adamw"}), 2, "--optimizer: adamw not in"},
         ErrorCase{"unknown activation", with(fit, {"--activation", "gelu"}), 2, "--activation: gelu not in"},

@@ -40,8 +40,9 @@ inline void write_blobs(const std::string& path, int64_t rows, uint64_t seed) {
   data::write_csv(path, {"a", "label", "b"}, t);
 }
 
-/// y = 3 + 2 sin(x) + N(0, noise_sd^2), x uniform on [-3, 3]; columns x, y.
-inline void write_sine(const std::string& path, int64_t rows, double noise_sd, uint64_t seed) {
+/// y = 3 + 2 sin(x) + N(0, noise_sd^2), x uniform on [-3, 3]; columns x, y. With
+/// `outlier` > 0, every tenth row is an outlier shifted by -outlier, +outlier alternately.
+inline void write_sine(const std::string& path, int64_t rows, double noise_sd, uint64_t seed, double outlier = 0) {
   Philox rng(seed);
   Tensor u = rng.uniform(DType::f64, {rows}, 2, 0);
   Tensor e = rng.normal(DType::f64, {rows}, 3, 0);
@@ -49,9 +50,30 @@ inline void write_sine(const std::string& path, int64_t rows, double noise_sd, u
   for (int64_t r = 0; r < rows; ++r) {
     double x = -3 + 6 * u[r];
     t.set(r * 2, x);
-    t.set(r * 2 + 1, 3 + 2 * std::sin(x) + noise_sd * e[r]);
+    double shift = r % 10 == 0 ? ((r / 10) % 2 ? outlier : -outlier) : 0.0;
+    t.set(r * 2 + 1, 3 + 2 * std::sin(x) + noise_sd * e[r] + shift);
   }
   data::write_csv(path, {"x", "y"}, t);
+}
+
+/// The rate of write_counts: exp(1 + 0.8 sin(x1) + 0.3 x2).
+inline double count_rate(double x1, double x2) { return std::exp(1 + 0.8 * std::sin(x1) + 0.3 * x2); }
+
+/// Counts y ~ Poisson(count_rate(x1, x2)), x1 uniform on [-3, 3], x2 uniform on [-1, 1],
+/// drawn by inversion; columns x1, x2, y.
+inline void write_counts(const std::string& path, int64_t rows, uint64_t seed) {
+  Philox rng(seed);
+  Tensor u = rng.uniform(DType::f64, {rows, 3}, 4, 0);
+  Tensor t(DType::f64, {rows, 3});
+  for (int64_t r = 0; r < rows; ++r) {
+    double x1 = -3 + 6 * u[r * 3], x2 = -1 + 2 * u[r * 3 + 1], rate = count_rate(x1, x2);
+    double p = std::exp(-rate), cdf = p, k = 0;
+    while (u[r * 3 + 2] > cdf && k < 1000) p *= rate / ++k, cdf += p;
+    t.set(r * 3, x1);
+    t.set(r * 3 + 1, x2);
+    t.set(r * 3 + 2, k);
+  }
+  data::write_csv(path, {"x1", "x2", "y"}, t);
 }
 
 }  // namespace elbo::app_test

@@ -87,5 +87,15 @@ TEST(standardizer, names_bad_shapes_and_non_finite_values) {
             "Standardizer::transform: the Standardizer is not fitted");
 }
 
+TEST(standardizer, from_stored_statistics_transforms_as_the_fitted_one) {
+  Tensor x(DType::f64, {3, 2}, {1, 10, 2, 20, 4, 60});
+  Standardizer fitted = Standardizer::fit(x);
+  Standardizer stored(fitted.mean(), fitted.sd());
+  Tensor a = fitted.transform(x), b = stored.transform(x);
+  for (int64_t i = 0; i < 6; ++i) EXPECT_EQ(a[i], b[i]) << i;
+  EXPECT_THROW(Standardizer({0, 1}, {1}), InvalidArgument);
+  EXPECT_THROW(Standardizer({0}, {0}), InvalidArgument);
+}
+
 }  // namespace
 }  // namespace elbo::data

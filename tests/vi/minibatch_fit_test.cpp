@@ -7,6 +7,7 @@
 
 #include "elbo/data.hpp"
 #include "elbo/graph.hpp"
+#include "elbo/bnn/mlp.hpp"
 #include "elbo/model.hpp"
 #include "elbo/predict.hpp"
 #include "elbo/vi.hpp"

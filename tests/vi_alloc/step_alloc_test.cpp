@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "elbo/data.hpp"
+#include "elbo/bnn/mlp.hpp"
 #include "elbo/model.hpp"
 #include "elbo/predict.hpp"
 #include "elbo/vi.hpp"

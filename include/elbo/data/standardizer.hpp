@@ -14,6 +14,9 @@ namespace elbo::data {
 class Standardizer {
  public:
   Standardizer() = default;
+  /// A fitted one from stored statistics (a model file's). Throws InvalidArgument unless
+  /// they have the same length and every sd is positive and finite.
+  Standardizer(std::vector<double> mean, std::vector<double> sd);
 
   /// Fits on x [N, F]. Throws ShapeError unless x has rank 2 and N >= 1, NumericalError if
   /// a value is NaN or infinite (naming its row and column).

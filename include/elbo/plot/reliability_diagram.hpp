@@ -1,34 +1,14 @@
 #pragma once
-// Calibration of predicted probabilities of a binary label: the reliability diagram.
+// Calibration of predicted probabilities of a binary label: the reliability diagram (the
+// bins and the expected calibration error are elbo::calibration_bins, bnn/calibration.hpp).
 #include <cstddef>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "elbo/bnn/calibration.hpp"
+
 namespace elbo::plot {
-
-/// One bin of predicted probability, [lower, upper) (the last bin includes 1).
-struct CalibrationBin {
-  double lower = 0;
-  double upper = 0;
-  std::size_t count = 0;            ///< predictions in the bin
-  double mean_predicted = 0;        ///< mean predicted probability in the bin (0 if empty)
-  double observed_frequency = 0;    ///< fraction of labels equal to 1 in the bin (0 if empty)
-};
-
-/// Splits [0, 1] into `bins` bins of equal width and reports, per bin, how many predictions
-/// fall in it, their mean and the observed frequency of label 1.
-///
-/// @param predicted_prob predicted probability of label 1, each in [0, 1]
-/// @param label observed label, each 0 or 1, as many as predicted_prob (> 0)
-/// @param bins number of bins, >= 1
-/// @throws InvalidArgument naming the argument, index and value
-std::vector<CalibrationBin> calibration_bins(std::span<const double> predicted_prob,
-                                             std::span<const double> label, int bins = 10);
-
-/// Expected calibration error: sum over bins of count / total * |observed_frequency -
-/// mean_predicted|. 0 for a perfectly calibrated predictor; 0 if every bin is empty.
-double expected_calibration_error(std::span<const CalibrationBin> bins);
 
 struct ReliabilityOptions {
   int bins = 10;

@@ -28,6 +28,13 @@ class Callback {
   virtual bool operator()(const StepInfo& info, std::string& reason) = 0;
   /// Called when a fit call starts.
   virtual void on_fit_start() {}
+  /// What the callback has learnt from the steps so far, as numbers a checkpoint can
+  /// store; empty for a callback without state.
+  virtual std::vector<double> saved_state() const { return {}; }
+  /// Returns to a state saved_state() gave (of a callback with the same options), as if
+  /// the steps it saw had been run again. Throws InvalidArgument for a state it cannot
+  /// have given.
+  virtual void restore_state(std::span<const double> state);
 };
 
 /// PyMC's CheckParametersConvergence: every `every` steps, the inf-norm (or another
@@ -45,6 +52,9 @@ class CheckParametersConvergence : public Callback {
   explicit CheckParametersConvergence(Options options);
   bool operator()(const StepInfo& info, std::string& reason) override;
   void on_fit_start() override { prev_.clear(); }
+  /// The parameters of the last check (empty before the first).
+  std::vector<double> saved_state() const override { return prev_; }
+  void restore_state(std::span<const double> state) override;
 
  private:
   Options o_;
@@ -70,6 +80,9 @@ class ElboConvergence : public Callback {
     changes_.clear();
     have_prev_ = false;
   }
+  /// {} before the first estimate; else {previous ELBO, relative changes in the buffer...}.
+  std::vector<double> saved_state() const override;
+  void restore_state(std::span<const double> state) override;
 
  private:
   Options o_;

@@ -1,7 +1,7 @@
 // PyMC3's "Variational Inference: Bayesian Neural Networks" (Wiecki & Kochurov, 2017),
 // in C++ with elbo. Each section names the tutorial's cell it mirrors; read the two side by
 // side (docs/tutorial.md walks through it).
-#include "tutorial.hpp"
+#include "demo_tutorial.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -10,7 +10,7 @@
 
 #include <elbo/elbo.hpp>
 
-namespace elbo::tutorial {
+namespace elbo::cli::tutorial {
 
 namespace {
 
@@ -135,7 +135,6 @@ TutorialResult run(const TutorialOptions& o) {
   inference.fit(steps_1, {.cost_part_grad_scale = 1});
   result.steps_per_second = static_cast<double>(steps_1) / seconds_since(t0);
   inference.fit(steps_2, {.cost_part_grad_scale = 0});  // same optimizer state, same history
-  const Approximation& approx = inference.approximation();
 
   // --- ADVI without grad scaling (In [8]) ---------------------------------------------------
   std::printf("\n[advi] no scaling, %ld steps\n", static_cast<long>(steps_no_s));
@@ -255,4 +254,4 @@ TutorialResult run(const TutorialOptions& o) {
   return result;
 }
 
-}  // namespace elbo::tutorial
+}  // namespace elbo::cli::tutorial

@@ -1,10 +1,11 @@
 #pragma once
 // PyMC3's tutorial "Variational Inference: Bayesian Neural Networks" as an elbo program,
-// section by section (tutorial.cpp). `elbo demo` and the bnn_moons example both run it.
+// section by section (demo_tutorial.cpp); `elbo demo` runs it. (examples/bnn_moons.cpp is a
+// shorter, self-contained version without the figures.)
 #include <cstdint>
 #include <string>
 
-namespace elbo::tutorial {
+namespace elbo::cli::tutorial {
 
 struct TutorialOptions {
   std::string out_dir = "elbo-demo";  ///< figures go here (created if missing)
@@ -26,4 +27,4 @@ struct TutorialResult {
 /// Runs the tutorial end to end, printing each stage; returns what it measured.
 TutorialResult run(const TutorialOptions& options);
 
-}  // namespace elbo::tutorial
+}  // namespace elbo::cli::tutorial

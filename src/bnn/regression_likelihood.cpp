@@ -1,0 +1,145 @@
+#include "regression_likelihood.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "elbo/graph/error.hpp"
+#include "target_values.hpp"
+
+namespace elbo::bnn_detail {
+
+RegressionSummary RegressionLikelihood::regress(const PredictiveDraws& d, double level) const {
+  const int64_t R = d.rows, S = d.draws;
+  RegressionSummary g;
+  g.mean.resize(static_cast<size_t>(R));
+  g.sd.resize(static_cast<size_t>(R));
+  g.lo.resize(static_cast<size_t>(R));
+  g.hi.resize(static_cast<size_t>(R));
+  const double p_lo = (1 - level) / 2, p_hi = (1 + level) / 2;
+  std::vector<double> mu(static_cast<size_t>(S));
+  for (int64_t r = 0; r < R; ++r) {
+    // sd^2 = mean_s var_s + var_s mean_s (the law of total variance over the mixture).
+    double m = 0, m2 = 0, noise_var = 0, max_sd = 0;
+    for (int64_t s = 0; s < S; ++s) {
+      mu[s] = draw_mean(d, s, r);
+      m += mu[s];
+      m2 += mu[s] * mu[s];
+      const double v = draw_variance(d, s, r);
+      noise_var += v;
+      max_sd = std::max(max_sd, std::sqrt(v));
+    }
+    m /= static_cast<double>(S);
+    noise_var /= static_cast<double>(S);
+    double var_mu = std::max(0.0, m2 / static_cast<double>(S) - m * m);
+    g.mean[r] = m;
+    g.sd[r] = std::sqrt(noise_var + var_mu);
+    auto cdf = [&](double t) {
+      double c = 0;
+      for (int64_t s = 0; s < S; ++s) c += draw_cdf(d, s, r, t);
+      return c / static_cast<double>(S);
+    };
+    // Quantiles of the mixture by bisection on its CDF, inside a bracket widened until it
+    // holds them.
+    auto [lo_mu, hi_mu] = std::minmax_element(mu.begin(), mu.end());
+    double a0 = *lo_mu - 10 * max_sd - 1e-12, b0 = *hi_mu + 10 * max_sd + 1e-12;
+    const double width = b0 - a0;
+    auto quantile = [&](double q) {
+      double a = a0, b = b0;
+      for (int grow = 1; grow < 60 && cdf(a) > q; ++grow) a -= width * grow;
+      for (int grow = 1; grow < 60 && cdf(b) < q; ++grow) b += width * grow;
+      if (whole_numbers()) {
+        // The smallest whole k with cdf(k) >= q, in (floor(a), ceil(b)].
+        double lo = std::max(-1.0, std::floor(a)), hi = std::ceil(b);
+        while (hi - lo > 1) {
+          double mid = std::floor(0.5 * (lo + hi));
+          (cdf(mid) >= q ? hi : lo) = mid;
+        }
+        return hi;
+      }
+      for (int it = 0; it < 60 && b - a > 1e-10 * (1 + std::abs(a) + std::abs(b)); ++it) {
+        double t = 0.5 * (a + b);
+        (cdf(t) < q ? a : b) = t;
+      }
+      return 0.5 * (a + b);
+    };
+    g.lo[r] = quantile(p_lo);
+    g.hi[r] = quantile(p_hi);
+  }
+  return g;
+}
+
+std::vector<double> RegressionLikelihood::log_density(const PredictiveDraws& d, std::span<const double> y) const {
+  std::vector<double> out(static_cast<size_t>(d.rows)), lp(static_cast<size_t>(d.draws));
+  for (int64_t r = 0; r < d.rows; ++r) {
+    for (int64_t s = 0; s < d.draws; ++s) lp[s] = draw_log_density(d, s, r, y[r]);
+    out[r] = log_mean_exp(lp);
+  }
+  return out;
+}
+
+PredictionTable RegressionLikelihood::predictions(const PredictiveDraws& d, double level) const {
+  RegressionSummary g = regress(d, level);
+  PredictionTable t;
+  t.columns = {"mean", "sd", "lo", "hi"};
+  t.values.reserve(static_cast<size_t>(d.rows * 4));
+  for (int64_t r = 0; r < d.rows; ++r)
+    for (double v : {g.mean[r], g.sd[r], g.lo[r], g.hi[r]}) t.values.push_back(v);
+  return t;
+}
+
+std::vector<Metric> RegressionLikelihood::metrics(const PredictiveDraws& d, std::span<const double> y,
+                                                  double level) const {
+  RegressionSummary g = regress(d, level);
+  const double n = static_cast<double>(d.rows);
+  double se = 0, inside = 0;
+  for (int64_t r = 0; r < d.rows; ++r) {
+    se += (g.mean[r] - y[r]) * (g.mean[r] - y[r]);
+    inside += y[r] >= g.lo[r] && y[r] <= g.hi[r];
+  }
+  char percent[32];
+  std::snprintf(percent, sizeof percent, "%g", 100 * level);
+  return {{"rmse", std::sqrt(se / n), MetricFormat::general, "of the predictive mean, target units"},
+          {"coverage", inside / n, MetricFormat::percent,
+           std::string("share of targets inside the central ") + percent + "% interval"}};
+}
+
+PredictionSurface RegressionLikelihood::surface(const PredictiveDraws& d, const std::string& target) const {
+  RegressionSummary g = regress(d, 0.94);
+  PredictionSurface s;
+  s.mean = g.mean;
+  s.sd = g.sd;
+  s.mean_title = "Posterior predictive mean of " + target;
+  s.mean_label = "Posterior predictive mean";
+  s.sd_label = "Posterior predictive standard deviation (with noise)";
+  return s;
+}
+
+TrainingScore RegressionLikelihood::training_score(std::span<const double> mean_output, std::span<const double> y,
+                                                   TargetScale scale) const {
+  double se = 0;
+  for (size_t r = 0; r < y.size(); ++r) {
+    double m = mean_output[r] * scale.sd + scale.mean;
+    se += (m - y[r]) * (m - y[r]);
+  }
+  return {"RMSE", std::sqrt(se / static_cast<double>(y.size())), MetricFormat::general};
+}
+
+LocationScaleLikelihood::LocationScaleLikelihood(const std::string& name, double noise_prior_sd)
+    : noise_prior_sd_(noise_prior_sd) {
+  if (!(noise_prior_sd > 0) || !std::isfinite(noise_prior_sd))
+    throw InvalidArgument(name + " likelihood: 'noise_prior_sd' is " + number_text(noise_prior_sd) +
+                          ", but must be positive");
+}
+
+void LocationScaleLikelihood::to_target_units(PredictiveDraws& d, TargetScale scale) const {
+  for (double& v : d.output) v = v * scale.sd + scale.mean;
+  for (double& s : d.parameters[0]) s *= scale.sd;
+}
+
+double noise_prior_sd_setting(const LikelihoodSettings& settings) {
+  auto it = settings.find("noise_prior_sd");
+  return it == settings.end() ? 1.0 : it->second;
+}
+
+}  // namespace elbo::bnn_detail

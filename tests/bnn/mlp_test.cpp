@@ -1,0 +1,86 @@
+// build_mlp with each likelihood: the nodes the likelihood adds, the initialisation it owns,
+// and predictive draws that agree with the network's own output.
+#include "elbo/bnn/mlp.hpp"
+
+#include <cmath>
+
+#include "bnn/bnn_test_util.hpp"
+#include "elbo/bnn/likelihood_registry.hpp"
+#include "elbo/bnn/predictive_draws.hpp"
+#include "elbo/vi/mean_field.hpp"
+
+namespace elbo {
+namespace {
+
+const FreeVariable* find_free(const Model& m, const std::string& name) {
+  for (const FreeVariable& v : m.free_variables())
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+struct Built {
+  Model model{DType::f64};
+  Mlp net;
+};
+
+std::unique_ptr<Built> build(const Likelihood& likelihood, MlpOptions o = {}) {
+  auto b = std::make_unique<Built>();
+  Tensor x(DType::f64, {4, 3}, {0.1, -0.2, 0.3, 1, 0.5, -1, 0, 0, 2, -0.5, 0.25, 0.75});
+  Tensor y(DType::f64, {4}, {0, 1, 1, 0});
+  b->net = build_mlp(b->model, b->model.data("x", x), b->model.data("y", y), o, likelihood);
+  return b;
+}
+
+TEST(build_mlp, each_likelihood_adds_its_output_layer_parameters_and_observed_node) {
+  auto poisson = build(*make_likelihood("poisson"), {.hidden = {4}, .bias = true});
+  EXPECT_EQ(poisson->net.weight_names, (std::vector<std::string>{"w_in_1", "b_1", "w_1_out", "b_out"}));
+  EXPECT_TRUE(poisson->net.parameters.empty());
+  EXPECT_EQ(poisson->model.observed_variables().size(), 1u);
+  EXPECT_EQ(poisson->net.logits.shape(), (Shape{4}));
+
+  auto t = build(*make_likelihood("student_t", {{"noise_prior_sd", 1}}));
+  ASSERT_NE(find_free(t->model, "sigma"), nullptr);
+  ASSERT_NE(find_free(t->model, "nu_minus_2"), nullptr);
+  EXPECT_EQ(t->net.parameters.size(), 2u);  // sigma, nu
+
+  auto categorical = build(*make_likelihood("categorical", {{"classes", 3}}));
+  EXPECT_EQ(categorical->net.logits.shape(), (Shape{4, 3}));
+  EXPECT_EQ(find_free(categorical->model, "w_2_out")->shape, (Shape{5, 3}));
+}
+
+TEST(build_mlp, init_gain_scales_weights_by_fan_in_and_starts_biases_at_zero) {
+  auto bernoulli = make_likelihood("bernoulli");
+  auto plain = build(*bernoulli, {.hidden = {16}, .bias = true, .init_seed = 3});
+  auto scaled = build(*bernoulli, {.hidden = {16}, .bias = true, .init_seed = 3, .init_gain = 2});
+  Tensor a = plain->model.initial_point(), b = scaled->model.initial_point();
+  for (const FreeVariable& v : scaled->model.free_variables()) {
+    const bool bias = v.name[0] == 'b';
+    // fan-in 3 (inputs): min(1, 2 / sqrt 3) = 1; fan-in 16 (hidden): 2 / 4 = 0.5.
+    const double scale = bias ? 0.0 : (v.shape[0] == 16 ? 0.5 : 1.0);
+    for (int64_t i = v.offset; i < v.offset + v.size; ++i) EXPECT_EQ(b[i], a[i] * scale) << v.name;
+  }
+  EXPECT_THROW_MSG(build(*bernoulli, {.init_gain = -1}), InvalidArgument, "argument 'init_gain' is -1");
+}
+
+TEST(draw_predictive, draws_the_last_layer_and_parameters_in_target_units_with_the_outputs_seed) {
+  auto normal = make_likelihood("normal");
+  auto b = build(*normal, {.hidden = {3}});
+  std::vector<double> mu(static_cast<size_t>(b->model.flat_size()), 0.1);
+  MeanField q(mu, 0.3);
+  Tensor x(DType::f64, {2, 3}, {0.5, 0.5, 0.5, -1, 0, 1});
+  PredictiveDraws d = draw_predictive(b->model, q, b->net, *normal, x, 50, 7, 1, {10, 2});
+  ASSERT_EQ(d.output.size(), 100u);
+  ASSERT_EQ(d.parameters.size(), 1u);
+  // The mean of the output deterministic ("mean", the modelled target) over the same
+  // draws, mapped to target units, is the mean of the drawn outputs (to rounding).
+  std::vector<double> mean = mean_output(b->model, q, b->net, x, 50, 7);
+  for (int64_t r = 0; r < 2; ++r) {
+    double m = 0;
+    for (int64_t s = 0; s < 50; ++s) m += d.at(s, r) / 50;
+    EXPECT_NEAR(mean[r] * 2 + 10, m, 1e-9);
+  }
+  for (double sigma : d.parameters[0]) EXPECT_GT(sigma, 0);
+}
+
+}  // namespace
+}  // namespace elbo
