@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "../graph/graph_impl.hpp"
 #include "distribution_impl.hpp"
 
 namespace elbo {
@@ -11,7 +12,7 @@ namespace {
 const OpDef* sigmoid_op() {
   static const OpDef* op = [] {
     Graph g;
-    return sigmoid(g.scalar(0.0)).node().op;
+    return detail::node_of(sigmoid(g.scalar(0.0))).op;
   }();
   return op;
 }
@@ -27,8 +28,8 @@ class Bernoulli final : public Distribution {
       : Distribution("Bernoulli", {by_logit ? "logit_p" : "p"}, {param}), by_logit_(by_logit) {
     if (by_logit) {
       logit_ = param;
-    } else if (param.node().kind == NodeKind::op && param.node().op == sigmoid_op()) {
-      logit_ = Expr(param.graph_state(), param.node().inputs[0]);
+    } else if (const detail::Node& n = detail::node_of(param); n.kind == detail::NodeKind::op && n.op == sigmoid_op()) {
+      logit_ = Expr(param.graph_state(), n.inputs[0]);
     }
   }
   std::string_view name() const override { return "Bernoulli"; }
