@@ -7,7 +7,7 @@ namespace elbo {
 namespace {
 
 // Every rewrite, in the order they are tried on a node.
-const Rewrite* const kRewrites[] = {&matmul_activation_fusion, &normal_prior_merge};
+const Rewrite* const kRewrites[] = {&bernoulli_logit, &matmul_activation_fusion, &normal_prior_merge};
 
 std::vector<int> count_uses(const GraphState& g, const std::vector<char>& needed, const std::vector<int>& outputs) {
   std::vector<int> uses(g.nodes.size(), 0);

@@ -159,5 +159,67 @@ TEST(rewrites, normal_prior_merge_merges_the_leading_run_of_a_longer_chain) {
   EXPECT_TRUE(same_bits(merged.grad, plain.grad));
 }
 
+// --- Bernoulli on a sigmoid --------------------------------------------------------------
+
+// Labels 0 and 1 and a logit z = matmul(x, w) of the same shape [rows, 1].
+struct Labels {
+  Graph g;
+  Expr x, w, y, z;
+  explicit Labels(DType dt, int64_t rows = 37) : g(dt) {
+    Tensor yt(dt, {rows, 1});
+    for (int64_t i = 0; i < rows; ++i) yt.set(i, (i * 5) % 3 == 0);
+    x = g.data("x", filled(dt, {rows, 2}, 1));
+    w = g.parameter("w", {2, 1});
+    y = g.data("y", yt);
+    z = matmul(x, w) * 3.0;  // logits up to about +-10, where log(sigmoid) loses digits
+  }
+};
+
+TEST(rewrites, bernoulli_logit_runs_a_bernoulli_on_a_sigmoid_as_the_logit_op) {
+  const std::pair<const char*, std::function<Expr(Labels&)>> forms[] = {
+      {"bernoulli_logit_logp", [](Labels& l) { return sum(bernoulli_logp(sigmoid(l.z), l.y) * 1.0); }},
+      {"bernoulli_logit_logp_sum", [](Labels& l) { return sum(bernoulli_logp(sigmoid(l.z), l.y)); }},
+      {"bernoulli_logit_logp_sum", [](Labels& l) { return mean(bernoulli_logp(sigmoid(l.z), l.y)); }},
+      {"bernoulli_logit_logp_sum", [](Labels& l) { return mean(bernoulli_logp(sigmoid(l.z), l.y)) * 1000.0; }},
+  };
+  const std::function<Expr(Labels&)> by_hand[] = {
+      [](Labels& l) { return sum(bernoulli_logit_logp(l.z, l.y) * 1.0); },
+      [](Labels& l) { return bernoulli_logit_logp_sum(l.z, l.y); },
+      [](Labels& l) { return bernoulli_logit_logp_mean(l.z, l.y); },
+      [](Labels& l) { return bernoulli_logit_logp_mean(l.z, l.y, 1000.0); },
+  };
+  for (DType dt : {DType::f64, DType::f32})
+    for (size_t f = 0; f < std::size(forms); ++f) {
+      SCOPED_TRACE(std::string(dtype_name(dt)) + " form " + std::to_string(f));
+      Labels a(dt), b(dt);
+      Compiled rewritten = run(a.g, {forms[f].second(a)}, true);
+      Compiled plain = run(a.g, {forms[f].second(a)}, false);
+      Compiled hand = run(b.g, {by_hand[f](b)}, true);
+      EXPECT_EQ(count(rewritten.ops, forms[f].first), 1);
+      EXPECT_EQ(count(rewritten.ops, "sigmoid"), 0);
+      EXPECT_EQ(count(rewritten.ops, "bernoulli_logp"), 0);
+      EXPECT_EQ(count(plain.ops, "bernoulli_logp"), 1);
+      EXPECT_EQ(rewritten.ops, hand.ops);
+      // The bits of the fused node written by hand.
+      EXPECT_TRUE(same_bits(rewritten.outputs[0], hand.outputs[0]));
+      EXPECT_TRUE(same_bits(rewritten.grad, hand.grad));
+      // The plain nodes compute log(sigmoid(z)) and log1p(-sigmoid(z)): the same density up
+      // to the rounding of sigmoid near 1 (relative 2^-52 or 2^-23 times e^|z|, |z| <= 10).
+      const double tol = dt == DType::f64 ? 1e-10 : 5e-3;
+      for (size_t s = 0; s < plain.outputs[0].size(); ++s)
+        EXPECT_NEAR(rewritten.outputs[0][s], plain.outputs[0][s], tol * std::max(1.0, std::abs(plain.outputs[0][s])));
+      for (size_t i = 0; i < plain.grad.size(); ++i)
+        EXPECT_NEAR(rewritten.grad[i], plain.grad[i], tol * std::max(1.0, std::abs(plain.grad[i])));
+    }
+}
+
+TEST(rewrites, bernoulli_logit_leaves_a_sigmoid_that_is_used_elsewhere) {
+  Labels l(DType::f64);
+  Expr p = sigmoid(l.z);
+  Compiled r = run(l.g, {sum(bernoulli_logp(p, l.y)), p}, true);
+  EXPECT_EQ(count(r.ops, "bernoulli_logp"), 1);
+  EXPECT_EQ(count(r.ops, "bernoulli_logit_logp_sum"), 0);
+}
+
 }  // namespace
 }  // namespace elbo

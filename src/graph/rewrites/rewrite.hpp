@@ -70,5 +70,6 @@ struct Rewrite {
 // The rewrites (one file each).
 extern const Rewrite matmul_activation_fusion;  // rewrites/matmul_activation_fusion.cpp
 extern const Rewrite normal_prior_merge;        // rewrites/normal_prior_merge.cpp
+extern const Rewrite bernoulli_logit;           // rewrites/bernoulli_logit.cpp
 
 }  // namespace elbo
