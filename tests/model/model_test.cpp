@@ -307,7 +307,7 @@ TEST(minibatch, epochs_visit_every_row_once_and_the_last_batch_may_be_smaller) {
   for (int i = 0; i < 10; ++i) y.set(i, i);
   Model m;
   auto in = m.minibatch({"yb"}, {y}, {.batch_size = 4, .epochs = true, .seed = 1});
-  auto* src = dynamic_cast<ArrayMinibatch*>(m.batch_sources()[0].get());
+  auto* src = dynamic_cast<const ArrayMinibatch*>(m.batch_sources()[0].get());
   ASSERT_NE(src, nullptr);
   std::vector<int> seen(10, 0);
   std::vector<size_t> sizes;

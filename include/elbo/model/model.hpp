@@ -51,7 +51,8 @@ class Model {
                               MinibatchOptions options);
   /// Adds any other source of batches (a stream); its inputs must be data inputs of this model.
   void add_batch_source(std::shared_ptr<BatchSource> source);
-  const std::vector<std::shared_ptr<BatchSource>>& batch_sources() const { return sources_; }
+  /// The sources of minibatches; loading a batch is const (BatchSource::load).
+  const std::vector<std::shared_ptr<const BatchSource>>& batch_sources() const { return sources_; }
 
   /// A number, tensor or expression as an expression of this model's graph.
   Expr as_expr(const Param& p, const std::string& var = "", const std::string& arg = "");
@@ -142,7 +143,7 @@ class Model {
   std::vector<ObservedVariable> observed_;
   std::vector<Deterministic> deterministics_;
   std::vector<std::pair<std::string, Expr>> data_;
-  std::vector<std::shared_ptr<BatchSource>> sources_;
+  std::vector<std::shared_ptr<const BatchSource>> sources_;
   std::vector<int> minibatch_nodes_;
   int64_t flat_size_ = 0;
   // The log p nodes (see varlogp()); before any variable, varlogp_ and datalogp_ are the
