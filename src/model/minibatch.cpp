@@ -38,7 +38,7 @@ ArrayMinibatch::ArrayMinibatch(std::vector<Tensor> arrays, std::vector<Expr> inp
 }
 
 std::vector<int64_t> ArrayMinibatch::rows_of_step(uint64_t step) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(*mutex_);
   auto rows = rows_locked(step);
   return {rows.begin(), rows.end()};
 }
@@ -67,7 +67,7 @@ std::span<const int64_t> ArrayMinibatch::rows_locked(uint64_t step) const {
 }
 
 void ArrayMinibatch::load(Program& program, uint64_t step) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(*mutex_);
   auto rows = rows_locked(step);
   for (size_t i = 0; i < arrays_.size(); ++i) program.set_data_rows(inputs_[i], arrays_[i], rows);
 }

@@ -43,7 +43,7 @@ class ArrayMinibatch : public BatchSource {
   Philox rng_;
   // Work saved between steps (BatchSource::load): the last batch's rows, the current
   // epoch's permutation, random words.
-  mutable std::mutex mutex_;
+  std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();  // (a source stays movable)
   mutable std::vector<int64_t> batch_, perm_;
   mutable std::vector<uint32_t> bits_;
   mutable uint64_t perm_epoch_ = ~uint64_t{0};
