@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "../graph/assert_impl.hpp"
 #include "csv_impl.hpp"
 #include "elbo/data/atomic_file.hpp"
 #include "elbo/graph/error.hpp"

@@ -7,15 +7,6 @@
 namespace elbo {
 namespace {
 
-// The op of sigmoid nodes, found through the public API: node ops are shared definitions.
-const OpDef* sigmoid_op() {
-  static const OpDef* op = [] {
-    Graph g;
-    return sigmoid(g.scalar(0.0)).node().op;
-  }();
-  return op;
-}
-
 double sigmoid_value(double z) {
   return z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
 }
@@ -23,13 +14,11 @@ double sigmoid_value(double z) {
 class Bernoulli final : public Distribution {
  public:
   // by_logit: the parameter is logit_p; else it is p.
+  // p = sigmoid(z) is seen by the program compiler, which runs bernoulli_logp(p, y) on it
+  // as bernoulli_logit_logp(z, y) (src/graph/rewrites/bernoulli_logit.cpp).
   Bernoulli(Expr param, bool by_logit)
       : Distribution("Bernoulli", {by_logit ? "logit_p" : "p"}, {param}), by_logit_(by_logit) {
-    if (by_logit) {
-      logit_ = param;
-    } else if (param.node().kind == NodeKind::op && param.node().op == sigmoid_op()) {
-      logit_ = Expr(param.graph_state(), param.node().inputs[0]);
-    }
+    if (by_logit) logit_ = param;
   }
   std::string_view name() const override { return "Bernoulli"; }
   std::vector<std::string> param_names() const override { return {by_logit_ ? "logit_p" : "p"}; }
@@ -43,6 +32,7 @@ class Bernoulli final : public Distribution {
       return log_sigmoid(logit_) + (x - 1.0) * logit_;
     }
     const Expr& p = params_[0];
+    if (p.shape() == x.shape()) return bernoulli_logp(p, x);  // one node
     return where(x, detail::log_of(p), log1p(-p));
   }
 
@@ -81,7 +71,7 @@ class Bernoulli final : public Distribution {
  private:
   double prob(double param) const { return by_logit_ ? sigmoid_value(param) : param; }
   bool by_logit_;
-  Expr logit_;  // valid if logp can use log_sigmoid
+  Expr logit_;  // valid for the logit parameterisation
 };
 
 }  // namespace

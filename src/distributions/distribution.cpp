@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "../graph/assert_impl.hpp"
 #include "distribution_impl.hpp"
 #include "elbo/transforms/interval_transform.hpp"
 #include "elbo/transforms/log_transform.hpp"
@@ -131,10 +132,7 @@ std::string index_str(const Shape& shape, int64_t flat) {
   return shape_str(idx);
 }
 
-const Tensor* constant_value(const Expr& e) {
-  const Node& n = e.node();
-  return n.kind == NodeKind::constant ? n.value.get() : nullptr;
-}
+const Tensor* constant_value(const Expr& e) { return e.is_constant() ? e.value() : nullptr; }
 
 bool is_constant(const Expr& e, double v) {
   const Tensor* t = constant_value(e);

@@ -15,16 +15,25 @@ const GraphState& state_of(const std::shared_ptr<GraphState>& g) {
 Tensor converted(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d); }
 }  // namespace
 
-const Node& Expr::node() const { return state_of(graph_).nodes.at(static_cast<size_t>(id_)); }
-const Shape& Expr::shape() const { return node().shape; }
+namespace detail {
+const Node& node_of(const Expr& e) {
+  return state_of(e.graph_state()).nodes.at(static_cast<size_t>(e.id()));
+}
+}  // namespace detail
+
+const Shape& Expr::shape() const { return detail::node_of(*this).shape; }
 DType Expr::dtype() const { return state_of(graph_).dtype; }
-bool Expr::sampled() const { return node().sampled; }
+bool Expr::sampled() const { return detail::node_of(*this).sampled; }
+bool Expr::is_data() const { return detail::node_of(*this).kind == NodeKind::data; }
+bool Expr::is_parameter() const { return detail::node_of(*this).kind == NodeKind::parameter; }
+bool Expr::is_constant() const { return detail::node_of(*this).kind == NodeKind::constant; }
+const Tensor* Expr::value() const { return detail::node_of(*this).value.get(); }
+const std::string& Expr::name() const { return detail::node_of(*this).name; }
 
 Graph::Graph(DType dtype) : state_(std::make_shared<GraphState>()) { state_->dtype = dtype; }
 
 DType Graph::dtype() const { return state_->dtype; }
 int Graph::size() const { return static_cast<int>(state_->nodes.size()); }
-const Node& Graph::node(int id) const { return state_->nodes.at(static_cast<size_t>(id)); }
 Expr Graph::expr(int id) const {
   if (id < 0 || id >= size()) throw InvalidArgument("Graph::expr: no node " + std::to_string(id));
   return Expr(state_, id);
@@ -105,7 +114,7 @@ Expr Graph::scalar(double value) { return constant(Tensor::scalar(value, state_-
 void Graph::set_data(Expr data_node, const Tensor& value) {
   if (!data_node.valid()) throw InvalidArgument("Graph::set_data: the data input is an empty expression");
   if (data_node.graph_state() != state_)
-    throw InvalidArgument("Graph::set_data: the data input " + describe_node(data_node.node(), data_node.id(), false) +
+    throw InvalidArgument("Graph::set_data: the data input " + describe_node(detail::node_of(data_node), data_node.id(), false) +
                           " belongs to another graph");
   Node& n = state_->nodes.at(static_cast<size_t>(data_node.id()));
   if (n.kind != NodeKind::data)
@@ -136,7 +145,8 @@ void Graph::set_data(Expr data_node, const Tensor& value) {
   ++state_->data_version;
 }
 
-Expr Graph::apply(const OpDef& op, std::span<const Expr> inputs, Attrs attrs) {
+namespace detail {
+Expr apply(const OpDef& op, std::span<const Expr> inputs, Attrs attrs) {
   int k = static_cast<int>(inputs.size());
   if ((op.arity >= 0 && k != op.arity) || (op.arity < 0 && (k < 1 || k > kMaxInputs)))
     throw InvalidArgument(std::string(op.name) + ": got " + std::to_string(k) + " operands, " +
@@ -146,10 +156,11 @@ Expr Graph::apply(const OpDef& op, std::span<const Expr> inputs, Attrs attrs) {
   Node n;
   n.kind = NodeKind::op;
   n.op = &op;
+  for (const Expr& e : inputs)
+    if (!e.valid()) throw InvalidArgument(std::string(op.name) + ": an operand is an empty expression");
+  const std::shared_ptr<GraphState>& state = inputs[0].graph_state();
   for (const Expr& e : inputs) {
-    if (!e.valid())
-      throw InvalidArgument(std::string(op.name) + ": an operand is an empty expression");
-    if (e.graph_state() != state_)
+    if (e.graph_state() != state)
       throw InvalidArgument(std::string(op.name) + ": an operand belongs to another graph");
     shapes.push_back(e.shape());
     n.inputs.push_back(e.id());
@@ -159,28 +170,10 @@ Expr Graph::apply(const OpDef& op, std::span<const Expr> inputs, Attrs attrs) {
   if (n.shape.size() > 4)
     throw_shape_error(op.name, shapes, "-> " + shape_str(n.shape) + " exceeds the maximum rank 4");
   n.attrs = std::move(attrs);
-  state_->nodes.push_back(std::move(n));
-  return Expr(state_, size() - 1);
+  state->nodes.push_back(std::move(n));
+  return Expr(state, static_cast<int>(state->nodes.size()) - 1);
 }
-
-std::vector<Shape> infer_shapes(const GraphState& g, std::span<const Shape> data_shapes) {
-  std::vector<Shape> shapes(g.nodes.size());
-  std::vector<Shape> in;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& n = g.nodes[i];
-    switch (n.kind) {
-      case NodeKind::data: shapes[i] = data_shapes[i]; break;
-      case NodeKind::constant:
-      case NodeKind::parameter: shapes[i] = n.shape; break;
-      case NodeKind::op:
-        in.clear();
-        for (int j : n.inputs) in.push_back(shapes[static_cast<size_t>(j)]);
-        shapes[i] = n.op->infer(in, n.attrs);
-        break;
-    }
-  }
-  return shapes;
-}
+}  // namespace detail
 
 // --- helpers shared by the ops' shape rules -------------------------------------------
 

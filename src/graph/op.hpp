@@ -9,6 +9,7 @@
 
 #include "elbo/graph/error.hpp"
 #include "elbo/graph/graph.hpp"
+#include "graph_impl.hpp"
 
 namespace elbo {
 

@@ -37,7 +37,13 @@ ArrayMinibatch::ArrayMinibatch(std::vector<Tensor> arrays, std::vector<Expr> inp
   if (options_.epochs) perm_.resize(static_cast<size_t>(rows_));
 }
 
-std::span<const int64_t> ArrayMinibatch::rows_of_step(uint64_t step) {
+std::vector<int64_t> ArrayMinibatch::rows_of_step(uint64_t step) const {
+  std::lock_guard<std::mutex> lock(*mutex_);
+  auto rows = rows_locked(step);
+  return {rows.begin(), rows.end()};
+}
+
+std::span<const int64_t> ArrayMinibatch::rows_locked(uint64_t step) const {
   int64_t B = options_.batch_size;
   if (!options_.epochs) {
     batch_.resize(static_cast<size_t>(B));
@@ -60,8 +66,9 @@ std::span<const int64_t> ArrayMinibatch::rows_of_step(uint64_t step) {
   return batch_;
 }
 
-void ArrayMinibatch::load(Program& program, uint64_t step) {
-  auto rows = rows_of_step(step);
+void ArrayMinibatch::load(Program& program, uint64_t step) const {
+  std::lock_guard<std::mutex> lock(*mutex_);
+  auto rows = rows_locked(step);
   for (size_t i = 0; i < arrays_.size(); ++i) program.set_data_rows(inputs_[i], arrays_[i], rows);
 }
 

@@ -16,22 +16,27 @@ std::string where_msg(const Distribution& d, const std::string& var) {
 }
 
 // The current value of a data or constant node, or null for other expressions.
-const Tensor* value_of(const Expr& e) {
-  const Node& n = e.node();
-  if (n.kind == NodeKind::data || n.kind == NodeKind::constant) return n.value.get();
-  return nullptr;
-}
-
-Expr sum_terms(Graph& g, const std::vector<Expr>& terms) {
-  if (terms.empty()) return g.scalar(0.0);
-  Expr acc = terms[0];
-  for (size_t i = 1; i < terms.size(); ++i) acc = acc + terms[i];
-  return acc;
-}
+const Tensor* value_of(const Expr& e) { return e.value(); }
 
 }  // namespace
 
-Model::Model(DType dtype) : graph_(dtype) {}
+Model::Model(DType dtype) : graph_(dtype) {
+  zero_ = graph_.scalar(0.0);
+  varlogp_ = datalogp_ = zero_;
+  logp_ = zero_ + zero_;
+}
+
+// Running sums: ((t1 + t2) + t3) ..., the same left fold as summing the terms at the end.
+void Model::add_varlogp_term(Expr term) {
+  varlogp_ = varlogp_terms_.empty() ? term : varlogp_ + term;
+  varlogp_terms_.push_back(term);
+  logp_ = varlogp_ + datalogp_;
+}
+
+void Model::add_datalogp_term(Expr term) {
+  datalogp_ = observed_.empty() ? term : datalogp_ + term;
+  logp_ = varlogp_ + datalogp_;
+}
 
 void Model::check_new_name(const std::string& name) const {
   if (name.empty()) throw InvalidArgument("Model: a variable name is empty");
@@ -77,7 +82,7 @@ Expr Model::data(const std::string& name, const Tensor& value) {
 void Model::set_data(const std::string& name, const Tensor& value) {
   for (auto& [n, e] : data_) {
     if (n != name) continue;
-    Tensor old = *e.node().value;
+    Tensor old = *e.value();
     graph_.set_data(e, value);
     try {
       for (const auto& ov : observed_)
@@ -115,7 +120,7 @@ void Model::add_batch_source(std::shared_ptr<BatchSource> source) {
   if (!source) throw InvalidArgument("Model::add_batch_source: the source is null");
   for (const Expr& e : source->inputs()) {
     check_member(e, "batch source");
-    if (e.node().kind != NodeKind::data)
+    if (!e.is_data())
       throw InvalidArgument("Model::add_batch_source: an input is not a data container");
     minibatch_nodes_.push_back(e.id());
   }
@@ -158,6 +163,10 @@ Expr Model::register_free(const std::string& name, std::shared_ptr<const Distrib
   }
   v.unconstrained = graph_.parameter(v.value_name, shape);
   v.value = v.transform ? v.transform->backward(v.unconstrained) : v.unconstrained;
+  // Its prior's log density plus its transform's log Jacobian.
+  Expr term = v.distribution->logp_sum(v.value);
+  if (v.transform) term = term + sum(v.transform->log_jacobian(v.unconstrained));
+  add_varlogp_term(term);
   flat_size_ += v.size;
   free_.push_back(std::move(v));
   return free_.back().value;
@@ -275,6 +284,7 @@ Expr Model::observed(const std::string& name, std::shared_ptr<const Distribution
                       "full data set and the posterior will be wrong (set ObservedOptions::total_size to the "
                       "number of rows; PyMC issue #3216)");
   }
+  add_datalogp_term(v.logp);
   observed_.push_back(std::move(v));
   return data;
 }
@@ -339,69 +349,6 @@ std::vector<Expr> Model::flat_params() const {
   for (const auto& v : free_) r.push_back(v.unconstrained);
   return r;
 }
-
-namespace {
-// The op of normal_logp_sum nodes, found through the public API: node ops are shared
-// definitions.
-const OpDef* normal_logp_sum_op() {
-  static const OpDef* op = [] {
-    Graph g;
-    return normal_logp_sum(g.parameter("x", {1}), 0.0, 1.0).node().op;
-  }();
-  return op;
-}
-}  // namespace
-
-Expr Model::varlogp() const {
-  if (varlogp_count_ == free_.size()) return varlogp_cache_;
-  Graph g = graph_;
-  varlogp_terms_.clear();
-  for (const auto& v : free_) {
-    Expr term = v.distribution->logp_sum(v.value);
-    if (v.transform) term = term + sum(v.transform->log_jacobian(v.unconstrained));
-    varlogp_terms_.push_back(term);
-  }
-  // Terms that are each one normal_logp_sum node with the same (mu, sigma), every weight
-  // matrix's N(0, s) prior in a Bayesian network, run as one node over all those values
-  // (fewer nodes per step); varlogp_terms() keeps one term per variable for messages.
-  std::vector<Expr> merged;
-  std::vector<size_t> group_of(varlogp_terms_.size(), SIZE_MAX);
-  for (size_t i = 0; i < varlogp_terms_.size(); ++i) {
-    const Node& a = varlogp_terms_[i].node();
-    if (group_of[i] != SIZE_MAX) continue;
-    const bool fusable = a.kind == NodeKind::op && a.op == normal_logp_sum_op();
-    std::vector<Expr> inputs;
-    for (size_t j = i; fusable && j < varlogp_terms_.size(); ++j) {
-      const Node& b = varlogp_terms_[j].node();
-      if (group_of[j] != SIZE_MAX || b.kind != NodeKind::op || b.op != a.op || b.attrs.reals != a.attrs.reals) continue;
-      if (inputs.size() + b.inputs.size() > 16) break;  // normal_logp_sum takes 1 to 16 operands
-      group_of[j] = i;
-      for (int in : b.inputs) inputs.push_back(g.expr(in));
-    }
-    const bool single = std::count(group_of.begin(), group_of.end(), i) <= 1;
-    merged.push_back(!fusable || single ? varlogp_terms_[i] : normal_logp_sum(inputs, a.attrs.reals[0], a.attrs.reals[1]));
-  }
-  varlogp_cache_ = sum_terms(g, merged);
-  varlogp_count_ = free_.size();
-  return varlogp_cache_;
-}
-
-const std::vector<Expr>& Model::varlogp_terms() const {
-  varlogp();
-  return varlogp_terms_;
-}
-
-Expr Model::datalogp() const {
-  if (datalogp_count_ == observed_.size()) return datalogp_cache_;
-  Graph g = graph_;
-  std::vector<Expr> terms;
-  for (const auto& v : observed_) terms.push_back(v.logp);
-  datalogp_cache_ = sum_terms(g, terms);
-  datalogp_count_ = observed_.size();
-  return datalogp_cache_;
-}
-
-Expr Model::logp() const { return varlogp() + datalogp(); }
 
 void Model::set_initial_value(const std::string& name, const Tensor& value) {
   for (auto& v : free_) {

@@ -13,7 +13,7 @@ GeneratorSource::GeneratorSource(std::vector<Expr> inputs, Next next, int64_t to
   if (inputs_.empty()) throw InvalidArgument("GeneratorSource: no inputs given");
 }
 
-void GeneratorSource::load(Program& program, uint64_t step) {
+void GeneratorSource::load(Program& program, uint64_t step) const {
   std::vector<Tensor> batch = next_(step);
   if (batch.size() != inputs_.size())
     throw InvalidArgument("GeneratorSource: the callable returned " + std::to_string(batch.size()) +
@@ -66,7 +66,8 @@ FileBatchSource::FileBatchSource(const std::string& path, Expr x, Expr y, FileBa
 
 FileBatchSource::~FileBatchSource() = default;
 
-void FileBatchSource::load(Program& program, uint64_t step) {
+void FileBatchSource::load(Program& program, uint64_t step) const {
+  std::lock_guard<std::mutex> lock(mutex_);
   uint64_t batch = static_cast<uint64_t>(step % static_cast<uint64_t>(per_epoch_));
   if (batch != next_batch_) {  // a jump (a resumed fit): rewind and skip to that batch
     reader_->reset();

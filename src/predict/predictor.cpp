@@ -60,7 +60,7 @@ Predictor::Impl::Impl(const Model& model, const Approximation& q, Expr expr, std
   for (const Expr& e : replaceable_) {
     if (!e.valid() || e.graph_state() != model.graph().state())
       throw InvalidArgument("Predictor: a replaceable input is not part of this model");
-    if (e.node().kind != NodeKind::data)
+    if (!e.is_data())
       throw InvalidArgument("Predictor: replaceable inputs must be data containers (model.data(...))");
   }
 }
@@ -71,7 +71,7 @@ void Predictor::Impl::load(std::span<const Tensor* const> data) {
                           std::to_string(replaceable_.size()) + " replaceable inputs");
   for (size_t i = 0; i < data.size(); ++i) {
     const Tensor& t = *data[i];
-    if (t.rank() == 0) throw ShapeError("Predictor: data for '" + replaceable_[i].node().name + "' is a scalar");
+    if (t.rank() == 0) throw ShapeError("Predictor: data for '" + replaceable_[i].name() + "' is a scalar");
     int64_t n = t.shape()[0];
     if (static_cast<int64_t>(rows_.size()) < n) {
       rows_.resize(static_cast<size_t>(n));

@@ -104,6 +104,17 @@ std::vector<OpCase> cases() {
                }});
   c.push_back({"bernoulli_logit_logp_both", {{3, 4}, {3, 4}}, -2, 2,
                [](Graph&, const V& p) { return bernoulli_logit_logp(p[0], p[1]); }});
+  c.push_back({"bernoulli_logp", {{37}}, 0.05, 0.95, [](Graph& g, const V& p) {
+                 Tensor y(g.dtype(), {37});
+                 for (int64_t i = 0; i < 37; ++i) y.set(i, (i * 5) % 3 == 0);
+                 return bernoulli_logp(p[0], g.constant(y));
+               }});
+  // On a sigmoid a program runs it as bernoulli_logit_logp (rewrites/bernoulli_logit.cpp).
+  c.push_back({"bernoulli_logp_of_sigmoid", {{37}}, -6, 6, [](Graph& g, const V& p) {
+                 Tensor y(g.dtype(), {37});
+                 for (int64_t i = 0; i < 37; ++i) y.set(i, (i * 5) % 3 == 0);
+                 return bernoulli_logp(sigmoid(p[0]), g.constant(y));
+               }});
   c.push_back({"normal_logp_sum", {{37}}, -3, 3, [](Graph&, const V& p) { return normal_logp_sum(p[0], 0.3, 1.7); }});
   c.push_back({"normal_logp_sum_matrix", {{3, 4}}, -3, 3,
                [](Graph&, const V& p) { return normal_logp_sum(p[0], 0.0, 1.0); }});
@@ -140,7 +151,7 @@ TEST(op_gradient, every_registered_op_has_a_case) {
                                   "log1p", "expm1", "sqrt", "abs", "tanh", "sigmoid", "log_sigmoid",
                                   "softplus", "relu", "clip", "matmul", "sum", "mean", "logsumexp",
                                   "reshape", "transpose", "slice", "concat", "gather_rows",
-                                  "bernoulli_logit_logp", "normal_logp_sum"};
+                                  "bernoulli_logit_logp", "bernoulli_logp", "normal_logp_sum"};
   auto all = cases();
   for (const auto& op : ops) {
     bool found = false;

@@ -6,7 +6,7 @@
 
 namespace elbo {
 
-/// Base of every exception elbo throws on purpose.
+/// Base of every exception elbo throws for a user's mistake or a bad file or value.
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -36,12 +36,11 @@ class FormatError : public Error {
   using Error::Error;
 };
 
-}  // namespace elbo
+/// A broken internal invariant: a bug in elbo, never a user error, so it is not an Error
+/// (catching Error does not swallow it). The message names the source file and line.
+class InternalError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
 
-/// Internal invariant; never used for user input. Names file and line.
-#define ELBO_ASSERT(cond)                                                                   \
-  do {                                                                                      \
-    if (!(cond))                                                                            \
-      throw ::elbo::Error(std::string(__FILE__) + ":" + std::to_string(__LINE__) +         \
-                          ": internal check failed: " #cond);                               \
-  } while (0)
+}  // namespace elbo

@@ -4,7 +4,6 @@
 // Build it once from Expr handles; compile it into a Program to run it many times.
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -14,30 +13,10 @@
 
 namespace elbo {
 
-struct OpDef;  // one operation's shape rule, forward kernel and backward rule (src/graph/op.hpp)
+namespace detail {
+struct GraphState;  // the nodes of a graph (src/graph/graph_impl.hpp); users never see it
+}  // namespace detail
 
-/// Integer and real attributes of an op node (axis, slice bounds, reshape target, clip range).
-struct Attrs {
-  std::vector<int64_t> ints;
-  std::vector<double> reals;
-};
-
-enum class NodeKind { constant, data, parameter, op };
-
-/// One node. `shape` is the base shape, without the sample dimension; `sampled` says the
-/// node depends on a parameter input and so carries S copies at run time.
-struct Node {
-  NodeKind kind = NodeKind::op;
-  const OpDef* op = nullptr;
-  std::vector<int> inputs;
-  Attrs attrs;
-  Shape shape;
-  bool sampled = false;
-  std::string name;
-  std::shared_ptr<const Tensor> value;  // constants and data: current row-major value
-};
-
-struct GraphState;
 class Graph;
 
 /// A handle to one node of a graph. Cheap to copy. Build expressions with the free
@@ -45,7 +24,7 @@ class Graph;
 class Expr {
  public:
   Expr() = default;
-  Expr(std::shared_ptr<GraphState> graph, int id) : graph_(std::move(graph)), id_(id) {}
+  Expr(std::shared_ptr<detail::GraphState> graph, int id) : graph_(std::move(graph)), id_(id) {}
 
   bool valid() const { return graph_ != nullptr; }
   int id() const { return id_; }
@@ -55,11 +34,19 @@ class Expr {
   DType dtype() const;
   /// True if the node depends on a parameter input.
   bool sampled() const;
-  const Node& node() const;
-  const std::shared_ptr<GraphState>& graph_state() const { return graph_; }
+  /// What kind of node this is: a data input, a parameter input, a constant (else an op).
+  bool is_data() const;
+  bool is_parameter() const;
+  bool is_constant() const;
+  /// The current row-major value of a data input or a constant; null for other nodes.
+  const Tensor* value() const;
+  /// The name of a data or parameter input; empty for other nodes.
+  const std::string& name() const;
+  /// The graph this expression belongs to (an opaque handle: compare it to tell graphs apart).
+  const std::shared_ptr<detail::GraphState>& graph_state() const { return graph_; }
 
  private:
-  std::shared_ptr<GraphState> graph_;
+  std::shared_ptr<detail::GraphState> graph_;
   int id_ = -1;
 };
 
@@ -86,31 +73,18 @@ class Graph {
   uint64_t data_version() const;
 
   int size() const;
-  const Node& node(int id) const;
   Expr expr(int id) const;
   /// The node named `name` among data and parameter inputs; throws InvalidArgument if none.
   Expr find(const std::string& name) const;
   /// Parameter inputs in creation order.
   std::vector<Expr> parameters() const;
 
-  /// Adds an op node after checking arity, graph membership and shapes.
-  Expr apply(const OpDef& op, std::span<const Expr> inputs, Attrs attrs = {});
-
-  const std::shared_ptr<GraphState>& state() const { return state_; }
-  explicit Graph(std::shared_ptr<GraphState> state) : state_(std::move(state)) {}
+  /// The shared state (an opaque handle), and the graph of an expression's handle.
+  const std::shared_ptr<detail::GraphState>& state() const { return state_; }
+  explicit Graph(std::shared_ptr<detail::GraphState> state) : state_(std::move(state)) {}
 
  private:
-  std::shared_ptr<GraphState> state_;
-};
-
-/// Shapes of every node given data shapes (one per node; non-data entries ignored).
-/// Throws ShapeError naming the op and shapes when they do not fit.
-std::vector<Shape> infer_shapes(const GraphState& graph, std::span<const Shape> data_shapes);
-
-struct GraphState {
-  DType dtype = DType::f64;
-  std::vector<Node> nodes;
-  uint64_t data_version = 0;
+  std::shared_ptr<detail::GraphState> state_;
 };
 
 }  // namespace elbo

@@ -53,6 +53,10 @@ Expr logsumexp(Expr x);
 Expr logsumexp(Expr x, int axis, bool keepdims = false);
 
 // Fused log densities: one node each, with the gradient in the same kernel.
+/// log Bernoulli(y | p) elementwise for labels y in {0, 1}: y != 0 ? log p : log1p(-p);
+/// p and y have the same shape. A program runs it on p = sigmoid(z) as
+/// bernoulli_logit_logp(z, y), and its sum or mean as the _sum / _mean forms below.
+Expr bernoulli_logp(Expr p, Expr y);
 /// log Bernoulli(y | sigmoid(logit)) elementwise for labels y in {0, 1}, i.e.
 /// y logit - softplus(logit); logit and y have the same shape.
 Expr bernoulli_logit_logp(Expr logit, Expr y);

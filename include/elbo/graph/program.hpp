@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -18,6 +19,10 @@ namespace elbo {
 
 struct ProgramOptions {
   int threads = 1;  ///< worker threads, >= 1
+  /// Runs the compiler's rewrites (fused ops for common patterns, with the results of the
+  /// graph as built; src/graph/rewrites/). false runs every node as built: for tests that
+  /// compare the two.
+  bool rewrites = true;
 };
 
 class Program {
@@ -43,7 +48,6 @@ class Program {
     using Fn = std::remove_reference_t<F>;
     run_parts(n, [](void* ctx, int64_t begin, int64_t end) { (*static_cast<Fn*>(ctx))(begin, end); }, &f);
   }
-  void run_parts(int64_t n, void (*fn)(void* context, int64_t begin, int64_t end), void* context);
 
   /// Sample count S (>= 1); parameter-dependent nodes hold S copies.
   void set_samples(int64_t samples);
@@ -90,9 +94,16 @@ class Program {
   /// Gradient w.r.t. one parameter, [S, ...shape].
   Tensor gradient(Expr param) const;
 
-  struct Impl;
+  /// The names of the ops one run executes after the compiler's rewrites, in order: those
+  /// that depend on data and constants only (rerun when data changes), then those run for
+  /// each sample. For tests and diagnostics.
+  std::vector<std::string> executed_ops() const;
 
  private:
+  // parallel_for's untyped core.
+  void run_parts(int64_t n, void (*fn)(void* context, int64_t begin, int64_t end), void* context);
+
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

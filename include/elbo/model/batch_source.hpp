@@ -14,8 +14,12 @@ class BatchSource {
   virtual ~BatchSource() = default;
   /// The data inputs this source feeds (one per aligned array).
   virtual const std::vector<Expr>& inputs() const = 0;
-  /// Loads the batch of step `step` (0-based) into `program`'s data inputs.
-  virtual void load(Program& program, uint64_t step) = 0;
+  /// Loads the batch of step `step` (0-based) into `program`'s data inputs. The batch is
+  /// a function of `step` alone, so loading changes no observable state of the source
+  /// (nor of the model that owns it): what a source keeps between calls (a file position,
+  /// an epoch's permutation, buffers) only saves work, and is guarded by a lock, so
+  /// programs on several threads may load from one source.
+  virtual void load(Program& program, uint64_t step) const = 0;
   /// Rows in the full data set, when known (0 for an unbounded stream).
   virtual int64_t total_rows() const = 0;
 };

@@ -3,6 +3,8 @@
 // batch_size rows, the same rows from every array.
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <span>
 #include <vector>
 
 #include "elbo/graph/random.hpp"
@@ -28,10 +30,10 @@ class ArrayMinibatch : public BatchSource {
   ArrayMinibatch(std::vector<Tensor> arrays, std::vector<Expr> inputs, MinibatchOptions options);
 
   const std::vector<Expr>& inputs() const override { return inputs_; }
-  void load(Program& program, uint64_t step) override;
+  void load(Program& program, uint64_t step) const override;
   int64_t total_rows() const override { return rows_; }
   /// The row indices of step `step` (what load() uses).
-  std::span<const int64_t> rows_of_step(uint64_t step);
+  std::vector<int64_t> rows_of_step(uint64_t step) const;
 
  private:
   std::vector<Tensor> arrays_;
@@ -39,9 +41,14 @@ class ArrayMinibatch : public BatchSource {
   MinibatchOptions options_;
   int64_t rows_ = 0;
   Philox rng_;
-  std::vector<int64_t> batch_, perm_;
-  std::vector<uint32_t> bits_;
-  uint64_t perm_epoch_ = ~uint64_t{0};
+  // Work saved between steps (BatchSource::load): the last batch's rows, the current
+  // epoch's permutation, random words.
+  std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();  // (a source stays movable)
+  mutable std::vector<int64_t> batch_, perm_;
+  mutable std::vector<uint32_t> bits_;
+  mutable uint64_t perm_epoch_ = ~uint64_t{0};
+  // rows_of_step() without the lock; the rows live in batch_ until the next call.
+  std::span<const int64_t> rows_locked(uint64_t step) const;
 };
 
 }  // namespace elbo

@@ -51,7 +51,8 @@ class Model {
                               MinibatchOptions options);
   /// Adds any other source of batches (a stream); its inputs must be data inputs of this model.
   void add_batch_source(std::shared_ptr<BatchSource> source);
-  const std::vector<std::shared_ptr<BatchSource>>& batch_sources() const { return sources_; }
+  /// The sources of minibatches; loading a batch is const (BatchSource::load).
+  const std::vector<std::shared_ptr<const BatchSource>>& batch_sources() const { return sources_; }
 
   /// A number, tensor or expression as an expression of this model's graph.
   Expr as_expr(const Param& p, const std::string& var = "", const std::string& arg = "");
@@ -102,13 +103,17 @@ class Model {
   /// The parameter inputs of the free variables, in flat order.
   std::vector<Expr> flat_params() const;
 
-  /// log p parts as per-sample scalars (built once, again only after new variables).
-  Expr varlogp() const;
-  Expr datalogp() const;
+  /// log p parts as per-sample scalars. They are graph nodes kept up to date as variables
+  /// are added (a running sum of one term per variable, in the order added), so reading
+  /// them changes nothing. Programs run them fused: priors that share one constant normal
+  /// become one node when compiled (src/graph/rewrites/).
+  Expr varlogp() const { return varlogp_; }
+  Expr datalogp() const { return datalogp_; }
   /// varlogp's terms, one per free variable in flat order (its prior's log density plus
   /// its transform's log Jacobian): which variable makes log p non-finite.
-  const std::vector<Expr>& varlogp_terms() const;
-  Expr logp() const;
+  const std::vector<Expr>& varlogp_terms() const { return varlogp_terms_; }
+  /// varlogp() + datalogp().
+  Expr logp() const { return logp_; }
 
   /// The initial point, flat and unconstrained [D]: users' initial values, else a central
   /// point of each prior (mean where finite, else median).
@@ -138,13 +143,15 @@ class Model {
   std::vector<ObservedVariable> observed_;
   std::vector<Deterministic> deterministics_;
   std::vector<std::pair<std::string, Expr>> data_;
-  std::vector<std::shared_ptr<BatchSource>> sources_;
+  std::vector<std::shared_ptr<const BatchSource>> sources_;
   std::vector<int> minibatch_nodes_;
   int64_t flat_size_ = 0;
-  // varlogp()/datalogp() build their sums once per set of variables.
-  mutable Expr varlogp_cache_, datalogp_cache_;
-  mutable std::vector<Expr> varlogp_terms_;
-  mutable size_t varlogp_count_ = ~size_t{0}, datalogp_count_ = ~size_t{0};
+  // The log p nodes (see varlogp()); before any variable, varlogp_ and datalogp_ are the
+  // constant zero_. Each new variable adds its term with one add node (and a new logp_).
+  void add_varlogp_term(Expr term);
+  void add_datalogp_term(Expr term);
+  Expr zero_, varlogp_, datalogp_, logp_;
+  std::vector<Expr> varlogp_terms_;
 };
 
 }  // namespace elbo

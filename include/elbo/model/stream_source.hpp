@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@ class GeneratorSource : public BatchSource {
   using Next = std::function<std::vector<Tensor>(uint64_t step)>;
   GeneratorSource(std::vector<Expr> inputs, Next next, int64_t total_rows = 0);
   const std::vector<Expr>& inputs() const override { return inputs_; }
-  void load(Program& program, uint64_t step) override;
+  void load(Program& program, uint64_t step) const override;
   int64_t total_rows() const override { return total_rows_; }
 
  private:
@@ -45,20 +46,22 @@ class FileBatchSource : public BatchSource {
   FileBatchSource(const std::string& path, Expr x, Expr y, FileBatchOptions options);
   ~FileBatchSource() override;
   const std::vector<Expr>& inputs() const override { return inputs_; }
-  void load(Program& program, uint64_t step) override;
+  void load(Program& program, uint64_t step) const override;
   int64_t total_rows() const override { return rows_; }
   /// The feature column names and the target name, in file order.
   const std::vector<std::string>& feature_names() const { return features_; }
 
  private:
   struct Reader;
-  std::unique_ptr<Reader> reader_;
+  std::unique_ptr<Reader> reader_;  // the file position: work saved between steps
   std::vector<Expr> inputs_;
   FileBatchOptions options_;
   int64_t rows_ = 0, target_ = 0, per_epoch_ = 0;
-  uint64_t next_batch_ = 0;
   std::vector<std::string> features_;
-  Tensor raw_, x_, y_;
+  // Work saved between steps (BatchSource::load): the batch the reader is at, buffers.
+  mutable std::mutex mutex_;
+  mutable uint64_t next_batch_ = 0;
+  mutable Tensor raw_, x_, y_;
 };
 
 }  // namespace elbo

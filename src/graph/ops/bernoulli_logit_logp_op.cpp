@@ -176,7 +176,7 @@ const OpDef bernoulli_logit_logp_sum_op = make_op<BernoulliLogitLogpSum>();
 Expr bernoulli_logit_logp(Expr logit, Expr y) {
   if (!logit.valid() || !y.valid()) throw InvalidArgument("bernoulli_logit_logp: an operand is an empty expression");
   Expr in[2] = {logit, y};
-  return Graph(logit.graph_state()).apply(ops::bernoulli_logit_logp_op, in);
+  return detail::apply(ops::bernoulli_logit_logp_op, in);
 }
 
 namespace {
@@ -190,7 +190,7 @@ Expr logp_total(Expr logit, Expr y, bool mean, double scale) {
                           ", but must be finite");
   Attrs attrs{{mean ? 1 : 0}, {}};
   if (scale != 1.0) attrs.reals.push_back(scale);
-  return Graph(logit.graph_state()).apply(ops::bernoulli_logit_logp_sum_op, in, attrs);
+  return detail::apply(ops::bernoulli_logit_logp_sum_op, in, attrs);
 }
 }  // namespace
 

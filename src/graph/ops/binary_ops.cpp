@@ -121,7 +121,7 @@ Expr apply2(const OpDef& op, Expr a, Expr b) {
   if (!a.valid() || !b.valid())
     throw InvalidArgument(std::string(op.name) + ": an operand is an empty expression");
   Expr in[2] = {a, b};
-  return Graph(a.graph_state()).apply(op, in);
+  return detail::apply(op, in);
 }
 
 Expr scalar_like(const Expr& other, double v) {

@@ -62,7 +62,7 @@ const OpDef concat_op = make_op<Concat>();
 Expr concat(const std::vector<Expr>& xs, int axis) {
   if (xs.empty()) throw InvalidArgument("concat: no operands");
   if (!xs[0].valid()) throw InvalidArgument("concat: an operand is an empty expression");
-  return Graph(xs[0].graph_state()).apply(ops::concat_op, xs, Attrs{{axis}, {}});
+  return detail::apply(ops::concat_op, xs, Attrs{{axis}, {}});
 }
 
 }  // namespace elbo

@@ -61,7 +61,7 @@ const OpDef gather_rows_op = make_op<GatherRows>(/*index*/ 2u);
 Expr gather_rows(Expr x, Expr index) {
   if (!x.valid()) throw InvalidArgument("gather_rows: the operand is an empty expression");
   Expr in[2] = {x, index};
-  return Graph(x.graph_state()).apply(ops::gather_rows_op, in);
+  return detail::apply(ops::gather_rows_op, in);
 }
 
 }  // namespace elbo

@@ -10,7 +10,7 @@ const OpDef matmul_op = make_op<matmul_kernels::Matmul>();
 Expr matmul(Expr a, Expr b) {
   if (!a.valid() || !b.valid()) throw InvalidArgument("matmul: an operand is an empty expression");
   Expr in[2] = {a, b};
-  return Graph(a.graph_state()).apply(ops::matmul_op, in);
+  return detail::apply(ops::matmul_op, in);
 }
 
 }  // namespace elbo

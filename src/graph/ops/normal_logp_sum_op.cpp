@@ -95,7 +95,7 @@ Expr normal_logp_sum(std::span<const Expr> xs, double mu, double sigma) {
     throw InvalidArgument("normal_logp_sum: argument 'sigma' is " + format_number(sigma) +
                           ", but must be positive and finite");
   // The normalising term is computed here once, not at every run (a log per operand).
-  return Graph(xs[0].graph_state()).apply(ops::normal_logp_sum_op, xs, Attrs{{}, {mu, sigma, std::log(sigma) + kLogSqrt2Pi}});
+  return detail::apply(ops::normal_logp_sum_op, xs, Attrs{{}, {mu, sigma, std::log(sigma) + kLogSqrt2Pi}});
 }
 
 Expr normal_logp_sum(Expr x, double mu, double sigma) {

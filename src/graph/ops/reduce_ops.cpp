@@ -169,7 +169,7 @@ struct LogSumExpRule {
 Expr reduce(const OpDef& op, Expr x, Attrs attrs) {
   if (!x.valid()) throw InvalidArgument(std::string(op.name) + ": the operand is an empty expression");
   Expr in[1] = {x};
-  return Graph(x.graph_state()).apply(op, in, std::move(attrs));
+  return detail::apply(op, in, std::move(attrs));
 }
 
 Attrs axis_attrs(std::string_view op, const Expr& x, int axis, bool keepdims) {

@@ -93,7 +93,7 @@ const OpDef reshape_op = make_op<Reshape>();
 Expr reshape(Expr x, Shape shape) {
   if (!x.valid()) throw InvalidArgument("reshape: the operand is an empty expression");
   Expr in[1] = {x};
-  return Graph(x.graph_state()).apply(ops::reshape_op, in, Attrs{std::move(shape), {}});
+  return detail::apply(ops::reshape_op, in, Attrs{std::move(shape), {}});
 }
 
 }  // namespace elbo

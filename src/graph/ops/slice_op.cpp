@@ -51,7 +51,7 @@ const OpDef slice_op = make_op<Slice>();
 Expr slice(Expr x, int axis, int64_t begin, int64_t end) {
   if (!x.valid()) throw InvalidArgument("slice: the operand is an empty expression");
   Expr in[1] = {x};
-  return Graph(x.graph_state()).apply(ops::slice_op, in, Attrs{{axis, begin, end}, {}});
+  return detail::apply(ops::slice_op, in, Attrs{{axis, begin, end}, {}});
 }
 
 }  // namespace elbo

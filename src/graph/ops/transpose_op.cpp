@@ -58,7 +58,7 @@ const OpDef transpose_op = make_op<Transpose>();
 Expr transpose(Expr x, std::vector<int64_t> perm) {
   if (!x.valid()) throw InvalidArgument("transpose: the operand is an empty expression");
   Expr in[1] = {x};
-  return Graph(x.graph_state()).apply(ops::transpose_op, in, Attrs{std::move(perm), {}});
+  return detail::apply(ops::transpose_op, in, Attrs{std::move(perm), {}});
 }
 
 Expr transpose(Expr x) {

@@ -90,7 +90,7 @@ struct Clip {
 Expr apply1(const OpDef& op, Expr x, Attrs attrs = {}) {
   if (!x.valid()) throw InvalidArgument(std::string(op.name) + ": the operand is an empty expression");
   Expr in[1] = {x};
-  return Graph(x.graph_state()).apply(op, in, std::move(attrs));
+  return detail::apply(op, in, std::move(attrs));
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ const OpDef where_op = make_op<Where>(/*cond*/ 1u);
 Expr where(Expr cond, Expr a, Expr b) {
   if (!cond.valid()) throw InvalidArgument("where: the condition is an empty expression");
   Expr in[3] = {cond, a, b};
-  return Graph(cond.graph_state()).apply(ops::where_op, in);
+  return detail::apply(ops::where_op, in);
 }
 
 }  // namespace elbo
