@@ -8,7 +8,9 @@
 # with -mavx2 those are different code under the same names, and the linker keeps one copy
 # of each: it could keep the AVX2 one for baseline callers, an illegal instruction on a CPU
 # without AVX2. So:
-#   1. compile with -fvisibility=hidden (our symbols; the standard library's stay default),
+#   1. compile with -fvisibility=hidden (our symbols; the standard library's stay default)
+#      and, with GCC, -fno-gnu-unique (function-local statics and inline static members
+#      would otherwise be STB_GNU_UNIQUE, a binding objcopy does not localise),
 #   2. `ld -r --force-group-allocation`: one relocatable object, its COMDAT groups dissolved
 #      (a group would otherwise still be merged by its signature's name with the baseline's
 #      group of the same name, whatever the symbol's binding),
@@ -33,7 +35,8 @@ function(elbo_add_isa_kernels level)
   target_include_directories(${target} SYSTEM PRIVATE ${RANDOM123_INCLUDE_DIR})
   target_link_libraries(${target} PRIVATE Eigen3::Eigen)
   target_compile_options(${target} PRIVATE ${ELBO_WARNINGS} ${flags} -fvisibility=hidden
-                                           -fvisibility-inlines-hidden ${ELBO_SANITIZER_FLAGS})
+                                           -fvisibility-inlines-hidden ${ELBO_SANITIZER_FLAGS}
+                                           $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
   set(dir ${PROJECT_BINARY_DIR}/isa)
