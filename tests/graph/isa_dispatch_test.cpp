@@ -114,7 +114,7 @@ void expect_levels_agree(const char* name, const std::vector<Shape>& shapes, con
     EXPECT_NEAR(a[i], b[i], tol * std::max(1.0, std::abs(a[i]))) << name << " value " << i;
     differing += a[i] != b[i];
   }
-  RecordProperty(std::string(name) + (sizeof(T) == 4 ? "_f32" : "_f64") + "_values_not_bitwise_equal",
+  ::testing::Test::RecordProperty(std::string(name) + (sizeof(T) == 4 ? "_f32" : "_f64") + "_values_not_bitwise_equal",
                  differing);
 }
 
