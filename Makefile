@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo bench portable-vs-native clean
 
 all: build
 
@@ -25,6 +25,10 @@ demo: build
 
 bench: build
 	@for b in $(BUILD)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.2 || exit 1; done
+
+# The default (portable) build against -DELBO_NATIVE=ON on docs/PERFORMANCE.md's benchmarks.
+portable-vs-native: deps
+	@bash bench/portable_vs_native.sh
 
 clean:
 	@rm -rf $(BUILD) $(BUILD).configure.log

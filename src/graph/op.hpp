@@ -62,10 +62,11 @@ constexpr bool backward_assigns_of() {
     return false;
 }
 
-/// Builds an OpDef from a struct with `name`, `arity`, `infer`, and templated
-/// `forward<T>` / `backward<T>`, and optionally `static constexpr bool backward_assigns`.
+/// The OpDef of a struct with `name`, `arity`, `infer`, and templated `forward<T>` /
+/// `backward<T>`, and optionally `static constexpr bool backward_assigns`, with the kernels
+/// as compiled in this translation unit.
 template <class Op>
-constexpr OpDef make_op(unsigned nondifferentiable = 0) {
+constexpr OpDef compiled_op(unsigned nondifferentiable = 0) {
   return OpDef{Op::name,
                Op::arity,
                &Op::infer,
@@ -76,6 +77,29 @@ constexpr OpDef make_op(unsigned nondifferentiable = 0) {
                nondifferentiable,
                backward_assigns_of<Op>()};
 }
+
+#ifdef ELBO_ISA_VARIANT
+// This translation unit is one of the per-ISA copies of the kernels (isa.hpp): its OpDefs
+// are constants that the dispatch reads; they are local to the ISA's object file.
+template <class Op>
+constexpr OpDef make_op(unsigned nondifferentiable = 0) {
+  return compiled_op<Op>(nondifferentiable);
+}
+#else
+/// `baseline` with its kernels replaced by those of the instruction set chosen at start-up
+/// (isa.cpp); `baseline` itself when that is the baseline or the op has no such kernels.
+OpDef with_isa_kernels(const OpDef& baseline);
+
+/// Builds an OpDef from a struct with `name`, `arity`, `infer`, and templated
+/// `forward<T>` / `backward<T>`, and optionally `static constexpr bool backward_assigns`.
+/// The kernels are those of the instruction set chosen at start-up (isa.hpp), so an OpDef
+/// is initialised dynamically; code that runs before main may take its address but not
+/// read its fields.
+template <class Op>
+OpDef make_op(unsigned nondifferentiable = 0) {
+  return with_isa_kernels(compiled_op<Op>(nondifferentiable));
+}
+#endif
 
 /// "matmul: shapes [500,2] and [3,5] do not align (2 != 3)"-style messages.
 [[noreturn]] void throw_shape_error(std::string_view op, std::span<const Shape> in,

@@ -1,0 +1,58 @@
+# Checks that a sealed ISA kernels object (cmake/ElboIsaKernels.cmake) can lend no code to
+# baseline callers: it defines exactly one global symbol, ENTRY, no weak or unique symbol,
+# and keeps no COMDAT group. Also checks that the object before sealing (PARTIAL, the
+# kernels linked with `ld -r`) has weak globals, so that this check is known to be able to
+# fail.
+#   cmake -DNM=... -DREADELF=... -DPARTIAL=... -DSEALED=... -DENTRY=... -P check_isa_object.cmake
+cmake_minimum_required(VERSION 3.25)
+function(global_defined object out)
+  execute_process(COMMAND ${NM} --defined-only --extern-only ${object} OUTPUT_VARIABLE text RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "${NM} failed on ${object}")
+  endif()
+  string(REPLACE "\n" ";" lines "${text}")
+  list(FILTER lines INCLUDE REGEX " [A-Za-z] ")
+  set(${out} ${lines} PARENT_SCOPE)
+endfunction()
+function(group_count object out)
+  execute_process(COMMAND ${READELF} --section-groups ${object} OUTPUT_VARIABLE text RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "${READELF} failed on ${object}")
+  endif()
+  string(REGEX MATCHALL "COMDAT group section" groups "${text}")
+  list(LENGTH groups n)
+  set(${out} ${n} PARENT_SCOPE)
+endfunction()
+
+global_defined(${PARTIAL} before)
+list(FILTER before INCLUDE REGEX " [WVu] ")
+list(LENGTH before weak_before)
+if(weak_before EQUAL 0)
+  message(FATAL_ERROR "the unsealed object ${PARTIAL} shows no weak symbols: "
+                      "this check could not tell a sealed object from it")
+endif()
+
+global_defined(${SEALED} after)
+set(expected)
+foreach(line IN LISTS after)
+  if(NOT line MATCHES " T ${ENTRY}$")
+    list(APPEND unexpected "${line}")
+  else()
+    set(expected 1)
+  endif()
+endforeach()
+if(unexpected)
+  list(LENGTH unexpected n)
+  list(SUBLIST unexpected 0 20 shown)
+  string(REPLACE ";" "\n  " shown "${shown}")
+  message(FATAL_ERROR "${SEALED} defines ${n} global symbols besides ${ENTRY}, e.g.:\n  ${shown}")
+endif()
+if(NOT expected)
+  message(FATAL_ERROR "${SEALED} does not define ${ENTRY} as a global function")
+endif()
+group_count(${SEALED} groups_after)
+if(NOT groups_after EQUAL 0)
+  message(FATAL_ERROR "${SEALED} keeps ${groups_after} COMDAT groups")
+endif()
+message(STATUS "${SEALED}: only ${ENTRY} is global, no groups "
+               "(before sealing: ${weak_before} weak globals)")
