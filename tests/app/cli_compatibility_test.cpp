@@ -46,14 +46,28 @@ TEST(cli_compatibility, a_format_1_checkpoint_resumes_to_the_fit_that_never_stop
   fs::current_path(cwd);
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_NE(r.out.find("resuming: v1_binary.ckpt at step 600"), std::string::npos) << r.out;
-  // The same approximation as that elbo's uninterrupted fit: the same predictions, bit for
-  // bit (the files differ in their metadata only).
+  // That elbo's uninterrupted fit (v1_binary_full.elbo) ran to the 10000-step cap
+  // unconverged: the resumed fit, with the convergence tests rebuilt from the format-1
+  // checkpoint, must neither stop earlier nor run longer.
+  EXPECT_NE(r.out.find("fitted: 10000 steps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not converged, stopped at the cap"), std::string::npos) << r.out;
+  // Its predictions agree with that fit's up to rounding, not bit for bit: the checkpoint's
+  // first 600 steps were computed by a library built with -march=native, the rest by this
+  // portable build, whose non-kernel code rounds float32's last bits differently
+  // (docs/ARCHITECTURE.md, "Instruction sets"). Bitwise resume within one build is
+  // cli_crash_safety's test. Tolerance 1e-4 absolute on probabilities, sd, entropy and
+  // mutual information of order 0.05 to 1 (float32 printed to 8 digits; the differences
+  // seen are 1 to 4 units in the 8th digit).
   CliResult a = run_cli(dir, {"predict", "--model", dir / "resumed.elbo", "--data", data_file("v1_binary.csv")});
-  CliResult b = run_cli(dir, {"predict", "--model", data_file("v1_binary_full.elbo"), "--data",
-                              data_file("v1_binary.csv")});
+  CliResult old = run_cli(dir, {"predict", "--model", data_file("v1_binary_full.elbo"), "--data",
+                                data_file("v1_binary.csv")});
   ASSERT_EQ(a.code, 0) << describe(a);
-  ASSERT_EQ(b.code, 0) << describe(b);
-  EXPECT_EQ(a.out, b.out);
+  ASSERT_EQ(old.code, 0) << describe(old);
+  CsvText ca = parse_csv_text(a.out), co = parse_csv_text(old.out);
+  ASSERT_EQ(ca.header, co.header);
+  ASSERT_EQ(ca.rows.size(), co.rows.size());
+  for (size_t r = 0; r < ca.rows.size(); ++r)
+    for (size_t c = 0; c < ca.rows[r].size(); ++c) EXPECT_NEAR(ca.rows[r][c], co.rows[r][c], 1e-4) << r << "," << c;
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "bnn/bnn_test_util.hpp"
+#include "support/expect_throw_msg.hpp"
 #include "elbo/graph/error.hpp"
 
 namespace elbo {

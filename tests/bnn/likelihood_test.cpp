@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "bnn/bnn_test_util.hpp"
+#include "support/expect_throw_msg.hpp"
 #include "elbo/bnn/likelihood_registry.hpp"
 #include "elbo/bnn/metric.hpp"
 #include "elbo/graph/error.hpp"

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "bnn/bnn_test_util.hpp"
+#include "support/expect_throw_msg.hpp"
 #include "elbo/bnn/likelihood_registry.hpp"
 #include "elbo/bnn/predictive_draws.hpp"
 #include "elbo/vi/mean_field.hpp"

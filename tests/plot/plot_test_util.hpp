@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "elbo/plot/gnuplot.hpp"
+#include "support/expect_throw_msg.hpp"
 
 namespace elbo::plot::testing {
 
@@ -94,16 +95,5 @@ inline void expect_png_and_svg(const std::string& stem) {
                       "figure can be drawn";                                           \
   } while (0)
 
-/// `statement` throws `exception` whose what() contains `substring`.
-#define EXPECT_THROW_MSG(statement, exception, substring)                                \
-  do {                                                                                   \
-    try {                                                                                \
-      statement;                                                                         \
-      ADD_FAILURE() << "expected " #exception " from " #statement;                      \
-    } catch (const exception& e) {                                                       \
-      EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)                \
-          << "message: " << e.what() << "\nexpected to contain: " << (substring);        \
-    }                                                                                    \
-  } while (0)
 
 }  // namespace elbo::plot::testing

@@ -1,10 +1,10 @@
 #pragma once
-// Shared by the bnn layer's tests.
+// EXPECT_THROW_MSG: a test asserts the message, not only the exception type.
 #include <string>
 
 #include <gtest/gtest.h>
 
-/// The statement throws `exception` whose message contains `substring`.
+/// `statement` throws `exception` whose what() contains `substring`.
 #define EXPECT_THROW_MSG(statement, exception, substring)                         \
   do {                                                                            \
     try {                                                                         \
