@@ -5,6 +5,9 @@
 #include <span>
 #include <vector>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo {
 
 /// One bin of predicted probability, [lower, upper) (the last bin includes 1).
@@ -32,3 +35,4 @@ std::vector<CalibrationBin> calibration_bins(std::span<const double> predicted_p
 double expected_calibration_error(std::span<const CalibrationBin> bins);
 
 }  // namespace elbo
+ELBO_API_END

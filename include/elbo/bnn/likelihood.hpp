@@ -15,8 +15,10 @@
 
 #include "elbo/bnn/metric.hpp"
 #include "elbo/bnn/predictive_draws.hpp"
+#include "elbo/export.hpp"
 #include "elbo/model/model.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Named numbers that, with the name, rebuild a likelihood (a model file stores them):
@@ -113,3 +115,4 @@ class Likelihood {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "elbo/bnn/likelihood.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 struct LikelihoodEntry {
@@ -46,3 +48,4 @@ std::unique_ptr<Likelihood> likelihood_for_target(const std::string& name, std::
 std::unique_ptr<Likelihood> make_likelihood(const std::string& name, const LikelihoodSettings& settings = {});
 
 }  // namespace elbo
+ELBO_API_END

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "elbo/bnn/predictive_draws.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// How a metric is printed in a table.
@@ -42,3 +44,4 @@ Metrics evaluate_predictions(const Likelihood& likelihood, const PredictiveDraws
                              double level);
 
 }  // namespace elbo
+ELBO_API_END

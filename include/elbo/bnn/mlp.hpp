@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "elbo/bnn/likelihood.hpp"
+#include "elbo/export.hpp"
 #include "elbo/model/model.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 struct MlpOptions {
@@ -48,3 +50,4 @@ Mlp build_mlp(Model& model, Expr x, Expr y, const MlpOptions& options, const Lik
 Mlp build_mlp(Model& model, Expr x, Expr y, const MlpOptions& options);
 
 }  // namespace elbo
+ELBO_API_END

@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 struct Mlp;
@@ -53,3 +55,4 @@ std::vector<double> mean_output(const Model& model, const Approximation& q, cons
                                 int64_t draws, uint64_t seed, int threads = 1);
 
 }  // namespace elbo
+ELBO_API_END

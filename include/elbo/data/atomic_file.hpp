@@ -5,6 +5,9 @@
 #include <string>
 #include <string_view>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo::data {
 
 /// Writes `bytes` to `path + ".tmp.<pid>"`, flushes it to disk and renames it onto `path`.
@@ -19,3 +22,4 @@ void write_file_atomically(const std::string& path,
                            const std::function<void(std::ostream&)>& write);
 
 }  // namespace elbo::data
+ELBO_API_END

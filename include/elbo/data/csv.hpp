@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "elbo/data/table.hpp"
+#include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::data {
 
 struct CsvOptions {
@@ -41,3 +43,4 @@ void write_csv(const std::string& path, const std::vector<std::string>& header,
 void write_csv(const std::string& path, const Table& table);
 
 }  // namespace elbo::data
+ELBO_API_END

@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "elbo/data/csv.hpp"
+#include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::data {
 
 /// Reads a CSV file line by line; only the current batch is held in memory. Accepts and
@@ -43,3 +45,4 @@ class CsvBatchReader {
 };
 
 }  // namespace elbo::data
+ELBO_API_END

@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::data {
 
 /// Features `x` of shape [N, F] and targets `y` of shape [N], in the same dtype. Names are
@@ -21,3 +23,4 @@ struct Dataset {
 };
 
 }  // namespace elbo::data
+ELBO_API_END

@@ -3,8 +3,10 @@
 #include <cstdint>
 
 #include "elbo/data/dataset.hpp"
+#include "elbo/export.hpp"
 #include "elbo/graph/dtype.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::data {
 
 struct MoonsOptions {
@@ -25,3 +27,4 @@ struct MoonsOptions {
 Dataset make_moons(const MoonsOptions& options = {});
 
 }  // namespace elbo::data
+ELBO_API_END

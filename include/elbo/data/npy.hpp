@@ -3,8 +3,10 @@
 #include <string>
 #include <string_view>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::data {
 
 /// Parses the bytes of an .npy file. Little-endian dtypes <f4 (read as float32), <f8, and
@@ -28,3 +30,4 @@ void write_npy(const std::string& path, const Tensor& tensor);
 std::string npy_bytes(const Tensor& tensor);
 
 }  // namespace elbo::data
+ELBO_API_END

@@ -4,10 +4,12 @@
 #include <memory>
 #include <string>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/dtype.hpp"
 #include "elbo/graph/shape.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::data {
 
 /// Reads rows (slices along axis 0) of an .npy file by seeking to their offsets; only the
@@ -43,3 +45,4 @@ class NpyBatchReader {
 };
 
 }  // namespace elbo::data
+ELBO_API_END

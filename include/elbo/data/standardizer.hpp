@@ -3,8 +3,10 @@
 #include <vector>
 
 #include "elbo/data/dataset.hpp"
+#include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::data {
 
 /// Learns each column's mean and population standard deviation (divisor N, as
@@ -43,3 +45,4 @@ class Standardizer {
 Dataset standardize(const Dataset& dataset);
 
 }  // namespace elbo::data
+ELBO_API_END

@@ -5,9 +5,11 @@
 #include <vector>
 
 #include "elbo/data/dataset.hpp"
+#include "elbo/export.hpp"
 #include "elbo/graph/dtype.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::data {
 
 /// `values` is a float64 Tensor of shape [rows, columns.size()], row-major; `columns` holds
@@ -39,3 +41,4 @@ Dataset split_target(const Table& table, const std::string& target = "",
 Dataset split_target(const Table& table, int64_t target_index, DType dtype = DType::f64);
 
 }  // namespace elbo::data
+ELBO_API_END

@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "elbo/data/dataset.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::data {
 
 struct SplitOptions {
@@ -22,3 +24,4 @@ std::pair<Dataset, Dataset> train_test_split(const Dataset& dataset,
                                              const SplitOptions& options = {});
 
 }  // namespace elbo::data
+ELBO_API_END

@@ -3,7 +3,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Bernoulli(p): log p(x) = log(p) if x = 1, log(1 - p) if x = 0. Support binary; central
@@ -17,3 +19,4 @@ std::shared_ptr<const Distribution> bernoulli(Expr p);
 std::shared_ptr<const Distribution> bernoulli_logit(Expr logit_p);
 
 }  // namespace elbo
+ELBO_API_END

@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Beta(alpha, beta): log p(x) = lgamma(alpha + beta) - lgamma(alpha) - lgamma(beta)
@@ -11,3 +13,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> beta(Expr alpha, Expr beta);
 
 }  // namespace elbo
+ELBO_API_END

@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Binomial(n, p): log p(k) = lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)
@@ -12,3 +14,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> binomial(Expr n, Expr p);
 
 }  // namespace elbo
+ELBO_API_END

@@ -3,7 +3,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Categorical(p) over labels 0..K-1: p has shape [..., K] (one row of K weights per
@@ -18,3 +20,4 @@ std::shared_ptr<const Distribution> categorical(Expr p);
 std::shared_ptr<const Distribution> categorical_logits(Expr logits);
 
 }  // namespace elbo
+ELBO_API_END

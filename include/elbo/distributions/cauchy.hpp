@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Cauchy(alpha, beta), location alpha and scale beta:
@@ -11,3 +13,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> cauchy(Expr alpha, Expr beta);
 
 }  // namespace elbo
+ELBO_API_END

@@ -24,11 +24,13 @@
 #include <string_view>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/graph.hpp"
 #include "elbo/graph/random.hpp"
 #include "elbo/graph/tensor.hpp"
 #include "elbo/transforms/transform.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Where a distribution puts its mass.
@@ -118,3 +120,4 @@ class Distribution {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Gamma(alpha, beta), shape alpha and rate beta (PyMC's):
@@ -12,3 +14,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> gamma(Expr alpha, Expr beta);
 
 }  // namespace elbo
+ELBO_API_END

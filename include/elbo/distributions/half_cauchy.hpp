@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// HalfCauchy(beta): log p(x) = log(2 / pi) - log(beta) - log(1 + (x / beta)^2), x >= 0.
@@ -10,3 +12,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> half_cauchy(Expr beta);
 
 }  // namespace elbo
+ELBO_API_END

@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// InverseGamma(alpha, beta), shape alpha and scale beta (1 / x ~ Gamma(alpha, beta)):
@@ -12,3 +14,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> inverse_gamma(Expr alpha, Expr beta);
 
 }  // namespace elbo
+ELBO_API_END

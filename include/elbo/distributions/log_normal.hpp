@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// LogNormal(mu, sigma): log x ~ Normal(mu, sigma);
@@ -11,3 +13,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> log_normal(Expr mu, Expr sigma);
 
 }  // namespace elbo
+ELBO_API_END

@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Normal(mu, sigma): log p(x) = -((x - mu) / sigma)^2 / 2 - log(sigma) - log(2 pi) / 2.
@@ -11,3 +13,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> normal(Expr mu, Expr sigma);
 
 }  // namespace elbo
+ELBO_API_END

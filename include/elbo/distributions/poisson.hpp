@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Poisson(mu): log p(k) = k log(mu) - mu - lgamma(k + 1). Support non-negative
@@ -10,3 +12,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> poisson(Expr mu);
 
 }  // namespace elbo
+ELBO_API_END

@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// StudentT(nu, mu, sigma): log p(x) = lgamma((nu + 1) / 2) - lgamma(nu / 2)
@@ -11,3 +13,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> student_t(Expr nu, Expr mu, Expr sigma);
 
 }  // namespace elbo
+ELBO_API_END

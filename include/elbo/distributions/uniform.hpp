@@ -2,7 +2,9 @@
 #include <memory>
 
 #include "elbo/distributions/distribution.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Uniform(lower, upper): log p(x) = -log(upper - lower) on [lower, upper], -inf outside.
@@ -12,3 +14,4 @@ namespace elbo {
 std::shared_ptr<const Distribution> uniform(Expr lower, Expr upper);
 
 }  // namespace elbo
+ELBO_API_END

@@ -2,6 +2,9 @@
 // Element types a graph can compute in (PyMC's floatX).
 #include <string_view>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo {
 
 enum class DType { f32, f64 };
@@ -17,3 +20,4 @@ template <>
 constexpr DType dtype_of<double>() { return DType::f64; }
 
 }  // namespace elbo
+ELBO_API_END

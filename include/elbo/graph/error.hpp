@@ -4,6 +4,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Base of every exception elbo throws for a user's mistake or a bad file or value.
@@ -44,3 +47,4 @@ class InternalError : public std::logic_error {
 };
 
 }  // namespace elbo
+ELBO_API_END

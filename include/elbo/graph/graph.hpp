@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/dtype.hpp"
 #include "elbo/graph/shape.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 namespace detail {
@@ -88,3 +90,4 @@ class Graph {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -17,6 +17,9 @@
 #include <functional>
 #include <string_view>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Severity, lowest first (Python logging's DEBUG, INFO, WARNING, ERROR).
@@ -40,3 +43,4 @@ Logger set_logger(Logger logger);
 void log_message(LogLevel level, std::string_view message);
 
 }  // namespace elbo
+ELBO_API_END

@@ -7,8 +7,10 @@
 #include <span>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/graph.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 // Elementwise, broadcasting.
@@ -99,3 +101,4 @@ Expr operator/(Expr a, double b);
 Expr operator/(double a, Expr b);
 
 }  // namespace elbo
+ELBO_API_END

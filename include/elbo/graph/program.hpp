@@ -12,9 +12,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/graph.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 struct ProgramOptions {
@@ -108,3 +110,4 @@ class Program {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -4,9 +4,11 @@
 // count and of the order in which they are taken, and the scheme carries over to a GPU.
 #include <cstdint>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/shape.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class Philox {
@@ -36,3 +38,4 @@ class Philox {
 };
 
 }  // namespace elbo
+ELBO_API_END

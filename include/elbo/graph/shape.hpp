@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo {
 
 using Shape = std::vector<int64_t>;
@@ -26,3 +29,4 @@ inline std::string shape_str(const Shape& s) {
 }
 
 }  // namespace elbo
+ELBO_API_END

@@ -6,10 +6,12 @@
 #include <span>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/dtype.hpp"
 #include "elbo/graph/error.hpp"
 #include "elbo/graph/shape.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class Tensor {
@@ -70,3 +72,4 @@ class Tensor {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -42,10 +42,12 @@
 #include <string>
 #include <string_view>
 
+#include "elbo/export.hpp"
 #include "elbo/io/saved_approximation.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// The newest file format version this elbo reads and the one it writes (it reads 1 too).
@@ -83,3 +85,4 @@ SavedApproximation parse_approximation(std::string_view bytes, const std::string
 std::string serialize_approximation(const SavedApproximation& saved);
 
 }  // namespace elbo
+ELBO_API_END

@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/dtype.hpp"
 #include "elbo/graph/shape.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// One free variable of the model an approximation was fitted to.
@@ -69,3 +71,4 @@ std::unique_ptr<Approximation> make_approximation(const SavedApproximation& save
 void check_compatible(const SavedApproximation& saved, const Model& model);
 
 }  // namespace elbo
+ELBO_API_END

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/graph.hpp"
 #include "elbo/graph/program.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class BatchSource {
@@ -25,3 +27,4 @@ class BatchSource {
 };
 
 }  // namespace elbo
+ELBO_API_END

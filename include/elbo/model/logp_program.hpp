@@ -6,9 +6,11 @@
 #include <span>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/program.hpp"
 #include "elbo/model/model.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class LogpProgram {
@@ -46,3 +48,4 @@ class LogpProgram {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -7,10 +7,12 @@
 #include <span>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/random.hpp"
 #include "elbo/graph/tensor.hpp"
 #include "elbo/model/batch_source.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 struct MinibatchOptions {
@@ -52,3 +54,4 @@ class ArrayMinibatch : public BatchSource {
 };
 
 }  // namespace elbo
+ELBO_API_END

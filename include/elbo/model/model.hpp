@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "elbo/distributions.hpp"
+#include "elbo/export.hpp"
 #include "elbo/graph/graph.hpp"
 #include "elbo/graph/ops.hpp"
 #include "elbo/model/batch_source.hpp"
@@ -18,6 +19,7 @@
 #include "elbo/model/param.hpp"
 #include "elbo/model/variables.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 struct FreeOptions {
@@ -155,3 +157,4 @@ class Model {
 };
 
 }  // namespace elbo
+ELBO_API_END

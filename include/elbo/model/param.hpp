@@ -3,9 +3,11 @@
 // of other random variables (hierarchical models).
 #include <variant>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/graph.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class Param {
@@ -22,3 +24,4 @@ class Param {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -10,9 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
 #include "elbo/model/batch_source.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class GeneratorSource : public BatchSource {
@@ -65,3 +67,4 @@ class FileBatchSource : public BatchSource {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "elbo/distributions.hpp"
+#include "elbo/export.hpp"
 #include "elbo/graph/graph.hpp"
 #include "elbo/transforms.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// A free random variable (a prior). Its unconstrained value is a parameter input of the
@@ -53,3 +55,4 @@ struct Deterministic {
 };
 
 }  // namespace elbo
+ELBO_API_END

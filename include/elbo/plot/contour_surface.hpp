@@ -7,6 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo::plot {
 
 /// Values on a rectangular grid: values[j * xs.size() + i] is the value at (xs[i], ys[j]),
@@ -74,3 +77,4 @@ void contour_surface(const std::string& stem, const Grid& grid, std::span<const 
                      const SurfaceOptions& options = {});
 
 }  // namespace elbo::plot
+ELBO_API_END

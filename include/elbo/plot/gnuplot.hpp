@@ -5,8 +5,10 @@
 // complete, so a reader never sees a half-written figure.
 #include <string>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/error.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::plot {
 
 /// gnuplot cannot be found. Callers that treat figures as optional catch this one type,
@@ -25,3 +27,4 @@ std::string gnuplot_executable();
 bool gnuplot_available();
 
 }  // namespace elbo::plot
+ELBO_API_END

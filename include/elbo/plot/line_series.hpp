@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo::plot {
 
 /// One line: values[i] is drawn at x = i (the iteration).
@@ -59,3 +62,4 @@ void line_series(const std::string& stem, const std::vector<Series>& series,
                  const LineOptions& options = {});
 
 }  // namespace elbo::plot
+ELBO_API_END

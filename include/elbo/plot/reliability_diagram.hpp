@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "elbo/bnn/calibration.hpp"
+#include "elbo/export.hpp"
 
+ELBO_API_BEGIN
 namespace elbo::plot {
 
 struct ReliabilityOptions {
@@ -33,3 +35,4 @@ void reliability_diagram(const std::string& stem, std::span<const double> predic
                          std::span<const double> label, const ReliabilityOptions& options = {});
 
 }  // namespace elbo::plot
+ELBO_API_END

@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo::plot {
 
 struct ScatterOptions {
@@ -36,3 +39,4 @@ void scatter_classes(const std::string& stem, std::span<const double> x0,
                      const ScatterOptions& options = {});
 
 }  // namespace elbo::plot
+ELBO_API_END

@@ -7,12 +7,14 @@
 #include <utility>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/predict/predictor.hpp"
 #include "elbo/predict/trace.hpp"
 #include "elbo/vi/approximation.hpp"
 #include "elbo/vi/inference.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class Posterior {
@@ -46,3 +48,4 @@ class Posterior {
 };
 
 }  // namespace elbo
+ELBO_API_END

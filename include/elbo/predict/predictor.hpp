@@ -8,11 +8,13 @@
 #include <span>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/shape.hpp"
 #include "elbo/graph/tensor.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 struct PredictorOptions {
@@ -56,3 +58,4 @@ extern template std::span<const float> Predictor::values<float>() const;
 extern template std::span<const double> Predictor::values<double>() const;
 
 }  // namespace elbo
+ELBO_API_END

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// One row of the summary: a scalar element of a variable ("w_in_1[0,1]").
@@ -56,3 +58,4 @@ std::pair<double, double> hdi(std::vector<double> values, double prob);
 std::string element_name(const std::string& name, const Shape& shape, int64_t flat);
 
 }  // namespace elbo
+ELBO_API_END

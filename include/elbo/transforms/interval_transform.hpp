@@ -3,8 +3,10 @@
 // log |dx/dy| = log(b - a) + log sigmoid(y) + log sigmoid(-y).
 #include <memory>
 
+#include "elbo/export.hpp"
 #include "elbo/transforms/transform.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class IntervalTransform final : public Transform {
@@ -31,3 +33,4 @@ class IntervalTransform final : public Transform {
 std::shared_ptr<const Transform> interval_transform(double a, double b);
 
 }  // namespace elbo
+ELBO_API_END

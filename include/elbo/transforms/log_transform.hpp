@@ -2,8 +2,10 @@
 // The log transform for positive support: x = exp(y), log |dx/dy| = y.
 #include <memory>
 
+#include "elbo/export.hpp"
 #include "elbo/transforms/transform.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class LogTransform final : public Transform {
@@ -20,3 +22,4 @@ class LogTransform final : public Transform {
 std::shared_ptr<const Transform> log_transform();
 
 }  // namespace elbo
+ELBO_API_END

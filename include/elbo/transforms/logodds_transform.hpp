@@ -3,8 +3,10 @@
 // log |dx/dy| = log sigmoid(y) + log sigmoid(-y) (computed stably).
 #include <memory>
 
+#include "elbo/export.hpp"
 #include "elbo/transforms/transform.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class LogoddsTransform final : public Transform {
@@ -21,3 +23,4 @@ class LogoddsTransform final : public Transform {
 std::shared_ptr<const Transform> logodds_transform();
 
 }  // namespace elbo
+ELBO_API_END

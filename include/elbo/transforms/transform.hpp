@@ -5,8 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/graph.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class Transform {
@@ -29,3 +31,4 @@ class Transform {
 std::string transformed_name(const std::string& var, const Transform& transform);
 
 }  // namespace elbo
+ELBO_API_END

@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class Approximation {
@@ -57,3 +59,4 @@ class Approximation {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/vi/approximation.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// What a callback sees after step `step` (1-based, counted over all fit calls).
@@ -118,3 +120,4 @@ class LambdaCallback : public Callback {
 };
 
 }  // namespace elbo
+ELBO_API_END

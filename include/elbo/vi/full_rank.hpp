@@ -1,8 +1,10 @@
 #pragma once
 // Full-rank Gaussian q(z) = N(mu, L L^T), L lower-triangular with softplus on its
 // diagonal; it starts at the identity (PyMC's FullRank).
+#include "elbo/export.hpp"
 #include "elbo/vi/approximation.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class FullRank : public Approximation {
@@ -39,3 +41,4 @@ class FullRank : public Approximation {
 };
 
 }  // namespace elbo
+ELBO_API_END

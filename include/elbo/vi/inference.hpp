@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 #include "elbo/vi/callback.hpp"
@@ -17,6 +18,7 @@
 #include "elbo/vi/progress_bar.hpp"
 #include "elbo/vi/schedule.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 struct InferenceOptions {
@@ -123,3 +125,4 @@ std::unique_ptr<Inference> fit(const Model& model, int64_t n, const std::string&
                                InferenceOptions options = {}, const FitOptions& fit_options = {});
 
 }  // namespace elbo
+ELBO_API_END

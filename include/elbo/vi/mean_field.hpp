@@ -1,8 +1,10 @@
 #pragma once
 // Mean-field Gaussian q(z) = prod_i N(mu_i, sigma_i^2), sigma = softplus(rho). PyMC's
 // MeanField: mu starts at the model's initial point and rho at 0 (sigma = ln 2).
+#include "elbo/export.hpp"
 #include "elbo/vi/approximation.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 class MeanField : public Approximation {
@@ -39,3 +41,4 @@ class MeanField : public Approximation {
 };
 
 }  // namespace elbo
+ELBO_API_END

@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo {
 
 struct OptimizerOptions {
@@ -57,3 +60,4 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options);
 std::vector<std::string> optimizer_names();
 
 }  // namespace elbo
+ELBO_API_END

@@ -14,6 +14,9 @@
 #include <string>
 #include <string_view>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo {
 
 /// PyMC's "{:,.5g}": 5 significant digits with thousands separators ("1,234.5", "112.04").
@@ -57,3 +60,4 @@ class ProgressBar {
 };
 
 }  // namespace elbo
+ELBO_API_END

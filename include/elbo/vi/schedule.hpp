@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <span>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo {
 
 class LearningRateSchedule {
@@ -39,3 +42,4 @@ class ReduceOnPlateau : public LearningRateSchedule {
 };
 
 }  // namespace elbo
+ELBO_API_END
