@@ -34,7 +34,7 @@ function(elbo_add_isa_kernels level)
                                                ${PROJECT_SOURCE_DIR}/src)
   target_include_directories(${target} SYSTEM PRIVATE ${RANDOM123_INCLUDE_DIR})
   target_link_libraries(${target} PRIVATE Eigen3::Eigen)
-  target_compile_options(${target} PRIVATE ${ELBO_WARNINGS} ${flags} -fvisibility=hidden
+  target_compile_options(${target} PRIVATE ${ELBO_WARNINGS} ${ELBO_LIBRARY_FLAGS} ${flags} -fvisibility=hidden
                                            -fvisibility-inlines-hidden ${ELBO_SANITIZER_FLAGS}
                                            $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)

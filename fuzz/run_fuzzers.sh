@@ -19,20 +19,27 @@ jobs=${JOBS:-$(nproc)}
 fuzzers=(csv_fuzzer npy_fuzzer model_file_fuzzer)
 
 mkdir -p "$build"
-echo "== fuzz: configuring and building $build (clang++, -DELBO_FUZZ=ON)"
-# -Wno-unknown-warning-option: the library's GCC-only -Wno-maybe-uninitialized.
-# -DELBO_ISA_DISPATCH=OFF: the fuzzers parse files; the AVX2 copy of the engine's kernels
-# (uninstrumented anyway) would only lengthen the build.
-if ! cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-    -DCMAKE_CXX_FLAGS="-Wno-unknown-warning-option" \
-    -DELBO_FUZZ=ON -DELBO_BUILD_TESTS=OFF -DELBO_BUILD_BENCH=OFF -DELBO_BUILD_APPS=OFF \
-    -DELBO_ISA_DISPATCH=OFF \
-    > "$build/configure.log" 2>&1; then
-  cat "$build/configure.log"
-  exit 1
+# A build directory already configured with -DELBO_FUZZ=ON (CI's sanitizer build, which
+# runs the test suite too) is used as it is: only the fuzzers are built.
+if grep -q '^ELBO_FUZZ:BOOL=ON$' "$build/CMakeCache.txt" 2>/dev/null; then
+  echo "== fuzz: building the fuzzers in $build (configured with -DELBO_FUZZ=ON)"
+  cmake --build "$build" -j "$jobs" --target "${fuzzers[@]}"
+else
+  echo "== fuzz: configuring and building $build (clang++, -DELBO_FUZZ=ON)"
+  # -Wno-unknown-warning-option: the library's GCC-only -Wno-maybe-uninitialized.
+  # -DELBO_ISA_DISPATCH=OFF: the fuzzers parse files; the AVX2 copy of the engine's kernels
+  # (uninstrumented anyway) would only lengthen the build.
+  if ! cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+      -DCMAKE_CXX_FLAGS="-Wno-unknown-warning-option" \
+      -DELBO_FUZZ=ON -DELBO_BUILD_TESTS=OFF -DELBO_BUILD_BENCH=OFF -DELBO_BUILD_APPS=OFF \
+      -DELBO_ISA_DISPATCH=OFF \
+      > "$build/configure.log" 2>&1; then
+    cat "$build/configure.log"
+    exit 1
 fi
 cmake --build "$build" -j "$jobs" --target "${fuzzers[@]}"
+fi
 
 # LeakSanitizer stops the process ("does not work under ptrace") where ptrace is
 # restricted, as in some containers. Probe once; without it, fuzz with leaks unchecked.

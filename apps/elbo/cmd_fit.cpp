@@ -18,6 +18,7 @@
 #include "elbo/bnn/likelihood_registry.hpp"
 #include "elbo/bnn/mlp.hpp"
 #include "elbo/data/table.hpp"
+#include "elbo/vi/approximation_check.hpp"
 #include "elbo/vi/callback.hpp"
 #include "elbo/vi/inference.hpp"
 #include "elbo/vi/optimizer.hpp"
@@ -43,6 +44,7 @@ struct FitFlags {
   std::string dtype = "float32";
   uint64_t seed = 0;
   int threads = 1;
+  int64_t psis_draws = fit_defaults::psis_draws;  // 0: no k-hat (does not change the fit)
   bool no_standardize = false;
   // Whether --lr, --iters, --batch-size were given (their absence means something).
   bool lr_given = false, iters_given = false, batch_given = false;
@@ -465,8 +467,29 @@ void report_training_fit(const FitFlags& f, const NetworkSpec& spec, const Train
               static_cast<int>(fit_defaults::report_draws));
 }
 
+// PSIS k-hat of the fitted approximation against the model on all the training rows (a
+// minibatch model's log p is only an estimate), printed with its verdict:
+// "PSIS k-hat: 0.31, good (1000 draws, ESS 612)". nullopt when --psis-draws is 0.
+std::optional<ApproximationCheck> report_khat(const FitFlags& f, const NetworkSpec& spec, const ModelData& data,
+                                              const Approximation& q) {
+  if (f.psis_draws == 0) return std::nullopt;
+  Model model(spec.dtype);
+  MlpOptions mlp = spec.mlp;
+  mlp.init_seed = f.seed;
+  mlp.init_gain = fit_defaults::init_gain;
+  build_mlp(model, model.data("x", data.x), model.data("y", data.y), mlp, *spec.likelihood);
+  ApproximationCheck c = check_approximation(model, q, {.draws = f.psis_draws, .seed = f.seed + 3, .threads = f.threads});
+  const std::string verdict = khat_verdict(c.psis.khat);
+  const char* meaning = verdict == "good"     ? "k-hat < 0.5: q is close to the posterior"
+                        : verdict == "usable" ? "0.5 <= k-hat < 0.7: q is rough, but reweighted estimates are reliable"
+                                              : "k-hat >= 0.7: q misses much of the posterior; do not trust its uncertainty";
+  std::printf("PSIS k-hat: %.2f, %s (%s; %ld draws, ESS %.0f)\n", c.psis.khat, verdict.c_str(), meaning,
+              static_cast<long>(c.draws), c.psis.ess);
+  return c;
+}
+
 void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, Inference& inference,
-                const FitOutcome& out, int64_t rows) {
+                const FitOutcome& out, int64_t rows, const std::optional<ApproximationCheck>& check) {
   const FitReport& report = inference.last_fit();
   nlohmann::json fit_info = {{"train", f.train},
                              {"rows", rows},
@@ -479,6 +502,12 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
                              {"mc_samples", f.mc_samples},
                              {"batch_size", f.batch_given ? f.batch_size : rows},
                              {"seed", f.seed}};
+  if (check) {
+    // JSON has no infinity: k-hat is -inf when the tail's ratios are all equal.
+    fit_info["psis_khat"] = std::isfinite(check->psis.khat) ? nlohmann::json(check->psis.khat) : nlohmann::json(nullptr);
+    fit_info["psis_ess"] = check->psis.ess;
+    fit_info["psis_draws"] = check->draws;
+  }
   save_approximation(f.out, model, inference.approximation(),
                      {{network_metadata_key, to_json(spec)},
                       {"elbo.fit", fit_info.dump()},
@@ -496,7 +525,8 @@ void run_fit(FitFlags& f) {
   std::unique_ptr<Inference> inference = make_fit_inference(f, model);
   FitOutcome outcome = run_inference(f, plan, spec, model, *inference, data.checksum);
   report_training_fit(f, spec, data, inference->approximation());
-  save_model(f, spec, model, *inference, outcome, data.rows());
+  const std::optional<ApproximationCheck> check = report_khat(f, spec, inputs, inference->approximation());
+  save_model(f, spec, model, *inference, outcome, data.rows(), check);
 }
 
 }  // namespace
@@ -557,6 +587,10 @@ Command add_fit_command(CLI::App& app) {
                         ->capture_default_str()
                         ->check(non_negative_integer()));
   f->threads_opt = sub->add_option("--threads", f->threads, "Threads")->capture_default_str()->check(positive_integer());
+  sub->add_option("--psis-draws", f->psis_draws,
+                  "Draws for the PSIS k-hat computed after the fit (0: none; else at least 10)")
+      ->capture_default_str()
+      ->check(zero_or_at_least(10));
   shaping.push_back(sub->add_flag("--no-standardize", f->no_standardize,
                                   "Use inputs (and a normal target) as given instead of standardising them"));
   f->every_opt = sub->add_option("--checkpoint-every", f->checkpoint_every,

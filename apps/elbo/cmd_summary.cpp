@@ -1,9 +1,13 @@
 // `elbo summary`: the posterior of a fitted network's weights, as ArviZ's summary table.
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
 #include "elbo/predict/posterior.hpp"
+#include "elbo/vi/psis.hpp"
 #include "network_file.hpp"
 #include "option_checks.hpp"
 
@@ -36,6 +40,17 @@ void run_summary(const SummaryFlags& f) {
     std::printf("note: weights act on standardised inputs%s%s\n", target_note ? "; " : "", target_note ? note.c_str() : "");
   else if (target_note)
     std::printf("note: %s\n", note.c_str());
+
+  // The PSIS k-hat that `elbo fit` stored (files written before it existed have none).
+  if (auto fit = n.saved.metadata.find("elbo.fit"); fit != n.saved.metadata.end()) {
+    const nlohmann::json info = nlohmann::json::parse(fit->second, nullptr, /*allow_exceptions=*/false);
+    if (info.is_object() && info.contains("psis_khat") && info.contains("psis_draws")) {
+      const nlohmann::json& k = info["psis_khat"];
+      const double khat = k.is_number() ? k.get<double>() : -INFINITY;  // null: -inf, all ratios equal
+      std::printf("PSIS k-hat: %.2f, %s (%ld draws at the end of the fit)\n", khat, khat_verdict(khat).c_str(),
+                  static_cast<long>(info["psis_draws"].get<int64_t>()));
+    }
+  }
 
   Trace trace = Posterior(*n.model, *n.q).sample(f.draws, f.seed);
   std::vector<std::string> names;

@@ -111,7 +111,11 @@ TutorialResult run(const TutorialOptions& o) {
   // --- Generating data (In [2]) -----------------------------------------------------------
   auto moons = data::make_moons({.n_samples = 1000, .noise = 0.2, .seed = o.seed, .dtype = DType::f32});
   moons = data::standardize(moons);
-  auto [train, test] = data::train_test_split(moons, {.test_size = 0.5, .seed = o.seed});
+  // Named variables, not a structured binding: lambdas below capture them (clang before 16
+  // cannot capture a structured binding).
+  const auto halves = data::train_test_split(moons, {.test_size = 0.5, .seed = o.seed});
+  const data::Dataset& train = halves.first;
+  const data::Dataset& test = halves.second;
   std::printf("\n[data] make_moons: %ld points, noise 0.2, standardised; %ld train / %ld test\n",
               static_cast<long>(moons.rows()), static_cast<long>(train.rows()), static_cast<long>(test.rows()));
   figure(result, out("data"), [&] {  // In [3]

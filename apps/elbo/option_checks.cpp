@@ -57,6 +57,17 @@ CLI::Validator positive_integer() {
       "INT>0", "positive integer");
 }
 
+CLI::Validator zero_or_at_least(int64_t least) {
+  return CLI::Validator(
+      [least](std::string& text) -> std::string {
+        int64_t v = 0;
+        if (!parse_int64(text, v) || (v != 0 && v < least))
+          return "'" + text + "' is neither 0 nor an integer of at least " + std::to_string(least);
+        return {};
+      },
+      "0|INT>=" + std::to_string(least), "zero or at least " + std::to_string(least));
+}
+
 CLI::Validator non_negative_integer() {
   return CLI::Validator(
       [](std::string& text) -> std::string {

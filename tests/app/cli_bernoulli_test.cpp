@@ -1,5 +1,7 @@
 // fit -> predict -> evaluate -> summary on moons, through the command line.
 #include <cmath>
+#include <cstdio>
+#include <string>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -111,6 +113,28 @@ TEST_F(Moons, summary_prints_every_weight) {
   ASSERT_EQ(r.code, 0) << describe(r);
   for (const char* name : {"w_in_1[0,0]", "w_in_1[1,4]", "w_1_2[4,4]", "w_2_out[4]", "b_1[0]", "b_out", "hdi_3%"})
     EXPECT_NE(r.out.find(name), std::string::npos) << name << "\n" << r.out;
+}
+
+TEST_F(Moons, fit_prints_and_stores_the_psis_khat_and_summary_shows_it) {
+  // The line's form, and a value in range; the value itself is the library's
+  // (tests/vi/psis_test.cpp checks it against closed forms).
+  const size_t at = fit_->out.find("PSIS k-hat: ");
+  ASSERT_NE(at, std::string::npos) << fit_->out;
+  const double khat = std::stod(fit_->out.substr(at + 12));
+  EXPECT_TRUE(std::isfinite(khat)) << fit_->out;
+  EXPECT_NE(fit_->out.find("(1000 draws, ESS", at), std::string::npos) << fit_->out;
+  CliResult s = run_cli(*dir_, {"summary", "--model", path("moons.elbo")});
+  ASSERT_EQ(s.code, 0) << describe(s);
+  char want[64];
+  std::snprintf(want, sizeof want, "PSIS k-hat: %.2f, ", khat);
+  EXPECT_NE(s.out.find(want), std::string::npos) << want << "\n" << s.out;
+  // --psis-draws 0 skips it.
+  CliResult r = run_cli(*dir_, {"fit", "--train", path("train.csv"), "--out", path("no_khat.elbo"), "--iters", "200",
+                                "--psis-draws", "0"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_EQ(r.out.find("PSIS k-hat"), std::string::npos) << r.out;
+  CliResult s0 = run_cli(*dir_, {"summary", "--model", path("no_khat.elbo")});
+  EXPECT_EQ(s0.out.find("PSIS k-hat"), std::string::npos) << s0.out;
 }
 
 TEST_F(Moons, the_same_seed_fits_the_same_model) {

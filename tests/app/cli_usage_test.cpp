@@ -94,6 +94,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"zero lr", with(fit, {"--lr", "0"}), 2, "--lr: '0'"},
         ErrorCase{"nan prior sd", with(fit, {"--prior-sd", "nan"}), 2, "--prior-sd: 'nan'"},
         ErrorCase{"zero batch size", with(fit, {"--batch-size", "0"}), 2, "--batch-size: '0'"},
+        ErrorCase{"too few psis draws", with(fit, {"--psis-draws", "5"}), 2,
+                  "--psis-draws: '5' is neither 0 nor an integer of at least 10"},
         ErrorCase{"batch larger than data", with(fit, {"--batch-size", "1000"}), 2,
                   "--batch-size: 1000 is more than the 120 rows"},
         ErrorCase{"unknown likelihood", with(fit, {"--likelihood", "ordinal"}), 2, "--likelihood: ordinal not in"},

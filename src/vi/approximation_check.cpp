@@ -1,0 +1,74 @@
+#include "elbo/vi/approximation_check.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "elbo/graph/error.hpp"
+#include "elbo/graph/random.hpp"
+#include "elbo/model/logp_program.hpp"
+
+namespace elbo {
+
+namespace {
+constexpr uint64_t kCheckStream = 3;  // the fit uses streams 1 and 2 (src/vi/inference.cpp)
+// Draws per program run: at most 256, and at most 2^18 draw-rows, so that the program's
+// per-sample buffers ([S, rows, width] for a network's layers) stay small on large data.
+int64_t draws_per_run(const Model& model) {
+  int64_t rows = 1;
+  for (const auto& v : model.observed_variables())
+    if (!v.data.shape().empty()) rows = std::max(rows, v.data.shape()[0]);
+  return std::clamp<int64_t>((int64_t{1} << 18) / rows, 1, 256);
+}
+}  // namespace
+
+ApproximationCheck check_approximation(const Model& model, const Approximation& q,
+                                       const ApproximationCheckOptions& options) {
+  if (options.draws < 10)
+    throw InvalidArgument("check_approximation: argument 'draws' is " + std::to_string(options.draws) +
+                          ", but PSIS needs at least 10");
+  if (q.dim() != model.flat_size())
+    throw InvalidArgument("check_approximation: the approximation has dimension " + std::to_string(q.dim()) +
+                          " but the model has " + std::to_string(model.flat_size()) + " free parameters");
+  if (!model.batch_sources().empty())
+    throw InvalidArgument("check_approximation: the model draws minibatches, so its log p is an estimate; "
+                          "check the approximation against the model built on the full data");
+  const int64_t D = q.dim(), N = options.draws;
+  LogpProgram logp(model, ProgramOptions{options.threads});
+  const Philox rng(options.seed);
+  ApproximationCheck out;
+  out.draws = N;
+  out.log_ratios.resize(static_cast<size_t>(N));
+  std::vector<double> eps, z;
+  std::vector<float> z32;
+  const int64_t chunk = draws_per_run(model);
+  for (int64_t first = 0; first < N; first += chunk) {
+    const int64_t S = std::min(chunk, N - first);
+    eps.resize(static_cast<size_t>(S * D));
+    z.resize(static_cast<size_t>(S * D));
+    // Draw `first + s` is elements [(first + s) D, (first + s + 1) D) of one sequence.
+    rng.normal(eps.data(), S * D, kCheckStream, 0, first * D);
+    q.sample_z(eps.data(), z.data(), S);
+    if (logp.samples() != S) logp.set_samples(S);
+    if (model.dtype() == DType::f32) {
+      z32.assign(z.begin(), z.end());
+      logp.run<float>(z32.data(), nullptr);
+    } else {
+      logp.run<double>(z.data(), nullptr);
+    }
+    for (int64_t s = 0; s < S; ++s) {
+      const double r = logp.varlogp(s) + logp.datalogp(s) - q.logq_from_eps(eps.data() + s * D);
+      if (std::isnan(r) || r == INFINITY)
+        throw NumericalError("check_approximation: the log importance ratio of draw " + std::to_string(first + s) +
+                             " is " + std::to_string(r) + " (log p is " +
+                             std::to_string(logp.varlogp(s) + logp.datalogp(s)) + ")");
+      out.log_ratios[first + s] = r;
+    }
+  }
+  double sum = 0;
+  for (double r : out.log_ratios) sum += r;
+  out.elbo = sum / static_cast<double>(N);
+  out.psis = psis(out.log_ratios);
+  return out;
+}
+
+}  // namespace elbo
