@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "elbo/export.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 #include "elbo/vi/psis.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 struct ApproximationCheckOptions {
@@ -41,3 +43,4 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
                                        const ApproximationCheckOptions& options = {});
 
 }  // namespace elbo
+ELBO_API_END

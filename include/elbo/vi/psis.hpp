@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "elbo/export.hpp"
+
+ELBO_API_BEGIN
 namespace elbo {
 
 struct PsisResult {
@@ -51,3 +54,4 @@ ParetoFit fit_generalized_pareto(std::span<const double> sorted_exceedances);
 std::string khat_verdict(double khat);
 
 }  // namespace elbo
+ELBO_API_END
