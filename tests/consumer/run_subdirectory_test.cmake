@@ -16,15 +16,16 @@ function(expect_consumer_ok exe)
 endfunction()
 
 file(REMOVE_RECURSE ${WORK_DIR})
-# Debug: this test is about the build (targets, exports, SONAME, visibility), not speed, and
-# an unoptimised libelbo compiles several times faster (the CI run builds it once more here).
+# Debug without -g: this test is about the build (targets, exports, SONAME, visibility), not
+# speed, and an unoptimised libelbo without debug information compiles several times faster
+# (the CI run builds it once more here).
 set(launcher)
 if(LAUNCHER)
   set(launcher -DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER})
 endif()
 run("configuring the add_subdirectory consumer"
     ${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR}/subdirectory -B ${WORK_DIR}/sub -G ${GENERATOR}
-    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=${CXX_COMPILER} ${launcher}
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DCMAKE_CXX_COMPILER=${CXX_COMPILER} ${launcher}
     -DELBO_SOURCE_DIR=${ELBO_SOURCE_DIR} -DBUILD_SHARED_LIBS=ON
     -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON
     -DCMAKE_DISABLE_FIND_PACKAGE_CLI11=ON -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON)
