@@ -122,7 +122,7 @@ TEST_F(Moons, fit_prints_and_stores_the_psis_khat_and_summary_shows_it) {
   ASSERT_NE(at, std::string::npos) << fit_->out;
   const double khat = std::stod(fit_->out.substr(at + 12));
   EXPECT_TRUE(std::isfinite(khat)) << fit_->out;
-  EXPECT_NE(fit_->out.find("(1000 draws, ESS", at), std::string::npos) << fit_->out;
+  EXPECT_NE(fit_->out.find("; 1000 draws, ESS ", at), std::string::npos) << fit_->out;
   CliResult s = run_cli(*dir_, {"summary", "--model", path("moons.elbo")});
   ASSERT_EQ(s.code, 0) << describe(s);
   char want[64];
