@@ -23,6 +23,7 @@
 #include "elbo/vi/inference.hpp"
 #include "elbo/vi/optimizer.hpp"
 #include "fit_defaults.hpp"
+#include "khat_text.hpp"
 #include "metric_text.hpp"
 #include "network_file.hpp"
 #include "option_checks.hpp"
@@ -479,12 +480,7 @@ std::optional<ApproximationCheck> report_khat(const FitFlags& f, const NetworkSp
   mlp.init_gain = fit_defaults::init_gain;
   build_mlp(model, model.data("x", data.x), model.data("y", data.y), mlp, *spec.likelihood);
   ApproximationCheck c = check_approximation(model, q, {.draws = f.psis_draws, .seed = f.seed + 3, .threads = f.threads});
-  const std::string verdict = khat_verdict(c.psis.khat);
-  const char* meaning = verdict == "good"     ? "k-hat < 0.5: q is close to the posterior"
-                        : verdict == "usable" ? "0.5 <= k-hat < 0.7: q is rough, but reweighted estimates are reliable"
-                                              : "k-hat >= 0.7: q misses much of the posterior; do not trust its uncertainty";
-  std::printf("PSIS k-hat: %.2f, %s (%s; %ld draws, ESS %.0f)\n", c.psis.khat, verdict.c_str(), meaning,
-              static_cast<long>(c.draws), c.psis.ess);
+  std::printf("%s\n", khat_line(c).c_str());
   return c;
 }
 

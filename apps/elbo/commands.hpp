@@ -19,5 +19,6 @@ Command add_predict_command(CLI::App& app);
 Command add_evaluate_command(CLI::App& app);
 Command add_summary_command(CLI::App& app);
 Command add_plot_command(CLI::App& app);
+Command add_check_command(CLI::App& app);
 
 }  // namespace elbo::cli

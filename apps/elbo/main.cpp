@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   app.footer("Run 'elbo COMMAND --help' for a command's flags. Exit codes: 0 ok, 1 runtime error, 2 usage error.");
 
   std::vector<Command> commands = {add_demo_command(app),     add_fit_command(app),     add_predict_command(app),
-                                   add_evaluate_command(app), add_summary_command(app), add_plot_command(app)};
+                                   add_evaluate_command(app), add_summary_command(app), add_plot_command(app),
+                                   add_check_command(app)};
   // CLI11 would only say "A subcommand is required"; name the word it did not know.
   std::string names;
   bool known = false;

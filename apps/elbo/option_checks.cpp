@@ -57,6 +57,16 @@ CLI::Validator positive_integer() {
       "INT>0", "positive integer");
 }
 
+CLI::Validator at_least(int64_t least) {
+  return CLI::Validator(
+      [least](std::string& text) -> std::string {
+        int64_t v = 0;
+        if (!parse_int64(text, v) || v < least) return "'" + text + "' is not an integer of at least " + std::to_string(least);
+        return {};
+      },
+      "INT>=" + std::to_string(least), "at least " + std::to_string(least));
+}
+
 CLI::Validator zero_or_at_least(int64_t least) {
   return CLI::Validator(
       [least](std::string& text) -> std::string {

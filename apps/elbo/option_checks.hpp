@@ -17,6 +17,8 @@ std::vector<int64_t> parse_hidden(const std::string& flag, const std::string& te
 /// They run on the text before CLI11 converts it, so NaN and "1e3" are caught here.
 CLI::Validator positive_integer();
 CLI::Validator non_negative_integer();
+/// An integer >= least.
+CLI::Validator at_least(int64_t least);
 /// 0 ("none") or an integer >= least.
 CLI::Validator zero_or_at_least(int64_t least);
 CLI::Validator positive_number();

@@ -1,13 +1,19 @@
 #include "elbo/predict/posterior.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
 #include "elbo/graph/program.hpp"
 #include "elbo/graph/random.hpp"
+#include "elbo/vi/approximation_check.hpp"
 
 namespace elbo {
 
 namespace {
 constexpr uint64_t kTraceStream = 0x7472;  // "tr"
 constexpr uint64_t kPpcStream = 0x7070;    // "pp"
+constexpr uint64_t kResampleStream = 0x7273;  // "rs"
 
 // Repeats a value without the draws dimension `draws` times.
 Tensor repeat(const Tensor& t, int64_t draws) {
@@ -21,13 +27,47 @@ Tensor repeat(const Tensor& t, int64_t draws) {
 }
 }  // namespace
 
-Trace Posterior::sample(int64_t draws, uint64_t seed) const {
+Trace Posterior::sample(int64_t draws, uint64_t seed) const { return sample(draws, seed, SampleOptions{}); }
+
+Trace Posterior::sample(int64_t draws, uint64_t seed, const SampleOptions& options) const {
   if (draws < 1) throw InvalidArgument("sample: argument 'draws' is " + std::to_string(draws) + ", but must be >= 1");
   const int64_t D = q_->dim();
-  std::vector<double> eps(static_cast<size_t>(draws * D)), z(eps.size());
-  Philox(seed).normal(eps.data(), draws * D, kTraceStream, 0);
-  q_->sample_z(eps.data(), z.data(), draws);
-  Tensor theta(DType::f64, {draws, D}, z);
+  if (!options.psis) {
+    std::vector<double> eps(static_cast<size_t>(draws * D)), z(eps.size());
+    Philox(seed).normal(eps.data(), draws * D, kTraceStream, 0);
+    q_->sample_z(eps.data(), z.data(), draws);
+    return trace_of(Tensor(DType::f64, {draws, D}, z));
+  }
+  const int64_t n = options.candidates > 0 ? options.candidates : std::max<int64_t>(1000, 4 * draws);
+  if (options.candidates < 0 || n < 10)
+    throw InvalidArgument("sample: argument 'candidates' is " + std::to_string(options.candidates) +
+                          ", but must be 0 (automatic) or at least 10");
+  const ApproximationCheck check = check_approximation(*model_, *q_, {.draws = n, .seed = seed});
+  if (!(check.psis.khat < 0.7)) {
+    char k[32];
+    std::snprintf(k, sizeof k, "%.2f", check.psis.khat);
+    throw NumericalError(std::string("sample: PSIS k-hat is ") + k + " (" + std::to_string(n) +
+                         " candidates), at or above 0.7: importance weights cannot correct this approximation; "
+                         "sample without psis, or fit a better family");
+  }
+  // Multinomial resampling: draw d takes the candidate where the cumulative weight passes
+  // a uniform u_d (seeded, its own stream).
+  std::vector<double> cumulative(static_cast<size_t>(n));
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) cumulative[i] = total += std::exp(check.psis.log_weights[i]);
+  std::vector<double> u(static_cast<size_t>(draws));
+  Philox(seed).uniform(u.data(), draws, kResampleStream, 0);
+  std::vector<double> z(static_cast<size_t>(draws * D));
+  for (int64_t d = 0; d < draws; ++d) {
+    const auto at = std::upper_bound(cumulative.begin(), cumulative.end(), u[d] * total);
+    const int64_t i = std::min<int64_t>(at - cumulative.begin(), n - 1);
+    approximation_check_draw(*q_, seed, i, z.data() + d * D);
+  }
+  return trace_of(Tensor(DType::f64, {draws, D}, z));
+}
+
+Trace Posterior::trace_of(Tensor theta) const {
+  const int64_t draws = theta.shape()[0];
   std::vector<Expr> exprs;
   std::vector<std::string> names;
   for (const auto& v : model_->free_variables()) exprs.push_back(v.value), names.push_back(v.name);

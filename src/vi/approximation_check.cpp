@@ -21,6 +21,14 @@ int64_t draws_per_run(const Model& model) {
 }
 }  // namespace
 
+void approximation_check_draw(const Approximation& q, uint64_t seed, int64_t index, double* z) {
+  if (index < 0) throw InvalidArgument("approximation_check_draw: argument 'index' is " + std::to_string(index));
+  const int64_t D = q.dim();
+  std::vector<double> eps(static_cast<size_t>(D));
+  Philox(seed).normal(eps.data(), D, kCheckStream, 0, index * D);
+  q.sample_z(eps.data(), z, 1);
+}
+
 ApproximationCheck check_approximation(const Model& model, const Approximation& q,
                                        const ApproximationCheckOptions& options) {
   if (options.draws < 10)

@@ -122,7 +122,7 @@ TEST_F(Moons, fit_prints_and_stores_the_psis_khat_and_summary_shows_it) {
   ASSERT_NE(at, std::string::npos) << fit_->out;
   const double khat = std::stod(fit_->out.substr(at + 12));
   EXPECT_TRUE(std::isfinite(khat)) << fit_->out;
-  EXPECT_NE(fit_->out.find("(1000 draws, ESS", at), std::string::npos) << fit_->out;
+  EXPECT_NE(fit_->out.find("; 1000 draws, ESS ", at), std::string::npos) << fit_->out;
   CliResult s = run_cli(*dir_, {"summary", "--model", path("moons.elbo")});
   ASSERT_EQ(s.code, 0) << describe(s);
   char want[64];
@@ -135,6 +135,30 @@ TEST_F(Moons, fit_prints_and_stores_the_psis_khat_and_summary_shows_it) {
   EXPECT_EQ(r.out.find("PSIS k-hat"), std::string::npos) << r.out;
   CliResult s0 = run_cli(*dir_, {"summary", "--model", path("no_khat.elbo")});
   EXPECT_EQ(s0.out.find("PSIS k-hat"), std::string::npos) << s0.out;
+}
+
+TEST_F(Moons, check_recomputes_the_khat_with_more_draws) {
+  CliResult r = run_cli(*dir_, {"check", "--model", path("moons.elbo"), "--data", path("train.csv"), "--draws", "3000"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("(200 rows)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("PSIS k-hat: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("; 3000 draws, ESS "), std::string::npos) << r.out;
+  CliResult j = run_cli(*dir_, {"check", "--model", path("moons.elbo"), "--data", path("train.csv"), "--draws", "3000",
+                                "--json", "--threads", "2"});
+  ASSERT_EQ(j.code, 0) << describe(j);
+  const nlohmann::json v = nlohmann::json::parse(j.out);
+  EXPECT_EQ(v["draws"].get<int64_t>(), 3000);
+  EXPECT_EQ(v["rows"].get<int64_t>(), 200);
+  const double khat = v["khat"].get<double>();
+  EXPECT_EQ(v["verdict"].get<std::string>(), khat < 0.5 ? "good" : khat < 0.7 ? "usable" : "do not trust");
+  EXPECT_GE(v["ess"].get<double>(), 1.0);
+  EXPECT_LE(v["ess"].get<double>(), 3000.0);
+  // The text and the JSON are the same computation (the threads do not change the draws).
+  char want[64];
+  std::snprintf(want, sizeof want, "PSIS k-hat: %.2f, ", khat);
+  EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  // The fitted model's own ELBO estimate is finite on its training data.
+  EXPECT_TRUE(std::isfinite(v["elbo"].get<double>())) << j.out;
 }
 
 TEST_F(Moons, the_same_seed_fits_the_same_model) {

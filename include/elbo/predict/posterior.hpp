@@ -17,6 +17,19 @@
 ELBO_API_BEGIN
 namespace elbo {
 
+/// Posterior::sample's options.
+struct SampleOptions {
+  /// Pareto-smoothed importance resampling (PSIS; elbo/vi/approximation_check.hpp): draw
+  /// `candidates` from q, weight them by their smoothed ratios p/q on the model's data, and
+  /// resample `draws` of them, with replacement, in proportion to the weights. This corrects
+  /// q towards the posterior when its PSIS k-hat is below 0.7; at or above 0.7 the weights
+  /// cannot be trusted and sample throws NumericalError naming k-hat. The model must hold
+  /// all its data (no minibatch sources).
+  bool psis = false;
+  /// Draws from q to resample from (0: max(1000, 4 draws)); at least 10.
+  int64_t candidates = 0;
+};
+
 class Posterior {
  public:
   Posterior(const Model& model, const Approximation& q) : model_(&model), q_(&q) {}
@@ -25,6 +38,8 @@ class Posterior {
   /// `draws` draws from q: every free variable (constrained) and deterministic, by name,
   /// [draws, ...shape] (PyMC's approx.sample). Deterministics use the model's current data.
   Trace sample(int64_t draws, uint64_t seed = 0) const;
+  /// The same, or PSIS-resampled draws (SampleOptions::psis).
+  Trace sample(int64_t draws, uint64_t seed, const SampleOptions& options) const;
 
   /// Posterior predictive draws of the observed variables (PyMC's sample_ppc), one trace
   /// draw at a time: the slow path. `replacements` set data containers first (e.g. the
@@ -43,6 +58,8 @@ class Posterior {
   const Approximation& approximation() const { return *q_; }
 
  private:
+  /// The trace of given unconstrained draws theta [draws, D].
+  Trace trace_of(Tensor theta) const;
   const Model* model_;
   const Approximation* q_;
 };

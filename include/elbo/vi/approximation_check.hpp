@@ -42,5 +42,10 @@ struct ApproximationCheck {
 ApproximationCheck check_approximation(const Model& model, const Approximation& q,
                                        const ApproximationCheckOptions& options = {});
 
+/// Draw `index` of check_approximation(model, q, {.seed = seed}) in q's unconstrained space,
+/// written to z[0, q.dim()): the draw whose log ratio is log_ratios[index], made again
+/// without keeping every draw (importance resampling picks a few of many).
+void approximation_check_draw(const Approximation& q, uint64_t seed, int64_t index, double* z);
+
 }  // namespace elbo
 ELBO_API_END
