@@ -30,11 +30,8 @@ void run_check(const CheckFlags& f) {
   LoadedNetwork n = load_network(f.model);
   data::Table table = read_table(f.data);
   NetworkInputs in = network_inputs(n.spec, table, f.data, true);
+  check_network_targets(n.spec, in, f.data);
   const Likelihood& likelihood = *n.spec.likelihood;
-  std::string problem = likelihood.check_targets(*in.target);
-  if (!problem.empty())
-    throw FormatError(f.data + ": target '" + n.spec.target + "': " + problem + " (the model's likelihood is " +
-                      likelihood.name() + ")");
   // The network on all the rows, scaled as `elbo fit` scaled its training data.
   const int64_t rows = in.features.dim(0);
   Tensor y(n.spec.dtype, {rows});

@@ -29,11 +29,8 @@ void run_evaluate(const EvaluateFlags& f) {
   LoadedNetwork n = load_network(f.model);
   data::Table table = read_table(f.data);
   NetworkInputs in = network_inputs(n.spec, table, f.data, true);
+  check_network_targets(n.spec, in, f.data);
   const Likelihood& likelihood = *n.spec.likelihood;
-  std::string problem = likelihood.check_targets(*in.target);
-  if (!problem.empty())
-    throw FormatError(f.data + ": target '" + n.spec.target + "': " + problem + " (the model's likelihood is " +
-                      likelihood.name() + ")");
   PredictiveDraws d = predictive_draws(n, in.features, f.draws, f.seed, f.threads);
   Metrics m = evaluate_predictions(likelihood, d, *in.target, f.interval);
 

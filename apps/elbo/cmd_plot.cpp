@@ -57,11 +57,8 @@ void run_plot(const PlotFlags& f) {
   LoadedNetwork n = load_network(f.model);
   data::Table table = read_table(f.data);
   NetworkInputs in = network_inputs(n.spec, table, f.data, false);
+  check_network_targets(n.spec, in, f.data);
   const Likelihood& likelihood = *n.spec.likelihood;
-  if (in.target) {
-    std::string problem = likelihood.check_targets(*in.target);
-    if (!problem.empty()) throw FormatError(f.data + ": target '" + n.spec.target + "': " + problem);
-  }
   // A likelihood of class labels colours points by class and has a reliability diagram.
   const std::vector<std::string> class_names = likelihood.class_names();
   const bool classes = !class_names.empty();

@@ -64,4 +64,13 @@ NetworkInputs network_inputs(const NetworkSpec& spec, const data::Table& table, 
   return in;
 }
 
+void check_network_targets(const NetworkSpec& spec, const NetworkInputs& in, const std::string& path) {
+  if (!in.target) return;
+  const Likelihood& likelihood = *spec.likelihood;
+  const std::string problem = likelihood.check_targets(*in.target);
+  if (!problem.empty())
+    throw FormatError(path + ": target '" + spec.target + "': " + problem + " (the model's likelihood is " +
+                      likelihood.name() + ")");
+}
+
 }  // namespace elbo::cli

@@ -24,4 +24,9 @@ struct NetworkInputs {
 NetworkInputs network_inputs(const NetworkSpec& spec, const data::Table& table, const std::string& path,
                              bool need_target);
 
+/// Throws FormatError when `in` has a target that the network's likelihood does not accept:
+/// "d.csv: target 'y': value 2.5 in data row 2 is not a count (a whole number >= 0) (the
+/// model's likelihood is poisson)". Nothing when there is no target.
+void check_network_targets(const NetworkSpec& spec, const NetworkInputs& in, const std::string& path);
+
 }  // namespace elbo::cli
