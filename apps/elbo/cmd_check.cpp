@@ -68,9 +68,9 @@ Command add_check_command(CLI::App& app) {
   sub->add_option("--model", f->model, "Model file written by 'elbo fit'")->required();
   sub->add_option("--data", f->data, "CSV or NPY with the features and the target column (the training data)")
       ->required();
-  sub->add_option("--draws", f->draws, "Draws from the approximation (at least 10)")
+  sub->add_option("--draws", f->draws, "Draws from the approximation (at least 25)")
       ->capture_default_str()
-      ->check(at_least(10));
+      ->check(at_least(25));
   sub->add_flag("--json", f->json, "Print one JSON object instead of text");
   sub->add_option("--seed", f->seed, "Random seed of the draws")->capture_default_str()->check(non_negative_integer());
   sub->add_option("--threads", f->threads, "Threads (the result does not depend on them)")

@@ -584,9 +584,9 @@ Command add_fit_command(CLI::App& app) {
                         ->check(non_negative_integer()));
   f->threads_opt = sub->add_option("--threads", f->threads, "Threads")->capture_default_str()->check(positive_integer());
   sub->add_option("--psis-draws", f->psis_draws,
-                  "Draws for the PSIS k-hat computed after the fit (0: none; else at least 10)")
+                  "Draws for the PSIS k-hat computed after the fit (0: none; else at least 25)")
       ->capture_default_str()
-      ->check(zero_or_at_least(10));
+      ->check(zero_or_at_least(25));
   shaping.push_back(sub->add_flag("--no-standardize", f->no_standardize,
                                   "Use inputs (and a normal target) as given instead of standardising them"));
   f->every_opt = sub->add_option("--checkpoint-every", f->checkpoint_every,

@@ -39,9 +39,9 @@ Trace Posterior::sample(int64_t draws, uint64_t seed, const SampleOptions& optio
     return trace_of(Tensor(DType::f64, {draws, D}, z));
   }
   const int64_t n = options.candidates > 0 ? options.candidates : std::max<int64_t>(1000, 4 * draws);
-  if (options.candidates < 0 || n < 10)
+  if (options.candidates < 0 || n < 25)
     throw InvalidArgument("sample: argument 'candidates' is " + std::to_string(options.candidates) +
-                          ", but must be 0 (automatic) or at least 10");
+                          ", but must be 0 (automatic) or at least 25");
   const ApproximationCheck check = check_approximation(*model_, *q_, {.draws = n, .seed = seed});
   if (!(check.psis.khat < 0.7)) {
     char k[32];

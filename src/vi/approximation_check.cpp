@@ -31,9 +31,9 @@ void approximation_check_draw(const Approximation& q, uint64_t seed, int64_t ind
 
 ApproximationCheck check_approximation(const Model& model, const Approximation& q,
                                        const ApproximationCheckOptions& options) {
-  if (options.draws < 10)
+  if (options.draws < 25)
     throw InvalidArgument("check_approximation: argument 'draws' is " + std::to_string(options.draws) +
-                          ", but PSIS needs at least 10");
+                          ", but PSIS needs at least 25");
   if (q.dim() != model.flat_size())
     throw InvalidArgument("check_approximation: the approximation has dimension " + std::to_string(q.dim()) +
                           " but the model has " + std::to_string(model.flat_size()) + " free parameters");

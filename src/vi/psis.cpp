@@ -84,9 +84,9 @@ ParetoFit fit_generalized_pareto(std::span<const double> x) {
 
 PsisResult psis(std::span<const double> log_ratios) {
   const int64_t S = static_cast<int64_t>(log_ratios.size());
-  if (S < 10)
+  if (S < 25)
     throw InvalidArgument("psis: argument 'log_ratios' has " + std::to_string(S) +
-                          " values, but PSIS needs at least 10 draws");
+                          " values, but PSIS needs at least 25 draws (a tail of 5 for the Pareto fit)");
   for (int64_t s = 0; s < S; ++s)
     if (std::isnan(log_ratios[s]) || log_ratios[s] == std::numeric_limits<double>::infinity())
       throw InvalidArgument("psis: argument 'log_ratios' is " + std::to_string(log_ratios[s]) + " at index " +

@@ -134,8 +134,10 @@ TEST(psis, refuses_nan_and_too_few_draws_naming_them) {
   auto lr = gaussian_log_ratios(1.2, 50, 8);
   lr[9] = NAN;
   EXPECT_THROW_MSG(psis(lr), InvalidArgument, "at index 9, but must be finite or -inf");
-  EXPECT_THROW_MSG(psis(std::vector<double>(9, 0.0)), InvalidArgument,
-                   "argument 'log_ratios' has 9 values, but PSIS needs at least 10");
+  // 25 draws is the least with a tail of 5 (ceil(25 / 5)), what the Pareto fit needs.
+  EXPECT_EQ(psis(gaussian_log_ratios(1.2, 25, 9)).tail_length, 5);
+  EXPECT_THROW_MSG(psis(std::vector<double>(24, 0.0)), InvalidArgument,
+                   "argument 'log_ratios' has 24 values, but PSIS needs at least 25 draws");
 }
 
 TEST(khat_verdict, follows_the_published_thresholds) {
@@ -233,7 +235,7 @@ TEST(check_approximation, refuses_bad_arguments_naming_them) {
   const double mean[2] = {0, 0};
   MeanField q(mean);
   EXPECT_THROW_MSG(check_approximation(c.m, q, {.draws = 5}), InvalidArgument,
-                   "argument 'draws' is 5, but PSIS needs at least 10");
+                   "argument 'draws' is 5, but PSIS needs at least 25");
   const double mean3[3] = {0, 0, 0};
   MeanField q3(mean3);
   EXPECT_THROW_MSG(check_approximation(c.m, q3), InvalidArgument,

@@ -26,7 +26,7 @@ struct SampleOptions {
   /// cannot be trusted and sample throws NumericalError naming k-hat. The model must hold
   /// all its data (no minibatch sources).
   bool psis = false;
-  /// Draws from q to resample from (0: max(1000, 4 draws)); at least 10.
+  /// Draws from q to resample from (0: max(1000, 4 draws)); at least 25.
   int64_t candidates = 0;
 };
 

@@ -36,7 +36,7 @@ struct ApproximationCheck {
 
 /// PSIS k̂ of `q` fitted to `model`. The model must hold all its data: one with minibatch
 /// sources would give a noisy log p, so it is refused (InvalidArgument) — build the model on
-/// the full data for the check. Throws InvalidArgument for draws < 10 or a q of another
+/// the full data for the check. Throws InvalidArgument for draws < 25 or a q of another
 /// dimension than the model's, and NumericalError naming the draw when a log ratio is NaN
 /// or +inf.
 ApproximationCheck check_approximation(const Model& model, const Approximation& q,

@@ -36,9 +36,9 @@ struct PsisResult {
   std::vector<double> log_weights;
 };
 
-/// PSIS of S >= 10 log importance ratios. -inf ratios (draws where p is 0) are allowed and
+/// PSIS of S >= 25 log importance ratios. -inf ratios (draws where p is 0) are allowed and
 /// keep weight 0. Throws InvalidArgument naming the argument and the index for a NaN or
-/// +inf ratio, and when S < 10 (the tail fit needs at least 5 values).
+/// +inf ratio, and when S < 25 (the tail, ceil(S / 5) ratios there, must hold 5 for the fit).
 PsisResult psis(std::span<const double> log_ratios);
 
 /// The generalised Pareto fit alone (Zhang & Stephens 2009, with the prior on k of the PSIS
