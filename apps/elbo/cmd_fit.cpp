@@ -469,8 +469,9 @@ void report_training_fit(const FitFlags& f, const NetworkSpec& spec, const Train
 }
 
 // PSIS k-hat of the fitted approximation against the model on all the training rows (a
-// minibatch model's log p is only an estimate), printed with its verdict:
-// "PSIS k-hat: 0.31, good (1000 draws, ESS 612)". nullopt when --psis-draws is 0.
+// minibatch model's log p is only an estimate), printed with its verdict (khat_line:
+// "PSIS k-hat: 0.31, good (k-hat < 0.5: ...; 1000 draws, ESS 612)"). nullopt when
+// --psis-draws is 0.
 std::optional<ApproximationCheck> report_khat(const FitFlags& f, const NetworkSpec& spec, const ModelData& data,
                                               const Approximation& q) {
   if (f.psis_draws == 0) return std::nullopt;

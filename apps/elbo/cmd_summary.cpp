@@ -44,7 +44,8 @@ void run_summary(const SummaryFlags& f) {
   // The PSIS k-hat that `elbo fit` stored (files written before it existed have none).
   if (auto fit = n.saved.metadata.find("elbo.fit"); fit != n.saved.metadata.end()) {
     const nlohmann::json info = nlohmann::json::parse(fit->second, nullptr, /*allow_exceptions=*/false);
-    if (info.is_object() && info.contains("psis_khat") && info.contains("psis_draws")) {
+    if (info.is_object() && info.contains("psis_khat") && info.contains("psis_draws") &&
+        info["psis_draws"].is_number_integer()) {
       const nlohmann::json& k = info["psis_khat"];
       const double khat = k.is_number() ? k.get<double>() : -INFINITY;  // null: -inf, all ratios equal
       std::printf("PSIS k-hat: %.2f, %s (%ld draws at the end of the fit)\n", khat, khat_verdict(khat).c_str(),
