@@ -22,6 +22,8 @@ const OpDef* const kOps[] = {
     &ops::sum_op, &ops::mean_op, &ops::logsumexp_op,
     &ops::bernoulli_logit_logp_op, &ops::bernoulli_logit_logp_sum_op, &ops::normal_logp_sum_op,
     &ops::bernoulli_logp_op,
+    &ops::scale_gradient_op,
+    &ops::cholesky_op, &ops::solve_lower_op,
     &ops::reshape_op, &ops::transpose_op, &ops::slice_op, &ops::concat_op, &ops::gather_rows_op,
 };
 

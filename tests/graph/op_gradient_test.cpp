@@ -132,7 +132,50 @@ std::vector<OpCase> cases() {
                  Expr idx = g.constant(Tensor(g.dtype(), {5}, {3, 0, 0, 2, 1}));
                  return gather_rows(p[0], idx);
                }});
+  // cholesky reads A's lower triangle, so the upper one must get no gradient (finite
+  // differences there are 0); a dominant diagonal keeps A positive definite.
+  auto identity = [](Graph& g, int64_t n, double v) {
+    Tensor t(g.dtype(), {n, n});
+    for (int64_t i = 0; i < n; ++i) t.set(i * n + i, v);
+    return g.constant(t);
+  };
+  c.push_back({"cholesky", {{4, 4}}, -0.5, 0.5,
+               [identity](Graph& g, const V& p) { return cholesky(p[0] + identity(g, 4, 3.0)); }});
+  c.push_back({"cholesky_of_product", {{3, 2}}, -2, 2, [identity](Graph& g, const V& p) {
+                 return cholesky(matmul(p[0], transpose(p[0])) + identity(g, 3, 0.5));
+               }});
+  c.push_back({"solve_lower_vector", {{3, 3}, {3}}, -0.5, 0.5, [identity](Graph& g, const V& p) {
+                 return solve_lower(p[0] + identity(g, 3, 2.0), p[1]);
+               }});
+  c.push_back({"solve_lower_matrix", {{3, 3}, {3, 2}}, -0.5, 0.5, [identity](Graph& g, const V& p) {
+                 return solve_lower(p[0] + identity(g, 3, 2.0), p[1]);
+               }});
+  // With factor 1 the gradient is the true one; other factors: scale_gradient's own test.
+  c.push_back({"scale_gradient", {{3, 4}}, -2, 2,
+               [](Graph& g, const V& p) { return square(scale_gradient(p[0], g.scalar(1.0))); }});
   return c;
+}
+
+TEST(op_gradient, scale_gradient_scales_only_the_gradient) {
+  Graph g(DType::f64);
+  Expr x = g.parameter("x", {3});
+  Expr factor = g.data("factor", Tensor::scalar(0.25));
+  // y = x * scale_gradient(x): value x^2, gradient x + 0.25 x (only the second path scaled).
+  Expr y = sum(x * scale_gradient(x, factor));
+  Program prog(g, {y});
+  prog.set_param(x, Tensor(DType::f64, {3}, {1.0, -2.0, 3.0}));
+  double seed[1] = {1.0};
+  prog.forward_backward(seed);
+  EXPECT_DOUBLE_EQ(prog.output(0)[0], 14.0);
+  Tensor gx = prog.gradient(x);
+  EXPECT_DOUBLE_EQ(gx[0], 1.25);
+  EXPECT_DOUBLE_EQ(gx[1], -2.5);
+  EXPECT_DOUBLE_EQ(gx[2], 3.75);
+  // The factor is data: a new value applies without recompiling.
+  prog.set_data(factor, Tensor::scalar(0.0));
+  prog.forward_backward(seed);
+  EXPECT_DOUBLE_EQ(prog.gradient(x)[1], -2.0);
+  EXPECT_THROW(scale_gradient(x, sum(x)), InvalidArgument);  // a sampled factor
 }
 
 TEST(op_gradient, every_op_matches_finite_differences) {
@@ -151,6 +194,7 @@ TEST(op_gradient, every_registered_op_has_a_case) {
                                   "log1p", "expm1", "sqrt", "abs", "tanh", "sigmoid", "log_sigmoid",
                                   "softplus", "relu", "clip", "matmul", "sum", "mean", "logsumexp",
                                   "reshape", "transpose", "slice", "concat", "gather_rows",
+                                  "cholesky", "solve_lower", "scale_gradient",
                                   "bernoulli_logit_logp", "bernoulli_logp", "normal_logp_sum"};
   auto all = cases();
   for (const auto& op : ops) {

@@ -46,6 +46,18 @@ Expr clip(Expr x, double lo, double hi);
 /// NumPy matmul: vector-vector, matrix-vector, matrix-matrix and batched (leading dims broadcast).
 Expr matmul(Expr a, Expr b);
 
+// Linear algebra on [n, n] matrices (one per sample).
+/// The lower Cholesky factor L of a symmetric positive-definite A (L L^T = A), read from
+/// A's lower triangle; NaN everywhere when A is not positive definite.
+Expr cholesky(Expr a);
+/// L^-1 b for a lower-triangular L [n, n] (its strict upper triangle is not read) and b of
+/// shape [n] or [n, m].
+Expr solve_lower(Expr l, Expr b);
+
+/// The value of x, with the gradient reaching x multiplied by `factor` (Theano's
+/// grad_scale; 0 stops it). factor is a scalar data input or constant, not a parameter.
+Expr scale_gradient(Expr x, Expr factor);
+
 // Reductions. axis may be negative; keepdims keeps the reduced axis with size 1.
 Expr sum(Expr x);
 Expr sum(Expr x, int axis, bool keepdims = false);
