@@ -33,8 +33,9 @@ Trace Posterior::sample(int64_t draws, uint64_t seed, const SampleOptions& optio
   if (draws < 1) throw InvalidArgument("sample: argument 'draws' is " + std::to_string(draws) + ", but must be >= 1");
   const int64_t D = q_->dim();
   if (!options.psis) {
-    std::vector<double> eps(static_cast<size_t>(draws * D)), z(eps.size());
-    Philox(seed).normal(eps.data(), draws * D, kTraceStream, 0);
+    const int64_t E = q_->noise_dim();
+    std::vector<double> eps(static_cast<size_t>(draws * E)), z(static_cast<size_t>(draws * D));
+    Philox(seed).normal(eps.data(), draws * E, kTraceStream, 0);
     q_->sample_z(eps.data(), z.data(), draws);
     return trace_of(Tensor(DType::f64, {draws, D}, z));
   }

@@ -85,14 +85,14 @@ void Predictor::Impl::run(std::span<const Tensor* const> data, int64_t draws) {
   if (draws < 1) throw InvalidArgument("Predictor: argument 'draws' is " + std::to_string(draws) + ", but must be >= 1");
   load(data);
   program_.set_samples(draws);
-  const int64_t D = q_->dim();
+  const int64_t D = q_->dim(), E = q_->noise_dim();
   size_t n = static_cast<size_t>(draws * D);
-  if (eps_.size() < n) {
-    eps_.resize(n);
+  if (z_.size() < n) {
     z_.resize(n);
     if (model_->dtype() == DType::f32) z32_.resize(n);
   }
-  Philox(options_.seed).normal(eps_.data(), draws * D, kPredictStream, calls_++);
+  if (eps_.size() < static_cast<size_t>(draws * E)) eps_.resize(static_cast<size_t>(draws * E));
+  Philox(options_.seed).normal(eps_.data(), draws * E, kPredictStream, calls_++);
   q_->sample_z(eps_.data(), z_.data(), draws);
   if (D > 0) {
     if (model_->dtype() == DType::f32) {

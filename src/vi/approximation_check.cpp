@@ -23,9 +23,9 @@ int64_t draws_per_run(const Model& model) {
 
 void approximation_check_draw(const Approximation& q, uint64_t seed, int64_t index, double* z) {
   if (index < 0) throw InvalidArgument("approximation_check_draw: argument 'index' is " + std::to_string(index));
-  const int64_t D = q.dim();
-  std::vector<double> eps(static_cast<size_t>(D));
-  Philox(seed).normal(eps.data(), D, kCheckStream, 0, index * D);
+  const int64_t E = q.noise_dim();
+  std::vector<double> eps(static_cast<size_t>(E));
+  Philox(seed).normal(eps.data(), E, kCheckStream, 0, index * E);
   q.sample_z(eps.data(), z, 1);
 }
 
@@ -40,22 +40,23 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
   if (!model.batch_sources().empty())
     throw InvalidArgument("check_approximation: the model draws minibatches, so its log p is an estimate; "
                           "check the approximation against the model built on the full data");
-  const int64_t D = q.dim(), N = options.draws;
+  const int64_t D = q.dim(), E = q.noise_dim(), N = options.draws;
   LogpProgram logp(model, ProgramOptions{options.threads});
   const Philox rng(options.seed);
   ApproximationCheck out;
   out.draws = N;
   out.log_ratios.resize(static_cast<size_t>(N));
-  std::vector<double> eps, z;
+  std::vector<double> eps, z, logq;
   std::vector<float> z32;
   const int64_t chunk = draws_per_run(model);
   for (int64_t first = 0; first < N; first += chunk) {
     const int64_t S = std::min(chunk, N - first);
-    eps.resize(static_cast<size_t>(S * D));
+    eps.resize(static_cast<size_t>(S * E));
     z.resize(static_cast<size_t>(S * D));
-    // Draw `first + s` is elements [(first + s) D, (first + s + 1) D) of one sequence.
-    rng.normal(eps.data(), S * D, kCheckStream, 0, first * D);
-    q.sample_z(eps.data(), z.data(), S);
+    logq.resize(static_cast<size_t>(S));
+    // Draw `first + s` is elements [(first + s) E, (first + s + 1) E) of one sequence.
+    rng.normal(eps.data(), S * E, kCheckStream, 0, first * E);
+    q.sample(eps.data(), z.data(), logq.data(), S);
     if (logp.samples() != S) logp.set_samples(S);
     if (model.dtype() == DType::f32) {
       z32.assign(z.begin(), z.end());
@@ -64,7 +65,7 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
       logp.run<double>(z.data(), nullptr);
     }
     for (int64_t s = 0; s < S; ++s) {
-      const double r = logp.varlogp(s) + logp.datalogp(s) - q.logq_from_eps(eps.data() + s * D);
+      const double r = logp.varlogp(s) + logp.datalogp(s) - logq[s];
       if (std::isnan(r) || r == INFINITY)
         throw NumericalError("check_approximation: the log importance ratio of draw " + std::to_string(first + s) +
                              " is " + std::to_string(r) + " (log p is " +

@@ -76,6 +76,30 @@ void FullRank::gradient(const double* eps, const double* g, int64_t S, double sc
   for (int64_t i = 0; i < d_; ++i) grad[tri(i, i)] *= sigmoid(params_[tri(i, i)]);
 }
 
+// The general form: dz and dlogq per draw (see Approximation::backward), with the same
+// derivatives as gradient() above.
+void FullRank::backward(const double* eps, const double* dz, const double* dlogq, int64_t S, double scale,
+                        double* grad) const {
+  std::fill(grad, grad + params_.size(), 0.0);
+  for (int64_t s = 0; s < S; ++s) {
+    const double* e = eps + s * d_;
+    const double* gz = dz + s * d_;
+    const double a = dlogq[s];
+    for (int64_t i = d_ - 1; i >= 0; --i) {  // back substitution: L^T v = e
+      double acc = e[i];
+      for (int64_t k = i + 1; k < d_; ++k) acc -= l(k, i) * v_[k];
+      v_[i] = acc / l(i, i);
+    }
+    for (int64_t i = 0; i < d_; ++i) {
+      grad[i] += gz[i] + a * (scale - 1.0) * v_[i];
+      for (int64_t j = 0; j <= i; ++j)
+        grad[tri(i, j)] +=
+            gz[i] * e[j] + a * (-v_[i] * e[j] + scale * (v_[i] * e[j] - (i == j ? 1.0 / l(i, i) : 0.0)));
+    }
+  }
+  for (int64_t i = 0; i < d_; ++i) grad[tri(i, i)] *= sigmoid(params_[tri(i, i)]);
+}
+
 double FullRank::entropy() const {
   double h = 0;
   for (int64_t i = 0; i < d_; ++i) h += std::log(l(i, i)) + 0.5 + kHalfLog2Pi;

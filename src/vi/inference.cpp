@@ -10,6 +10,7 @@
 #include "elbo/graph/random.hpp"
 #include "elbo/model/logp_program.hpp"
 #include "elbo/vi/full_rank.hpp"
+#include "elbo/vi/low_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
 #include "elbo/vi/progress_bar.hpp"
 #include "interrupt.hpp"
@@ -70,6 +71,11 @@ struct Inference::Impl {
 
   enum class StepStatus { ok, skipped };
   StepStatus run_step(const FitOptions& o, uint64_t stream);
+  // "mu[3] of w_in_1[1,1]" (the coordinate it belongs to), or just "planar0.u[2]".
+  std::string param_label(int64_t i) const {
+    const int64_t c = approx_->coordinate(i);
+    return approx_->param_name(i) + (c >= 0 ? " of " + model_->describe_flat_index(c) : std::string());
+  }
   void ensure_buffers(int64_t S);
   const Approximation& fit(int64_t n, const FitOptions& o);
   double adapt_step_size(int64_t adapt_iter, const FitOptions& o);
@@ -85,7 +91,7 @@ struct Inference::Impl {
   int64_t step_ = 0;
   FitReport report_;
   // per-step buffers, sized once per obj_n_mc
-  std::vector<double> eps_, z_, g_, grad_, backup_;
+  std::vector<double> eps_, z_, g_, logq_, grad_, backup_;
   std::vector<float> z32_, g32_;
 };
 
@@ -125,9 +131,10 @@ void Inference::set_state(const State& state) { impl_->set_state(state); }
 
 void Inference::Impl::ensure_buffers(int64_t S) {
   size_t n = static_cast<size_t>(S * approx_->dim());
-  if (eps_.size() != n) {
-    eps_.assign(n, 0.0);
+  if (z_.size() != n) {
+    eps_.assign(static_cast<size_t>(S * approx_->noise_dim()), 0.0);
     z_.assign(n, 0.0);
+    logq_.assign(static_cast<size_t>(S), 0.0);
     g_.assign(n, 0.0);
     z32_.assign(model_->dtype() == DType::f32 ? n : 0, 0.0f);
     g32_.assign(model_->dtype() == DType::f32 ? n : 0, 0.0f);
@@ -149,18 +156,18 @@ bool all_finite(std::span<const double> v) {
 }  // namespace
 
 Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint64_t stream) {
-  const int64_t S = o.obj_n_mc, D = approx_->dim();
+  const int64_t S = o.obj_n_mc, D = approx_->dim(), E = approx_->noise_dim();
   const uint64_t t = static_cast<uint64_t>(step_);
   // The draws of several samples on the program's threads: each part is the part of the
   // one sequence that a single call would draw, so results do not depend on the threads.
   const Philox rng(options_.seed);
   if (S > 1)
     logp_.program().parallel_for(S, [&](int64_t s0, int64_t s1) {
-      rng.normal(eps_.data() + s0 * D, (s1 - s0) * D, stream, t, s0 * D);
+      rng.normal(eps_.data() + s0 * E, (s1 - s0) * E, stream, t, s0 * E);
     });
   else
-    rng.normal(eps_.data(), D, stream, t);
-  approx_->sample_z(eps_.data(), z_.data(), S);
+    rng.normal(eps_.data(), E, stream, t);
+  approx_->sample(eps_.data(), z_.data(), logq_.data(), S);
   logp_.load_batch(t);
   if (model_->dtype() == DType::f32) {
     for (size_t i = 0; i < z_.size(); ++i) z32_[i] = static_cast<float>(z_[i]);
@@ -171,10 +178,7 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   }
   const double c = logp_.normalizing_constant();
   double loss = 0;
-  for (int64_t s = 0; s < S; ++s) {
-    double lq = approx_->logq_from_eps(eps_.data() + s * D);
-    loss += -(logp_.datalogp(s) + o.beta * (logp_.varlogp(s) - lq));
-  }
+  for (int64_t s = 0; s < S; ++s) loss += -(logp_.datalogp(s) + o.beta * (logp_.varlogp(s) - logq_[s]));
   loss /= static_cast<double>(S) * c;
 
   // Non-finite values: name the step, the variable and the index.
@@ -210,8 +214,7 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   if (!all_finite(grad_))
     for (size_t i = 0; i < grad_.size(); ++i)
       if (!std::isfinite(grad_[i]))
-        return fail("the gradient of variational parameter " + approx_->param_name(static_cast<int64_t>(i)) +
-                    " of " + model_->describe_flat_index(approx_->coordinate(static_cast<int64_t>(i))) + " is " +
+        return fail("the gradient of variational parameter " + param_label(static_cast<int64_t>(i)) + " is " +
                     num(grad_[i]));
   if (o.schedule)
     optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
@@ -220,8 +223,7 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   if (!all_finite(params))
     for (size_t i = 0; i < params.size(); ++i) {
       if (std::isfinite(params[i])) continue;
-      std::string what = "the variational parameter " + approx_->param_name(static_cast<int64_t>(i)) + " of " +
-                         model_->describe_flat_index(approx_->coordinate(static_cast<int64_t>(i))) + " became " +
+      std::string what = "the variational parameter " + param_label(static_cast<int64_t>(i)) + " became " +
                          num(params[i]) + " after the " + optimizer_->name() + " update (learning rate " +
                          num(optimizer_->learning_rate()) + ")";
       std::copy(backup_.begin(), backup_.end(), params.begin());
@@ -241,6 +243,10 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
                           ", but must be finite");
   if (!(o.beta >= 0) || !std::isfinite(o.beta))
     throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but must be >= 0 and finite");
+  if (o.cost_part_grad_scale != 1.0 && !approx_->separates_score_part())
+    throw InvalidArgument("fit: argument 'cost_part_grad_scale' is " + num(o.cost_part_grad_scale) + ", but the " +
+                          approx_->kind() + " approximation's log q cannot be evaluated at a given draw (a flow "
+                          "layer has no closed-form inverse), so it must be 1");
   ensure_buffers(o.obj_n_mc);
   // Room for every loss of this call, so steps never allocate; growing at least
   // geometrically keeps many short fit() calls from copying the history each time.
@@ -351,10 +357,25 @@ ADVI::ADVI(const Model& model, InferenceOptions options)
 FullRankADVI::FullRankADVI(const Model& model, InferenceOptions options)
     : Inference(model, std::make_unique<FullRank>(start_mean(model, options)), options) {}
 
+namespace {
+int64_t low_rank_of(const Model& model, const InferenceOptions& o) {
+  if (o.rank < 0)
+    throw InvalidArgument("LowRankADVI: argument 'rank' is " + std::to_string(o.rank) + ", but must be >= 1 (or 0 "
+                          "for the default)");
+  if (o.rank > 0) return o.rank;
+  return std::max<int64_t>(1, std::llround(std::sqrt(static_cast<double>(model.flat_size()))));
+}
+}  // namespace
+
+LowRankADVI::LowRankADVI(const Model& model, InferenceOptions options)
+    : Inference(model, std::make_unique<LowRank>(start_mean(model, options), low_rank_of(model, options), options.start_sigma),
+                options) {}
+
 std::unique_ptr<Inference> make_inference(const Model& model, const std::string& method, InferenceOptions options) {
   if (method == "advi") return std::make_unique<ADVI>(model, std::move(options));
   if (method == "fullrank_advi") return std::make_unique<FullRankADVI>(model, std::move(options));
-  throw InvalidArgument("fit: unknown method '" + method + "'; choose advi or fullrank_advi");
+  if (method == "lowrank_advi") return std::make_unique<LowRankADVI>(model, std::move(options));
+  throw InvalidArgument("fit: unknown method '" + method + "'; choose advi, fullrank_advi or lowrank_advi");
 }
 
 std::unique_ptr<Inference> fit(const Model& model, int64_t n, const std::string& method, InferenceOptions options,

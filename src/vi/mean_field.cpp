@@ -116,6 +116,28 @@ void MeanField::gradient(const double* eps, const double* g, int64_t S, double s
   }
 }
 
+// The general form: dz and dlogq per draw (see Approximation::backward).
+void MeanField::backward(const double* eps, const double* dz, const double* dlogq, int64_t S, double scale,
+                         double* grad) const {
+  refresh();
+  const double* __restrict inv_sigma = inv_sigma_.data();
+  const double* __restrict dsigma = dsigma_.data();
+  double* __restrict gmu = grad;
+  double* __restrict grho = grad + d_;
+  for (int64_t i = 0; i < d_; ++i) gmu[i] = grho[i] = 0;
+  for (int64_t s = 0; s < S; ++s) {
+    const double* __restrict es = eps + s * d_;
+    const double* __restrict ds = dz + s * d_;
+    const double a = dlogq[s];
+    for (int64_t i = 0; i < d_; ++i) {
+      const double e = es[i];
+      gmu[i] += ds[i] + a * (scale - 1.0) * e * inv_sigma[i];
+      grho[i] += ds[i] * e + a * (-e * e + scale * (e * e - 1.0)) * inv_sigma[i];
+    }
+  }
+  for (int64_t i = 0; i < d_; ++i) grho[i] *= dsigma[i];
+}
+
 double MeanField::entropy() const {
   double h = 0;
   for (int64_t i = 0; i < d_; ++i) h += std::log(softplus(params_[d_ + i])) + 0.5 + kHalfLog2Pi;

@@ -23,6 +23,8 @@ class FullRank : public Approximation {
   double logq_from_eps(const double* eps) const override;
   void gradient(const double* eps, const double* dlogp_dz, int64_t S, double scale, double c, double beta,
                 double* grad) const override;
+  void backward(const double* eps, const double* dz, const double* dlogq, int64_t S, double scale,
+                double* grad) const override;
   double entropy() const override;
   std::vector<double> mean() const override;
   std::vector<double> sd() const override;

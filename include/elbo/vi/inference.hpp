@@ -27,8 +27,11 @@ struct InferenceOptions {
   int threads = 1;
   /// Initial mean in unconstrained space, flat [D]; default: the model's initial point.
   std::optional<Tensor> start = std::nullopt;
-  /// MeanField only: initial sigma for every coordinate (0: softplus(0) = ln 2).
+  /// MeanField and LowRank: initial sigma for every coordinate (0: softplus(0) = ln 2).
   double start_sigma = 0;
+  /// LowRank (method "lowrank_advi"): the rank K of its factor; 0 picks NumPyro's
+  /// default, round(sqrt(D)).
+  int64_t rank = 0;
 };
 
 struct FitOptions {
@@ -115,7 +118,14 @@ class FullRankADVI : public Inference {
   explicit FullRankADVI(const Model& model, InferenceOptions options = {});
 };
 
-/// An inference by method name: "advi" or "fullrank_advi".
+/// Low-rank plus diagonal ADVI (NumPyro's AutoLowRankMultivariateNormal), rank from
+/// options.rank.
+class LowRankADVI : public Inference {
+ public:
+  explicit LowRankADVI(const Model& model, InferenceOptions options = {});
+};
+
+/// An inference by method name: "advi", "fullrank_advi" or "lowrank_advi".
 std::unique_ptr<Inference> make_inference(const Model& model, const std::string& method,
                                           InferenceOptions options = {});
 
