@@ -12,6 +12,7 @@
 #include "elbo/vi/full_rank.hpp"
 #include "elbo/vi/low_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
+#include "elbo/vi/normalizing_flow.hpp"
 #include "elbo/vi/progress_bar.hpp"
 #include "interrupt.hpp"
 
@@ -371,11 +372,19 @@ LowRankADVI::LowRankADVI(const Model& model, InferenceOptions options)
     : Inference(model, std::make_unique<LowRank>(start_mean(model, options), low_rank_of(model, options), options.start_sigma),
                 options) {}
 
+NFVI::NFVI(const Model& model, InferenceOptions options)
+    : Inference(model,
+                std::make_unique<NormalizingFlow>(start_mean(model, options),
+                                                  options.flow.empty() ? std::string("scale-loc") : options.flow,
+                                                  options.start_sigma),
+                options) {}
+
 std::unique_ptr<Inference> make_inference(const Model& model, const std::string& method, InferenceOptions options) {
   if (method == "advi") return std::make_unique<ADVI>(model, std::move(options));
   if (method == "fullrank_advi") return std::make_unique<FullRankADVI>(model, std::move(options));
   if (method == "lowrank_advi") return std::make_unique<LowRankADVI>(model, std::move(options));
-  throw InvalidArgument("fit: unknown method '" + method + "'; choose advi, fullrank_advi or lowrank_advi");
+  if (method == "nfvi") return std::make_unique<NFVI>(model, std::move(options));
+  throw InvalidArgument("fit: unknown method '" + method + "'; choose advi, fullrank_advi, lowrank_advi or nfvi");
 }
 
 std::unique_ptr<Inference> fit(const Model& model, int64_t n, const std::string& method, InferenceOptions options,

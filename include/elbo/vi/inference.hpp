@@ -32,6 +32,9 @@ struct InferenceOptions {
   /// LowRank (method "lowrank_advi"): the rank K of its factor; 0 picks NumPyro's
   /// default, round(sqrt(D)).
   int64_t rank = 0;
+  /// NormalizingFlow (method "nfvi"): the flow formula (flow_formula.hpp); empty: PyMC's
+  /// default "scale-loc".
+  std::string flow = {};
 };
 
 struct FitOptions {
@@ -125,7 +128,13 @@ class LowRankADVI : public Inference {
   explicit LowRankADVI(const Model& model, InferenceOptions options = {});
 };
 
-/// An inference by method name: "advi", "fullrank_advi" or "lowrank_advi".
+/// Normalizing-flow VI (pm.NFVI) with the flow options.flow.
+class NFVI : public Inference {
+ public:
+  explicit NFVI(const Model& model, InferenceOptions options = {});
+};
+
+/// An inference by method name: "advi", "fullrank_advi", "lowrank_advi" or "nfvi".
 std::unique_ptr<Inference> make_inference(const Model& model, const std::string& method,
                                           InferenceOptions options = {});
 

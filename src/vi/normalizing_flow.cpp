@@ -1,0 +1,182 @@
+#include "elbo/vi/normalizing_flow.hpp"
+
+#include <cmath>
+
+#include "elbo/graph/error.hpp"
+#include "elbo/graph/ops.hpp"
+#include "elbo/graph/random.hpp"
+#include "softplus.hpp"
+
+namespace elbo {
+
+namespace {
+
+using detail::kHalfLog2Pi;
+
+constexpr uint64_t kFlowInitSeed = 0x666c6f77ull;  // "flow": the fixed seed of random starts
+constexpr double kSoftplusIsOne = 0.54132485461291810;  // softplus^-1(1) = log(e - 1)
+
+// The parameter blocks of each layer, in stack order; layer k's blocks are named
+// "<layer><k>.<param>", e.g. "planar2.u".
+std::vector<ParameterBlock> flow_blocks(std::span<const double> mu, const std::vector<FlowLayer>& layers,
+                                        double start_sigma) {
+  const auto d = static_cast<int64_t>(mu.size());
+  if (d < 1) throw InvalidArgument("NormalizingFlow: the model has no free parameters");
+  if (start_sigma < 0 || !std::isfinite(start_sigma))
+    throw InvalidArgument("NormalizingFlow: argument 'start_sigma' is " + std::to_string(start_sigma) +
+                          ", but must be positive (or 0 for the default ln 2)");
+  const double rho = start_sigma > 0 ? detail::softplus_inverse(start_sigma) : 0.0;
+  size_t last_loc = layers.size();
+  for (size_t k = 0; k < layers.size(); ++k)
+    if (layers[k] == FlowLayer::loc) last_loc = k;
+  const Philox rng(kFlowInitSeed);
+  std::vector<ParameterBlock> blocks;
+  const std::vector<double> zeros(static_cast<size_t>(d), 0.0);
+  auto random_direction = [&](size_t k, double scale) {
+    std::vector<double> v(static_cast<size_t>(d));
+    rng.normal(v.data(), d, 0, static_cast<uint64_t>(k));
+    for (double& x : v) x *= scale;
+    return v;
+  };
+  for (size_t k = 0; k < layers.size(); ++k) {
+    const std::string p = flow_layer_name(layers[k]) + std::to_string(k) + ".";
+    switch (layers[k]) {
+      case FlowLayer::loc:
+        blocks.push_back({p + "loc", {d}, k == last_loc ? std::vector<double>(mu.begin(), mu.end()) : zeros, true});
+        break;
+      case FlowLayer::scale:
+        blocks.push_back({p + "rho", {d}, std::vector<double>(static_cast<size_t>(d), rho), true});
+        break;
+      case FlowLayer::planar: {
+        // u_hat = u + (m(w.u) - w.u) w / |w|^2 with m(x) = softplus(x) - 1 is 0 (the identity)
+        // when u = log(e - 1) w / |w|^2.
+        std::vector<double> w = random_direction(k, 1.0 / std::sqrt(static_cast<double>(d))), u(w.size());
+        double ww = 0;
+        for (double x : w) ww += x * x;
+        for (size_t i = 0; i < w.size(); ++i) u[i] = kSoftplusIsOne * w[i] / ww;
+        blocks.push_back({p + "u", {d}, u, false});
+        blocks.push_back({p + "w", {d}, w, false});
+        blocks.push_back({p + "b", {}, {0.0}, false});
+        break;
+      }
+      case FlowLayer::radial:  // alpha = softplus(a), beta = softplus(b) - alpha: 0 at a = b = 0
+        blocks.push_back({p + "z_ref", {d}, zeros, false});
+        blocks.push_back({p + "a", {}, {0.0}, false});
+        blocks.push_back({p + "b", {}, {0.0}, false});
+        break;
+      case FlowLayer::householder:
+        blocks.push_back({p + "v", {d}, random_direction(k, 1.0), false});
+        break;
+    }
+  }
+  return blocks;
+}
+
+int blocks_of(FlowLayer layer) {
+  switch (layer) {
+    case FlowLayer::planar:
+    case FlowLayer::radial: return 3;
+    default: return 1;
+  }
+}
+
+bool has_inverse(FlowLayer layer) {
+  return layer == FlowLayer::loc || layer == FlowLayer::scale || layer == FlowLayer::householder;
+}
+
+struct Step {
+  Expr z, log_det;  // log_det invalid where it is 0
+};
+
+// One layer forward: z' and log |det dz'/dz|.
+Step forward(FlowLayer layer, Expr z, std::span<const Expr> p, int64_t d) {
+  switch (layer) {
+    case FlowLayer::loc: return {z + p[0], {}};
+    case FlowLayer::scale: {
+      Expr s = softplus(p[0]);
+      return {z * s, sum(log(s))};
+    }
+    case FlowLayer::householder: return {z - 2.0 * p[0] * (sum(p[0] * z) / sum(square(p[0]))), {}};
+    case FlowLayer::planar: {
+      Expr u = p[0], w = p[1], b = p[2];
+      Expr wu = sum(w * u);
+      Expr u_hat = u + (softplus(wu) - 1.0 - wu) * w / sum(square(w));
+      Expr h = tanh(sum(w * z) + b);
+      return {z + u_hat * h, log(abs(1.0 + (1.0 - square(h)) * sum(u_hat * w)))};
+    }
+    case FlowLayer::radial: {
+      Expr z_ref = p[0];
+      Expr alpha = softplus(p[1]);
+      Expr beta = softplus(p[2]) - alpha;
+      Expr diff = z - z_ref;
+      Expr r = sqrt(sum(square(diff)));
+      Expr h = 1.0 / (alpha + r);
+      Expr bh = beta * h;
+      // det = (1 + beta h)^(d-1) (1 + beta h + beta h' r), h' = -h^2
+      return {z + bh * diff, static_cast<double>(d - 1) * log1p(bh) + log1p(bh - bh * h * r)};
+    }
+  }
+  throw InternalError("NormalizingFlow: unknown layer");
+}
+
+// One layer's inverse (loc, scale and householder only).
+Expr inverse(FlowLayer layer, Expr z, std::span<const Expr> p) {
+  switch (layer) {
+    case FlowLayer::loc: return z - p[0];
+    case FlowLayer::scale: return z / softplus(p[0]);
+    case FlowLayer::householder: return z - 2.0 * p[0] * (sum(p[0] * z) / sum(square(p[0])));
+    default: throw InternalError("NormalizingFlow: no closed-form inverse for " + flow_layer_name(layer));
+  }
+}
+
+}  // namespace
+
+NormalizingFlow::NormalizingFlow(std::span<const double> mu, const std::string& formula, double start_sigma)
+    : NormalizingFlow(mu, parse_flow_formula(formula), start_sigma) {}
+
+NormalizingFlow::NormalizingFlow(std::span<const double> mu, std::vector<FlowLayer> layers, double start_sigma)
+    : GraphFamily(static_cast<int64_t>(mu.size()), static_cast<int64_t>(mu.size()), flow_blocks(mu, layers, start_sigma)),
+      layers_(std::move(layers)) {}
+
+std::string NormalizingFlow::kind() const { return "flow:" + flow_formula(layers_); }
+
+bool NormalizingFlow::separates_score_part() const {
+  for (FlowLayer l : layers_)
+    if (!has_inverse(l)) return false;
+  return true;
+}
+
+FamilyExpressions NormalizingFlow::build(Graph&, Expr eps, std::span<const Expr> theta,
+                                         std::span<const Expr> direct) const {
+  const int64_t d = dim();
+  Expr z = eps, log_det;
+  std::vector<size_t> first;  // each layer's first block
+  size_t b = 0;
+  for (FlowLayer layer : layers_) {
+    first.push_back(b);
+    Step st = forward(layer, z, theta.subspan(b, static_cast<size_t>(blocks_of(layer))), d);
+    z = st.z;
+    if (st.log_det.valid()) log_det = log_det.valid() ? log_det + st.log_det : st.log_det;
+    b += static_cast<size_t>(blocks_of(layer));
+  }
+  Expr base = eps;
+  if (separates_score_part()) {
+    // log q at the draw z itself: the base point and the log-determinants from the direct
+    // (cost_part_grad_scale-scaled) parameters.
+    base = z;
+    log_det = Expr();
+    for (size_t k = layers_.size(); k-- > 0;) {
+      auto p = direct.subspan(first[k], static_cast<size_t>(blocks_of(layers_[k])));
+      base = inverse(layers_[k], base, p);
+      if (layers_[k] == FlowLayer::scale) {
+        Expr ld = sum(log(softplus(p[0])));
+        log_det = log_det.valid() ? log_det + ld : ld;
+      }
+    }
+  }
+  Expr logq = sum(-0.5 * square(base)) - static_cast<double>(d) * kHalfLog2Pi;
+  if (log_det.valid()) logq = logq - log_det;
+  return {z, logq};
+}
+
+}  // namespace elbo
