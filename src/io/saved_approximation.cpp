@@ -8,15 +8,14 @@
 #include <span>
 
 #include "elbo/graph/error.hpp"
-#include "elbo/vi/full_rank.hpp"
-#include "elbo/vi/mean_field.hpp"
+#include "elbo/vi/family_registry.hpp"
 #include "saved_approximation_impl.hpp"
 
 namespace elbo {
 
 namespace {
 
-constexpr int64_t max_full_rank_dim = 3'000'000'000;  // D + D(D+1)/2 stays below 2^63
+constexpr const char* kKinds = "meanfield, fullrank, lowrank:RANK or flow:FORMULA";
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
@@ -45,14 +44,19 @@ std::string location_label(const SavedApproximation& saved) {
 
 }  // namespace
 
-int64_t approximation_param_count(const std::string& kind, int64_t dim) {
-  if (dim < 0) return -1;
-  if (kind == "meanfield") return dim > std::numeric_limits<int64_t>::max() / 2 ? -1 : 2 * dim;
-  if (kind == "fullrank") return dim > max_full_rank_dim ? -1 : dim + dim * (dim + 1) / 2;
-  return -1;
+int64_t approximation_param_count(const std::string& kind, int64_t dim) { return family_param_count(kind, dim); }
+
+namespace {
+// A family of another kind than meanfield and fullrank, built to ask it about its
+// parameters (names, coordinates); only once the parameter count fits, so its size is
+// bounded by what was read.
+std::unique_ptr<Approximation> probe(const std::string& kind, int64_t dim) {
+  return make_family(kind, std::vector<double>(static_cast<size_t>(dim), 0.0));
 }
+}  // namespace
 
 std::string approximation_param_name(const std::string& kind, int64_t dim, int64_t i) {
+  if (kind != "meanfield" && kind != "fullrank") return probe(kind, dim)->param_name(i);
   if (i < dim) return "mu[" + std::to_string(i) + "]";
   if (kind == "meanfield") return "rho[" + std::to_string(i - dim) + "]";
   const int64_t k = i - dim;
@@ -63,8 +67,7 @@ std::string approximation_param_name(const std::string& kind, int64_t dim, int64
 namespace detail {
 
 std::optional<std::string> find_problem(const SavedApproximation& s) {
-  if (s.kind != "meanfield" && s.kind != "fullrank")
-    return "unknown approximation kind " + quoted(s.kind) + " (expected 'meanfield' or 'fullrank')";
+  if (!is_family_kind(s.kind)) return "unknown approximation kind " + quoted(s.kind) + " (expected " + kKinds + ")";
   if (s.dim < 0) return "the dimension is " + std::to_string(s.dim) + ", but must be non-negative";
 
   std::set<std::string> names;
@@ -102,6 +105,9 @@ std::optional<std::string> find_problem(const SavedApproximation& s) {
            std::to_string(s.dim);
 
   const int64_t expected = approximation_param_count(s.kind, s.dim);
+  if (expected < 0 && s.kind.rfind("lowrank:", 0) == 0)
+    return "the approximation kind " + quoted(s.kind) + " does not fit the dimension " + std::to_string(s.dim) +
+           " (the rank must be at most the dimension)";
   if (expected < 0 || static_cast<uint64_t>(expected) != s.params.size())
     return "there are " + std::to_string(s.params.size()) + " parameters, but a " + s.kind +
            " approximation of dimension " + std::to_string(s.dim) + " has " +
@@ -112,7 +118,9 @@ std::optional<std::string> find_problem(const SavedApproximation& s) {
     if (std::isfinite(p)) continue;
     const auto idx = static_cast<int64_t>(i);
     std::string where;
-    if (const SavedVariable* v = variable_at(s.variables, coordinate_of(s.kind, s.dim, idx)))
+    const int64_t c = s.kind == "meanfield" || s.kind == "fullrank" ? coordinate_of(s.kind, s.dim, idx)
+                                                                    : probe(s.kind, s.dim)->coordinate(idx);
+    if (const SavedVariable* v = c < 0 ? nullptr : variable_at(s.variables, c))
       where = " (of variable " + quoted(v->value_name) + ")";
     return "parameter " + approximation_param_name(s.kind, s.dim, idx) + where + " is " +
            (std::isnan(p) ? "NaN" : p > 0 ? "inf" : "-inf") + ", but must be finite";
@@ -149,20 +157,19 @@ SavedApproximation to_saved_approximation(const Model& model, const Approximatio
 
 std::unique_ptr<Approximation> make_approximation(const SavedApproximation& saved) {
   const int64_t expected = approximation_param_count(saved.kind, saved.dim);
-  if (saved.kind != "meanfield" && saved.kind != "fullrank")
-    throw InvalidArgument("make_approximation: unknown approximation kind " + quoted(saved.kind) +
-                          " (expected 'meanfield' or 'fullrank')");
+  if (!is_family_kind(saved.kind))
+    throw InvalidArgument("make_approximation: unknown approximation kind " + quoted(saved.kind) + " (expected " +
+                          kKinds + ")");
+  if (expected < 0 && saved.kind.rfind("lowrank:", 0) == 0)
+    throw InvalidArgument("make_approximation: the approximation kind " + quoted(saved.kind) +
+                          " does not fit the dimension " + std::to_string(saved.dim) +
+                          " (the rank must be at most the dimension)");
   if (expected < 0 || static_cast<uint64_t>(expected) != saved.params.size())
     throw InvalidArgument("make_approximation: there are " + std::to_string(saved.params.size()) +
                           " parameters, but a " + saved.kind + " approximation of dimension " +
                           std::to_string(saved.dim) + " has " +
                           (expected < 0 ? std::string("more than 2^63") : std::to_string(expected)));
-  const std::span<const double> mu(saved.params.data(), static_cast<size_t>(saved.dim));
-  std::unique_ptr<Approximation> q;
-  if (saved.kind == "meanfield")
-    q = std::make_unique<MeanField>(mu);
-  else
-    q = std::make_unique<FullRank>(mu);
+  std::unique_ptr<Approximation> q = probe(saved.kind, saved.dim);
   std::copy(saved.params.begin(), saved.params.end(), q->params().begin());
   return q;
 }

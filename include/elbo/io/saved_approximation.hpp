@@ -30,7 +30,7 @@ struct SavedVariable {
 };
 
 struct SavedApproximation {
-  std::string kind;  ///< "meanfield" or "fullrank" (Approximation::kind)
+  std::string kind;  ///< Approximation::kind: "meanfield", "fullrank", "lowrank:K", "flow:FORMULA"
   int64_t dim = 0;   ///< D, the model's flat size
   DType dtype = DType::f64;  ///< the model's dtype when it was saved (informational)
   std::vector<double> params;  ///< Approximation::params(), exactly
@@ -43,22 +43,23 @@ struct SavedApproximation {
 };
 
 /// The number of variational parameters of an approximation of `kind` over `dim`
-/// coordinates: 2D for "meanfield", D + D(D+1)/2 for "fullrank"; -1 for an unknown kind
-/// or a count that does not fit in int64.
+/// coordinates (family_param_count): 2D for "meanfield", D + D(D+1)/2 for "fullrank";
+/// -1 for an unknown kind or a count that does not fit in int64.
 int64_t approximation_param_count(const std::string& kind, int64_t dim);
 
 /// The name of variational parameter i of an approximation of `kind` over `dim`
 /// coordinates (0 <= i < approximation_param_count), as Approximation::param_name gives it
-/// ("mu[3]", "rho[0]", "L[2,1]").
+/// ("mu[3]", "rho[0]", "L[2,1]", "planar1.u[0]").
 std::string approximation_param_name(const std::string& kind, int64_t dim, int64_t i);
 
 /// A snapshot of `q`, fitted to `model`, with `metadata`.
 /// Throws InvalidArgument when q's dimension is not the model's flat size, q's kind is not
-/// "meanfield" or "fullrank", or a parameter is not finite (naming it and its variable).
+/// a family's (family_registry.hpp), or a parameter is not finite (naming it and its
+/// variable).
 SavedApproximation to_saved_approximation(const Model& model, const Approximation& q,
                                           const std::map<std::string, std::string>& metadata = {});
 
-/// A MeanField or FullRank with exactly the saved parameters.
+/// The family the saved kind names (family_registry.hpp) with exactly the saved parameters.
 /// Throws InvalidArgument for an unknown kind or a parameter count that does not fit kind
 /// and dim.
 std::unique_ptr<Approximation> make_approximation(const SavedApproximation& saved);

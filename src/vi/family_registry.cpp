@@ -1,0 +1,133 @@
+#include "elbo/vi/family_registry.hpp"
+
+#include <charconv>
+#include <limits>
+
+#include "elbo/graph/error.hpp"
+#include "elbo/vi/flow_formula.hpp"
+#include "elbo/vi/full_rank.hpp"
+#include "elbo/vi/low_rank.hpp"
+#include "elbo/vi/mean_field.hpp"
+#include "elbo/vi/normalizing_flow.hpp"
+
+namespace elbo {
+
+namespace {
+
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+
+// a * b + c, or -1 when it overflows or an operand is negative.
+int64_t checked(int64_t a, int64_t b, int64_t c = 0) {
+  if (a < 0 || b < 0 || c < 0) return -1;
+  if (b != 0 && a > (kMax - c) / b) return -1;
+  return a * b + c;
+}
+
+int64_t parse_rank(const std::string& option) {
+  int64_t k = -1;
+  auto [p, ec] = std::from_chars(option.data(), option.data() + option.size(), k);
+  if (option.empty() || ec != std::errc() || p != option.data() + option.size()) return -1;
+  return k;
+}
+
+struct Family {
+  const char* name;
+  bool has_option;  // kind is "name:option"
+  int64_t (*param_count)(const std::string& option, int64_t dim);
+  std::unique_ptr<Approximation> (*make)(const std::string& option, std::span<const double> mu);
+};
+
+const Family kFamilies[] = {
+    {"meanfield", false, [](const std::string&, int64_t d) { return checked(d, 2); },
+     [](const std::string&, std::span<const double> mu) -> std::unique_ptr<Approximation> {
+       return std::make_unique<MeanField>(mu);
+     }},
+    {"fullrank", false,
+     [](const std::string&, int64_t d) {
+       return d > 3'000'000'000 ? int64_t{-1} : d + d * (d + 1) / 2;  // below 2^63 up to there
+     },
+     [](const std::string&, std::span<const double> mu) -> std::unique_ptr<Approximation> {
+       return std::make_unique<FullRank>(mu);
+     }},
+    {"lowrank", true,
+     [](const std::string& option, int64_t d) {
+       const int64_t k = parse_rank(option);
+       return k < 1 || k > d ? int64_t{-1} : checked(d, k + 2);
+     },
+     [](const std::string& option, std::span<const double> mu) -> std::unique_ptr<Approximation> {
+       const int64_t k = parse_rank(option);
+       if (k < 1) throw InvalidArgument("approximation kind 'lowrank:" + option + "': the rank must be a whole number >= 1");
+       return std::make_unique<LowRank>(mu, k);
+     }},
+    {"flow", true,
+     [](const std::string& option, int64_t d) {
+       std::vector<FlowLayer> layers;
+       try {
+         layers = parse_flow_formula(option);
+       } catch (const InvalidArgument&) {
+         return int64_t{-1};
+       }
+       int64_t n = 0;
+       for (FlowLayer l : layers) {
+         const int64_t per = l == FlowLayer::planar ? checked(d, 2, 1) : l == FlowLayer::radial ? checked(d, 1, 2) : d;
+         if (per < 0 || n > kMax - per) return int64_t{-1};
+         n += per;
+       }
+       return n;
+     },
+     [](const std::string& option, std::span<const double> mu) -> std::unique_ptr<Approximation> {
+       return std::make_unique<NormalizingFlow>(mu, option);
+     }},
+};
+
+// The entry for kind and the option after its ':'; null when none matches.
+const Family* find(const std::string& kind, std::string* option) {
+  const size_t colon = kind.find(':');
+  const std::string name = kind.substr(0, colon);
+  for (const Family& f : kFamilies) {
+    if (name != f.name) continue;
+    if (f.has_option != (colon != std::string::npos)) return nullptr;
+    *option = colon == std::string::npos ? std::string() : kind.substr(colon + 1);
+    return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> family_names() {
+  std::vector<std::string> names;
+  for (const Family& f : kFamilies) names.emplace_back(f.name);
+  return names;
+}
+
+bool is_family_kind(const std::string& kind) {
+  std::string option;
+  const Family* f = find(kind, &option);
+  if (!f || !f->has_option) return f != nullptr;
+  if (std::string(f->name) == "lowrank") return parse_rank(option) >= 1;
+  try {
+    parse_flow_formula(option);
+  } catch (const InvalidArgument&) {
+    return false;
+  }
+  return true;
+}
+
+int64_t family_param_count(const std::string& kind, int64_t dim) {
+  std::string option;
+  const Family* f = find(kind, &option);
+  if (!f || dim < 0) return -1;
+  return f->param_count(option, dim);
+}
+
+std::unique_ptr<Approximation> make_family(const std::string& kind, std::span<const double> mu) {
+  std::string option;
+  const Family* f = find(kind, &option);
+  if (!f)
+    throw InvalidArgument("unknown approximation kind '" + kind +
+                          "' (expected meanfield, fullrank, lowrank:RANK or flow:FORMULA)");
+  return f->make(option, mu);
+}
+
+}  // namespace elbo
