@@ -40,6 +40,8 @@ struct FitFlags {
   bool bias = true;
   double prior_sd = 1.0;
   std::string method = "advi", optimizer = fit_defaults::optimizer;
+  int64_t rank = 0;      // lowrank_advi; 0: the library's default
+  std::string flow;      // nfvi; "": the library's default
   double lr = 0;
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
@@ -53,6 +55,7 @@ struct FitFlags {
   std::string resume, checkpoint;
   int64_t checkpoint_every = 0, stop_after = 0;
 
+  CLI::Option *rank_opt = nullptr, *flow_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -66,6 +69,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"hidden", f.hidden},         {"activation", f.activation},
           {"bias", f.bias},             {"prior_sd", f.prior_sd},
           {"method", f.method},         {"optimizer", f.optimizer},
+          {"rank", f.rank},             {"flow", f.flow},
           {"lr", f.lr},                 {"lr_given", f.lr_given},
           {"iters", f.iters},           {"iters_given", f.iters_given},
           {"max_iters", f.max_iters},   {"batch_size", f.batch_size},
@@ -86,6 +90,9 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.prior_sd = j.at("prior_sd").get<double>();
     f.method = j.at("method").get<std::string>();
     f.optimizer = j.at("optimizer").get<std::string>();
+    // Absent from checkpoints written before lowrank_advi and nfvi.
+    f.rank = j.value("rank", int64_t{0});
+    f.flow = j.value("flow", std::string());
     f.lr = j.at("lr").get<double>();
     f.lr_given = j.at("lr_given").get<bool>();
     f.iters = j.at("iters").get<int64_t>();
@@ -354,7 +361,12 @@ std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model) {
     io.optimizer.learning_rate = f.lr;
   else if (f.optimizer == fit_defaults::optimizer)
     io.optimizer.learning_rate = fit_defaults::learning_rate;
-  if (f.method == "advi") io.start_sigma = fit_defaults::start_sigma;
+  if (f.method != "fullrank_advi") io.start_sigma = fit_defaults::start_sigma;
+  if (f.rank > model.flat_size())
+    throw UsageError("--rank: " + std::to_string(f.rank) + " is more than the network's " +
+                     std::to_string(model.flat_size()) + " parameters");
+  io.rank = f.rank;
+  io.flow = f.flow;
   return make_inference(model, f.method, io);
 }
 
@@ -413,7 +425,8 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
       stopped_for_test = info.step >= f.stop_after;
       return !stopped_for_test;
     }));
-  std::printf("fitting: %s, %s (learning rate %g), %s%s\n", f.method.c_str(), f.optimizer.c_str(),
+  std::printf("fitting: %s (%s), %s (learning rate %g), %s%s\n", f.method.c_str(),
+              inference.approximation().kind().c_str(), f.optimizer.c_str(),
               inference.optimizer().learning_rate(),
               out.until_converged ? ("until converged, at most " + std::to_string(steps) + " steps").c_str()
                                   : (std::to_string(steps) + " steps").c_str(),
@@ -555,9 +568,21 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(sub->add_option("--prior-sd", f->prior_sd, "sd of the N(0, sd) prior on every weight")
                         ->capture_default_str()
                         ->check(positive_number()));
-  shaping.push_back(sub->add_option("--method", f->method, "Approximation")
+  shaping.push_back(sub->add_option("--method", f->method,
+                                    "Inference: advi (mean-field), fullrank_advi, lowrank_advi (diagonal plus "
+                                    "rank-K factor), nfvi (normalizing flow)")
                         ->capture_default_str()
-                        ->check(CLI::IsMember({"advi", "fullrank_advi"})));
+                        ->check(CLI::IsMember({"advi", "fullrank_advi", "lowrank_advi", "nfvi"})));
+  f->rank_opt = sub->add_option("--rank", f->rank,
+                                "lowrank_advi: rank K of the factor (default: round(sqrt(parameters)), NumPyro's)")
+                    ->check(positive_integer());
+  shaping.push_back(f->rank_opt);
+  f->flow_opt = sub->add_option("--flow", f->flow,
+                                "nfvi: flow formula, PyMC's syntax: layers planar, radial, hh, loc, scale joined by "
+                                "'-', repeated with *N, the first applied first (default: scale-loc, PyMC's; e.g. "
+                                "scale-planar*8-loc)")
+                    ->check(flow_formula_text());
+  shaping.push_back(f->flow_opt);
   shaping.push_back(sub->add_option("--optimizer", f->optimizer, "Optimizer (PyMC's names)")
                         ->capture_default_str()
                         ->check(CLI::IsMember(optimizer_names())));
@@ -602,6 +627,10 @@ Command add_fit_command(CLI::App& app) {
             f->lr_given = f->lr_opt->count() > 0;
             f->iters_given = f->iters_opt->count() > 0;
             f->batch_given = f->batch_opt->count() > 0;
+            if (f->rank_opt->count() > 0 && f->method != "lowrank_advi")
+              throw UsageError("--rank: applies to --method lowrank_advi only (the method is " + f->method + ")");
+            if (f->flow_opt->count() > 0 && f->method != "nfvi")
+              throw UsageError("--flow: applies to --method nfvi only (the method is " + f->method + ")");
             run_fit(*f);
           }};
 }

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <limits>
 
+#include "elbo/graph/error.hpp"
+#include "elbo/vi/flow_formula.hpp"
 #include "usage_error.hpp"
 
 namespace elbo::cli {
@@ -97,6 +99,19 @@ CLI::Validator positive_number() {
         return {};
       },
       "X>0", "positive number");
+}
+
+CLI::Validator flow_formula_text() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          parse_flow_formula(text);
+        } catch (const InvalidArgument& e) {
+          return e.what();
+        }
+        return {};
+      },
+      "FORMULA", "flow formula");
 }
 
 CLI::Validator open_unit_interval() {

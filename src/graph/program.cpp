@@ -373,6 +373,28 @@ void Program::forward_backward(std::span<const double> seeds) {
   });
 }
 
+void Program::backward(std::span<const double* const> output_grads) {
+  ProgramCore& c = impl_->core;
+  check_results_current(c, "backward");
+  if (output_grads.size() != c.outputs.size())
+    throw InvalidArgument("Program::backward: " + std::to_string(output_grads.size()) + " output gradients given for " +
+                          std::to_string(c.outputs.size()) + " outputs; pass one (or null) per output");
+  for (size_t o = 0; o < c.outputs.size(); ++o) {
+    if (!output_grads[o]) continue;
+    const int i = c.outputs[o];
+    if (!c.sampled[i] || c.shapes[static_cast<size_t>(i)].size() > 1)
+      throw InvalidArgument("Program::backward: output " + std::to_string(o) +
+                            (c.sampled[i] ? " has rank > 1; give it no gradient (null)"
+                                          : " does not depend on a parameter; give it no gradient (null)"));
+  }
+  impl_->visit([&](auto& ex) {
+    ex.output_grads = output_grads;
+    ex.run(false, true);
+    ex.output_grads = {};
+    return 0;
+  });
+}
+
 std::vector<std::string> Program::executed_ops() const {
   const ProgramCore& c = impl_->core;
   std::vector<std::string> names;

@@ -33,6 +33,9 @@ struct Executor {
   std::vector<std::vector<T>> buf, grad;
   std::vector<char> data_loaded;
   std::span<const double> seeds;
+  // Program::backward: per-output gradients, [S, numel] each (rank <= 1) or null; used
+  // instead of seeds when not empty.
+  std::span<const double* const> output_grads;
   // The kernel calls of one sample's pass with their arguments, built once for the common
   // case of one sample (S == 1, one task) and reused by every run until a buffer moves
   // (calls_valid is cleared wherever buffers are resized). At 50 rows a kernel runs for
@@ -209,6 +212,13 @@ struct Executor {
     for (int i : c.zero_at_start) zero_grad(i, s, t);
     for (size_t o = 0; o < c.outputs.size(); ++o) {
       int i = c.outputs[o];
+      if (!output_grads.empty()) {
+        if (!output_grads[o]) continue;
+        T* g = grad[i].data() + grad_offset(i, s, t);
+        const double* from = output_grads[o] + s * c.sizes[i];
+        for (int64_t e = 0; e < c.sizes[i]; ++e) g[e] += static_cast<T>(from[e]);
+        continue;
+      }
       if (!c.sampled[i] || seeds[o] == 0.0) continue;
       T* g = grad[i].data() + grad_offset(i, s, t);
       for (int64_t e = 0; e < c.sizes[i]; ++e) g[e] += static_cast<T>(seeds[o]);
@@ -230,7 +240,7 @@ struct Executor {
 
   struct Job {
     Executor* ex;
-    bool backward;
+    bool forward, backward;
     int tasks;
   };
 
@@ -239,18 +249,22 @@ struct Executor {
     Executor& ex = *j.ex;
     int64_t S = ex.c.S;
     int64_t s0 = S * t / j.tasks, s1 = S * (t + 1) / j.tasks;
+    // Intermediate values are kept per task, not per sample: a backward pass alone finds
+    // them only when its task ran just that one sample; otherwise it recomputes them.
+    const bool forward = j.forward || s1 - s0 > 1;
     for (int64_t s = s0; s < s1; ++s) {
-      ex.forward_sample(s, t);
+      if (forward) ex.forward_sample(s, t);
       if (j.backward) ex.backward_sample(s, t);
     }
   }
 
-  void run(bool backward) {
+  void run(bool backward) { run(true, backward); }
+  void run(bool forward, bool backward) {
     prepare();
     int tasks = static_cast<int>(std::min<int64_t>(c.threads, c.S));
     if (tasks > c.slots) size_buffers(tasks);  // more threads than when the buffers were sized
     if (c.S == 1 && !calls_valid) build_calls();
-    Job job{this, backward, tasks};
+    Job job{this, forward, backward, tasks};
     if (c.pool && tasks > 1)
       c.pool->run(tasks, &Executor::task, &job);
     else

@@ -19,9 +19,10 @@ struct GraphFamily::Compiled {
   Graph graph{DType::f64};
   Expr scale;
   std::unique_ptr<Program> program;
-  int64_t flat = 0;                       // inputs per draw: eps, dz, dlogq, then the blocks
-  int64_t off_dz = 0, off_dlogq = 0, off_theta = 0;
-  std::vector<double> in, grad;           // [S, flat]
+  int64_t flat = 0;                       // inputs per draw: eps, then the blocks
+  int64_t off_theta = 0;
+  std::vector<double> in, next, grad;     // [S, flat]: the inputs of the last forward, the new ones, d/d inputs
+  bool ran = false;                       // `in` went through forward() and nothing changed since
   double scale_set = 1.0;                 // the value the program's scale input holds
 };
 
@@ -76,10 +77,8 @@ GraphFamily::Compiled& GraphFamily::compiled() const {
   auto c = std::make_unique<Compiled>();
   Graph& g = c->graph;
   Expr eps = g.parameter("eps", {noise_});
-  Expr dz = g.parameter("dz", {d_});
-  Expr dlogq = g.parameter("dlogq", {});
   c->scale = g.data("cost_part_grad_scale", Tensor::scalar(1.0));
-  std::vector<Expr> theta, direct, inputs = {eps, dz, dlogq};
+  std::vector<Expr> theta, direct, inputs = {eps};
   for (const ParameterBlock& b : blocks_) {
     theta.push_back(g.parameter(b.name, b.shape));
     direct.push_back(scale_gradient(theta.back(), c->scale));
@@ -91,48 +90,40 @@ GraphFamily::Compiled& GraphFamily::compiled() const {
                         ", not [" + std::to_string(d_) + "]");
   if (!q.logq.valid() || !q.logq.shape().empty())
     throw InternalError(kind() + ": build() made a log q that is not a scalar");
-  Expr objective = sum(q.z * dz) + q.logq * dlogq;
-  c->program = std::make_unique<Program>(g, std::vector<Expr>{q.z, q.logq, objective}, inputs);
+  c->program = std::make_unique<Program>(g, std::vector<Expr>{q.z, q.logq}, inputs);
   c->flat = c->program->flat_size();
-  c->off_dz = noise_;
-  c->off_dlogq = noise_ + d_;
-  c->off_theta = noise_ + d_ + 1;
+  c->off_theta = noise_;
   compiled_ = std::move(c);
   return *compiled_;
 }
 
-void GraphFamily::run(const double* eps, const double* dz, const double* dlogq, int64_t S, bool backward) const {
+void GraphFamily::forward(const double* eps, int64_t S) const {
   Compiled& c = compiled();
-  if (c.program->samples() != S) c.program->set_samples(S);
   const auto F = static_cast<size_t>(c.flat);
-  c.in.resize(static_cast<size_t>(S) * F);
+  c.next.resize(static_cast<size_t>(S) * F);
   for (int64_t s = 0; s < S; ++s) {
-    double* row = c.in.data() + static_cast<size_t>(s) * F;
+    double* row = c.next.data() + static_cast<size_t>(s) * F;
     std::copy(eps + s * noise_, eps + (s + 1) * noise_, row);
-    if (dz)
-      std::copy(dz + s * d_, dz + (s + 1) * d_, row + c.off_dz);
-    else
-      std::fill(row + c.off_dz, row + c.off_dz + d_, 0.0);
-    row[c.off_dlogq] = dlogq ? dlogq[s] : 0.0;
     std::copy(params_.begin(), params_.end(), row + c.off_theta);
   }
+  // The fit loop draws (sample) and then differentiates (backward) the same inputs: the
+  // second forward pass is skipped when nothing changed.
+  if (c.ran && c.program->samples() == S && c.next == c.in) return;
+  if (c.program->samples() != S) c.program->set_samples(S);
+  c.in.swap(c.next);
   c.program->set_flat_params(c.in.data());
-  if (backward) {
-    const double seeds[3] = {0.0, 0.0, 1.0};
-    c.program->forward_backward(seeds);
-  } else {
-    c.program->forward();
-  }
+  c.program->forward();
+  c.ran = true;
 }
 
 void GraphFamily::sample_z(const double* eps, double* z, int64_t S) const {
-  run(eps, nullptr, nullptr, S, false);
+  forward(eps, S);
   auto out = compiled_->program->output_values<double>(0);
   std::copy(out.begin(), out.end(), z);
 }
 
 void GraphFamily::sample(const double* eps, double* z, double* logq, int64_t S) const {
-  run(eps, nullptr, nullptr, S, false);
+  forward(eps, S);
   auto zs = compiled_->program->output_values<double>(0);
   auto lq = compiled_->program->output_values<double>(1);
   std::copy(zs.begin(), zs.end(), z);
@@ -140,7 +131,7 @@ void GraphFamily::sample(const double* eps, double* z, double* logq, int64_t S) 
 }
 
 double GraphFamily::logq_from_eps(const double* eps) const {
-  run(eps, nullptr, nullptr, 1, false);
+  forward(eps, 1);
   return compiled_->program->output_values<double>(1)[0];
 }
 
@@ -154,8 +145,11 @@ void GraphFamily::backward(const double* eps, const double* dz, const double* dl
   if (scale != c.scale_set) {
     c.program->set_data(c.scale, Tensor::scalar(scale));
     c.scale_set = scale;
+    c.ran = false;  // new data: the program runs forward again
   }
-  run(eps, dz, dlogq, S, true);
+  forward(eps, S);
+  const double* grads[2] = {dz, dlogq};
+  c.program->backward(grads);
   const auto F = static_cast<size_t>(c.flat);
   c.grad.resize(static_cast<size_t>(S) * F);
   c.program->flat_gradient(c.grad.data());

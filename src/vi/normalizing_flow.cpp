@@ -89,7 +89,7 @@ struct Step {
 };
 
 // One layer forward: z' and log |det dz'/dz|.
-Step forward(FlowLayer layer, Expr z, std::span<const Expr> p, int64_t d) {
+Step layer_forward(FlowLayer layer, Expr z, std::span<const Expr> p, int64_t d) {
   switch (layer) {
     case FlowLayer::loc: return {z + p[0], {}};
     case FlowLayer::scale: {
@@ -120,7 +120,7 @@ Step forward(FlowLayer layer, Expr z, std::span<const Expr> p, int64_t d) {
 }
 
 // One layer's inverse (loc, scale and householder only).
-Expr inverse(FlowLayer layer, Expr z, std::span<const Expr> p) {
+Expr layer_inverse(FlowLayer layer, Expr z, std::span<const Expr> p) {
   switch (layer) {
     case FlowLayer::loc: return z - p[0];
     case FlowLayer::scale: return z / softplus(p[0]);
@@ -154,7 +154,7 @@ FamilyExpressions NormalizingFlow::build(Graph&, Expr eps, std::span<const Expr>
   size_t b = 0;
   for (FlowLayer layer : layers_) {
     first.push_back(b);
-    Step st = forward(layer, z, theta.subspan(b, static_cast<size_t>(blocks_of(layer))), d);
+    Step st = layer_forward(layer, z, theta.subspan(b, static_cast<size_t>(blocks_of(layer))), d);
     z = st.z;
     if (st.log_det.valid()) log_det = log_det.valid() ? log_det + st.log_det : st.log_det;
     b += static_cast<size_t>(blocks_of(layer));
@@ -167,7 +167,7 @@ FamilyExpressions NormalizingFlow::build(Graph&, Expr eps, std::span<const Expr>
     log_det = Expr();
     for (size_t k = layers_.size(); k-- > 0;) {
       auto p = direct.subspan(first[k], static_cast<size_t>(blocks_of(layers_[k])));
-      base = inverse(layers_[k], base, p);
+      base = layer_inverse(layers_[k], base, p);
       if (layers_[k] == FlowLayer::scale) {
         Expr ld = sum(log(softplus(p[0])));
         log_det = log_det.valid() ? log_det + ld : ld;

@@ -280,3 +280,68 @@ TEST(program, output_values_expose_the_internal_layout_without_copying) {
 
 }  // namespace
 }  // namespace elbo
+
+namespace elbo {
+namespace {
+
+TEST(program, backward_alone_matches_forward_backward_for_any_threads_and_samples) {
+  // y = tanh(x w) per sample, out0 = y [3], out1 = sum(y^2). Program::backward with output
+  // gradients g0 (per element) and g1 (per sample) after forward() must give exactly the
+  // gradient of sum(g0 . y) + g1 out1, which forward_backward gives when the gradients are
+  // written into a graph as constants (1e-14: that graph sums in another order).
+  for (int threads : {1, 2}) {
+    for (int64_t S : {1, 2, 5}) {
+      SCOPED_TRACE("threads " + std::to_string(threads) + ", S " + std::to_string(S));
+      Graph g(DType::f64);
+      Tensor x(DType::f64, {3, 2}, {0.5, -1.0, 2.0, 0.25, -0.75, 1.5});
+      Expr w = g.parameter("w", {2});
+      Expr y = tanh(matmul(g.constant(x), w));
+      Expr sq = sum(square(y));
+      Program p(g, {y, sq}, {}, {.threads = threads});
+      p.set_samples(S);
+      std::vector<double> theta(static_cast<size_t>(2 * S)), g0(static_cast<size_t>(3 * S)), g1(static_cast<size_t>(S));
+      for (int64_t i = 0; i < 2 * S; ++i) theta[i] = 0.3 * static_cast<double>(i) - 0.4;
+      for (int64_t i = 0; i < 3 * S; ++i) g0[i] = 1.0 - 0.2 * static_cast<double>(i);
+      for (int64_t s = 0; s < S; ++s) g1[s] = 0.5 + static_cast<double>(s);
+      p.set_flat_params(theta.data());
+      p.forward();
+      const double* grads[2] = {g0.data(), g1.data()};
+      p.backward(grads);
+      std::vector<double> alone(static_cast<size_t>(2 * S));
+      p.flat_gradient(alone.data());
+      // The reference, one sample at a time: the same function with its weights as constants.
+      for (int64_t s = 0; s < S; ++s) {
+        Graph h(DType::f64);
+        Expr v = h.parameter("w", {2});
+        Expr yy = tanh(matmul(h.constant(x), v));
+        Tensor c0(DType::f64, {3}, {g0[3 * s], g0[3 * s + 1], g0[3 * s + 2]});
+        Expr f = sum(yy * h.constant(c0)) + g1[s] * sum(square(yy));
+        Program r(h, {f});
+        r.set_param(v, Tensor(DType::f64, {2}, {theta[2 * s], theta[2 * s + 1]}));
+        const double seed[1] = {1.0};
+        r.forward_backward(seed);
+        Tensor gr = r.gradient(v);
+        EXPECT_NEAR(alone[2 * s], gr[0], 1e-14);
+        EXPECT_NEAR(alone[2 * s + 1], gr[1], 1e-14);
+      }
+    }
+  }
+}
+
+TEST(program, backward_alone_refuses_what_it_cannot_do) {
+  Graph g(DType::f64);
+  Expr w = g.parameter("w", {2, 2});
+  Expr d = g.data("d", Tensor(DType::f64, {2}, {1.0, 2.0}));
+  Program p(g, {w * 2.0, d * 3.0});
+  p.forward();
+  std::vector<double> grad(4, 1.0);
+  const double* rank2[2] = {grad.data(), nullptr};
+  EXPECT_THROW(p.backward(rank2), InvalidArgument);
+  const double* data_only[2] = {nullptr, grad.data()};
+  EXPECT_THROW(p.backward(data_only), InvalidArgument);
+  const double* one[1] = {nullptr};
+  EXPECT_THROW(p.backward(std::span<const double* const>(one, 1)), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace elbo

@@ -78,6 +78,13 @@ class Program {
   /// over its elements, separately per sample) with respect to every parameter.
   void forward_backward(std::span<const double> seeds);
 
+  /// The backward pass alone, from the values of the last forward(): the gradient of
+  /// sum_o sum_e output_grads[o][s, e] * output_o[s, e], per sample s, with respect to every
+  /// parameter. output_grads[o] is null (no gradient) or points to [S, numel] values of a
+  /// parameter-dependent output of rank <= 1. Parameters and data set since that forward()
+  /// are not seen: run forward() again after changing them.
+  void backward(std::span<const double* const> output_grads);
+
   int num_outputs() const;
   /// Base shape of output i at the current sizes; outputs that depend on parameters have
   /// a leading S in output().

@@ -11,8 +11,9 @@
 // be written as a function of z (a flow without a closed-form inverse) writes it from eps
 // and says separates_score_part() == false.
 //
-// One compiled program per object serves sample_z, sample and backward; it is built on
-// first use and rebuilt by a copy. Not safe to use one object from two threads at once.
+// One compiled program per object serves sample_z, sample and backward (a backward pass
+// from the values of the draw just made, Program::backward); it is built on first use and
+// rebuilt by a copy. Not safe to use one object from two threads at once.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -84,8 +85,9 @@ class GraphFamily : public Approximation {
  private:
   struct Compiled;
   Compiled& compiled() const;
-  // Writes the program's flat inputs [S, F] (eps, dz, dlogq, then the blocks) and runs it.
-  void run(const double* eps, const double* dz, const double* dlogq, int64_t S, bool backward) const;
+  // Runs the program forward on eps [S, noise] and the current parameters, unless its
+  // last forward ran on exactly these.
+  void forward(const double* eps, int64_t S) const;
   void moments(std::vector<double>* mean, Tensor* cov, double* entropy) const;
 
   int64_t d_, noise_;
