@@ -134,6 +134,11 @@ INSTANTIATE_TEST_SUITE_P(
                    "750"},
         ResumeCase{"fullrank_two_draws", {"--iters", "600", "--method", "fullrank_advi", "--mc-samples", "2"}, "200",
                    "400"},
+        // Families written as graph expressions resume bitwise too.
+        ResumeCase{"lowrank_two_draws",
+                   {"--iters", "600", "--method", "lowrank_advi", "--rank", "3", "--mc-samples", "2"}, "200", "400"},
+        ResumeCase{"nfvi_planar_radial", {"--iters", "600", "--method", "nfvi", "--flow", "scale-planar*2-radial-loc"},
+                   "200", "400"},
         // Until converged: the convergence tests' state is restored too (checkpoints off
         // the tests' 100-step grid).
         ResumeCase{"until_converged",
