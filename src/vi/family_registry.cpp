@@ -52,7 +52,7 @@ const Family kFamilies[] = {
     {"lowrank", true,
      [](const std::string& option, int64_t d) {
        const int64_t k = parse_rank(option);
-       return k < 1 || k > d ? int64_t{-1} : checked(d, k + 2);
+       return k < 1 || k > d || k > kMax - 2 ? int64_t{-1} : checked(d, k + 2);  // mu, rho, W
      },
      [](const std::string& option, std::span<const double> mu) -> std::unique_ptr<Approximation> {
        const int64_t k = parse_rank(option);

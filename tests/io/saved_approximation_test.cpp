@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "elbo/graph/error.hpp"
 #include "elbo/io/approximation_file.hpp"
@@ -94,6 +95,12 @@ TEST(saved_approximation, every_family_round_trips_through_a_file) {
   EXPECT_EQ(approximation_param_count("lowrank:3", 7), 7 * 5);
   EXPECT_EQ(approximation_param_count("flow:planar-loc", 7), 15 + 7);
   EXPECT_EQ(approximation_param_name("flow:planar-loc", 7, 15), "loc1.loc[0]");
+  // Sizes from a file never overflow (io parses untrusted files).
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(approximation_param_count("lowrank:" + std::to_string(huge), huge), -1);
+  EXPECT_EQ(approximation_param_count("lowrank:2", huge), -1);
+  EXPECT_EQ(approximation_param_count("flow:planar*10000", huge / 4), -1);
+  EXPECT_EQ(approximation_param_count("lowrank:x", 7), -1);
 }
 
 TEST(saved_approximation, family_kinds_that_do_not_fit_are_named) {
