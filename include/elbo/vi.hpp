@@ -12,6 +12,7 @@
 #include "elbo/vi/low_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
 #include "elbo/vi/normalizing_flow.hpp"
+#include "elbo/vi/objective.hpp"
 #include "elbo/vi/optimizer.hpp"
 #include "elbo/vi/progress_bar.hpp"
 #include "elbo/vi/psis.hpp"

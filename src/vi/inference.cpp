@@ -93,6 +93,7 @@ struct Inference::Impl {
   FitReport report_;
   // per-step buffers, sized once per obj_n_mc
   std::vector<double> eps_, z_, g_, logq_, grad_, backup_;
+  std::vector<double> dz_, dlogq_, log_w_;  // the Renyi objectives' per-draw weights
   std::vector<float> z32_, g32_;
 };
 
@@ -136,6 +137,9 @@ void Inference::Impl::ensure_buffers(int64_t S) {
     eps_.assign(static_cast<size_t>(S * approx_->noise_dim()), 0.0);
     z_.assign(n, 0.0);
     logq_.assign(static_cast<size_t>(S), 0.0);
+    dz_.assign(n, 0.0);
+    dlogq_.assign(static_cast<size_t>(S), 0.0);
+    log_w_.assign(static_cast<size_t>(S), 0.0);
     g_.assign(n, 0.0);
     z32_.assign(model_->dtype() == DType::f32 ? n : 0, 0.0f);
     g32_.assign(model_->dtype() == DType::f32 ? n : 0, 0.0f);
@@ -179,8 +183,27 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   }
   const double c = logp_.normalizing_constant();
   double loss = 0;
-  for (int64_t s = 0; s < S; ++s) loss += -(logp_.datalogp(s) + o.beta * (logp_.varlogp(s) - logq_[s]));
-  loss /= static_cast<double>(S) * c;
+  const bool renyi = o.objective.kind == Objective::Kind::renyi;
+  if (!renyi) {
+    for (int64_t s = 0; s < S; ++s) loss += -(logp_.datalogp(s) + o.beta * (logp_.varlogp(s) - logq_[s]));
+    loss /= static_cast<double>(S) * c;
+  } else {
+    // -1/(1-alpha) log mean_s exp((1-alpha) log w_s), log-sum-exp from the largest term;
+    // each draw's gradient is weighted by its normalised weight.
+    const double a = 1.0 - o.objective.alpha;
+    double m = -INFINITY, sum = 0;
+    for (int64_t s = 0; s < S; ++s) {
+      log_w_[s] = logp_.varlogp(s) + logp_.datalogp(s) - logq_[s];
+      m = std::max(m, a * log_w_[s]);
+    }
+    for (int64_t s = 0; s < S; ++s) sum += std::exp(a * log_w_[s] - m);
+    loss = -(m + std::log(sum / static_cast<double>(S))) / a / c;
+    for (int64_t s = 0; s < S; ++s) {
+      const double w = std::exp(a * log_w_[s] - m) / sum;
+      dlogq_[s] = w / c;
+      for (int64_t i = 0; i < D; ++i) dz_[s * D + i] = -w * g_[s * D + i] / c;
+    }
+  }
 
   // Non-finite values: name the step, the variable and the index.
   auto fail = [&](const std::string& what) -> StepStatus {
@@ -210,7 +233,10 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
     if (S > 1) part += ", at draw " + std::to_string(s) + " of " + std::to_string(S);
     return fail("the loss is " + num(loss) + " (" + part + ")");
   }
-  approx_->gradient(eps_.data(), g_.data(), S, o.cost_part_grad_scale, c, o.beta, grad_.data());
+  if (renyi)
+    approx_->backward(eps_.data(), dz_.data(), dlogq_.data(), S, o.cost_part_grad_scale, grad_.data());
+  else
+    approx_->gradient(eps_.data(), g_.data(), S, o.cost_part_grad_scale, c, o.beta, grad_.data());
   auto params = approx_->params();
   if (!all_finite(grad_))
     for (size_t i = 0; i < grad_.size(); ++i)
@@ -244,6 +270,9 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
                           ", but must be finite");
   if (!(o.beta >= 0) || !std::isfinite(o.beta))
     throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but must be >= 0 and finite");
+  if (o.objective.kind == Objective::Kind::renyi && o.beta != 1.0)
+    throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but the " + o.objective.name() +
+                          " objective has no KL part to weight; it must be 1");
   if (o.cost_part_grad_scale != 1.0 && !approx_->separates_score_part())
     throw InvalidArgument("fit: argument 'cost_part_grad_scale' is " + num(o.cost_part_grad_scale) + ", but the " +
                           approx_->kind() + " approximation's log q cannot be evaluated at a given draw (a flow "

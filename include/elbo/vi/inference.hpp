@@ -14,6 +14,7 @@
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 #include "elbo/vi/callback.hpp"
+#include "elbo/vi/objective.hpp"
 #include "elbo/vi/optimizer.hpp"
 #include "elbo/vi/progress_bar.hpp"
 #include "elbo/vi/schedule.hpp"
@@ -40,8 +41,12 @@ struct InferenceOptions {
 struct FitOptions {
   /// PyMC's cost_part_grad_scale: 1 is the standard estimator, 0 "sticking the landing".
   double cost_part_grad_scale = 1.0;
-  /// Monte Carlo draws per step for the gradient (PyMC's obj_n_mc).
+  /// Monte Carlo draws per step for the gradient (PyMC's obj_n_mc); the particles K of
+  /// the Renyi and IWAE objectives.
   int64_t obj_n_mc = 1;
+  /// What is minimised: the negative ELBO (kl, the default) or a Renyi / IWAE bound
+  /// (objective.hpp). The Renyi bounds need beta = 1.
+  Objective objective = {};
   /// Weight of the KL part (PyMC's KLqp beta).
   double beta = 1.0;
   std::vector<std::shared_ptr<Callback>> callbacks = {};
