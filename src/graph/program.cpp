@@ -14,6 +14,16 @@ struct Program::Impl {
   std::unique_ptr<Executor<float>> f32;
   std::unique_ptr<Executor<double>> f64;
   std::vector<Expr> param_exprs;
+  // Whether the buffers hold the last forward pass of the current parameters, data,
+  // sample count and threads, as Program::backward needs.
+  bool forward_current = false;
+  uint64_t version_at_forward = 0;
+  int threads_at_forward = 0;
+  void ran_forward() {
+    forward_current = true;
+    version_at_forward = core.g->data_version;
+    threads_at_forward = core.threads;
+  }
 
   template <class F>
   decltype(auto) visit(F f) {
@@ -112,6 +122,7 @@ Program& Program::operator=(Program&&) noexcept = default;
 DType Program::dtype() const { return impl_->core.g->dtype; }
 int Program::threads() const { return impl_->core.threads; }
 void Program::set_threads(int threads) {
+  impl_->forward_current = false;
   if (threads < 1)
     throw InvalidArgument("Program::set_threads: argument 'threads' is " + std::to_string(threads) +
                           ", but must be >= 1");
@@ -142,6 +153,7 @@ void Program::run_parts(int64_t n, void (*fn)(void*, int64_t, int64_t), void* co
 }
 
 void Program::set_samples(int64_t samples) {
+  impl_->forward_current = false;
   if (samples < 1)
     throw InvalidArgument("Program::set_samples: argument 'samples' is " + std::to_string(samples) +
                           ", but must be >= 1");
@@ -182,6 +194,7 @@ void check_value_type(const ProgramCore& c, const char* fn) {
 
 template <class T>
 void Program::set_flat_params(const T* theta) {
+  impl_->forward_current = false;
   ProgramCore& c = impl_->core;
   check_value_type<T>(c, "set_flat_params");
   Executor<T>& ex = *[&] {
@@ -217,6 +230,7 @@ int param_index(const ProgramCore& c, const Expr& p, const char* fn) {
 }  // namespace
 
 void Program::set_param(Expr param, const Tensor& value) {
+  impl_->forward_current = false;
   ProgramCore& c = impl_->core;
   int pi = param_index(c, param, "set_param");
   int i = c.params[static_cast<size_t>(pi)];
@@ -263,6 +277,7 @@ void check_data_shape(const Node& n, const Shape& s, const char* fn, const char*
 }  // namespace
 
 void Program::set_data(const Expr& data_node, const Tensor& value) {
+  impl_->forward_current = false;
   ProgramCore& c = impl_->core;
   check_data_shape(data_node_of(c, data_node, "set_data"), value.shape(), "set_data", "new shape");
   int i = data_node.id();
@@ -279,6 +294,7 @@ void Program::set_data(const Expr& data_node, const Tensor& value) {
 }
 
 void Program::set_data_rows(const Expr& data_node, const Tensor& source, std::span<const int64_t> rows) {
+  impl_->forward_current = false;
   ProgramCore& c = impl_->core;
   const Node& node = data_node_of(c, data_node, "set_data_rows");
   const Shape& src_shape = source.shape();
@@ -355,10 +371,12 @@ void Program::set_data_rows(const Expr& data_node, const Tensor& source, std::sp
 }
 
 void Program::forward() {
+  impl_->forward_current = false;
   impl_->visit([&](auto& ex) {
     ex.run(false);
     return 0;
   });
+  impl_->ran_forward();
 }
 
 void Program::forward_backward(std::span<const double> seeds) {
@@ -366,16 +384,22 @@ void Program::forward_backward(std::span<const double> seeds) {
   if (seeds.size() != c.outputs.size())
     throw InvalidArgument("Program::forward_backward: " + std::to_string(seeds.size()) + " seeds given for " +
                           std::to_string(c.outputs.size()) + " outputs; pass one seed per output");
+  impl_->forward_current = false;
   impl_->visit([&](auto& ex) {
     ex.seeds = seeds;
     ex.run(true);
     return 0;
   });
+  impl_->ran_forward();
 }
 
 void Program::backward(std::span<const double* const> output_grads) {
   ProgramCore& c = impl_->core;
   check_results_current(c, "backward");
+  if (!impl_->forward_current || c.g->data_version != impl_->version_at_forward ||
+      c.threads != impl_->threads_at_forward)
+    throw InvalidArgument("Program::backward: the parameters, data, sample count or threads changed since the last "
+                          "forward(), or it did not finish; call forward() first");
   if (output_grads.size() != c.outputs.size())
     throw InvalidArgument("Program::backward: " + std::to_string(output_grads.size()) + " output gradients given for " +
                           std::to_string(c.outputs.size()) + " outputs; pass one (or null) per output");
@@ -388,9 +412,13 @@ void Program::backward(std::span<const double* const> output_grads) {
                                           : " does not depend on a parameter; give it no gradient (null)"));
   }
   impl_->visit([&](auto& ex) {
+    // Cleared however the run ends: a later forward_backward must not see these pointers.
+    struct Reset {
+      decltype(ex.output_grads)& g;
+      ~Reset() { g = {}; }
+    } reset{ex.output_grads};
     ex.output_grads = output_grads;
     ex.run(false, true);
-    ex.output_grads = {};
     return 0;
   });
 }

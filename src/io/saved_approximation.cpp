@@ -56,7 +56,13 @@ std::unique_ptr<Approximation> probe(const std::string& kind, int64_t dim) {
 }  // namespace
 
 std::string approximation_param_name(const std::string& kind, int64_t dim, int64_t i) {
-  if (kind != "meanfield" && kind != "fullrank") return probe(kind, dim)->param_name(i);
+  if (kind != "meanfield" && kind != "fullrank") {
+    const int64_t n = approximation_param_count(kind, dim);
+    if (n < 0 || i < 0 || i >= n)
+      throw InvalidArgument("approximation_param_name: no parameter " + std::to_string(i) + " in a " + kind +
+                            " approximation of dimension " + std::to_string(dim));
+    return probe(kind, dim)->param_name(i);
+  }
   if (i < dim) return "mu[" + std::to_string(i) + "]";
   if (kind == "meanfield") return "rho[" + std::to_string(i - dim) + "]";
   const int64_t k = i - dim;

@@ -61,6 +61,7 @@ const Family kFamilies[] = {
      }},
     {"flow", true,
      [](const std::string& option, int64_t d) {
+       if (d < 1) return int64_t{-1};  // a flow needs coordinates
        std::vector<FlowLayer> layers;
        try {
          layers = parse_flow_formula(option);

@@ -7,7 +7,7 @@
 namespace elbo {
 
 namespace {
-constexpr int64_t kMaxRepeat = 10000;
+constexpr int64_t kMaxRepeat = 10000;  // layers of one part, and of the whole formula
 }
 
 std::string flow_layer_name(FlowLayer layer) {
@@ -57,6 +57,8 @@ std::vector<FlowLayer> parse_flow_formula(const std::string& formula) {
       fail("unknown layer '" + name + "'" + where + "; choose planar, radial, hh, loc, scale");
       return {};
     }
+    if (static_cast<int64_t>(layers.size()) + repeat > kMaxRepeat)
+      fail("more than " + std::to_string(kMaxRepeat) + " layers in all");
     layers.insert(layers.end(), static_cast<size_t>(repeat), layer);
     begin = end + 1;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "elbo/graph/error.hpp"
 #include "elbo/graph/ops.hpp"
@@ -13,6 +14,7 @@ namespace elbo {
 namespace {
 constexpr uint64_t kMomentSeed = 0x6d6f6d656e7473ull;  // "moments": the fixed seed of the estimates
 constexpr int64_t kMomentChunk = 256;
+constexpr int64_t kDrawChunk = 256;  // draws per program run in sample_z and sample
 }  // namespace
 
 struct GraphFamily::Compiled {
@@ -50,7 +52,14 @@ GraphFamily::GraphFamily(const GraphFamily& other)
 
 GraphFamily::~GraphFamily() = default;
 
+void GraphFamily::check_index(int64_t i, const char* fn) const {
+  if (i < 0 || i >= static_cast<int64_t>(params_.size()))
+    throw InvalidArgument(std::string("GraphFamily::") + fn + ": argument 'i' is " + std::to_string(i) +
+                          ", but the family has " + std::to_string(params_.size()) + " parameters");
+}
+
 std::string GraphFamily::param_name(int64_t i) const {
+  check_index(i, "param_name");
   auto b = static_cast<size_t>(std::upper_bound(block_offset_.begin(), block_offset_.end(), i) -
                                block_offset_.begin() - 1);
   int64_t k = i - block_offset_[b];
@@ -65,6 +74,7 @@ std::string GraphFamily::param_name(int64_t i) const {
 }
 
 int64_t GraphFamily::coordinate(int64_t i) const {
+  check_index(i, "coordinate");
   auto b = static_cast<size_t>(std::upper_bound(block_offset_.begin(), block_offset_.end(), i) -
                                block_offset_.begin() - 1);
   const ParameterBlock& block = blocks_[b];
@@ -108,7 +118,10 @@ void GraphFamily::forward(const double* eps, int64_t S) const {
   }
   // The fit loop draws (sample) and then differentiates (backward) the same inputs: the
   // second forward pass is skipped when nothing changed.
-  if (c.ran && c.program->samples() == S && c.next == c.in) return;
+  if (c.ran && c.program->samples() == S && c.next.size() == c.in.size() &&
+      std::memcmp(c.next.data(), c.in.data(), c.in.size() * sizeof(double)) == 0)
+    return;  // bitwise: -0.0 and 0.0 differ, a NaN equals itself
+  c.ran = false;  // until the forward pass below has finished
   if (c.program->samples() != S) c.program->set_samples(S);
   c.in.swap(c.next);
   c.program->set_flat_params(c.in.data());
@@ -116,18 +129,26 @@ void GraphFamily::forward(const double* eps, int64_t S) const {
   c.ran = true;
 }
 
+// Many draws (a trace, a predictor's) go through in chunks: the program holds every
+// parameter once per draw.
 void GraphFamily::sample_z(const double* eps, double* z, int64_t S) const {
-  forward(eps, S);
-  auto out = compiled_->program->output_values<double>(0);
-  std::copy(out.begin(), out.end(), z);
+  for (int64_t s0 = 0; s0 < S; s0 += kDrawChunk) {
+    const int64_t n = std::min(kDrawChunk, S - s0);
+    forward(eps + s0 * noise_, n);
+    auto out = compiled_->program->output_values<double>(0);
+    std::copy(out.begin(), out.end(), z + s0 * d_);
+  }
 }
 
 void GraphFamily::sample(const double* eps, double* z, double* logq, int64_t S) const {
-  forward(eps, S);
-  auto zs = compiled_->program->output_values<double>(0);
-  auto lq = compiled_->program->output_values<double>(1);
-  std::copy(zs.begin(), zs.end(), z);
-  std::copy(lq.begin(), lq.end(), logq);
+  for (int64_t s0 = 0; s0 < S; s0 += kDrawChunk) {
+    const int64_t n = std::min(kDrawChunk, S - s0);
+    forward(eps + s0 * noise_, n);
+    auto zs = compiled_->program->output_values<double>(0);
+    auto lq = compiled_->program->output_values<double>(1);
+    std::copy(zs.begin(), zs.end(), z + s0 * d_);
+    std::copy(lq.begin(), lq.end(), logq + s0);
+  }
 }
 
 double GraphFamily::logq_from_eps(const double* eps) const {

@@ -341,6 +341,24 @@ TEST(program, backward_alone_refuses_what_it_cannot_do) {
   EXPECT_THROW(p.backward(data_only), InvalidArgument);
   const double* one[1] = {nullptr};
   EXPECT_THROW(p.backward(std::span<const double* const>(one, 1)), InvalidArgument);
+  // Anything set since the forward pass makes its values stale.
+  Graph h(DType::f64);
+  Expr v = h.parameter("v", {2});
+  Expr e = h.data("e", Tensor(DType::f64, {2}, {1.0, 2.0}));
+  Program q(h, {v * e});
+  std::vector<double> ones(2, 1.0);
+  const double* grads[1] = {ones.data()};
+  EXPECT_THROW(q.backward(grads), InvalidArgument);  // no forward yet
+  q.forward();
+  EXPECT_NO_THROW(q.backward(grads));
+  q.set_param(v, Tensor(DType::f64, {2}, {3.0, 4.0}));
+  EXPECT_THROW(q.backward(grads), InvalidArgument);
+  q.forward();
+  q.set_threads(2);
+  EXPECT_THROW(q.backward(grads), InvalidArgument);
+  q.forward();
+  h.set_data(e, Tensor(DType::f64, {2}, {5.0, 6.0}));
+  EXPECT_THROW(q.backward(grads), InvalidArgument);
 }
 
 }  // namespace

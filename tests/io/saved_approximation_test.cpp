@@ -101,6 +101,10 @@ TEST(saved_approximation, every_family_round_trips_through_a_file) {
   EXPECT_EQ(approximation_param_count("lowrank:2", huge), -1);
   EXPECT_EQ(approximation_param_count("flow:planar*10000", huge / 4), -1);
   EXPECT_EQ(approximation_param_count("lowrank:x", 7), -1);
+  EXPECT_EQ(approximation_param_count("flow:loc", 0), -1);
+  EXPECT_THROW(approximation_param_name("flow:planar-loc", 7, -1), InvalidArgument);
+  EXPECT_THROW(approximation_param_name("flow:planar-loc", 7, 22), InvalidArgument);
+  EXPECT_THROW(approximation_param_name("lowrank:2", -3, 0), InvalidArgument);
 }
 
 TEST(saved_approximation, family_kinds_that_do_not_fit_are_named) {

@@ -48,6 +48,9 @@ TEST(flow_formula, bad_formulas_are_named) {
   EXPECT_EQ(message_of([] { parse_flow_formula(""); }),
             "flow formula '': it is empty; write layers joined by '-', e.g. scale-planar*8-loc");
   EXPECT_THROW(parse_flow_formula("loc-"), InvalidArgument);
+  // Formulas come from model files too: at most 10,000 layers in all.
+  EXPECT_EQ(message_of([] { parse_flow_formula("hh*10000-loc"); }),
+            "flow formula 'hh*10000-loc': more than 10000 layers in all");
 }
 
 TEST(normalizing_flow, scale_loc_is_mean_field) {

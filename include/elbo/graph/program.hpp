@@ -81,8 +81,10 @@ class Program {
   /// The backward pass alone, from the values of the last forward(): the gradient of
   /// sum_o sum_e output_grads[o][s, e] * output_o[s, e], per sample s, with respect to every
   /// parameter. output_grads[o] is null (no gradient) or points to [S, numel] values of a
-  /// parameter-dependent output of rank <= 1. Parameters and data set since that forward()
-  /// are not seen: run forward() again after changing them.
+  /// parameter-dependent output of rank <= 1. Throws InvalidArgument when parameters,
+  /// data, samples or threads were set since that forward(): run forward() again. With
+  /// fewer threads than samples it recomputes each sample's forward pass (values are kept
+  /// per thread, not per sample).
   void backward(std::span<const double* const> output_grads);
 
   int num_outputs() const;

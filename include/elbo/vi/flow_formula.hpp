@@ -18,7 +18,8 @@ enum class FlowLayer { planar, radial, householder, loc, scale };
 /// The formula's name of a layer: "planar", "radial", "hh", "loc", "scale".
 std::string flow_layer_name(FlowLayer layer);
 
-/// The layers of `formula`, in the order they are applied. Throws InvalidArgument naming
+/// The layers of `formula`, in the order they are applied (at most 10,000 in all: formulas
+/// come from files too). Throws InvalidArgument naming
 /// the formula, the position and the bad part: "flow formula 'scale-plnar': unknown layer
 /// 'plnar' (part 2); choose planar, radial, hh, loc, scale".
 std::vector<FlowLayer> parse_flow_formula(const std::string& formula);

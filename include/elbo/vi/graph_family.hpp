@@ -89,6 +89,7 @@ class GraphFamily : public Approximation {
   // last forward ran on exactly these.
   void forward(const double* eps, int64_t S) const;
   void moments(std::vector<double>* mean, Tensor* cov, double* entropy) const;
+  void check_index(int64_t i, const char* fn) const;
 
   int64_t d_, noise_;
   std::vector<ParameterBlock> blocks_;

@@ -83,7 +83,7 @@ const OpDef cholesky_op = make_op<Cholesky>();
 }
 
 Expr cholesky(Expr a) {
-  if (!a.valid()) throw InvalidArgument("cholesky: the operand is an empty expression");
+  if (!a.valid()) throw InvalidArgument("cholesky: argument 'a' is an empty expression");
   Expr in[1] = {a};
   return detail::apply(ops::cholesky_op, in);
 }

@@ -38,9 +38,10 @@ const OpDef scale_gradient_op = make_op<ScaleGradient>(/*factor*/ 2u);
 }
 
 Expr scale_gradient(Expr x, Expr factor) {
-  if (!x.valid() || !factor.valid()) throw InvalidArgument("scale_gradient: an operand is an empty expression");
+  if (!x.valid()) throw InvalidArgument("scale_gradient: argument 'x' is an empty expression");
+  if (!factor.valid()) throw InvalidArgument("scale_gradient: argument 'factor' is an empty expression");
   if (factor.sampled())
-    throw InvalidArgument("scale_gradient: the factor depends on a parameter; it must be data or a constant");
+    throw InvalidArgument("scale_gradient: argument 'factor' depends on a parameter; it must be data or a constant");
   Expr in[2] = {x, factor};
   return detail::apply(ops::scale_gradient_op, in);
 }

@@ -62,7 +62,8 @@ const OpDef solve_lower_op = make_op<SolveLower>();
 }
 
 Expr solve_lower(Expr l, Expr b) {
-  if (!l.valid() || !b.valid()) throw InvalidArgument("solve_lower: an operand is an empty expression");
+  if (!l.valid()) throw InvalidArgument("solve_lower: argument 'l' is an empty expression");
+  if (!b.valid()) throw InvalidArgument("solve_lower: argument 'b' is an empty expression");
   Expr in[2] = {l, b};
   return detail::apply(ops::solve_lower_op, in);
 }
