@@ -42,6 +42,7 @@ struct FitFlags {
   std::string method = "advi", optimizer = fit_defaults::optimizer;
   int64_t rank = 0;      // lowrank_advi; 0: the library's default
   std::string flow;      // nfvi; "": the library's default
+  std::string objective = "kl";  // kl, renyi:ALPHA or iwae:K
   double lr = 0;
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
@@ -55,7 +56,7 @@ struct FitFlags {
   std::string resume, checkpoint;
   int64_t checkpoint_every = 0, stop_after = 0;
 
-  CLI::Option *rank_opt = nullptr, *flow_opt = nullptr;
+  CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -70,6 +71,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"bias", f.bias},             {"prior_sd", f.prior_sd},
           {"method", f.method},         {"optimizer", f.optimizer},
           {"rank", f.rank},             {"flow", f.flow},
+          {"objective", f.objective},
           {"lr", f.lr},                 {"lr_given", f.lr_given},
           {"iters", f.iters},           {"iters_given", f.iters_given},
           {"max_iters", f.max_iters},   {"batch_size", f.batch_size},
@@ -93,6 +95,7 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     // Absent from checkpoints written before lowrank_advi and nfvi.
     f.rank = j.value("rank", int64_t{0});
     f.flow = j.value("flow", std::string());
+    f.objective = j.value("objective", std::string("kl"));
     f.lr = j.at("lr").get<double>();
     f.lr_given = j.at("lr_given").get<bool>();
     f.iters = j.at("iters").get<int64_t>();
@@ -383,7 +386,7 @@ struct FitOutcome {
 // the step count, on Ctrl-C (writing a last checkpoint) or at --stop-after (tests).
 FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const NetworkSpec& spec, Model& model,
                          Inference& inference, const std::string& checksum) {
-  FitOptions fo{.obj_n_mc = f.mc_samples};
+  FitOptions fo{.obj_n_mc = f.mc_samples, .objective = parse_objective(f.objective, nullptr)};
   FitOutcome out;
   out.until_converged = !f.iters_given;
   const int64_t steps = out.until_converged ? f.max_iters : f.iters;
@@ -510,6 +513,7 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
                              {"stopped", report.reason},
                              {"mean_last_loss", out.last_loss},
                              {"mc_samples", f.mc_samples},
+                             {"objective", f.objective},
                              {"batch_size", f.batch_given ? f.batch_size : rows},
                              {"seed", f.seed}};
   if (check) {
@@ -599,9 +603,16 @@ Command add_fit_command(CLI::App& app) {
   f->batch_opt = sub->add_option("--batch-size", f->batch_size, "Minibatch rows per step (default: full batch)")
                      ->check(positive_integer());
   shaping.push_back(f->batch_opt);
-  shaping.push_back(sub->add_option("--mc-samples", f->mc_samples, "Monte Carlo draws per step (obj_n_mc)")
+  f->mc_opt = sub->add_option("--mc-samples", f->mc_samples, "Monte Carlo draws per step (obj_n_mc)")
+                  ->capture_default_str()
+                  ->check(positive_integer());
+  shaping.push_back(f->mc_opt);
+  shaping.push_back(sub->add_option("--objective", f->objective,
+                                    "What the fit minimises: kl (the negative ELBO), renyi:ALPHA (Renyi bound, "
+                                    "ALPHA >= 0, not 1; its particles are --mc-samples) or iwae:K (importance-"
+                                    "weighted bound with K particles, setting --mc-samples to K)")
                         ->capture_default_str()
-                        ->check(positive_integer()));
+                        ->check(objective_text()));
   shaping.push_back(sub->add_option("--dtype", f->dtype, "Precision of the network")
                         ->capture_default_str()
                         ->check(CLI::IsMember({"float32", "float64"})));
@@ -631,6 +642,14 @@ Command add_fit_command(CLI::App& app) {
               throw UsageError("--rank: applies to --method lowrank_advi only (the method is " + f->method + ")");
             if (f->flow_opt->count() > 0 && f->method != "nfvi")
               throw UsageError("--flow: applies to --method nfvi only (the method is " + f->method + ")");
+            long long particles = 0;
+            parse_objective(f->objective, &particles);  // checked above: cannot throw
+            if (particles > 0) {
+              if (f->mc_opt->count() > 0 && f->mc_samples != particles)
+                throw UsageError("--objective: " + f->objective + " takes " + std::to_string(particles) +
+                                 " particles, but --mc-samples is " + std::to_string(f->mc_samples));
+              f->mc_samples = particles;
+            }
             run_fit(*f);
           }};
 }

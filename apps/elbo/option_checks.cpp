@@ -7,6 +7,7 @@
 
 #include "elbo/graph/error.hpp"
 #include "elbo/vi/flow_formula.hpp"
+#include "elbo/vi/objective.hpp"
 #include "usage_error.hpp"
 
 namespace elbo::cli {
@@ -112,6 +113,20 @@ CLI::Validator flow_formula_text() {
         return {};
       },
       "FORMULA", "flow formula");
+}
+
+CLI::Validator objective_text() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          long long k = 0;
+          parse_objective(text, &k);
+        } catch (const InvalidArgument& e) {
+          return e.what();
+        }
+        return {};
+      },
+      "OBJECTIVE", "objective");
 }
 
 CLI::Validator open_unit_interval() {

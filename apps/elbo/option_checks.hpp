@@ -24,6 +24,8 @@ CLI::Validator zero_or_at_least(int64_t least);
 CLI::Validator positive_number();
 /// A flow formula that parses (flow_formula.hpp); the message is the parser's.
 CLI::Validator flow_formula_text();
+/// An objective the library parses (objective.hpp: kl, renyi:ALPHA, iwae:K).
+CLI::Validator objective_text();
 /// A probability strictly between 0 and 1 (--interval).
 CLI::Validator open_unit_interval();
 

@@ -99,11 +99,10 @@ Step layer_forward(FlowLayer layer, Expr z, std::span<const Expr> p, int64_t d) 
     case FlowLayer::householder: return {z - 2.0 * p[0] * (sum(p[0] * z) / sum(square(p[0]))), {}};
     case FlowLayer::planar: {
       Expr u = p[0], w = p[1], b = p[2];
-      // Dot products as vector-vector matmul: one node each instead of two.
-      Expr wu = matmul(w, u);
-      Expr u_hat = u + (softplus(wu) - 1.0 - wu) * w / matmul(w, w);
-      Expr h = tanh(matmul(w, z) + b);
-      return {z + u_hat * h, log(abs(1.0 + (1.0 - square(h)) * matmul(u_hat, w)))};
+      Expr wu = sum(w * u);
+      Expr u_hat = u + (softplus(wu) - 1.0 - wu) * w / sum(square(w));
+      Expr h = tanh(sum(w * z) + b);
+      return {z + u_hat * h, log(abs(1.0 + (1.0 - square(h)) * sum(u_hat * w)))};
     }
     case FlowLayer::radial: {
       Expr z_ref = p[0];

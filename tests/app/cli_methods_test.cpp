@@ -74,6 +74,9 @@ INSTANTIATE_TEST_SUITE_P(
                       MethodCase{"lowrank", {"--method", "lowrank_advi", "--rank", "4"}, "lowrank:4"},
                       MethodCase{"lowrank_default_rank", {"--method", "lowrank_advi"}, "lowrank:7"},
                       MethodCase{"nfvi_default", {"--method", "nfvi"}, "flow:scale-loc"},
+                      MethodCase{"advi_iwae", {"--objective", "iwae:4"}, "meanfield"},
+                      MethodCase{"lowrank_renyi", {"--method", "lowrank_advi", "--objective", "renyi:0.5",
+                                                   "--mc-samples", "3"}, "lowrank:7"},
                       MethodCase{"nfvi_planar", {"--method", "nfvi", "--flow", "scale-planar*4-radial-hh-loc"},
                                  "flow:scale-planar*4-radial-hh-loc"}),
     [](const ::testing::TestParamInfo<MethodCase>& info) { return info.param.what; });
