@@ -5,6 +5,7 @@
 #include "elbo/vi/approximation_check.hpp"
 #include "elbo/vi/callback.hpp"
 #include "elbo/vi/flow_formula.hpp"
+#include "elbo/vi/empirical.hpp"
 #include "elbo/vi/full_rank.hpp"
 #include "elbo/vi/graph_family.hpp"
 #include "elbo/vi/graph_form.hpp"
@@ -17,3 +18,4 @@
 #include "elbo/vi/progress_bar.hpp"
 #include "elbo/vi/psis.hpp"
 #include "elbo/vi/schedule.hpp"
+#include "elbo/vi/stein.hpp"

@@ -37,6 +37,9 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
   if (q.dim() != model.flat_size())
     throw InvalidArgument("check_approximation: the approximation has dimension " + std::to_string(q.dim()) +
                           " but the model has " + std::to_string(model.flat_size()) + " free parameters");
+  if (!q.has_density())
+    throw InvalidArgument("check_approximation: the " + q.kind() + " approximation has no density (particles), so "
+                          "no importance ratios and no PSIS k-hat");
   if (!model.batch_sources().empty())
     throw InvalidArgument("check_approximation: the model draws minibatches, so its log p is an estimate; "
                           "check the approximation against the model built on the full data");

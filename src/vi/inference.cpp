@@ -12,7 +12,9 @@
 #include "elbo/vi/full_rank.hpp"
 #include "elbo/vi/low_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
+#include "elbo/vi/empirical.hpp"
 #include "elbo/vi/normalizing_flow.hpp"
+#include "elbo/vi/stein.hpp"
 #include "elbo/vi/progress_bar.hpp"
 #include "interrupt.hpp"
 
@@ -94,6 +96,16 @@ struct Inference::Impl {
   // per-step buffers, sized once per obj_n_mc
   std::vector<double> eps_, z_, g_, logq_, grad_, backup_;
   std::vector<double> dz_, dlogq_, log_w_;  // the Renyi objectives' per-draw weights
+  Objective default_objective_ = Objective::kl();
+  Objective objective_ = Objective::kl();  // of the fit call under way
+  SteinScratch stein_;
+  // The draws of one step: obj_n_mc, or every particle for SVGD.
+  int64_t draws_per_step(const FitOptions& o) const {
+    if (objective_.kind == Objective::Kind::ksd)
+      if (const auto* e = dynamic_cast<const Empirical*>(approx_.get())) return e->particles();
+    return o.obj_n_mc;
+  }
+  StepStatus run_stein_step(const FitOptions& o, uint64_t stream);
   std::vector<float> z32_, g32_;
 };
 
@@ -130,6 +142,7 @@ uint64_t Inference::seed() const { return impl_->options_.seed; }
 const InferenceOptions& Inference::options() const { return impl_->options_; }
 Inference::State Inference::state() const { return impl_->state(); }
 void Inference::set_state(const State& state) { impl_->set_state(state); }
+void Inference::set_default_objective(const Objective& objective) { impl_->default_objective_ = objective; }
 
 void Inference::Impl::ensure_buffers(int64_t S) {
   size_t n = static_cast<size_t>(S * approx_->dim());
@@ -160,7 +173,78 @@ bool all_finite(std::span<const double> v) {
 }
 }  // namespace
 
+// SVGD and ASVGD: z at every particle (SVGD) or at obj_n_mc draws (ASVGD), the gradient of
+// log p there (scaled like the loss), the Stein direction phi; the particles move along
+// phi, a family's parameters along phi pushed back through z. The loss recorded is
+// -mean log p / c at those points, for monitoring.
+Inference::Impl::StepStatus Inference::Impl::run_stein_step(const FitOptions& o, uint64_t stream) {
+  const int64_t D = approx_->dim(), E = approx_->noise_dim();
+  const auto* particles = dynamic_cast<const Empirical*>(approx_.get());
+  const int64_t S = draws_per_step(o);
+  const uint64_t t = static_cast<uint64_t>(step_);
+  if (particles) {
+    std::copy(approx_->params().begin(), approx_->params().end(), z_.begin());
+  } else {
+    Philox(options_.seed).normal(eps_.data(), S * E, stream, t);
+    approx_->sample(eps_.data(), z_.data(), logq_.data(), S);
+  }
+  logp_.load_batch(t);
+  if (model_->dtype() == DType::f32) {
+    for (size_t i = 0; i < z_.size(); ++i) z32_[i] = static_cast<float>(z_[i]);
+    logp_.run(z32_.data(), g32_.data(), 1.0);
+    for (size_t i = 0; i < g_.size(); ++i) g_[i] = g32_[i];
+  } else {
+    logp_.run(z_.data(), g_.data(), 1.0);
+  }
+  const double c = logp_.normalizing_constant();
+  double loss = 0;
+  for (int64_t s = 0; s < S; ++s) loss -= logp_.datalogp(s) + logp_.varlogp(s);
+  loss /= static_cast<double>(S) * c;
+  auto fail = [&](const std::string& what) -> StepStatus {
+    if (o.skip_nonfinite) {
+      hist_.push_back(loss);
+      ++step_;
+      return StepStatus::skipped;
+    }
+    throw NumericalError("NaN occurred in optimization at step " + std::to_string(step_ + 1) + ": " + what +
+                         ". The approximation keeps its last finite state.");
+  };
+  for (int64_t i = 0; i < S * D; ++i) {
+    if (!std::isfinite(g_[i]))
+      return fail("the gradient of log p at " + model_->describe_flat_index(i % D) + " is " + num(g_[i]) +
+                  (particles ? ", particle " : ", draw ") + std::to_string(i / D));
+    g_[i] /= c;
+  }
+  if (!std::isfinite(loss)) return fail("the mean log p is " + num(-loss * c));
+  // phi into dz_ ([S, D]); the loss falls along +phi, so the gradient is -phi.
+  stein_direction(z_.data(), g_.data(), S, D, objective_.temperature, dz_.data(), stein_);
+  if (particles) {
+    for (int64_t i = 0; i < S * D; ++i) grad_[i] = -dz_[i];
+  } else {
+    for (int64_t i = 0; i < S * D; ++i) dz_[i] = -dz_[i];
+    std::fill(dlogq_.begin(), dlogq_.end(), 0.0);
+    approx_->backward(eps_.data(), dz_.data(), dlogq_.data(), S, 1.0, grad_.data());
+  }
+  auto params = approx_->params();
+  if (o.schedule)
+    optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
+  std::copy(params.begin(), params.end(), backup_.begin());
+  optimizer_->step(params, grad_);
+  if (!all_finite(params))
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (std::isfinite(params[i])) continue;
+      std::string what = "the variational parameter " + param_label(static_cast<int64_t>(i)) + " became " +
+                         num(params[i]) + " after the " + optimizer_->name() + " update";
+      std::copy(backup_.begin(), backup_.end(), params.begin());
+      return fail(what);
+    }
+  hist_.push_back(loss);
+  ++step_;
+  return StepStatus::ok;
+}
+
 Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint64_t stream) {
+  if (objective_.kind == Objective::Kind::ksd) return run_stein_step(o, stream);
   const int64_t S = o.obj_n_mc, D = approx_->dim(), E = approx_->noise_dim();
   const uint64_t t = static_cast<uint64_t>(step_);
   // The draws of several samples on the program's threads: each part is the part of the
@@ -183,14 +267,14 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   }
   const double c = logp_.normalizing_constant();
   double loss = 0;
-  const bool renyi = o.objective.kind == Objective::Kind::renyi;
+  const bool renyi = objective_.kind == Objective::Kind::renyi;
   if (!renyi) {
     for (int64_t s = 0; s < S; ++s) loss += -(logp_.datalogp(s) + o.beta * (logp_.varlogp(s) - logq_[s]));
     loss /= static_cast<double>(S) * c;
   } else {
     // -1/(1-alpha) log mean_s exp((1-alpha) log w_s), log-sum-exp from the largest term;
     // each draw's gradient is weighted by its normalised weight.
-    const double a = 1.0 - o.objective.alpha;
+    const double a = 1.0 - objective_.alpha;
     double m = -INFINITY, sum = 0;
     for (int64_t s = 0; s < S; ++s) {
       log_w_[s] = logp_.varlogp(s) + logp_.datalogp(s) - logq_[s];
@@ -270,14 +354,18 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
                           ", but must be finite");
   if (!(o.beta >= 0) || !std::isfinite(o.beta))
     throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but must be >= 0 and finite");
-  if (o.objective.kind == Objective::Kind::renyi && o.beta != 1.0)
-    throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but the " + o.objective.name() +
+  objective_ = o.objective ? *o.objective : default_objective_;
+  if (objective_.kind != Objective::Kind::kl && o.beta != 1.0)
+    throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but the " + objective_.name() +
                           " objective has no KL part to weight; it must be 1");
+  if (!approx_->has_density() && objective_.kind != Objective::Kind::ksd)
+    throw InvalidArgument("fit: the " + approx_->kind() + " approximation is particles without a density; fit it "
+                          "with the ksd objective (SVGD), not " + objective_.name());
   if (o.cost_part_grad_scale != 1.0 && !approx_->separates_score_part())
     throw InvalidArgument("fit: argument 'cost_part_grad_scale' is " + num(o.cost_part_grad_scale) + ", but the " +
                           approx_->kind() + " approximation's log q cannot be evaluated at a given draw (a flow "
                           "layer has no closed-form inverse), so it must be 1");
-  ensure_buffers(o.obj_n_mc);
+  ensure_buffers(draws_per_step(o));
   // Room for every loss of this call, so steps never allocate; growing at least
   // geometrically keeps many short fit() calls from copying the history each time.
   if (hist_.capacity() < hist_.size() + static_cast<size_t>(n))
@@ -321,7 +409,8 @@ double Inference::Impl::adapt_step_size(int64_t adapt_iter, const FitOptions& o)
   if (adapt_iter < 1)
     throw InvalidArgument("adapt_step_size: argument 'adapt_iter' is " + std::to_string(adapt_iter) +
                           ", but must be >= 1");
-  ensure_buffers(o.obj_n_mc);
+  objective_ = o.objective ? *o.objective : default_objective_;
+  ensure_buffers(draws_per_step(o));
   State start = state();
   const double etas[] = {100, 10, 1, 0.1, 0.01};
   double best_elbo = -INFINITY, best_eta = NAN;
@@ -401,6 +490,19 @@ LowRankADVI::LowRankADVI(const Model& model, InferenceOptions options)
     : Inference(model, std::make_unique<LowRank>(start_mean(model, options), low_rank_of(model, options), options.start_sigma),
                 options) {}
 
+SVGD::SVGD(const Model& model, InferenceOptions options)
+    : Inference(model,
+                std::make_unique<Empirical>(start_mean(model, options), options.particles, options.jitter,
+                                            options.seed),
+                options) {
+  set_default_objective(Objective::ksd(options.temperature));
+}
+
+ASVGD::ASVGD(const Model& model, InferenceOptions options)
+    : Inference(model, std::make_unique<MeanField>(start_mean(model, options), options.start_sigma), options) {
+  set_default_objective(Objective::ksd(options.temperature));
+}
+
 NFVI::NFVI(const Model& model, InferenceOptions options)
     : Inference(model,
                 std::make_unique<NormalizingFlow>(start_mean(model, options),
@@ -413,7 +515,10 @@ std::unique_ptr<Inference> make_inference(const Model& model, const std::string&
   if (method == "fullrank_advi") return std::make_unique<FullRankADVI>(model, std::move(options));
   if (method == "lowrank_advi") return std::make_unique<LowRankADVI>(model, std::move(options));
   if (method == "nfvi") return std::make_unique<NFVI>(model, std::move(options));
-  throw InvalidArgument("fit: unknown method '" + method + "'; choose advi, fullrank_advi, lowrank_advi or nfvi");
+  if (method == "svgd") return std::make_unique<SVGD>(model, std::move(options));
+  if (method == "asvgd") return std::make_unique<ASVGD>(model, std::move(options));
+  throw InvalidArgument("fit: unknown method '" + method +
+                        "'; choose advi, fullrank_advi, lowrank_advi, nfvi, svgd or asvgd");
 }
 
 std::unique_ptr<Inference> fit(const Model& model, int64_t n, const std::string& method, InferenceOptions options,

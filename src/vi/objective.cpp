@@ -31,13 +31,28 @@ Objective Objective::renyi(double alpha) {
   return o;
 }
 
-std::string Objective::name() const { return kind == Kind::kl ? "kl" : alpha == 0 ? "iwae" : "renyi:" + number(alpha); }
+Objective Objective::ksd(double temperature) {
+  if (!(temperature > 0) || !std::isfinite(temperature))
+    throw InvalidArgument("Objective::ksd: argument 'temperature' is " + number(temperature) +
+                          ", but must be positive and finite");
+  Objective o;
+  o.kind = Kind::ksd;
+  o.temperature = temperature;
+  return o;
+}
+
+std::string Objective::name() const {
+  if (kind == Kind::ksd) return "ksd";
+  return kind == Kind::kl ? "kl" : alpha == 0 ? "iwae" : "renyi:" + number(alpha);
+}
 
 double estimate_bound(const Model& model, const Approximation& q, const Objective& objective, int64_t particles,
                       int64_t repeats, uint64_t seed) {
   if (particles < 1 || repeats < 1)
     throw InvalidArgument("estimate_bound: arguments 'particles' (" + std::to_string(particles) + ") and 'repeats' (" +
                           std::to_string(repeats) + ") must be >= 1");
+  if (objective.kind == Objective::Kind::ksd || !q.has_density())
+    throw InvalidArgument("estimate_bound: the ksd objective and particles have no bound to estimate");
   if (q.dim() != model.flat_size())
     throw InvalidArgument("estimate_bound: the approximation has dimension " + std::to_string(q.dim()) +
                           " but the model has " + std::to_string(model.flat_size()) + " free parameters");

@@ -195,7 +195,7 @@ TEST(fit_errors, a_nan_learning_rate_is_named) {
   EXPECT_EQ(message_of([&] { ADVI advi(c.m, {.optimizer = {.name = "adamw"}}); }),
             "optimizer: unknown name 'adamw'; choose one of sgd, momentum, nesterov_momentum, adagrad, "
             "adagrad_window, rmsprop, adadelta, adam, adamax");
-  EXPECT_EQ(message_of([&] { fit(c.m, 10, "nuts"); }), "fit: unknown method 'nuts'; choose advi, fullrank_advi, lowrank_advi or nfvi");
+  EXPECT_EQ(message_of([&] { fit(c.m, 10, "nuts"); }), "fit: unknown method 'nuts'; choose advi, fullrank_advi, lowrank_advi, nfvi, svgd or asvgd");
 }
 
 TEST(fit_errors, a_diverging_update_names_the_step_variable_and_index_and_keeps_the_last_finite_state) {

@@ -58,6 +58,9 @@ class Approximation {
   /// that does not flow through z: false for a flow without a closed-form inverse, which
   /// then accepts only scale = 1.
   virtual bool separates_score_part() const { return true; }
+  /// Whether q has a density (log q): false for particles (Empirical), which then have no
+  /// log q, backward(), PSIS k-hat or KL objective.
+  virtual bool has_density() const { return true; }
 
   /// Gradient of the per-step loss  (1/(S c)) sum_s [ -g_s . z_s  + beta * logq(z_s) ]
   /// with respect to params(), where g_s = d(weighted log p)/dz at draw s ([S, D]) and

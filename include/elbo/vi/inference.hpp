@@ -36,6 +36,11 @@ struct InferenceOptions {
   /// NormalizingFlow (method "nfvi"): the flow formula (flow_formula.hpp); empty: PyMC's
   /// default "scale-loc".
   std::string flow = {};
+  /// SVGD: the number of particles, started at the initial point plus jitter * N(0, 1)
+  /// (PyMC's SVGD defaults: 100 and 1); SVGD and ASVGD: the Stein temperature.
+  int64_t particles = 100;
+  double jitter = 1.0;
+  double temperature = 1.0;
 };
 
 struct FitOptions {
@@ -44,9 +49,10 @@ struct FitOptions {
   /// Monte Carlo draws per step for the gradient (PyMC's obj_n_mc); the particles K of
   /// the Renyi and IWAE objectives.
   int64_t obj_n_mc = 1;
-  /// What is minimised: the negative ELBO (kl, the default) or a Renyi / IWAE bound
-  /// (objective.hpp). The Renyi bounds need beta = 1.
-  Objective objective = {};
+  /// What is minimised (objective.hpp): unset, the inference's own (the negative ELBO for
+  /// the ADVIs and NFVI, the Stein direction for SVGD and ASVGD); or a Renyi / IWAE bound
+  /// (which needs beta = 1).
+  std::optional<Objective> objective = std::nullopt;
   /// Weight of the KL part (PyMC's KLqp beta).
   double beta = 1.0;
   std::vector<std::shared_ptr<Callback>> callbacks = {};
@@ -107,6 +113,10 @@ class Inference {
   State state() const;
   void set_state(const State& state);
 
+ protected:
+  /// The objective fit() uses when FitOptions::objective is unset (kl unless set here).
+  void set_default_objective(const Objective& objective);
+
  private:
   // The objective's compiled program, the optimizer, the history and the per-step
   // buffers: nothing a caller may touch, so nothing a caller's build depends on.
@@ -139,7 +149,22 @@ class NFVI : public Inference {
   explicit NFVI(const Model& model, InferenceOptions options = {});
 };
 
-/// An inference by method name: "advi", "fullrank_advi", "lowrank_advi" or "nfvi".
+/// Stein variational gradient descent (pm.SVGD): options.particles particles (Empirical)
+/// moved along the Stein direction at options.temperature.
+class SVGD : public Inference {
+ public:
+  explicit SVGD(const Model& model, InferenceOptions options = {});
+};
+
+/// Amortized SVGD (pm.ASVGD): a mean-field family trained with the Stein direction at
+/// FitOptions::obj_n_mc draws per step (PyMC uses 500).
+class ASVGD : public Inference {
+ public:
+  explicit ASVGD(const Model& model, InferenceOptions options = {});
+};
+
+/// An inference by method name: "advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd"
+/// or "asvgd".
 std::unique_ptr<Inference> make_inference(const Model& model, const std::string& method,
                                           InferenceOptions options = {});
 
