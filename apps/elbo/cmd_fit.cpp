@@ -43,6 +43,7 @@ struct FitFlags {
   int64_t rank = 0;      // lowrank_advi; 0: the library's default
   std::string flow;      // nfvi; "": the library's default
   std::string objective = "kl";  // kl, renyi:ALPHA or iwae:K
+  int64_t particles = 100;       // svgd: particles; asvgd: draws per step
   double lr = 0;
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
@@ -56,7 +57,8 @@ struct FitFlags {
   std::string resume, checkpoint;
   int64_t checkpoint_every = 0, stop_after = 0;
 
-  CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr;
+  CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
+              *objective_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -71,7 +73,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"bias", f.bias},             {"prior_sd", f.prior_sd},
           {"method", f.method},         {"optimizer", f.optimizer},
           {"rank", f.rank},             {"flow", f.flow},
-          {"objective", f.objective},
+          {"objective", f.objective},   {"particles", f.particles},
           {"lr", f.lr},                 {"lr_given", f.lr_given},
           {"iters", f.iters},           {"iters_given", f.iters_given},
           {"max_iters", f.max_iters},   {"batch_size", f.batch_size},
@@ -96,6 +98,7 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.rank = j.value("rank", int64_t{0});
     f.flow = j.value("flow", std::string());
     f.objective = j.value("objective", std::string("kl"));
+    f.particles = j.value("particles", int64_t{100});
     f.lr = j.at("lr").get<double>();
     f.lr_given = j.at("lr_given").get<bool>();
     f.iters = j.at("iters").get<int64_t>();
@@ -370,6 +373,7 @@ std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model) {
                      std::to_string(model.flat_size()) + " parameters");
   io.rank = f.rank;
   io.flow = f.flow;
+  io.particles = f.particles;
   return make_inference(model, f.method, io);
 }
 
@@ -386,7 +390,8 @@ struct FitOutcome {
 // the step count, on Ctrl-C (writing a last checkpoint) or at --stop-after (tests).
 FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const NetworkSpec& spec, Model& model,
                          Inference& inference, const std::string& checksum) {
-  FitOptions fo{.obj_n_mc = f.mc_samples, .objective = parse_objective(f.objective, nullptr)};
+  FitOptions fo{.obj_n_mc = f.mc_samples};
+  if (f.method != "svgd" && f.method != "asvgd") fo.objective = parse_objective(f.objective, nullptr);
   FitOutcome out;
   out.until_converged = !f.iters_given;
   const int64_t steps = out.until_converged ? f.max_iters : f.iters;
@@ -491,6 +496,10 @@ void report_training_fit(const FitFlags& f, const NetworkSpec& spec, const Train
 std::optional<ApproximationCheck> report_khat(const FitFlags& f, const NetworkSpec& spec, const ModelData& data,
                                               const Approximation& q) {
   if (f.psis_draws == 0) return std::nullopt;
+  if (!q.has_density()) {
+    std::printf("PSIS k-hat: none (%s approximation: particles have no density)\n", q.kind().c_str());
+    return std::nullopt;
+  }
   Model model(spec.dtype);
   MlpOptions mlp = spec.mlp;
   mlp.init_seed = f.seed;
@@ -574,9 +583,16 @@ Command add_fit_command(CLI::App& app) {
                         ->check(positive_number()));
   shaping.push_back(sub->add_option("--method", f->method,
                                     "Inference: advi (mean-field), fullrank_advi, lowrank_advi (diagonal plus "
-                                    "rank-K factor), nfvi (normalizing flow)")
+                                    "rank-K factor), nfvi (normalizing flow), svgd (Stein particles), asvgd "
+                                    "(mean-field trained by the Stein direction)")
                         ->capture_default_str()
-                        ->check(CLI::IsMember({"advi", "fullrank_advi", "lowrank_advi", "nfvi"})));
+                        ->check(CLI::IsMember({"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd"})));
+  f->particles_opt = sub->add_option("--particles", f->particles,
+                                     "svgd: the number of particles; asvgd: draws per step (default 100, PyMC's "
+                                     "SVGD; asvgd's --mc-samples, when given, must agree)")
+                         ->capture_default_str()
+                         ->check(at_least(2));
+  shaping.push_back(f->particles_opt);
   f->rank_opt = sub->add_option("--rank", f->rank,
                                 "lowrank_advi: rank K of the factor (default: round(sqrt(parameters)), NumPyro's)")
                     ->check(positive_integer());
@@ -607,12 +623,13 @@ Command add_fit_command(CLI::App& app) {
                   ->capture_default_str()
                   ->check(positive_integer());
   shaping.push_back(f->mc_opt);
-  shaping.push_back(sub->add_option("--objective", f->objective,
+  f->objective_opt = sub->add_option("--objective", f->objective,
                                     "What the fit minimises: kl (the negative ELBO), renyi:ALPHA (Renyi bound, "
                                     "ALPHA >= 0, not 1; its particles are --mc-samples) or iwae:K (importance-"
                                     "weighted bound with K particles, setting --mc-samples to K)")
                         ->capture_default_str()
-                        ->check(objective_text()));
+                        ->check(objective_text());
+  shaping.push_back(f->objective_opt);
   shaping.push_back(sub->add_option("--dtype", f->dtype, "Precision of the network")
                         ->capture_default_str()
                         ->check(CLI::IsMember({"float32", "float64"})));
@@ -642,6 +659,20 @@ Command add_fit_command(CLI::App& app) {
               throw UsageError("--rank: applies to --method lowrank_advi only (the method is " + f->method + ")");
             if (f->flow_opt->count() > 0 && f->method != "nfvi")
               throw UsageError("--flow: applies to --method nfvi only (the method is " + f->method + ")");
+            const bool stein = f->method == "svgd" || f->method == "asvgd";
+            if (f->particles_opt->count() > 0 && !stein)
+              throw UsageError("--particles: applies to --method svgd or asvgd only (the method is " + f->method +
+                               ")");
+            if (f->objective_opt->count() > 0 && stein)
+              throw UsageError("--objective: " + f->method + " follows the Stein direction; it takes no objective");
+            if (f->method == "svgd" && f->mc_opt->count() > 0)
+              throw UsageError("--mc-samples: svgd evaluates every particle each step; set --particles instead");
+            if (f->method == "asvgd") {
+              if (f->mc_opt->count() > 0 && f->particles_opt->count() > 0 && f->mc_samples != f->particles)
+                throw UsageError("--particles: " + std::to_string(f->particles) + " draws per step, but --mc-samples "
+                                 "is " + std::to_string(f->mc_samples));
+              if (f->mc_opt->count() == 0) f->mc_samples = f->particles;
+            }
             long long particles = 0;
             parse_objective(f->objective, &particles);  // checked above: cannot throw
             if (particles > 0) {

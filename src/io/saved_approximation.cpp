@@ -15,7 +15,7 @@ namespace elbo {
 
 namespace {
 
-constexpr const char* kKinds = "meanfield, fullrank, lowrank:RANK or flow:FORMULA";
+constexpr const char* kKinds = "meanfield, fullrank, lowrank:RANK, flow:FORMULA or empirical:PARTICLES";
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "elbo/graph/error.hpp"
+#include "elbo/vi/empirical.hpp"
 #include "elbo/vi/flow_formula.hpp"
 #include "elbo/vi/full_rank.hpp"
 #include "elbo/vi/low_rank.hpp"
@@ -79,6 +80,18 @@ const Family kFamilies[] = {
      [](const std::string& option, std::span<const double> mu) -> std::unique_ptr<Approximation> {
        return std::make_unique<NormalizingFlow>(mu, option);
      }},
+    {"empirical", true,
+     [](const std::string& option, int64_t d) {
+       const int64_t n = parse_rank(option);
+       return n < 2 || d < 1 ? int64_t{-1} : checked(d, n);
+     },
+     [](const std::string& option, std::span<const double> mu) -> std::unique_ptr<Approximation> {
+       const int64_t n = parse_rank(option);
+       if (n < 2)
+         throw InvalidArgument("approximation kind 'empirical:" + option + "': the particle count must be a whole "
+                               "number >= 2");
+       return std::make_unique<Empirical>(mu, n, 0.0, 0);  // the particles are set afterwards
+     }},
 };
 
 // The entry for kind and the option after its ':'; null when none matches.
@@ -107,6 +120,7 @@ bool is_family_kind(const std::string& kind) {
   const Family* f = find(kind, &option);
   if (!f || !f->has_option) return f != nullptr;
   if (std::string(f->name) == "lowrank") return parse_rank(option) >= 1;
+  if (std::string(f->name) == "empirical") return parse_rank(option) >= 2;
   try {
     parse_flow_formula(option);
   } catch (const InvalidArgument&) {
@@ -127,7 +141,7 @@ std::unique_ptr<Approximation> make_family(const std::string& kind, std::span<co
   const Family* f = find(kind, &option);
   if (!f)
     throw InvalidArgument("unknown approximation kind '" + kind +
-                          "' (expected meanfield, fullrank, lowrank:RANK or flow:FORMULA)");
+                          "' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA or empirical:PARTICLES)");
   return f->make(option, mu);
 }
 

@@ -8,6 +8,7 @@
 
 #include "elbo/graph/error.hpp"
 #include "elbo/io/approximation_file.hpp"
+#include "elbo/vi/empirical.hpp"
 #include "elbo/vi/low_rank.hpp"
 #include "elbo/vi/normalizing_flow.hpp"
 #include "io/io_test_files.hpp"
@@ -65,7 +66,7 @@ TEST(saved_approximation, make_approximation_refuses_what_it_cannot_build) {
   SavedApproximation s = saved_small();
   s.kind = "flow";
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
-            "make_approximation: unknown approximation kind 'flow' (expected meanfield, fullrank, lowrank:RANK or flow:FORMULA)");
+            "make_approximation: unknown approximation kind 'flow' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA or empirical:PARTICLES)");
   s.kind = "fullrank";
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
             "make_approximation: there are 14 parameters, but a fullrank approximation of dimension 7 has 35");
@@ -79,6 +80,7 @@ TEST(saved_approximation, every_family_round_trips_through_a_file) {
   std::vector<std::unique_ptr<Approximation>> qs;
   qs.push_back(std::make_unique<LowRank>(mu, 3));
   qs.push_back(std::make_unique<NormalizingFlow>(mu, "scale-planar*2-radial-hh-loc"));
+  qs.push_back(std::make_unique<Empirical>(mu, 5, 1.0, 3));
   for (auto& q : qs) {
     SCOPED_TRACE(q->kind());
     for (size_t i = 0; i < q->params().size(); ++i) q->params()[i] += 0.01 * static_cast<double>(i % 7);
@@ -116,7 +118,7 @@ TEST(saved_approximation, family_kinds_that_do_not_fit_are_named) {
   s.kind = "flow:planar-lok";
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
             "make_approximation: unknown approximation kind 'flow:planar-lok' (expected meanfield, fullrank, "
-            "lowrank:RANK or flow:FORMULA)");
+            "lowrank:RANK, flow:FORMULA or empirical:PARTICLES)");
   s.kind = "flow:loc";  // 7 parameters, the file has 14
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
             "make_approximation: there are 14 parameters, but a flow:loc approximation of dimension 7 has 7");
