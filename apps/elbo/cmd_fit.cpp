@@ -598,7 +598,7 @@ Command add_fit_command(CLI::App& app) {
                     ->check(positive_integer());
   shaping.push_back(f->rank_opt);
   f->flow_opt = sub->add_option("--flow", f->flow,
-                                "nfvi: flow formula, PyMC's syntax: layers planar, radial, hh, loc, scale joined by "
+                                "nfvi: flow formula, PyMC's syntax: layers planar, radial, hh, loc, scale, iaf joined by "
                                 "'-', repeated with *N, the first applied first (default: scale-loc, PyMC's; e.g. "
                                 "scale-planar*8-loc)")
                     ->check(flow_formula_text());

@@ -71,7 +71,11 @@ const Family kFamilies[] = {
        }
        int64_t n = 0;
        for (FlowLayer l : layers) {
-         const int64_t per = l == FlowLayer::planar ? checked(d, 2, 1) : l == FlowLayer::radial ? checked(d, 1, 2) : d;
+         // iaf: 4 D^2 + 4 D (two D x D hidden layers and two D x D heads, with biases)
+         const int64_t per = l == FlowLayer::planar   ? checked(d, 2, 1)
+                             : l == FlowLayer::radial ? checked(d, 1, 2)
+                             : l == FlowLayer::iaf    ? (d > 1'000'000'000 ? -1 : checked(d, 4 * d + 4))
+                                                      : d;
          if (per < 0 || n > kMax - per) return int64_t{-1};
          n += per;
        }

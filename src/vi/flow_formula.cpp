@@ -17,6 +17,7 @@ std::string flow_layer_name(FlowLayer layer) {
     case FlowLayer::householder: return "hh";
     case FlowLayer::loc: return "loc";
     case FlowLayer::scale: return "scale";
+    case FlowLayer::iaf: return "iaf";
   }
   return "?";
 }
@@ -53,8 +54,9 @@ std::vector<FlowLayer> parse_flow_formula(const std::string& formula) {
     else if (name == "hh" || name == "householder") layer = FlowLayer::householder;
     else if (name == "loc") layer = FlowLayer::loc;
     else if (name == "scale") layer = FlowLayer::scale;
+    else if (name == "iaf") layer = FlowLayer::iaf;
     else {
-      fail("unknown layer '" + name + "'" + where + "; choose planar, radial, hh, loc, scale");
+      fail("unknown layer '" + name + "'" + where + "; choose planar, radial, hh, loc, scale, iaf");
       return {};
     }
     if (static_cast<int64_t>(layers.size()) + repeat > kMaxRepeat)

@@ -67,6 +67,26 @@ std::vector<ParameterBlock> flow_blocks(std::span<const double> mu, const std::v
       case FlowLayer::householder:
         blocks.push_back({p + "v", {d}, random_direction(k, 1.0), false});
         break;
+      case FlowLayer::iaf: {
+        // MADE weights small and random (a fixed seed per layer), biases 0 but the scale
+        // head's, 2: sigma = sigmoid(2) = 0.88 starts each layer close to the identity
+        // (Kingma et al.'s advice for the stable form).
+        auto weights = [&](uint64_t which, int64_t rows, int64_t cols) {
+          std::vector<double> w(static_cast<size_t>(rows * cols));
+          rng.normal(w.data(), rows * cols, 1 + which, static_cast<uint64_t>(k));
+          for (double& x : w) x *= 0.1 / std::sqrt(static_cast<double>(cols));
+          return w;
+        };
+        blocks.push_back({p + "W1", {d, d}, weights(0, d, d), false});
+        blocks.push_back({p + "b1", {d}, zeros, false});
+        blocks.push_back({p + "W2", {d, d}, weights(1, d, d), false});
+        blocks.push_back({p + "b2", {d}, zeros, false});
+        blocks.push_back({p + "Wm", {d, d}, weights(2, d, d), false});
+        blocks.push_back({p + "bm", {d}, zeros, false});
+        blocks.push_back({p + "Ws", {d, d}, weights(3, d, d), false});
+        blocks.push_back({p + "bs", {d}, std::vector<double>(static_cast<size_t>(d), 2.0), false});
+        break;
+      }
     }
   }
   return blocks;
@@ -76,8 +96,31 @@ int blocks_of(FlowLayer layer) {
   switch (layer) {
     case FlowLayer::planar:
     case FlowLayer::radial: return 3;
+    case FlowLayer::iaf: return 8;
     default: return 1;
   }
+}
+
+// MADE's masks for D coordinates whose autoregressive order is `order` (order[i]: the
+// position of coordinate i, 1..D), hidden units of degrees 1..D-1 in turn: a hidden unit
+// of degree m sees coordinates at positions <= m, an output at position p sees hidden
+// units of degree < p. So output i depends on the coordinates before it only, and the
+// Jacobian of the layer is triangular in that order.
+struct MadeMasks {
+  Tensor in, hidden, out;  // [H, D], [H, H], [D, H] with H = D
+};
+MadeMasks made_masks(int64_t d, bool reversed) {
+  std::vector<int64_t> order(static_cast<size_t>(d)), degree(static_cast<size_t>(d));
+  for (int64_t i = 0; i < d; ++i) order[i] = reversed ? d - i : i + 1;
+  for (int64_t k = 0; k < d; ++k) degree[k] = d > 1 ? k % (d - 1) + 1 : 0;  // D = 1: no input reaches a unit
+  MadeMasks m{Tensor(DType::f64, {d, d}), Tensor(DType::f64, {d, d}), Tensor(DType::f64, {d, d})};
+  for (int64_t k = 0; k < d; ++k)
+    for (int64_t i = 0; i < d; ++i) {
+      m.in.set(k * d + i, degree[k] >= order[i] ? 1.0 : 0.0);
+      m.hidden.set(k * d + i, degree[k] >= degree[i] ? 1.0 : 0.0);
+      m.out.set(k * d + i, order[k] > degree[i] && degree[i] > 0 ? 1.0 : 0.0);
+    }
+  return m;
 }
 
 bool has_inverse(FlowLayer layer) {
@@ -88,9 +131,22 @@ struct Step {
   Expr z, log_det;  // log_det invalid where it is 0
 };
 
-// One layer forward: z' and log |det dz'/dz|.
-Step layer_forward(FlowLayer layer, Expr z, std::span<const Expr> p, int64_t d) {
+// One layer forward: z' and log |det dz'/dz|. iaf_index counts the iaf layers before
+// this one: every other one runs in reversed order (NumPyro permutes between them).
+Step layer_forward(Graph& g, FlowLayer layer, Expr z, std::span<const Expr> p, int64_t d, int iaf_index) {
   switch (layer) {
+    case FlowLayer::iaf: {
+      // The stable form: z' = sigma z + (1 - sigma) m, (m, s) = MADE(z), sigma = sigmoid(s),
+      // log det = sum log sigma.
+      const MadeMasks mk = made_masks(d, iaf_index % 2 == 1);
+      Expr h1 = tanh(matmul(p[0] * g.constant(mk.in), z) + p[1]);
+      Expr h2 = tanh(matmul(p[2] * g.constant(mk.hidden), h1) + p[3]);
+      Expr mask_out = g.constant(mk.out);
+      Expr m = matmul(p[4] * mask_out, h2) + p[5];
+      Expr s = matmul(p[6] * mask_out, h2) + p[7];
+      Expr sigma = sigmoid(s);
+      return {sigma * z + (1.0 - sigma) * m, sum(log_sigmoid(s))};
+    }
     case FlowLayer::loc: return {z + p[0], {}};
     case FlowLayer::scale: {
       Expr s = softplus(p[0]);
@@ -146,15 +202,17 @@ bool NormalizingFlow::separates_score_part() const {
   return true;
 }
 
-FamilyExpressions NormalizingFlow::build(Graph&, Expr eps, std::span<const Expr> theta,
+FamilyExpressions NormalizingFlow::build(Graph& g, Expr eps, std::span<const Expr> theta,
                                          std::span<const Expr> direct) const {
   const int64_t d = dim();
   Expr z = eps, log_det;
   std::vector<size_t> first;  // each layer's first block
   size_t b = 0;
+  int iafs = 0;
   for (FlowLayer layer : layers_) {
     first.push_back(b);
-    Step st = layer_forward(layer, z, theta.subspan(b, static_cast<size_t>(blocks_of(layer))), d);
+    Step st = layer_forward(g, layer, z, theta.subspan(b, static_cast<size_t>(blocks_of(layer))), d, iafs);
+    if (layer == FlowLayer::iaf) ++iafs;
     z = st.z;
     if (st.log_det.valid()) log_det = log_det.valid() ? log_det + st.log_det : st.log_det;
     b += static_cast<size_t>(blocks_of(layer));

@@ -81,6 +81,7 @@ INSTANTIATE_TEST_SUITE_P(
                       MethodCase{"lowrank", {"--method", "lowrank_advi", "--rank", "4"}, "lowrank:4"},
                       MethodCase{"lowrank_default_rank", {"--method", "lowrank_advi"}, "lowrank:7"},
                       MethodCase{"nfvi_default", {"--method", "nfvi"}, "flow:scale-loc"},
+                      MethodCase{"nfvi_iaf", {"--method", "nfvi", "--flow", "scale-iaf*2-loc"}, "flow:scale-iaf*2-loc"},
                       MethodCase{"advi_iwae", {"--objective", "iwae:4"}, "meanfield"},
                       MethodCase{"svgd", {"--method", "svgd", "--particles", "20"}, "empirical:20"},
                       MethodCase{"asvgd", {"--method", "asvgd", "--particles", "10"}, "meanfield"},

@@ -105,7 +105,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"unknown method", with(fit, {"--method", "nuts"}), 2, "--method: nuts not in"},
         ErrorCase{"unknown flow layer", with(fit, {"--method", "nfvi", "--flow", "scale-plnar"}), 2,
                   "--flow: flow formula 'scale-plnar': unknown layer 'plnar' (part 2); choose planar, radial, hh, "
-                  "loc, scale"},
+                  "loc, scale, iaf"},
         ErrorCase{"zero flow repeats", with(fit, {"--method", "nfvi", "--flow", "planar*0"}), 2,
                   "the repeat count '0' of 'planar*0' (part 1) must be a whole number from 1 to 10000"},
         ErrorCase{"flow without nfvi", with(fit, {"--flow", "planar"}), 2,

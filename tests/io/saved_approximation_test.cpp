@@ -79,7 +79,7 @@ TEST(saved_approximation, every_family_round_trips_through_a_file) {
   const std::vector<double> mu = m.initial_point().to_vector();
   std::vector<std::unique_ptr<Approximation>> qs;
   qs.push_back(std::make_unique<LowRank>(mu, 3));
-  qs.push_back(std::make_unique<NormalizingFlow>(mu, "scale-planar*2-radial-hh-loc"));
+  qs.push_back(std::make_unique<NormalizingFlow>(mu, "scale-planar*2-radial-hh-iaf-loc"));
   qs.push_back(std::make_unique<Empirical>(mu, 5, 1.0, 3));
   for (auto& q : qs) {
     SCOPED_TRACE(q->kind());
@@ -96,6 +96,7 @@ TEST(saved_approximation, every_family_round_trips_through_a_file) {
   }
   EXPECT_EQ(approximation_param_count("lowrank:3", 7), 7 * 5);
   EXPECT_EQ(approximation_param_count("flow:planar-loc", 7), 15 + 7);
+  EXPECT_EQ(approximation_param_count("flow:iaf", 7), 4 * 49 + 4 * 7);
   EXPECT_EQ(approximation_param_name("flow:planar-loc", 7, 15), "loc1.loc[0]");
   // Sizes from a file never overflow (io parses untrusted files).
   const int64_t huge = std::numeric_limits<int64_t>::max();

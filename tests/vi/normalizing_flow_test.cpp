@@ -26,6 +26,7 @@ std::string message_of(const std::function<void()>& f) {
 }
 
 TEST(flow_formula, parses_pymc_formulas_and_writes_them_back) {
+  EXPECT_EQ(flow_formula(parse_flow_formula("scale-iaf*3-loc")), "scale-iaf*3-loc");
   auto l = parse_flow_formula("scale-planar*3-hh-householder-loc");
   ASSERT_EQ(l.size(), 7u);
   EXPECT_EQ(l[0], FlowLayer::scale);
@@ -38,7 +39,7 @@ TEST(flow_formula, parses_pymc_formulas_and_writes_them_back) {
 
 TEST(flow_formula, bad_formulas_are_named) {
   EXPECT_EQ(message_of([] { parse_flow_formula("scale-plnar"); }),
-            "flow formula 'scale-plnar': unknown layer 'plnar' (part 2); choose planar, radial, hh, loc, scale");
+            "flow formula 'scale-plnar': unknown layer 'plnar' (part 2); choose planar, radial, hh, loc, scale, iaf");
   EXPECT_EQ(message_of([] { parse_flow_formula("planar*0"); }),
             "flow formula 'planar*0': the repeat count '0' of 'planar*0' (part 1) must be a whole number from 1 to 10000");
   EXPECT_EQ(message_of([] { parse_flow_formula("planar*x"); }),
@@ -100,7 +101,7 @@ TEST(normalizing_flow, log_q_is_the_base_density_over_the_numerical_jacobian) {
   // log q(z) = log N(eps) - log |det dz/deps|, the Jacobian by central differences
   // (h = 1e-5: error ~1e-10 per entry); 1e-6 on log q.
   const int64_t D = 3;
-  for (const std::string formula : {"planar*2", "radial*2", "hh-scale", "scale-planar-radial-hh-loc"}) {
+  for (const std::string formula : {"planar*2", "radial*2", "hh-scale", "scale-planar-radial-hh-loc", "iaf*2-loc"}) {
     SCOPED_TRACE(formula);
     NormalizingFlow q = perturbed(formula, D, 31);
     auto eps = normals(D, 32);
@@ -132,7 +133,7 @@ TEST(normalizing_flow, gradients_match_finite_differences) {
   // against the finite differences of the same with the direct part scaled by hand:
   // through z (log q's direct part removed) plus 0.3 x direct.
   const int64_t D = 3, S = 2;
-  for (const std::string formula : {"scale-planar*2-radial-hh-loc", "radial-planar"}) {
+  for (const std::string formula : {"scale-planar*2-radial-hh-loc", "radial-planar", "iaf*2-scale"}) {
     SCOPED_TRACE(formula);
     NormalizingFlow q = perturbed(formula, D, 41);
     const int64_t P = static_cast<int64_t>(q.params().size());
@@ -167,7 +168,7 @@ TEST(normalizing_flow, flows_without_an_inverse_accept_only_cost_part_grad_scale
             "evaluated at a given draw (a flow layer has no closed-form inverse), so it must be 1");
   EXPECT_NO_THROW(nfvi.fit(10, {.progressbar = false}));
   EXPECT_EQ(message_of([&] { NFVI bad(m, {.flow = "scale-locc"}); }),
-            "flow formula 'scale-locc': unknown layer 'locc' (part 2); choose planar, radial, hh, loc, scale");
+            "flow formula 'scale-locc': unknown layer 'locc' (part 2); choose planar, radial, hh, loc, scale, iaf");
 }
 
 // KL(q || p) for a normalised target p: -E_q[log p - log q], from 20000 draws of the
