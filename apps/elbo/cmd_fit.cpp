@@ -522,7 +522,8 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
                              {"stopped", report.reason},
                              {"mean_last_loss", out.last_loss},
                              {"mc_samples", f.mc_samples},
-                             {"objective", f.objective},
+                             {"particles", f.method == "svgd" || f.method == "asvgd" ? f.particles : int64_t{0}},
+                             {"objective", f.method == "svgd" || f.method == "asvgd" ? std::string("ksd") : f.objective},
                              {"batch_size", f.batch_given ? f.batch_size : rows},
                              {"seed", f.seed}};
   if (check) {
@@ -672,6 +673,9 @@ Command add_fit_command(CLI::App& app) {
                 throw UsageError("--particles: " + std::to_string(f->particles) + " draws per step, but --mc-samples "
                                  "is " + std::to_string(f->mc_samples));
               if (f->mc_opt->count() == 0) f->mc_samples = f->particles;
+              if (f->mc_samples < 2)
+                throw UsageError("--mc-samples: asvgd needs at least 2 draws a step (the Stein direction's "
+                                 "repulsion needs pairs)");
             }
             long long particles = 0;
             parse_objective(f->objective, &particles);  // checked above: cannot throw

@@ -61,6 +61,10 @@ std::string approximation_param_name(const std::string& kind, int64_t dim, int64
     if (n < 0 || i < 0 || i >= n)
       throw InvalidArgument("approximation_param_name: no parameter " + std::to_string(i) + " in a " + kind +
                             " approximation of dimension " + std::to_string(dim));
+    // It builds the family to ask it: refused where that would take gigabytes.
+    if (n > (int64_t{1} << 28))
+      throw InvalidArgument("approximation_param_name: a " + kind + " approximation of dimension " +
+                            std::to_string(dim) + " has " + std::to_string(n) + " parameters, too many to name");
     return probe(kind, dim)->param_name(i);
   }
   if (i < dim) return "mu[" + std::to_string(i) + "]";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "elbo/graph/error.hpp"
 #include "elbo/graph/random.hpp"
@@ -15,6 +16,9 @@ Empirical::Empirical(std::span<const double> mu, int64_t particles, double jitte
     throw InvalidArgument("Empirical: argument 'particles' is " + std::to_string(particles) + ", but must be >= 2");
   if (!(jitter >= 0) || !std::isfinite(jitter))
     throw InvalidArgument("Empirical: argument 'jitter' is " + std::to_string(jitter) + ", but must be >= 0");
+  if (particles > std::numeric_limits<int64_t>::max() / d_)
+    throw InvalidArgument("Empirical: argument 'particles' is " + std::to_string(particles) + ": " +
+                          std::to_string(particles) + " x " + std::to_string(d_) + " values do not fit");
   x_.resize(static_cast<size_t>(n_ * d_));
   Philox(seed).normal(x_.data(), n_ * d_, 0, 0);
   for (int64_t p = 0; p < n_; ++p)
@@ -30,7 +34,9 @@ std::string Empirical::param_name(int64_t i) const {
 void Empirical::sample_z(const double* eps, double* z, int64_t S) const {
   for (int64_t s = 0; s < S; ++s) {
     const double u = 0.5 * std::erfc(-eps[s] / std::sqrt(2.0));  // the normal CDF
-    const int64_t p = std::clamp<int64_t>(static_cast<int64_t>(u * static_cast<double>(n_)), 0, n_ - 1);
+    double at = u * static_cast<double>(n_);
+    at = at >= 0 ? std::min(at, static_cast<double>(n_ - 1)) : 0.0;  // NaN -> 0, before the cast
+    const auto p = static_cast<int64_t>(at);
     std::copy(x_.begin() + p * d_, x_.begin() + (p + 1) * d_, z + s * d_);
   }
 }

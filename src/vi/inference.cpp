@@ -106,6 +106,9 @@ struct Inference::Impl {
     return o.obj_n_mc;
   }
   StepStatus run_stein_step(const FitOptions& o, uint64_t stream);
+  // Sets objective_ for a fit or adaptation call and checks it against the options and
+  // the family; `fn` names the call in messages.
+  void select_objective(const FitOptions& o, const std::string& fn);
   std::vector<float> z32_, g32_;
 };
 
@@ -213,15 +216,16 @@ Inference::Impl::StepStatus Inference::Impl::run_stein_step(const FitOptions& o,
     if (!std::isfinite(g_[i]))
       return fail("the gradient of log p at " + model_->describe_flat_index(i % D) + " is " + num(g_[i]) +
                   (particles ? ", particle " : ", draw ") + std::to_string(i / D));
-    g_[i] /= c;
   }
   if (!std::isfinite(loss)) return fail("the mean log p is " + num(-loss * c));
-  // phi into dz_ ([S, D]); the loss falls along +phi, so the gradient is -phi.
+  // phi into dz_ ([S, D]) from the full log p's gradient (dividing it by c first would
+  // weaken it against the kernel's repulsion, as a temperature c would); then phi / c, the
+  // loss's scale. The loss falls along +phi, so the gradient is -phi / c.
   stein_direction(z_.data(), g_.data(), S, D, objective_.temperature, dz_.data(), stein_);
   if (particles) {
-    for (int64_t i = 0; i < S * D; ++i) grad_[i] = -dz_[i];
+    for (int64_t i = 0; i < S * D; ++i) grad_[i] = -dz_[i] / c;
   } else {
-    for (int64_t i = 0; i < S * D; ++i) dz_[i] = -dz_[i];
+    for (int64_t i = 0; i < S * D; ++i) dz_[i] = -dz_[i] / c;
     std::fill(dlogq_.begin(), dlogq_.end(), 0.0);
     approx_->backward(eps_.data(), dz_.data(), dlogq_.data(), S, 1.0, grad_.data());
   }
@@ -345,6 +349,30 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   return StepStatus::ok;
 }
 
+void Inference::Impl::select_objective(const FitOptions& o, const std::string& fn) {
+  objective_ = o.objective ? *o.objective : default_objective_;
+  const bool ksd = objective_.kind == Objective::Kind::ksd;
+  if (objective_.kind != Objective::Kind::kl && o.beta != 1.0)
+    throw InvalidArgument(fn + ": argument 'beta' is " + num(o.beta) + ", but the " + objective_.name() +
+                          " objective has no KL part to weight; it must be 1");
+  if (!approx_->has_density() && !ksd)
+    throw InvalidArgument(fn + ": the " + approx_->kind() + " approximation is particles without a density; fit it "
+                          "with the ksd objective (SVGD), not " + objective_.name());
+  if (o.cost_part_grad_scale != 1.0 && !approx_->separates_score_part())
+    throw InvalidArgument(fn + ": argument 'cost_part_grad_scale' is " + num(o.cost_part_grad_scale) + ", but the " +
+                          approx_->kind() + " approximation's log q cannot be evaluated at a given draw (a flow "
+                          "layer has no closed-form inverse), so it must be 1");
+  // Dropping the score part is unbiased only for the ELBO (E_q[d log q / dparams] = 0); under
+  // self-normalised weights it is not (Tucker et al. 2018).
+  if (o.cost_part_grad_scale != 1.0 && objective_.kind == Objective::Kind::renyi)
+    throw InvalidArgument(fn + ": argument 'cost_part_grad_scale' is " + num(o.cost_part_grad_scale) + ", but the " +
+                          objective_.name() + " objective's gradient is biased without its score part; it must be 1");
+  if (ksd && approx_->has_density() && o.obj_n_mc < 2)
+    throw InvalidArgument(fn + ": argument 'obj_n_mc' is " + std::to_string(o.obj_n_mc) +
+                          ", but the Stein direction needs at least 2 draws a step (with one the kernel's repulsion "
+                          "vanishes and ASVGD collapses to a point)");
+}
+
 const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
   if (n < 0) throw InvalidArgument("fit: argument 'n' is " + std::to_string(n) + ", but must be >= 0");
   if (o.obj_n_mc < 1)
@@ -354,17 +382,7 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
                           ", but must be finite");
   if (!(o.beta >= 0) || !std::isfinite(o.beta))
     throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but must be >= 0 and finite");
-  objective_ = o.objective ? *o.objective : default_objective_;
-  if (objective_.kind != Objective::Kind::kl && o.beta != 1.0)
-    throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but the " + objective_.name() +
-                          " objective has no KL part to weight; it must be 1");
-  if (!approx_->has_density() && objective_.kind != Objective::Kind::ksd)
-    throw InvalidArgument("fit: the " + approx_->kind() + " approximation is particles without a density; fit it "
-                          "with the ksd objective (SVGD), not " + objective_.name());
-  if (o.cost_part_grad_scale != 1.0 && !approx_->separates_score_part())
-    throw InvalidArgument("fit: argument 'cost_part_grad_scale' is " + num(o.cost_part_grad_scale) + ", but the " +
-                          approx_->kind() + " approximation's log q cannot be evaluated at a given draw (a flow "
-                          "layer has no closed-form inverse), so it must be 1");
+  select_objective(o, "fit");
   ensure_buffers(draws_per_step(o));
   // Room for every loss of this call, so steps never allocate; growing at least
   // geometrically keeps many short fit() calls from copying the history each time.
@@ -409,7 +427,7 @@ double Inference::Impl::adapt_step_size(int64_t adapt_iter, const FitOptions& o)
   if (adapt_iter < 1)
     throw InvalidArgument("adapt_step_size: argument 'adapt_iter' is " + std::to_string(adapt_iter) +
                           ", but must be >= 1");
-  objective_ = o.objective ? *o.objective : default_objective_;
+  select_objective(o, "adapt_step_size");
   ensure_buffers(draws_per_step(o));
   State start = state();
   const double etas[] = {100, 10, 1, 0.1, 0.01};

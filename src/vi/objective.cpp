@@ -52,7 +52,8 @@ double estimate_bound(const Model& model, const Approximation& q, const Objectiv
     throw InvalidArgument("estimate_bound: arguments 'particles' (" + std::to_string(particles) + ") and 'repeats' (" +
                           std::to_string(repeats) + ") must be >= 1");
   if (objective.kind == Objective::Kind::ksd || !q.has_density())
-    throw InvalidArgument("estimate_bound: the ksd objective and particles have no bound to estimate");
+    throw InvalidArgument("estimate_bound: argument 'objective' is " + objective.name() + " and 'q' is " + q.kind() +
+                          ": the ksd objective and particles have no bound to estimate");
   if (q.dim() != model.flat_size())
     throw InvalidArgument("estimate_bound: the approximation has dimension " + std::to_string(q.dim()) +
                           " but the model has " + std::to_string(model.flat_size()) + " free parameters");

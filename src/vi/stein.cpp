@@ -2,11 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "elbo/graph/error.hpp"
 
 namespace elbo {
 
 double stein_direction(const double* x, const double* g, int64_t n, int64_t d, double temperature, double* phi,
                        SteinScratch& w) {
+  if (n < 1 || d < 1 || !(temperature > 0) || !std::isfinite(temperature))
+    throw InvalidArgument("stein_direction: arguments 'n' (" + std::to_string(n) + ") and 'd' (" + std::to_string(d) +
+                          ") must be >= 1 and 'temperature' (" + std::to_string(temperature) +
+                          ") positive and finite");
   const auto nn = static_cast<size_t>(n * n);
   w.sq.resize(nn);
   w.k.resize(nn);

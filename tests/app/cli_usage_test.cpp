@@ -126,6 +126,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "--objective: svgd follows the Stein direction; it takes no objective"},
         ErrorCase{"mc samples with svgd", with(fit, {"--method", "svgd", "--mc-samples", "4"}), 2,
                   "--mc-samples: svgd evaluates every particle each step; set --particles instead"},
+        ErrorCase{"asvgd with one draw", with(fit, {"--method", "asvgd", "--mc-samples", "1"}), 2,
+                  "--mc-samples: asvgd needs at least 2 draws a step"},
         ErrorCase{"rank above the parameters", with(fit, {"--method", "lowrank_advi", "--rank", "500"}), 2,
                   "--rank: 500 is more than the network's 51 parameters"},
         ErrorCase{"unknown optimizer", with(fit, {"--optimizer", "adamw"}), 2, "--optimizer: adamw not in"},

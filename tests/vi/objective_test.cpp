@@ -106,6 +106,11 @@ TEST(objective, bad_objectives_are_named) {
   ADVI advi(c.m);
   EXPECT_EQ(message_of([&] { advi.fit(5, {.objective = Objective::iwae(), .beta = 0.5, .progressbar = false}); }),
             "fit: argument 'beta' is 0.5, but the iwae objective has no KL part to weight; it must be 1");
+  EXPECT_EQ(message_of([&] {
+              advi.fit(5, {.cost_part_grad_scale = 0, .objective = Objective::renyi(0.5), .progressbar = false});
+            }),
+            "fit: argument 'cost_part_grad_scale' is 0, but the renyi:0.5 objective's gradient is biased without its "
+            "score part; it must be 1");
 }
 
 }  // namespace

@@ -148,6 +148,17 @@ TEST(svgd, particles_refuse_what_needs_a_density) {
   EXPECT_EQ(message_of([&] { SVGD bad(c.m, {.particles = 1}); }),
             "Empirical: argument 'particles' is 1, but must be >= 2");
   EXPECT_THROW(Objective::ksd(0.0), InvalidArgument);
+  ASVGD asvgd(c.m);
+  EXPECT_EQ(message_of([&] { asvgd.fit(5, {.progressbar = false}); }),
+            "fit: argument 'obj_n_mc' is 1, but the Stein direction needs at least 2 draws a step (with one the "
+            "kernel's repulsion vanishes and ASVGD collapses to a point)");
+  EXPECT_EQ(message_of([&] { svgd.adapt_step_size(5, {.objective = Objective::iwae(), .progressbar = false}); }),
+            "adapt_step_size: the empirical:10 approximation is particles without a density; fit it with the ksd "
+            "objective (SVGD), not iwae");
+  // A NaN draw picks a particle instead of casting NaN to an index.
+  double nan_eps = NAN, z = 0;
+  svgd.approximation().sample_z(&nan_eps, &z, 1);
+  EXPECT_EQ(z, svgd.approximation().params()[0]);
 }
 
 }  // namespace
