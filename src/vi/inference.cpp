@@ -106,6 +106,9 @@ struct Inference::Impl {
     return o.obj_n_mc;
   }
   StepStatus run_stein_step(const FitOptions& o, uint64_t stream);
+  // A step with a non-finite value: recorded and skipped (skip_nonfinite), else a
+  // NumericalError naming the step and `what`.
+  StepStatus skip_or_throw(const FitOptions& o, double loss, const std::string& what);
   // Sets objective_ for a fit or adaptation call and checks it against the options and
   // the family; `fn` names the call in messages.
   void select_objective(const FitOptions& o, const std::string& fn);
@@ -203,15 +206,7 @@ Inference::Impl::StepStatus Inference::Impl::run_stein_step(const FitOptions& o,
   double loss = 0;
   for (int64_t s = 0; s < S; ++s) loss -= logp_.datalogp(s) + logp_.varlogp(s);
   loss /= static_cast<double>(S) * c;
-  auto fail = [&](const std::string& what) -> StepStatus {
-    if (o.skip_nonfinite) {
-      hist_.push_back(loss);
-      ++step_;
-      return StepStatus::skipped;
-    }
-    throw NumericalError("NaN occurred in optimization at step " + std::to_string(step_ + 1) + ": " + what +
-                         ". The approximation keeps its last finite state.");
-  };
+  auto fail = [&](const std::string& what) { return skip_or_throw(o, loss, what); };
   for (int64_t i = 0; i < S * D; ++i) {
     if (!std::isfinite(g_[i]))
       return fail("the gradient of log p at " + model_->describe_flat_index(i % D) + " is " + num(g_[i]) +
@@ -294,15 +289,7 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   }
 
   // Non-finite values: name the step, the variable and the index.
-  auto fail = [&](const std::string& what) -> StepStatus {
-    if (o.skip_nonfinite) {
-      hist_.push_back(loss);
-      ++step_;
-      return StepStatus::skipped;
-    }
-    throw NumericalError("NaN occurred in optimization at step " + std::to_string(step_ + 1) + ": " + what +
-                         ". The approximation keeps its last finite state.");
-  };
+  auto fail = [&](const std::string& what) { return skip_or_throw(o, loss, what); };
   if (!all_finite(std::span<const double>(g_.data(), static_cast<size_t>(S * D))))
     for (int64_t i = 0; i < S * D; ++i)
       if (!std::isfinite(g_[i]))
@@ -347,6 +334,16 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   hist_.push_back(loss);
   ++step_;
   return StepStatus::ok;
+}
+
+Inference::Impl::StepStatus Inference::Impl::skip_or_throw(const FitOptions& o, double loss, const std::string& what) {
+  if (o.skip_nonfinite) {
+    hist_.push_back(loss);
+    ++step_;
+    return StepStatus::skipped;
+  }
+  throw NumericalError("NaN occurred in optimization at step " + std::to_string(step_ + 1) + ": " + what +
+                       ". The approximation keeps its last finite state.");
 }
 
 void Inference::Impl::select_objective(const FitOptions& o, const std::string& fn) {

@@ -147,29 +147,7 @@ TEST(low_rank, the_draws_have_the_family_covariance) {
 }
 
 TEST(low_rank, gradients_match_finite_differences) {
-  // f(params) = sum_s dz_s . z_s + dlogq_s logq(z_s) at scale 1 (the full derivative):
-  // central differences with h = 1e-6 are accurate to ~1e-9 here; 1e-6 relative tolerance.
-  const int64_t D = 4, K = 2, S = 2;
-  auto q = random_low_rank(D, K);
-  const int64_t E = q->noise_dim(), P = static_cast<int64_t>(q->params().size());
-  auto eps = normals(S * E, 15), dz = normals(S * D, 16), dlogq = normals(S, 17);
-  auto f = [&](const LowRank& r) {
-    std::vector<double> z(S * D), lq(S);
-    r.sample(eps.data(), z.data(), lq.data(), S);
-    double v = 0;
-    for (int64_t i = 0; i < S * D; ++i) v += dz[i] * z[i];
-    for (int64_t s = 0; s < S; ++s) v += dlogq[s] * lq[s];
-    return v;
-  };
-  std::vector<double> g(P);
-  q->backward(eps.data(), dz.data(), dlogq.data(), S, 1.0, g.data());
-  for (int64_t i = 0; i < P; ++i) {
-    LowRank plus(*q), minus(*q);
-    plus.params()[i] += 1e-6;
-    minus.params()[i] -= 1e-6;
-    const double fd = (f(plus) - f(minus)) / 2e-6;
-    EXPECT_NEAR(g[i], fd, 1e-6 * std::max(1.0, std::abs(fd))) << q->param_name(i);
-  }
+  testing::expect_backward_matches_finite_differences(*random_low_rank(4, 2), 2, 15);
 }
 
 TEST(low_rank, sticking_the_landing_gradient_vanishes_when_q_is_the_target) {
@@ -203,24 +181,7 @@ TEST(low_rank, rank_d_recovers_a_correlated_posterior_like_full_rank) {
   testing::Regression r;
   LowRankADVI inf(r.m, {.seed = 4, .optimizer = {.name = "adam", .learning_rate = 0.01}, .rank = 2});
   inf.fit(8000, {.obj_n_mc = 4, .progressbar = false});
-  double acc[2][2] = {}, mu[2] = {};
-  const int K = 2000;
-  for (int k = 0; k < K; ++k) {
-    inf.fit(1, {.obj_n_mc = 4, .progressbar = false});
-    Tensor c = inf.approximation().cov();
-    for (int i = 0; i < 2; ++i) {
-      mu[i] += inf.approximation().mean()[i] / K;
-      for (int j = 0; j < 2; ++j) acc[i][j] += c[2 * i + j] / K;
-    }
-  }
-  for (int i = 0; i < 2; ++i) {
-    EXPECT_NEAR(mu[i], r.mean[i], 0.05 * std::sqrt(r.cov(i, i)) + 0.02);
-    EXPECT_NEAR(acc[i][i], r.cov(i, i), 0.15 * r.cov(i, i));
-  }
-  double corr = acc[0][1] / std::sqrt(acc[0][0] * acc[1][1]);
-  double exact = r.cov(0, 1) / std::sqrt(r.cov(0, 0) * r.cov(1, 1));
-  EXPECT_LT(exact, -0.5);
-  EXPECT_NEAR(corr, exact, 0.1);
+  testing::expect_regression_posterior(r, testing::averaged_moments(inf, 2000));
 }
 
 TEST(low_rank, bad_ranks_are_named) {

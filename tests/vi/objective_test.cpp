@@ -8,44 +8,22 @@
 #include "elbo/graph.hpp"
 #include "elbo/model.hpp"
 #include "elbo/vi.hpp"
+#include "family_checks.hpp"
 
 namespace elbo {
 namespace {
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
+using testing::message_of;
+using testing::SmallConjugate;
 
-// mu ~ N(0, 1), x_i ~ N(mu, 1) for 20 observations around 1: posterior N(m, 1/21).
-struct Conjugate {
-  Model m;
-  double post_mean = 0, post_sd = 0;
-  Conjugate() {
-    const int64_t n = 20;
-    Tensor x = Philox(5).normal(DType::f64, {n}, 0, 0);
-    double sx = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      x.set(i, 1.0 + x[i]);
-      sx += x[i];
-    }
-    Expr mu = m.normal("mu", 0.0, 1.0);
-    m.normal_likelihood("x", mu, 1.0, m.data("x_obs", x));
-    post_mean = sx / (n + 1.0);
-    post_sd = std::sqrt(1.0 / (n + 1.0));
-  }
-};
+
 
 TEST(objective, iwae_bound_is_above_the_elbo_and_grows_with_its_particles) {
   // q is off the posterior (mean shifted by one sd, sd 1.6 times too wide), so the bounds
   // differ visibly. Each bound is averaged over 4000 estimates (standard error about 0.001
   // nats here). Measured: ELBO -26.61, K = 2: -26.08, 5: -25.88, 20: -25.83, 100: -25.82,
   // approaching log p(x); the asserted gaps are 0.02 up to K = 20 and 0.005 after.
-  Conjugate c;
+  SmallConjugate c;
   double mean[1] = {c.post_mean + c.post_sd}, sd[1] = {1.6 * c.post_sd};
   MeanField q(mean, sd);
   const double elbo = estimate_bound(c.m, q, Objective::kl(), 1, 4000, 3);
@@ -62,7 +40,7 @@ TEST(objective, iwae_bound_is_above_the_elbo_and_grows_with_its_particles) {
 TEST(objective, renyi_tends_to_the_elbo_as_alpha_tends_to_one) {
   // On the same draws the Renyi estimate is the ELBO's plus O((1 - alpha) var(log w)):
   // with 1 - alpha = 1e-6 and var(log w) ~ 1 the gap is ~1e-6, under the 1e-4 asserted.
-  Conjugate c;
+  SmallConjugate c;
   double mean[1] = {c.post_mean + c.post_sd}, sd[1] = {1.6 * c.post_sd};
   MeanField q(mean, sd);
   const double elbo = estimate_bound(c.m, q, Objective::kl(), 10, 200, 4);
@@ -77,7 +55,7 @@ TEST(objective, an_iwae_fit_finds_the_posterior_mean) {
   // For a Gaussian posterior and a Gaussian q, the IWAE optimum is the posterior itself;
   // adam at 0.01, 4000 steps of 8 particles, the mean of the last 500 iterates: within a
   // tenth of a posterior sd.
-  Conjugate c;
+  SmallConjugate c;
   ADVI advi(c.m, {.seed = 6, .optimizer = {.name = "adam", .learning_rate = 0.01}});
   advi.fit(4000, {.obj_n_mc = 8, .objective = Objective::iwae(), .progressbar = false});
   double mean = 0;
@@ -102,7 +80,7 @@ TEST(objective, bad_objectives_are_named) {
   for (const char* bad : {"iwae", "iwae:0", "renyi:1", "renyi:x", "renyi:-1", "kl:2", "elbo"})
     EXPECT_EQ(message_of([&] { parse_objective(bad, &k); }),
               std::string("objective '") + bad + "': write kl, renyi:ALPHA (ALPHA >= 0, not 1) or iwae:K (K >= 1)");
-  Conjugate c;
+  SmallConjugate c;
   ADVI advi(c.m);
   EXPECT_EQ(message_of([&] { advi.fit(5, {.objective = Objective::iwae(), .beta = 0.5, .progressbar = false}); }),
             "fit: argument 'beta' is 0.5, but the iwae objective has no KL part to weight; it must be 1");

@@ -1,9 +1,12 @@
 #pragma once
 // A model with a known, strongly correlated Gaussian posterior, for the inference tests.
+#include <gtest/gtest.h>
+
 #include <cmath>
 
 #include "elbo/graph.hpp"
 #include "elbo/model.hpp"
+#include "elbo/vi.hpp"
 
 namespace elbo::testing {
 
@@ -43,5 +46,38 @@ struct Regression {
     return inv[r][c];
   }
 };
+
+
+/// The mean and covariance of q averaged over `steps` further single steps of a fit (each
+/// with 4 draws): averaging iterates removes most of the optimizer's noise.
+struct AveragedMoments {
+  double mean[2]{}, cov[2][2]{};
+};
+inline AveragedMoments averaged_moments(Inference& inference, int steps) {
+  AveragedMoments a;
+  for (int k = 0; k < steps; ++k) {
+    inference.fit(1, {.obj_n_mc = 4, .progressbar = false});
+    Tensor c = inference.approximation().cov();
+    for (int i = 0; i < 2; ++i) {
+      a.mean[i] += inference.approximation().mean()[i] / steps;
+      for (int j = 0; j < 2; ++j) a.cov[i][j] += c[2 * i + j] / steps;
+    }
+  }
+  return a;
+}
+
+/// The checks of a fit to Regression's posterior: means within 0.05 sd (+0.02), variances
+/// within 15 % and the (strongly negative) correlation within 0.1 of the exact ones, several
+/// times the residual noise of 2000 averaged iterates.
+inline void expect_regression_posterior(const Regression& r, const AveragedMoments& a) {
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_NEAR(a.mean[i], r.mean[i], 0.05 * std::sqrt(r.cov(i, i)) + 0.02);
+    EXPECT_NEAR(a.cov[i][i], r.cov(i, i), 0.15 * r.cov(i, i));
+  }
+  const double corr = a.cov[0][1] / std::sqrt(a.cov[0][0] * a.cov[1][1]);
+  const double exact = r.cov(0, 1) / std::sqrt(r.cov(0, 0) * r.cov(1, 1));
+  EXPECT_LT(exact, -0.5);  // the test is only meaningful for a strongly correlated posterior
+  EXPECT_NEAR(corr, exact, 0.1);
+}
 
 }  // namespace elbo::testing
