@@ -109,6 +109,7 @@ struct Inference::Impl {
   // A step with a non-finite value: recorded and skipped (skip_nonfinite), else a
   // NumericalError naming the step and `what`.
   StepStatus skip_or_throw(const FitOptions& o, double loss, const std::string& what);
+  StepStatus apply_update(const FitOptions& o, double loss);
   // Sets objective_ for a fit or adaptation call and checks it against the options and
   // the family; `fn` names the call in messages.
   void select_objective(const FitOptions& o, const std::string& fn);
@@ -224,22 +225,7 @@ Inference::Impl::StepStatus Inference::Impl::run_stein_step(const FitOptions& o,
     std::fill(dlogq_.begin(), dlogq_.end(), 0.0);
     approx_->backward(eps_.data(), dz_.data(), dlogq_.data(), S, 1.0, grad_.data());
   }
-  auto params = approx_->params();
-  if (o.schedule)
-    optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
-  std::copy(params.begin(), params.end(), backup_.begin());
-  optimizer_->step(params, grad_);
-  if (!all_finite(params))
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (std::isfinite(params[i])) continue;
-      std::string what = "the variational parameter " + param_label(static_cast<int64_t>(i)) + " became " +
-                         num(params[i]) + " after the " + optimizer_->name() + " update";
-      std::copy(backup_.begin(), backup_.end(), params.begin());
-      return fail(what);
-    }
-  hist_.push_back(loss);
-  ++step_;
-  return StepStatus::ok;
+  return apply_update(o, loss);
 }
 
 Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint64_t stream) {
@@ -312,6 +298,23 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
     approx_->backward(eps_.data(), dz_.data(), dlogq_.data(), S, o.cost_part_grad_scale, grad_.data());
   else
     approx_->gradient(eps_.data(), g_.data(), S, o.cost_part_grad_scale, c, o.beta, grad_.data());
+  return apply_update(o, loss);
+}
+
+Inference::Impl::StepStatus Inference::Impl::skip_or_throw(const FitOptions& o, double loss, const std::string& what) {
+  if (o.skip_nonfinite) {
+    hist_.push_back(loss);
+    ++step_;
+    return StepStatus::skipped;
+  }
+  throw NumericalError("NaN occurred in optimization at step " + std::to_string(step_ + 1) + ": " + what +
+                       ". The approximation keeps its last finite state.");
+}
+
+// The step's end for every objective: grad_ checked, the optimizer's update (undone if it
+// is not finite), the loss recorded.
+Inference::Impl::StepStatus Inference::Impl::apply_update(const FitOptions& o, double loss) {
+  auto fail = [&](const std::string& what) { return skip_or_throw(o, loss, what); };
   auto params = approx_->params();
   if (!all_finite(grad_))
     for (size_t i = 0; i < grad_.size(); ++i)
@@ -334,16 +337,6 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   hist_.push_back(loss);
   ++step_;
   return StepStatus::ok;
-}
-
-Inference::Impl::StepStatus Inference::Impl::skip_or_throw(const FitOptions& o, double loss, const std::string& what) {
-  if (o.skip_nonfinite) {
-    hist_.push_back(loss);
-    ++step_;
-    return StepStatus::skipped;
-  }
-  throw NumericalError("NaN occurred in optimization at step " + std::to_string(step_ + 1) + ": " + what +
-                       ". The approximation keeps its last finite state.");
 }
 
 void Inference::Impl::select_objective(const FitOptions& o, const std::string& fn) {
