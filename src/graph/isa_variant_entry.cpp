@@ -24,6 +24,7 @@ const OpDef* const kOps[] = {
     &ops::bernoulli_logp_op,
     &ops::scale_gradient_op,
     &ops::cholesky_op, &ops::solve_lower_op,
+    &ops::planar_flow_op,
     &ops::reshape_op, &ops::transpose_op, &ops::slice_op, &ops::concat_op, &ops::gather_rows_op,
 };
 

@@ -153,13 +153,7 @@ Step layer_forward(Graph& g, FlowLayer layer, Expr z, std::span<const Expr> p, i
       return {z * s, sum(log(s))};
     }
     case FlowLayer::householder: return {z - 2.0 * p[0] * (sum(p[0] * z) / sum(square(p[0]))), {}};
-    case FlowLayer::planar: {
-      Expr u = p[0], w = p[1], b = p[2];
-      Expr wu = sum(w * u);
-      Expr u_hat = u + (softplus(wu) - 1.0 - wu) * w / sum(square(w));
-      Expr h = tanh(sum(w * z) + b);
-      return {z + u_hat * h, log(abs(1.0 + (1.0 - square(h)) * sum(u_hat * w)))};
-    }
+    case FlowLayer::planar: break;  // one engine op on the augmented state: build()
     case FlowLayer::radial: {
       Expr z_ref = p[0];
       Expr alpha = softplus(p[1]);
@@ -206,17 +200,35 @@ FamilyExpressions NormalizingFlow::build(Graph& g, Expr eps, std::span<const Exp
                                          std::span<const Expr> direct) const {
   const int64_t d = dim();
   Expr z = eps, log_det;
+  auto add_log_det = [&](Expr ld) { log_det = log_det.valid() ? log_det + ld : ld; };
+  // A run of planar layers works on the state (z, log det of the run so far): one
+  // planar_flow node a layer (src/graph/ops/planar_flow_op.cpp).
+  Expr state;
+  auto end_planar_run = [&] {
+    if (!state.valid()) return;
+    z = slice(state, 0, 0, d);
+    add_log_det(sum(slice(state, 0, d, d + 1)));
+    state = Expr();
+  };
   std::vector<size_t> first;  // each layer's first block
   size_t b = 0;
   int iafs = 0;
   for (FlowLayer layer : layers_) {
     first.push_back(b);
-    Step st = layer_forward(g, layer, z, theta.subspan(b, static_cast<size_t>(blocks_of(layer))), d, iafs);
+    auto p = theta.subspan(b, static_cast<size_t>(blocks_of(layer)));
+    b += static_cast<size_t>(blocks_of(layer));
+    if (layer == FlowLayer::planar) {
+      if (!state.valid()) state = concat({z, g.constant(Tensor(g.dtype(), {1}))}, 0);
+      state = planar_flow(state, p[0], p[1], p[2]);
+      continue;
+    }
+    end_planar_run();
+    Step st = layer_forward(g, layer, z, p, d, iafs);
     if (layer == FlowLayer::iaf) ++iafs;
     z = st.z;
-    if (st.log_det.valid()) log_det = log_det.valid() ? log_det + st.log_det : st.log_det;
-    b += static_cast<size_t>(blocks_of(layer));
+    if (st.log_det.valid()) add_log_det(st.log_det);
   }
+  end_planar_run();
   Expr base = eps;
   if (separates_score_part()) {
     // log q at the draw z itself: the base point and the log-determinants from the direct

@@ -150,6 +150,13 @@ std::vector<OpCase> cases() {
   c.push_back({"solve_lower_matrix", {{3, 3}, {3, 2}}, -0.5, 0.5, [identity](Graph& g, const V& p) {
                  return solve_lower(p[0] + identity(g, 3, 2.0), p[1]);
                }});
+  // The state's last entry (the log det carried in) only adds; b shifts tanh's argument.
+  c.push_back({"planar_flow", {{6}, {5}, {5}, {}}, -1.5, 1.5,
+               [](Graph&, const V& p) { return planar_flow(p[0], p[1], p[2], p[3]); }});
+  // Saturated tanh (|w.z + b| large) and w.u far below -1 (m near -1, det near 1 - psi).
+  c.push_back({"planar_flow_saturated", {{4}, {3}, {3}, {}}, -1.5, 1.5, [](Graph&, const V& p) {
+                 return planar_flow(p[0] * 3.0, p[1] * 4.0 - 3.0, p[2] + 1.0, p[3]);
+               }});
   // With factor 1 the gradient is the true one; other factors: scale_gradient's own test.
   c.push_back({"scale_gradient", {{3, 4}}, -2, 2,
                [](Graph& g, const V& p) { return square(scale_gradient(p[0], g.scalar(1.0))); }});
@@ -178,6 +185,39 @@ TEST(op_gradient, scale_gradient_scales_only_the_gradient) {
   EXPECT_THROW(scale_gradient(x, sum(x)), InvalidArgument);  // a sampled factor
 }
 
+TEST(op_gradient, planar_flow_equals_its_elementwise_form) {
+  // The fused layer against the same formula written with elementwise ops (as
+  // NormalizingFlow wrote it before the op existed): values and gradients to 1e-12
+  // relative (the two orders of summation differ in the last bits only).
+  Graph g(DType::f64);
+  const int64_t d = 7;
+  Expr z = g.parameter("z", {d}), u = g.parameter("u", {d}), w = g.parameter("w", {d}), b = g.parameter("b", {});
+  Expr fused = planar_flow(concat({z, g.constant(Tensor(DType::f64, {1}))}, 0), u, w, b);
+  Expr wu = sum(w * u);
+  Expr u_hat = u + (softplus(wu) - 1.0 - wu) * w / sum(square(w));
+  Expr h = tanh(sum(w * z) + b);
+  Expr z_out = z + u_hat * h, log_det = log(abs(1.0 + (1.0 - square(h)) * sum(u_hat * w)));
+  Tensor weights(DType::f64, {d});
+  for (int64_t i = 0; i < d; ++i) weights.set(i, 0.3 + 0.1 * static_cast<double>(i));
+  Expr loss_fused = sum(slice(fused, 0, 0, d) * g.constant(weights)) + 1.7 * sum(slice(fused, 0, d, d + 1));
+  Expr loss_plain = sum(z_out * g.constant(weights)) + 1.7 * log_det;
+  auto run = [&](Expr loss) {
+    Program prog(g, {loss}, {z, u, w, b});
+    std::vector<double> theta(static_cast<size_t>(prog.flat_size())), grad(theta.size());
+    for (size_t i = 0; i < theta.size(); ++i) theta[i] = std::sin(1.7 * static_cast<double>(i) + 0.2);
+    prog.set_flat_params(theta.data());
+    double seed[1] = {1.0};
+    prog.forward_backward(seed);
+    prog.flat_gradient(grad.data());
+    grad.push_back(prog.output(0)[0]);  // the value last
+    return grad;
+  };
+  const std::vector<double> fused_result = run(loss_fused), plain_result = run(loss_plain);
+  ASSERT_EQ(fused_result.size(), plain_result.size());
+  for (size_t i = 0; i < plain_result.size(); ++i)
+    EXPECT_NEAR(fused_result[i], plain_result[i], 1e-12 * std::max(1.0, std::abs(plain_result[i]))) << i;
+}
+
 TEST(op_gradient, every_op_matches_finite_differences) {
   for (const OpCase& c : cases()) {
     try {
@@ -194,7 +234,7 @@ TEST(op_gradient, every_registered_op_has_a_case) {
                                   "log1p", "expm1", "sqrt", "abs", "tanh", "sigmoid", "log_sigmoid",
                                   "softplus", "relu", "clip", "matmul", "sum", "mean", "logsumexp",
                                   "reshape", "transpose", "slice", "concat", "gather_rows",
-                                  "cholesky", "solve_lower", "scale_gradient",
+                                  "cholesky", "solve_lower", "scale_gradient", "planar_flow",
                                   "bernoulli_logit_logp", "bernoulli_logp", "normal_logp_sum"};
   auto all = cases();
   for (const auto& op : ops) {

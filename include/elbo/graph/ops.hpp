@@ -54,6 +54,12 @@ Expr cholesky(Expr a);
 /// shape [n] or [n, m].
 Expr solve_lower(Expr l, Expr b);
 
+/// One planar flow layer (Rezende & Mohamed 2015) on the state x = (z [D], c):
+/// (z + u_hat tanh(w.z + b), c + log|det J|) with u_hat = u + (softplus(w.u) - 1 - w.u)
+/// w / |w|^2, the form that keeps the layer invertible; u, w [D], b a scalar. c carries
+/// the log-determinant of the layers before, so a stack is a chain of these nodes.
+Expr planar_flow(Expr x, Expr u, Expr w, Expr b);
+
 /// The value of x, with the gradient reaching x multiplied by `factor` (Theano's
 /// grad_scale; 0 stops it). factor is a scalar data input or constant, not a parameter.
 Expr scale_gradient(Expr x, Expr factor);

@@ -21,6 +21,7 @@ extern const OpDef bernoulli_logit_logp_op, bernoulli_logit_logp_sum_op, normal_
 extern const OpDef bernoulli_logp_op;
 extern const OpDef scale_gradient_op;
 extern const OpDef cholesky_op, solve_lower_op;
+extern const OpDef planar_flow_op;
 extern const OpDef reshape_op, transpose_op, slice_op, concat_op, gather_rows_op;
 
 }  // namespace elbo::ops
