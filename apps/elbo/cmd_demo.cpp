@@ -36,7 +36,7 @@ void run_demo(const DemoFlags& f) {
 Command add_demo_command(CLI::App& app) {
   auto f = std::make_shared<DemoFlags>();
   CLI::App* sub = app.add_subcommand(
-      "demo", "Run PyMC3's Bayesian neural network tutorial (moons, ADVI, minibatches) and write its figures");
+      "demo", "Run PyMC3's Bayesian neural network tutorial (moons, ADVI, minibatches; then a flow and SVGD beside ADVI) and write its figures");
   sub->add_option("--out", f->out, "Directory for the figures (created if missing)")->capture_default_str();
   sub->add_option("--seed", f->seed, "Random seed")->capture_default_str()->check(non_negative_integer());
   sub->add_flag("--quick", f->quick, "A ~10 s version (fewer steps and draws), for CI");

@@ -3,10 +3,12 @@
 // side (docs/tutorial.md walks through it).
 #include "demo_tutorial.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 
 #include <elbo/elbo.hpp>
 
@@ -74,6 +76,12 @@ std::vector<double> predict_labels(Predictor& predict, const Tensor& x, int64_t 
     if (sd) (*sd)[r] = std::sqrt(std::max(0.0, s2 / static_cast<double>(draws) - mu * mu));
   }
   return labels;
+}
+
+std::string percent(double fraction) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * fraction);
+  return buf;
 }
 
 double accuracy(const std::vector<double>& pred, const Tensor& y) {
@@ -250,6 +258,59 @@ TutorialResult run(const TutorialOptions& o) {
     for (double& v : h) v = -v;
     plot::line_series(out("loss_minibatch"), {{"minibatch ADVI", h}},
                       {.title = "ELBO of minibatch ADVI (batches of 50)", .ylabel = "ELBO"});
+  });
+
+  // --- Further: a normalizing flow and SVGD next to mean-field (PyMC's OPVI) -------------------
+  // The same network and data fitted with NFVI (PyMC's formula scale-planar*8-loc) and with
+  // SVGD (100 particles), beside the mean-field fit above: one figure with the three
+  // posterior predictive means over the input space (top row) and their uncertainties
+  // (bottom row), each titled with its test accuracy.
+  const int64_t steps_flow = quick ? 2000 : 20000, steps_svgd = quick ? 500 : 5000;
+  const OptimizerOptions adam{.name = "adam", .learning_rate = 0.01};
+  std::printf("\n[families] NFVI (flow scale-planar*8-loc, %ld steps) and SVGD (100 particles, %ld steps), "
+              "Adam(0.01)\n",
+              static_cast<long>(steps_flow), static_cast<long>(steps_svgd));
+  NFVI nfvi(nn, {.seed = o.seed + 11, .optimizer = adam, .threads = o.threads, .flow = "scale-planar*8-loc"});
+  nfvi.fit(steps_flow);
+  SVGD svgd(nn, {.seed = o.seed + 12, .optimizer = adam, .threads = o.threads, .particles = 100});
+  svgd.fit(steps_svgd);
+  struct Fitted {
+    const char* name;
+    const Inference* inference;
+    double* accuracy;
+  };
+  const Fitted fitted[3] = {{"mean-field ADVI", &inference, &result.accuracy},
+                            {"NFVI (scale-planar*8-loc)", &nfvi, &result.flow_accuracy},
+                            {"SVGD (100 particles)", &svgd, &result.svgd_accuracy}};
+  std::vector<plot::SurfacePanel> means, sds;
+  double max_sd = 0;
+  for (const Fitted& f : fitted) {
+    Predictor proba = Posterior(*f.inference).predictor(net.p, {ann_input}, {.threads = o.threads, .seed = o.seed + 13});
+    *f.accuracy = accuracy(predict_labels(proba, test.x, pred_draws, nullptr, nullptr), test.y);
+    std::vector<double> mean, sd;
+    predict_labels(proba, grid_2d, pred_draws, &mean, &sd);
+    max_sd = std::max(max_sd, *std::max_element(sd.begin(), sd.end()));
+    const std::string title = std::string(f.name) + ", accuracy " + percent(*f.accuracy);
+    std::printf("[families] %-26s test accuracy %s\n", f.name, percent(*f.accuracy).c_str());
+    means.push_back({.title = title + ": mean",
+                     .grid = {grid.xs, grid.ys, mean},
+                     .colorbar_label = "Posterior predictive mean probability",
+                     .palette = plot::Palette::diverging,
+                     .value_range = std::pair{0.0, 1.0}});
+    sds.push_back({.title = title + ": uncertainty",
+                   .grid = {grid.xs, grid.ys, sd},
+                   .colorbar_label = "Posterior predictive standard deviation",
+                   .palette = plot::Palette::cubehelix});
+  }
+  for (plot::SurfacePanel& panel : sds) panel.value_range = std::pair{0.0, std::max(max_sd, 1e-6)};  // one scale
+  means.insert(means.end(), sds.begin(), sds.end());
+  figure(result, out("families"), [&] {
+    plot::contour_panels(out("families"), means, column(test.x, 0), column(test.x, 1), test.y.to_vector(),
+                         {.title = "Mean-field, a normalizing flow and SVGD on the tutorial's network (test points "
+                                   "by their true class)",
+                          .xlabel = "X",
+                          .ylabel = "Y",
+                          .columns = 3});
   });
 
   std::printf("\n[done] %d figures in %s/%s\n", result.figures_written, o.out_dir.c_str(),

@@ -18,6 +18,8 @@ struct TutorialOptions {
 struct TutorialResult {
   double accuracy = 0;           ///< full-batch ADVI, test half, 500 draws
   double minibatch_accuracy = 0; ///< minibatch ADVI, same
+  double flow_accuracy = 0;      ///< NFVI (scale-planar*8-loc), same
+  double svgd_accuracy = 0;      ///< SVGD (100 particles), same
   double var_last_scaled = 0, var_last_unscaled = 0;  ///< variance of the last losses
   double slow_seconds = 0, fast_seconds = 0;           ///< per-draw path vs compiled predictor
   double steps_per_second = 0;   ///< of the first 20000-step fit

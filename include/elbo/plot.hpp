@@ -1,5 +1,6 @@
 #pragma once
 // The figures layer: PNG and SVG figures drawn by gnuplot.
+#include "elbo/plot/contour_panels.hpp"
 #include "elbo/plot/contour_surface.hpp"
 #include "elbo/plot/gnuplot.hpp"
 #include "elbo/plot/line_series.hpp"

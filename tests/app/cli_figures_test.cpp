@@ -31,8 +31,11 @@ TEST(cli_demo, quick_demo_writes_every_figure) {
   CliResult r = run_cli(dir, {"demo", "--quick", "--out", out});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_NE(r.out.find("Accuracy"), std::string::npos) << r.out;
-  const std::vector<std::string> stems = {"data",          "loss_histories", "predicted_labels",
-                                          "posterior_mean", "uncertainty",    "loss_minibatch"};
+  // Mean-field, the flow and SVGD side by side (issue #16), each with its accuracy.
+  for (const char* family : {"mean-field ADVI", "NFVI (scale-planar*8-loc)", "SVGD (100 particles)"})
+    EXPECT_NE(r.out.find(std::string("[families] ") + family), std::string::npos) << r.out;
+  const std::vector<std::string> stems = {"data",        "loss_histories", "predicted_labels", "posterior_mean",
+                                          "uncertainty", "loss_minibatch", "families"};
   if (!plot::gnuplot_available()) {
     EXPECT_NE(r.out.find("skipped"), std::string::npos) << r.out;
     GTEST_SKIP() << "gnuplot is not installed: figures skipped, as the demo said";
