@@ -48,6 +48,9 @@ std::vector<OpCase> cases() {
     binary(nm + "_scalar", {}, {2, 3}, 0.5, 2, f);
     binary(nm + "_outer", {3, 1}, {1, 4}, 0.5, 2, f);
     binary(nm + "_rank3", {2, 3, 4}, {3, 1}, 0.5, 2, f);
+    // A bias over 19 rows: its gradient sums 19 terms per element in partial sums (two
+    // full groups of 8 and a tail).
+    binary(nm + "_bias_over_rows", {19, 3}, {3}, 0.5, 2, f);
   }
   binary("pow", {3, 4}, {3, 4}, 0.5, 2, pow);
   c.push_back({"pow_scalar", {{5}}, 0.5, 2, [](Graph&, const V& p) { return pow(p[0], 3.5); }});
