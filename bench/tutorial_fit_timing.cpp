@@ -28,9 +28,12 @@
 
 #include <elbo/elbo.hpp>
 
+#include "tutorial_fit.hpp"
+
 namespace {
 
 using namespace elbo;
+using namespace elbo::bench;
 using Clock = std::chrono::steady_clock;
 
 struct Args {
@@ -74,74 +77,14 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-// construct_nn of the tutorial (apps/elbo/demo_tutorial.cpp).
-Expr construct_nn(Model& m, Expr x, Expr y, int64_t total_size, uint64_t seed) {
-  Philox rng(seed);
-  Tensor init_1 = rng.normal(DType::f64, {2, 5}, 0, 0);
-  Tensor init_2 = rng.normal(DType::f64, {5, 5}, 1, 0);
-  Tensor init_out = rng.normal(DType::f64, {5}, 2, 0);
-  Expr w_in_1 = m.normal("w_in_1", 0, 1, {2, 5}, {.initial = init_1});
-  Expr w_1_2 = m.normal("w_1_2", 0, 1, {5, 5}, {.initial = init_2});
-  Expr w_2_out = m.normal("w_2_out", 0, 1, {5}, {.initial = init_out});
-  Expr act_1 = tanh(matmul(x, w_in_1));
-  Expr act_2 = tanh(matmul(act_1, w_1_2));
-  Expr p = m.deterministic("p", sigmoid(matmul(act_2, w_2_out)));
-  m.bernoulli("out", p, y, {.total_size = static_cast<double>(total_size)});
-  return p;
-}
-
-double accuracy(Predictor& predict, const Tensor& x, const Tensor& y, int64_t draws) {
-  Tensor probs = predict({x}, draws);  // [draws, rows]
-  int64_t rows = x.dim(0), ok = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    double s = 0;
-    for (int64_t d = 0; d < draws; ++d) s += probs[d * rows + r];
-    double label = s / static_cast<double>(draws) > 0.5 ? 1.0 : 0.0;
-    ok += label == (y[r] > 0.5 ? 1.0 : 0.0);
-  }
-  return static_cast<double>(ok) / static_cast<double>(rows);
-}
-
-// The progress bar's "Average Loss": the mean of the last n losses.
-double mean_of_last(const std::vector<double>& h, size_t n) {
-  size_t k = std::min(n, h.size());
-  double s = 0;
-  for (size_t i = h.size() - k; i < h.size(); ++i) s += h[i];
-  return k ? s / static_cast<double>(k) : 0;
-}
-
-struct FitResult {
-  int64_t steps = 0;
-  double seconds = 0, cpu_seconds = 0, accuracy = 0, final_loss = 0, average_loss = 0;
-};
-
-void print_fit(const char* name, const FitResult& r, bool last) {
-  std::printf("\"%s\": {\"steps\": %ld, \"seconds\": %.6f, \"steps_per_s\": %.1f, \"us_per_step\": %.4f, "
-              "\"cpu_seconds\": %.6f, \"cpu_us_per_step\": %.4f, \"test_accuracy\": %.4f, \"final_loss\": %.4f, "
-              "\"average_loss_last_1000\": %.4f, "
-              "\"wall_seconds\": %.6f, \"warmup_seconds\": 0, \"timing\": \"ADVI::fit only; the model's program is "
-              "compiled before, in the ADVI constructor\"}%s",
-              name, static_cast<long>(r.steps), r.seconds, r.steps / r.seconds, 1e6 * r.seconds / r.steps,
-              r.cpu_seconds, 1e6 * r.cpu_seconds / r.steps, r.accuracy, r.final_loss, r.average_loss, r.seconds,
-              last ? "" : ", ");
-}
+constexpr const char* kTiming = "ADVI::fit only; the model's program is compiled before, in the ADVI constructor";
 
 }  // namespace
 
 int main(int argc, char** argv) try {
   Args a = parse(argc, argv);
   const DType f32 = DType::f32;
-  data::Dataset train, test;
-  std::string source;
-  if (a.train.empty()) {
-    auto moons = data::make_moons({.n_samples = 1000, .noise = 0.2, .seed = a.seed, .dtype = f32});
-    std::tie(train, test) = data::train_test_split(data::standardize(moons), {.test_size = 0.5, .seed = a.seed});
-    source = "elbo make_moons";
-  } else {
-    train = data::split_target(data::read_csv(a.train), "y", f32);
-    test = data::split_target(data::read_csv(a.test), "y", f32);
-    source = "csv";
-  }
+  auto [train, test, source] = tutorial_fit_data(a.train, a.test, a.seed, f32);
   const int64_t pred_draws = 500;
 
   // Full batch (In [8] of the tutorial: ADVI without grad scaling).
@@ -160,7 +103,7 @@ int main(int argc, char** argv) try {
     full.final_loss = advi.hist().empty() ? 0 : advi.hist().back();
     full.average_loss = mean_of_last(advi.hist(), 1000);
     Predictor predict = Posterior(advi).predictor(p, {x}, {.threads = a.threads, .seed = a.seed + 7});
-    full.accuracy = accuracy(predict, test.x, test.y, pred_draws);
+    full.accuracy = tutorial_accuracy(predict, test.x, test.y, pred_draws);
   }
 
   // Minibatch (In [24] - In [25]): batches of 50 rows drawn with replacement, total_size.
@@ -179,14 +122,14 @@ int main(int argc, char** argv) try {
     mb.final_loss = advi.hist().empty() ? 0 : advi.hist().back();
     mb.average_loss = mean_of_last(advi.hist(), 1000);
     Predictor predict = Posterior(advi).predictor(p, {batch[0]}, {.threads = a.threads, .seed = a.seed + 10});
-    mb.accuracy = accuracy(predict, test.x, test.y, pred_draws);
+    mb.accuracy = tutorial_accuracy(predict, test.x, test.y, pred_draws);
   }
 
   std::printf("{\"impl\": \"elbo\", \"dtype\": \"float32\", \"threads\": %d, \"optimizer\": \"adagrad_window\", "
               "\"data\": \"%s\", \"train_rows\": %ld, \"test_rows\": %ld, ",
               a.threads, source.c_str(), static_cast<long>(train.rows()), static_cast<long>(test.rows()));
-  print_fit("full", full, false);
-  print_fit("minibatch", mb, true);
+  print_fit("full", full, kTiming, false);
+  print_fit("minibatch", mb, kTiming, true);
   std::printf("}\n");
   return 0;
 } catch (const std::exception& e) {

@@ -54,10 +54,12 @@ def model(x, y, batch=None, with_replacement=False):
         numpyro.sample("out", dist.Bernoulli(logits=net_logits(xb, w1, w2, w3)), obs=yb)
 
 
-def run_fit(x, y, x_test, y_test, steps, batch, seed, draws, with_replacement=False):
+def run_fit(x, y, x_test, y_test, steps, batch, seed, draws, with_replacement=False, make_guide=AutoNormal,
+            optimizer=None):
+    """make_guide(model) and optimizer (default Adam(0.01)) are for peer_families_numpyro.py."""
     model_ = partial(model, with_replacement=with_replacement)
-    guide = AutoNormal(model_)
-    svi = SVI(model_, guide, Adam(0.01), Trace_ELBO())
+    guide = make_guide(model_)
+    svi = SVI(model_, guide, Adam(0.01) if optimizer is None else optimizer, Trace_ELBO())
     state = svi.init(random.PRNGKey(seed), x, y, batch)
     jax.block_until_ready(state)
     key = random.PRNGKey(seed + 1)

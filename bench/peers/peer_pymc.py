@@ -61,7 +61,9 @@ def probs(idata, x_test, draws):
     return 1 / (1 + np.exp(-np.einsum("drh,dh->dr", h, w3)))
 
 
-def run_fit(model, steps, seed, x_test, y_test, draws):
+def run_fit(model, steps, seed, x_test, y_test, draws, method="advi", **fit_kwargs):
+    """pm.fit(steps, method=method, **fit_kwargs) under the callback clock; method and
+    fit_kwargs (obj_optimizer, inf_kwargs, ...) are for peer_families_pymc.py."""
     marks = {}
 
     def clock(approx, losses, i):
@@ -72,13 +74,13 @@ def run_fit(model, steps, seed, x_test, y_test, draws):
 
     with model:
         t0 = time.perf_counter()
-        approx = pm.fit(steps, method="advi", random_seed=seed, progressbar=False, callbacks=[clock])
+        approx = pm.fit(steps, method=method, random_seed=seed, progressbar=False, callbacks=[clock], **fit_kwargs)
         wall = time.perf_counter() - t0
         idata = approx.sample(draws, random_seed=seed + 1)
     per_step = (marks["last"][0] - marks["first"][0]) / max(1, steps - 1)
     cpu_per_step = (marks["last"][1] - marks["first"][1]) / max(1, steps - 1)
     acc = accuracy_from_probs(probs(idata, x_test, draws), list(y_test))
-    final = float(approx.hist[-1])
+    final = float(approx.hist[-1]) if len(approx.hist) else None  # SVGD records no loss
     return fit_record(steps, per_step * steps, cpu_per_step * steps, acc, final, wall, marks["first"][0] - t0,
                       "callback clock from step 1 to step n (compilation excluded), scaled to n steps")
 

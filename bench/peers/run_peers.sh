@@ -17,10 +17,8 @@
 # the table. Not part of `make test`.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PEERS="$ROOT/bench/peers"
-VENV="$PEERS/.venv"
-BUILD="${ELBO_BUILD_DIR:-$ROOT/build-peers}"
+# shellcheck source=bench/peers/setup_env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup_env.sh"  # ROOT, PEERS, VENV, BUILD, say, peers_*
 OUT="${PEERS_OUT:-$BUILD/peers}"
 FULL_STEPS="${PEERS_FULL_STEPS:-30000}"
 MB_STEPS="${PEERS_MINIBATCH_STEPS:-40000}"
@@ -32,40 +30,11 @@ elif [[ $# -gt 0 ]]; then
   exit 2
 fi
 
-say() { printf '[peers] %s\n' "$*" >&2; }
-
-# --- PyTorch from Debian (PyPI's torch would pull the CUDA wheels) ---------------------
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  say "installing Debian's python3-torch"
-  SUDO=""
-  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-  $SUDO apt-get install -y python3-torch >&2
-fi
-
-# --- the virtual environment ------------------------------------------------------------
-if [[ ! -x "$VENV/bin/python" ]]; then
-  say "creating $VENV (with Debian's site-packages, for torch)"
-  /usr/bin/python3 -m venv --system-site-packages "$VENV"
-fi
-say "pip install -r bench/peers/requirements.txt"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PEERS/requirements.txt" >&2
-
-# --- elbo's timing program --------------------------------------------------------------
-if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DELBO_BUILD_APPS=OFF \
-    -DELBO_BUILD_TESTS=OFF >&2
-fi
-cmake --build "$BUILD" -j2 --target tutorial_fit_timing >&2
+peers_install_torch  # PyTorch from Debian (PyPI's torch would pull the CUDA wheels)
+peers_setup_venv
+peers_build tutorial_fit_timing
 ELBO="$BUILD/bench/tutorial_fit_timing"
-
-# --- one thread for everyone ------------------------------------------------------------
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-export XLA_FLAGS="--xla_force_host_platform_device_count=1 --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-export PYTENSOR_FLAGS="floatX=float32"
-export JAX_PLATFORMS=cpu
-export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the source tree
-PIN=()
-if [[ -n "${PEERS_CPU:-}" ]]; then PIN=(taskset -c "$PEERS_CPU"); fi
+peers_one_thread
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -77,7 +46,7 @@ ARGS=(--train "$OUT/data/train.csv" --test "$OUT/data/test.csv"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(getconf _NPROCESSORS_ONLN) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -r)"
   echo "- load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())'), $("$VENV/bin/python" -c 'import jax, jaxlib, numpyro, pymc, pytensor, sklearn, numpy; print(f"jax {jax.__version__}, jaxlib {jaxlib.__version__}, numpyro {numpyro.__version__}, pymc {pymc.__version__}, pytensor {pytensor.__version__}, scikit-learn {sklearn.__version__}, numpy {numpy.__version__}")'), torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') (Debian python3-torch)"
+  echo "- $(peers_python_versions), torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') (Debian python3-torch)"
   echo "- elbo: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (plus uncommitted changes, if any), $(grep -m1 CMAKE_CXX_COMPILER: "$BUILD/CMakeCache.txt" | sed 's/.*=//') Release"
   echo "- steps: $FULL_STEPS full batch, $MB_STEPS minibatch; float32; 1 thread${PEERS_CPU:+; pinned to CPU $PEERS_CPU}"
 } > "$OUT/env.txt"
