@@ -153,7 +153,8 @@ Step layer_forward(Graph& g, FlowLayer layer, Expr z, std::span<const Expr> p, i
       return {z * s, sum(log(s))};
     }
     case FlowLayer::householder: return {z - 2.0 * p[0] * (sum(p[0] * z) / sum(square(p[0]))), {}};
-    case FlowLayer::planar: break;  // one engine op on the augmented state: build()
+    case FlowLayer::planar:  // one planar_flow node on the state (z, log det): build() makes it
+      throw InternalError("NormalizingFlow: a planar layer is built by build(), not layer_forward()");
     case FlowLayer::radial: {
       Expr z_ref = p[0];
       Expr alpha = softplus(p[1]);
