@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <tuple>
 
 #include <elbo/elbo.hpp>
 
@@ -274,31 +275,35 @@ TutorialResult run(const TutorialOptions& o) {
   nfvi.fit(steps_flow);
   SVGD svgd(nn, {.seed = o.seed + 12, .optimizer = adam, .threads = o.threads, .particles = 100});
   svgd.fit(steps_svgd);
-  struct Fitted {
-    const char* name;
-    const Inference* inference;
-    double* accuracy;
+  // Mean-field: the fit, predictions and surfaces above; the other two predicted alike.
+  struct FamilySurfaces {
+    std::string name;
+    double accuracy;
+    std::vector<double> mean, sd;
   };
-  const Fitted fitted[3] = {{"mean-field ADVI", &inference, &result.accuracy},
-                            {"NFVI (scale-planar*8-loc)", &nfvi, &result.flow_accuracy},
-                            {"SVGD (100 particles)", &svgd, &result.svgd_accuracy}};
+  std::vector<FamilySurfaces> families = {{"mean-field ADVI", result.accuracy, grid_mean, grid_sd}};
+  using Fitted = std::tuple<const char*, const Inference*, double*>;
+  for (auto [name, fitted, accuracy_out] : {Fitted{"NFVI (scale-planar*8-loc)", &nfvi, &result.flow_accuracy},
+                                            Fitted{"SVGD (100 particles)", &svgd, &result.svgd_accuracy}}) {
+    Predictor proba = Posterior(*fitted).predictor(net.p, {ann_input}, {.threads = o.threads, .seed = o.seed + 13});
+    *accuracy_out = accuracy(predict_labels(proba, test.x, pred_draws, nullptr, nullptr), test.y);
+    FamilySurfaces f{name, *accuracy_out, {}, {}};
+    predict_labels(proba, grid_2d, pred_draws, &f.mean, &f.sd);
+    families.push_back(std::move(f));
+  }
   std::vector<plot::SurfacePanel> means, sds;
   double max_sd = 0;
-  for (const Fitted& f : fitted) {
-    Predictor proba = Posterior(*f.inference).predictor(net.p, {ann_input}, {.threads = o.threads, .seed = o.seed + 13});
-    *f.accuracy = accuracy(predict_labels(proba, test.x, pred_draws, nullptr, nullptr), test.y);
-    std::vector<double> mean, sd;
-    predict_labels(proba, grid_2d, pred_draws, &mean, &sd);
-    max_sd = std::max(max_sd, *std::max_element(sd.begin(), sd.end()));
-    const std::string title = std::string(f.name) + ", accuracy " + percent(*f.accuracy);
-    std::printf("[families] %-26s test accuracy %s\n", f.name, percent(*f.accuracy).c_str());
+  for (const FamilySurfaces& f : families) {
+    max_sd = std::max(max_sd, *std::max_element(f.sd.begin(), f.sd.end()));
+    const std::string title = f.name + ", accuracy " + percent(f.accuracy);
+    std::printf("[families] %-26s test accuracy %s\n", f.name.c_str(), percent(f.accuracy).c_str());
     means.push_back({.title = title + ": mean",
-                     .grid = {grid.xs, grid.ys, mean},
+                     .grid = {grid.xs, grid.ys, f.mean},
                      .colorbar_label = "Posterior predictive mean probability",
                      .palette = plot::Palette::diverging,
                      .value_range = std::pair{0.0, 1.0}});
     sds.push_back({.title = title + ": uncertainty",
-                   .grid = {grid.xs, grid.ys, sd},
+                   .grid = {grid.xs, grid.ys, f.sd},
                    .colorbar_label = "Posterior predictive standard deviation",
                    .palette = plot::Palette::cubehelix});
   }

@@ -24,6 +24,7 @@ void contour_panels(const std::string& stem, std::span<const SurfacePanel> panel
   for (size_t k = 0; k < panels.size(); ++k) {
     const std::string name = "panels[" + std::to_string(k) + "]";
     detail::check_grid(where, name + ".grid", panels[k].grid);
+    detail::check_palette(where, name + ".palette", panels[k].palette);
     ranges.push_back(detail::colour_range(where, name + ".value_range", panels[k].value_range, panels[k].grid.values));
   }
   detail::check_same_length(where, "x1", x1.size(), "x0", x0.size());

@@ -19,6 +19,7 @@ void contour_surface(const std::string& stem, const Grid& grid, std::span<const 
   detail::check_size(where, options.width, options.height);
   detail::check_point_size(where, options.point_size);
   detail::check_levels(where, options.levels);
+  detail::check_palette(where, "palette", options.palette);
   detail::check_grid(where, "grid", grid);
   detail::check_same_length(where, "x1", x1.size(), "x0", x0.size());
   detail::check_same_length(where, "label", label.size(), "x0", x0.size());

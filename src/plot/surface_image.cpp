@@ -27,8 +27,8 @@ const char* palette_definition(Palette palette) {
     case Palette::gray:
       return "(0 '#ffffff', 1 '#000000')";
   }
-  throw InvalidArgument("plot::contour_surface: option 'palette' is " +
-                        std::to_string(static_cast<int>(palette)) + ", which is not a Palette");
+  // Unreachable: check_palette() ran first.
+  throw InvalidArgument("plot: palette " + std::to_string(static_cast<int>(palette)) + " is not a Palette");
 }
 
 void check_axis(const char* where, const char* name, const std::vector<double>& axis) {
@@ -101,9 +101,21 @@ void check_grid(const char* where, const std::string& name, const Grid& grid) {
 }
 
 void check_levels(const char* where, int levels) {
-  if (levels < 0 || levels > 256)
+  // One band is no map at all (and gnuplot ignores maxcolors 1, drawing a continuous one).
+  if (levels < 0 || levels == 1 || levels > 256)
     throw InvalidArgument(std::string(where) + ": option 'levels' is " + std::to_string(levels) +
-                          ", but must be in [0, 256]");
+                          ", but must be 0 (continuous) or in [2, 256]");
+}
+
+void check_palette(const char* where, const std::string& option, Palette palette) {
+  switch (palette) {
+    case Palette::diverging:
+    case Palette::cubehelix:
+    case Palette::viridis:
+    case Palette::gray: return;
+  }
+  throw InvalidArgument(std::string(where) + ": option '" + option + "' is " +
+                        std::to_string(static_cast<int>(palette)) + ", which is not a Palette");
 }
 
 std::pair<double, double> colour_range(const char* where, const std::string& option,

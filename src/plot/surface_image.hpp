@@ -16,8 +16,11 @@ namespace elbo::plot::detail {
 /// ys.size(), everything finite; messages name `name` ("grid", "panels[2].grid").
 void check_grid(const char* where, const std::string& name, const Grid& grid);
 
-/// Option 'levels' within [0, 256].
+/// Option 'levels': 0 (a continuous map) or within [2, 256].
 void check_levels(const char* where, int levels);
+
+/// A Palette that exists; the message names `option` ("palette", "panels[1].palette").
+void check_palette(const char* where, const std::string& option, Palette palette);
 
 /// The values mapped to the palette's two ends: `range` when set (checked: finite and
 /// first < second; the message names `option`), else the values' minimum and maximum,

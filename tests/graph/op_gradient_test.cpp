@@ -156,7 +156,8 @@ std::vector<OpCase> cases() {
   // The state's last entry (the log det carried in) only adds; b shifts tanh's argument.
   c.push_back({"planar_flow", {{6}, {5}, {5}, {}}, -1.5, 1.5,
                [](Graph&, const V& p) { return planar_flow(p[0], p[1], p[2], p[3]); }});
-  // Saturated tanh (|w.z + b| large) and w.u far below -1 (m near -1, det near 1 - psi).
+  // Larger arguments: z scaled by 3 (tanh nearer saturation) and u shifted down, so that
+  // w.u is often negative (m towards -1). The extreme case has its own test below.
   c.push_back({"planar_flow_saturated", {{4}, {3}, {3}, {}}, -1.5, 1.5, [](Graph&, const V& p) {
                  return planar_flow(p[0] * 3.0, p[1] * 4.0 - 3.0, p[2] + 1.0, p[3]);
                }});
@@ -219,6 +220,25 @@ TEST(op_gradient, planar_flow_equals_its_elementwise_form) {
   ASSERT_EQ(fused_result.size(), plain_result.size());
   for (size_t i = 0; i < plain_result.size(); ++i)
     EXPECT_NEAR(fused_result[i], plain_result[i], 1e-12 * std::max(1.0, std::abs(plain_result[i]))) << i;
+}
+
+TEST(op_gradient, planar_flow_keeps_a_tiny_determinant) {
+  // w.u = -50 makes m = softplus(w.u) - 1 round to -1, and w.z + b = 0 makes h = 0: the
+  // determinant 1 + (1 - h^2) m is softplus(-50) = e^-50 (1 + O(e^-50)), and written as
+  // 1 + (1 - h^2) m it would round to 0 (log det -inf, NaN gradients). Expected log det
+  // -50 to 1e-9; every gradient finite.
+  Graph g(DType::f64);
+  Expr x = g.parameter("x", {4}), u = g.parameter("u", {3}), w = g.parameter("w", {3}), b = g.parameter("b", {});
+  Expr y = planar_flow(x, u, w, b);
+  Program prog(g, {y, sum(y)}, {x, u, w, b});
+  const double theta[11] = {0, 1, 2, 0, /*u*/ -50, 0, 0, /*w*/ 1, 0, 0, /*b*/ 0};
+  prog.set_flat_params(theta);
+  double seeds[2] = {0.0, 1.0};
+  prog.forward_backward(seeds);
+  EXPECT_NEAR(prog.output(0)[3], -50.0, 1e-9);
+  std::vector<double> grad(11);
+  prog.flat_gradient(grad.data());
+  for (size_t i = 0; i < grad.size(); ++i) EXPECT_TRUE(std::isfinite(grad[i])) << i << ": " << grad[i];
 }
 
 TEST(op_gradient, every_op_matches_finite_differences) {

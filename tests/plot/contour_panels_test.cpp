@@ -63,6 +63,10 @@ TEST(contour_panels, refuses_bad_panels_and_options_naming_them_and_writes_nothi
   EXPECT_THROW_MSG(contour_panels(stem, panels, {}, {}, {}), InvalidArgument,
                    "option 'panels[0].value_range' is [1, 1], but must be finite with first < second");
   panels[0].value_range.reset();
+  panels[1].palette = static_cast<Palette>(9);
+  EXPECT_THROW_MSG(contour_panels(stem, panels, {}, {}, {}), InvalidArgument,
+                   "plot::contour_panels: option 'panels[1].palette' is 9, which is not a Palette");
+  panels[1].palette = Palette::gray;
   panels[0].grid.values[3] = std::numeric_limits<double>::infinity();
   EXPECT_THROW_MSG(contour_panels(stem, panels, {}, {}, {}), InvalidArgument,
                    "argument 'panels[0].grid.values' is inf at index 3, but must be finite");

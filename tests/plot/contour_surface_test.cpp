@@ -99,7 +99,9 @@ TEST(contour_surface, rejects_bad_points_and_options) {
   EXPECT_THROW_MSG(contour_surface(stem, g, three, three, bad_label), InvalidArgument,
                    "argument 'label' is 7.5 at index 2");
   EXPECT_THROW_MSG(contour_surface(stem, g, {}, {}, {}, {.levels = -1}), InvalidArgument,
-                   "option 'levels' is -1, but must be in [0, 256]");
+                   "option 'levels' is -1, but must be 0 (continuous) or in [2, 256]");
+  EXPECT_THROW_MSG(contour_surface(stem, g, {}, {}, {}, {.levels = 1}), InvalidArgument,
+                   "option 'levels' is 1, but must be 0 (continuous) or in [2, 256]");
   EXPECT_THROW_MSG(contour_surface(stem, g, {}, {}, {}, {.value_range = std::pair{1.0, 0.0}}),
                    InvalidArgument, "option 'value_range' is [1, 0], but must be finite with first < second");
   EXPECT_THROW_MSG(contour_surface(stem, g, {}, {}, {}, {.palette = static_cast<Palette>(42)}),

@@ -68,7 +68,7 @@ struct SurfaceOptions {
 ///
 /// @throws InvalidArgument naming the argument: grid axes not strictly increasing or shorter
 ///         than 2, values.size() != xs.size() * ys.size(), non-finite numbers, unequal point
-///         spans, labels that are not class indices, levels outside [0, 256], an empty or
+///         spans, labels that are not class indices, levels neither 0 nor in [2, 256], an empty or
 ///         reversed value_range, a bad stem, size or missing directory
 /// @throws GnuplotMissing when gnuplot cannot be found; Error with gnuplot's message when it
 ///         fails

@@ -6,7 +6,12 @@
 //   out   = (z + u_hat h,  c + log(1 + (1 - h^2) m)).
 // c carries the log |det J| of the layers before, so a stack of planar layers is a chain
 // of these nodes with nothing between them. The determinant 1 + (1 - h^2) m is positive
-// for every h since m > -1 and 0 < 1 - h^2 <= 1, so no abs() is needed.
+// for every h since m > -1 and 0 < 1 - h^2 <= 1, so no abs() is needed; it is computed as
+// h^2 + (1 - h^2) softplus(w.u), the same number as a sum of non-negative terms, because
+// 1 + (1 - h^2) m loses every digit when w.u << 0 (m rounds to -1) and h is small. Likewise
+// u_hat's coefficient (m - w.u) / |w|^2 is (softplus(-w.u) - 1) / |w|^2, without the
+// cancellation of softplus(w.u) - w.u for large w.u. w = 0 has no direction: u_hat, and
+// the layer, are NaN there (as PyMC's); a random start never meets it.
 //
 // Why one op: written with elementwise ops the layer is about 25 small nodes, each a
 // kernel call in the forward and the backward pass; on the tutorial's 40 weights those
@@ -33,8 +38,9 @@ T stable_sigmoid(T x) {
 // The quantities forward and backward share.
 template <class T>
 struct PlanarTerms {
-  T wu = 0, ww = 0, m = 0, k = 0;  // u_hat = u + k w, k = (m - wu) / ww
-  T h = 0;                         // tanh(w.z + b)
+  T wu = 0, ww = 0, sp = 0, k = 0;  // sp = softplus(wu) = m + 1; u_hat = u + k w, k = (m - wu) / ww
+  T h = 0;                          // tanh(w.z + b)
+  T psi = 0, det = 0;               // 1 - h^2 (d h / d (w.z + b)) and h^2 + psi sp (= 1 + psi m)
 };
 
 template <class T>
@@ -46,9 +52,11 @@ PlanarTerms<T> planar_terms(const T* z, const T* u, const T* w, T b, int64_t d) 
     t.ww += w[i] * w[i];
     wz += w[i] * z[i];
   }
-  t.m = stable_softplus(t.wu) - T(1);
-  t.k = (t.m - t.wu) / t.ww;
+  t.sp = stable_softplus(t.wu);
+  t.k = (stable_softplus(-t.wu) - T(1)) / t.ww;  // softplus(x) - x = softplus(-x)
   t.h = std::tanh(wz + b);
+  t.psi = T(1) - t.h * t.h;
+  t.det = t.h * t.h + t.psi * t.sp;
   return t;
 }
 
@@ -70,7 +78,7 @@ struct PlanarFlow {
     const T *x = k.in[0], *u = k.in[1], *w = k.in[2];
     const PlanarTerms<T> t = planar_terms(x, u, w, k.in[3][0], d);
     for (int64_t i = 0; i < d; ++i) k.out[i] = x[i] + (u[i] + t.k * w[i]) * t.h;
-    k.out[d] = x[d] + std::log1p((T(1) - t.h * t.h) * t.m);
+    k.out[d] = x[d] + std::log(t.det);
   }
 
   template <class T>
@@ -78,11 +86,10 @@ struct PlanarFlow {
     const int64_t d = (*k.out_shape)[0] - 1;
     const T *x = k.in[0], *u = k.in[1], *w = k.in[2], *g = k.gout;
     const PlanarTerms<T> t = planar_terms(x, u, w, k.in[3][0], d);
-    const T psi = T(1) - t.h * t.h;  // d h / d (w.z + b)
-    const T det = T(1) + psi * t.m;
+    const T psi = t.psi, det = t.det, m = t.sp - T(1);
     const T gc = g[d];
     // Through h: the z part (g . u_hat) and the log det (d/dh log det = -2 h m / det).
-    T g_uhat_dot_w = 0, gh = -T(2) * t.h * t.m / det * gc;
+    T g_uhat_dot_w = 0, gh = -T(2) * t.h * m / det * gc;
     for (int64_t i = 0; i < d; ++i) {
       gh += g[i] * (u[i] + t.k * w[i]);
       g_uhat_dot_w += g[i] * w[i];
@@ -90,8 +97,8 @@ struct PlanarFlow {
     const T ga = gh * psi;                        // d / d (w.z + b)
     const T g_k = t.h * g_uhat_dot_w;             // d / dk, since d out_z / d u_hat = h g
     const T g_m = gc * psi / det;                 // the log det's m
-    const T sig = stable_sigmoid(t.wu);           // dm / dwu
-    const T g_wu = g_k * (sig - T(1)) / t.ww + g_m * sig;
+    // dm / dwu = sigmoid(wu); dk / dwu = (sigmoid(wu) - 1) / ww = -sigmoid(-wu) / ww.
+    const T g_wu = -g_k * stable_sigmoid(-t.wu) / t.ww + g_m * stable_sigmoid(t.wu);
     const T g_ww = -g_k * t.k / t.ww;
     if (T* gx = k.gin[0]) {
       for (int64_t i = 0; i < d; ++i) gx[i] += g[i] + ga * w[i];
