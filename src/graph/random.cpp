@@ -3,7 +3,10 @@
 #include <Random123/philox.h>
 
 #include <cmath>
+#include <algorithm>
 #include <numbers>
+
+#include "normal_draws.hpp"
 
 namespace elbo {
 
@@ -54,20 +57,18 @@ void Philox::normal(T* out, int64_t n, uint64_t stream, uint64_t counter) const 
 }
 
 // Element j of the sequence is the cosine (j even) or sine (j odd) half of Box-Muller
-// pair j / 2, which comes from Philox block j / 2.
+// pair j / 2, which comes from Philox block j / 2 (normal_draws.hpp computes the pairs).
 template <class T>
 void Philox::normal(T* out, int64_t n, uint64_t stream, uint64_t counter, int64_t first) const {
+  if (n <= 0) return;
   const int64_t end = first + n;
-  for (int64_t pair = first / 2; 2 * pair < end; ++pair) {
-    auto r = block(seed_, stream, counter, static_cast<uint32_t>(pair));
-    double u1 = open_unit(r[0], r[1]), u2 = open_unit(r[2], r[3]);
-    double rad = std::sqrt(-2.0 * std::log(u1));
-    double th = 2.0 * std::numbers::pi * u2;
-    // Both halves are computed unconditionally, so the compiler makes one sincos call.
-    const double c = rad * std::cos(th), s = rad * std::sin(th);
-    const int64_t j = 2 * pair;
-    if (j >= first) out[j - first] = static_cast<T>(c);
-    if (j + 1 < end) out[j + 1 - first] = static_cast<T>(s);
+  constexpr int64_t kChunk = 256;  // pairs per call: 4 KiB of doubles on the stack
+  alignas(32) double pairs[2 * kChunk];
+  for (int64_t p0 = first / 2; 2 * p0 < end; p0 += kChunk) {
+    const int64_t np = std::min(kChunk, (end + 1) / 2 - p0);
+    detail::normal_pairs(seed_, stream, counter, static_cast<uint32_t>(p0), np, pairs);
+    const int64_t j0 = std::max(2 * p0, first), j1 = std::min(2 * (p0 + np), end);
+    for (int64_t j = j0; j < j1; ++j) out[j - first] = static_cast<T>(pairs[j - 2 * p0]);
   }
 }
 

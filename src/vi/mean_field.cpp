@@ -5,6 +5,7 @@
 
 #include "elbo/graph/error.hpp"
 #include "softplus.hpp"
+#include "softplus_kernel.hpp"
 
 namespace elbo {
 
@@ -44,13 +45,7 @@ void MeanField::refresh() const {
   inv_sigma_.resize(static_cast<size_t>(d_));
   log_sigma_.resize(static_cast<size_t>(d_));
   dsigma_.resize(static_cast<size_t>(d_));
-  for (int64_t i = 0; i < d_; ++i) {
-    const auto [s, ds] = detail::softplus_and_sigmoid(rho[i]);
-    sigma_[i] = s;
-    inv_sigma_[i] = 1.0 / s;
-    log_sigma_[i] = std::log(s);
-    dsigma_[i] = ds;
-  }
+  detail::softplus_terms(rho, d_, {sigma_.data(), inv_sigma_.data(), log_sigma_.data(), dsigma_.data()});
   // Four partial sums: one running sum is a chain of dependent additions.
   double part[4] = {0, 0, 0, 0};
   int64_t i = 0;
