@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "simd_math.hpp"
 
@@ -72,6 +73,15 @@ ELBO_SIMD_INLINE void box_muller(V u1, V u2, V& c, V& s) {
   s = rad * sn;
 }
 
+// u = q / 4 + r with q = round(4 u) and |r| <= 1/8, both exact for u in [0, 1].
+template <class V>
+ELBO_SIMD_INLINE void quarter_turns(V u, simd::IntOf<V>& q, V& r) {
+  using simd::constants::kRoundMagic;
+  const V t = u * 4.0 + kRoundMagic;
+  q = std::bit_cast<simd::IntOf<V>>(t) - std::bit_cast<int64_t>(kRoundMagic);
+  r = u - (t - kRoundMagic) * 0.25;
+}
+
 // Pairs are made kChunk at a time, from the words of kChunk Philox blocks (words[k][b]: word
 // k of block b), in passes over the chunk: the radii, then the angles. One pass per
 // function keeps each loop's body short, so that the processor overlaps many iterations'
@@ -101,12 +111,49 @@ ELBO_SIMD_INLINE void pairs_from_words(const Words& w, int m, double* out) {
   }
 }
 
-void normal_pairs_baseline(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair,
-                           int64_t n_pairs, double* out) {
+// The same in single precision (normal_pairs_f32): the uniforms and the quarter-turn split
+// u2 = q / 4 + r in double, where they are exact, then log, sqrt and sincos in float on
+// eight lanes.
+ELBO_SIMD_INLINE void pairs_from_words_f32(const Words& w, int m, float* out) {
+  alignas(32) float u1f[kChunk], rf[kChunk];
+  alignas(32) int32_t qs[kChunk];
+  const int mv = (m + 7) / 8 * 8;
+  for (int b = 0; b < mv; b += 4) {
+    const F64x4 u1 = open_unit<F64x4>(lanes(w[0] + b), lanes(w[1] + b));
+    const F64x4 u2 = open_unit<F64x4>(lanes(w[2] + b), lanes(w[3] + b));
+    F64x4 r;
+    simd::I64x4 q;
+    quarter_turns(u2, q, r);
+    for (int j = 0; j < 4; ++j) {
+      u1f[b + j] = static_cast<float>(u1[j]);
+      rf[b + j] = static_cast<float>(r[j]);
+      qs[b + j] = static_cast<int32_t>(q[j]);
+    }
+  }
+  for (int b = 0; b < mv; b += 8) {
+    simd::F32x8 rad2 = simd::log_positive_f32(simd::load8(u1f + b)) * -2.0f, rad;
+    for (int j = 0; j < 8; ++j) rad[j] = __builtin_sqrtf(rad2[j]);
+    simd::I32x8 q;
+    std::memcpy(&q, qs + b, sizeof q);
+    simd::F32x8 sn, cs;
+    simd::sincos_2pi_reduced_f32(simd::load8(rf + b), q, sn, cs);
+    const simd::F32x8 c = rad * cs, s = rad * sn;
+    for (int j = 0; j < 8 && b + j < m; ++j) {
+      out[2 * (b + j)] = c[j];
+      out[2 * (b + j) + 1] = s[j];
+    }
+  }
+}
+
+ELBO_SIMD_INLINE void pairs_from_words(const Words& w, int m, float* out) { pairs_from_words_f32(w, m, out); }
+
+template <class T>
+void normal_pairs_baseline(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair, int64_t n_pairs,
+                           T* out) {
   Words w;
   for (int64_t p = 0; p < n_pairs; p += kChunk) {
     const int m = static_cast<int>(std::min<int64_t>(kChunk, n_pairs - p));
-    for (int b = 0; b < (m + 3) / 4 * 4; ++b) {
+    for (int b = 0; b < (m + 7) / 8 * 8; ++b) {
       uint32_t words[4] = {1, 0, 1, 0};  // a valid (0, 1) uniform for the unused lanes
       if (b < m) philox_block(seed, stream, counter, static_cast<uint32_t>(first_pair + p + b), words);
       for (int k = 0; k < 4; ++k) w[k][b] = words[k];
@@ -155,8 +202,9 @@ __attribute__((target("avx2"))) void philox8(uint64_t seed, uint64_t stream, uin
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[3] + j0), c3);
 }
 
+template <class T>
 __attribute__((target("avx2"))) void normal_pairs_avx2(uint64_t seed, uint64_t stream, uint64_t counter,
-                                                       uint32_t first_pair, int64_t n_pairs, double* out) {
+                                                       uint32_t first_pair, int64_t n_pairs, T* out) {
   Words w;
   for (int64_t p = 0; p < n_pairs; p += kChunk) {
     const int m = static_cast<int>(std::min<int64_t>(kChunk, n_pairs - p));
@@ -175,8 +223,22 @@ void normal_pair_reference(uint64_t seed, uint64_t stream, uint64_t counter, uin
   box_muller<double>(open_unit<double>(w[0], w[1]), open_unit<double>(w[2], w[3]), out[0], out[1]);
 }
 
+void normal_pair_reference(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t pair, float out[2]) {
+  uint32_t w[4];
+  philox_block(seed, stream, counter, pair, w);
+  int64_t q;
+  double r;
+  quarter_turns(open_unit<double>(w[2], w[3]), q, r);
+  const float rad = std::sqrt(simd::log_positive_f32(static_cast<float>(open_unit<double>(w[0], w[1]))) * -2.0f);
+  float sn, cs;
+  simd::sincos_2pi_reduced_f32(static_cast<float>(r), static_cast<int32_t>(q), sn, cs);
+  out[0] = rad * cs;
+  out[1] = rad * sn;
+}
+
+template <class T>
 void normal_pairs(isa::Level level, uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair,
-                  int64_t n_pairs, double* out) {
+                  int64_t n_pairs, T* out) {
 #ifdef ELBO_NORMAL_DRAWS_AVX2
   if (level == isa::Level::avx2) return normal_pairs_avx2(seed, stream, counter, first_pair, n_pairs, out);
 #endif
@@ -184,10 +246,15 @@ void normal_pairs(isa::Level level, uint64_t seed, uint64_t stream, uint64_t cou
   normal_pairs_baseline(seed, stream, counter, first_pair, n_pairs, out);
 }
 
-void normal_pairs(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair, int64_t n_pairs,
-                  double* out) {
+template <class T>
+void normal_pairs(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair, int64_t n_pairs, T* out) {
   static const isa::Level level = isa::active();
   normal_pairs(level, seed, stream, counter, first_pair, n_pairs, out);
 }
+
+template void normal_pairs(isa::Level, uint64_t, uint64_t, uint64_t, uint32_t, int64_t, double*);
+template void normal_pairs(isa::Level, uint64_t, uint64_t, uint64_t, uint32_t, int64_t, float*);
+template void normal_pairs(uint64_t, uint64_t, uint64_t, uint32_t, int64_t, double*);
+template void normal_pairs(uint64_t, uint64_t, uint64_t, uint32_t, int64_t, float*);
 
 }  // namespace elbo::detail

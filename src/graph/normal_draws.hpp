@@ -13,13 +13,17 @@
 namespace elbo::detail {
 
 /// Pairs [first_pair, first_pair + n_pairs) into out[0 .. 2 n_pairs), with the kernels of
-/// isa::active().
-void normal_pairs(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair, int64_t n_pairs,
-                  double* out);
+/// isa::active(). T = double: the transform in double precision. T = float: the uniforms
+/// and the angle's quarter turns in double, log, sqrt and sincos in float (within a few
+/// float ulp of the double pairs; eight lanes at a time).
+template <class T>
+void normal_pairs(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair, int64_t n_pairs, T* out);
 /// The same with the kernels of `level` (tests compare the levels; `level` must be available).
+template <class T>
 void normal_pairs(isa::Level level, uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair,
-                  int64_t n_pairs, double* out);
-/// One pair, one element at a time: the reference the kernels are tested against.
+                  int64_t n_pairs, T* out);
+/// One pair, one element at a time: the references the kernels are tested against.
 void normal_pair_reference(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t pair, double out[2]);
+void normal_pair_reference(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t pair, float out[2]);
 
 }  // namespace elbo::detail

@@ -62,13 +62,14 @@ template <class T>
 void Philox::normal(T* out, int64_t n, uint64_t stream, uint64_t counter, int64_t first) const {
   if (n <= 0) return;
   const int64_t end = first + n;
-  constexpr int64_t kChunk = 256;  // pairs per call: 4 KiB of doubles on the stack
-  alignas(32) double pairs[2 * kChunk];
+  constexpr int64_t kChunk = 256;  // pairs per call: 4 KiB of doubles on the stack at most
+  // float: computed in single precision (normal_draws.hpp), double: in double.
+  alignas(32) T pairs[2 * kChunk];
   for (int64_t p0 = first / 2; 2 * p0 < end; p0 += kChunk) {
     const int64_t np = std::min(kChunk, (end + 1) / 2 - p0);
     detail::normal_pairs(seed_, stream, counter, static_cast<uint32_t>(p0), np, pairs);
     const int64_t j0 = std::max(2 * p0, first), j1 = std::min(2 * (p0 + np), end);
-    for (int64_t j = j0; j < j1; ++j) out[j - first] = static_cast<T>(pairs[j - 2 * p0]);
+    std::copy(pairs + (j0 - 2 * p0), pairs + (j1 - 2 * p0), out + (j0 - first));
   }
 }
 

@@ -34,6 +34,9 @@ namespace elbo::simd {
 using F64x4 = double __attribute__((vector_size(32)));
 using I64x4 = int64_t __attribute__((vector_size(32)));
 using U64x4 = uint64_t __attribute__((vector_size(32)));
+using F32x8 = float __attribute__((vector_size(32)));
+using I32x8 = int32_t __attribute__((vector_size(32)));
+using U32x8 = uint32_t __attribute__((vector_size(32)));
 
 template <class V>
 struct LaneTypes;
@@ -46,6 +49,16 @@ template <>
 struct LaneTypes<F64x4> {
   using I = I64x4;
   using U = U64x4;
+};
+template <>
+struct LaneTypes<float> {
+  using I = int32_t;
+  using U = uint32_t;
+};
+template <>
+struct LaneTypes<F32x8> {
+  using I = I32x8;
+  using U = U32x8;
 };
 template <class V>
 using IntOf = typename LaneTypes<V>::I;
@@ -60,6 +73,12 @@ ELBO_SIMD_INLINE F64x4 load4(const double* p) {
   return v;
 }
 ELBO_SIMD_INLINE void store4(double* p, F64x4 v) { std::memcpy(p, &v, sizeof v); }
+ELBO_SIMD_INLINE F32x8 load8(const float* p) {
+  F32x8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+ELBO_SIMD_INLINE void store8(float* p, F32x8 v) { std::memcpy(p, &v, sizeof v); }
 
 /// m ? a : b, lane by lane (m from a comparison of V).
 template <class M, class V>
@@ -70,6 +89,10 @@ ELBO_SIMD_INLINE V select(M m, V a, V b) {
 /// V filled with c.
 template <class V>
 ELBO_SIMD_INLINE V splat(double c) {
+  return V{} + c;
+}
+template <class V>
+ELBO_SIMD_INLINE V splat_f(float c) {
   return V{} + c;
 }
 
@@ -84,6 +107,13 @@ inline constexpr double kLn2Hi = std::bit_cast<double>(std::bit_cast<uint64_t>(s
 inline constexpr double kLn2Lo = static_cast<double>(kLn2 - static_cast<long double>(kLn2Hi));
 inline constexpr double kLog2e = static_cast<double>(1.0L / kLn2);
 inline constexpr double kSqrt2 = 1.41421356237309504880;
+// Single precision: 1.5 * 2^23 rounds |x| < 2^22 to an integer; k * kLn2HiF is exact for
+// |k| < 2^12 (its low 12 of 24 significant bits are 0).
+inline constexpr float kRoundMagicF = 0x1.8p23f;
+inline constexpr float kLn2HiF =
+    std::bit_cast<float>(std::bit_cast<uint32_t>(static_cast<float>(kLn2)) & ~((uint32_t{1} << 12) - 1));
+inline constexpr float kLn2LoF = static_cast<float>(kLn2 - static_cast<long double>(kLn2HiF));
+inline constexpr float kLog2eF = static_cast<float>(1.0L / kLn2);
 
 // (2 pi)^n / n! in long double, rounded once.
 consteval double two_pi_power_over_factorial(int n) {
@@ -205,6 +235,92 @@ ELBO_SIMD_INLINE void sincos_2pi(V u, V& sin_out, V& cos_out) {
   c = c * z - two_pi_power_over_factorial(2);
   c = c * z + 1.0;
   // Quarter turn q: (sin, cos) -> q odd: (cos, -sin) ... as rotations by q * 90 degrees.
+  const auto odd = (q & 1) != 0;
+  const auto half = (q & 2) != 0;
+  V so = select(odd, c, s), co = select(odd, -s, c);
+  sin_out = select(half, -so, so);
+  cos_out = select(half, -co, co);
+}
+
+// ---- Single precision: the same algorithms with fewer terms, for the draws and terms of
+// models evaluated in float32. Accuracy (tests/graph/simd_math_test.cpp, against libm's
+// double functions rounded to float):
+//   log_positive_f32  x normal, positive, finite:  within 2 ulp (float)
+//   exp_bounded_f32   |x| <= 87:                   within 2 ulp
+//   log1p_unit_f32    x in [0, 1]:                 within 3 ulp
+//   sincos_2pi_reduced_f32 (r in [-1/8, 1/8]):     within 1.2e-7 absolute
+
+template <class V>
+ELBO_SIMD_INLINE V log_positive_f32(V x) {
+  using I = IntOf<V>;
+  using U = UintOf<V>;
+  using namespace constants;
+  const U bits = std::bit_cast<U>(x);
+  I e = std::bit_cast<I>(bits >> 23) - 127;
+  V m = std::bit_cast<V>((bits & (U{} + ((uint32_t{1} << 23) - 1))) | (U{} + std::bit_cast<uint32_t>(1.0f)));
+  const auto big = m > static_cast<float>(kSqrt2);
+  m = select(big, m * 0.5f, m);
+  e = e + select(big, I{} + 1, I{});
+  const V ed = std::bit_cast<V>(e + std::bit_cast<int32_t>(kRoundMagicF)) - kRoundMagicF;
+  const V f = m - 1.0f;
+  const V s = f / (f + 2.0f);
+  const V z = s * s;
+  // |s| < 0.1716: the terms to s^11 reach 2^-27 relative.
+  V r = splat_f<V>(2.0f / 11);
+  r = r * z + 2.0f / 9;
+  r = r * z + 2.0f / 7;
+  r = r * z + 2.0f / 5;
+  r = r * z + 2.0f / 3;
+  r = r * z;
+  return ed * kLn2HiF + ((ed * kLn2LoF - s * (f - r)) + f);
+}
+
+template <class V>
+ELBO_SIMD_INLINE V exp_bounded_f32(V x) {
+  using I = IntOf<V>;
+  using namespace constants;
+  const V t = x * kLog2eF + kRoundMagicF;
+  const V kd = t - kRoundMagicF;
+  const I k = std::bit_cast<I>(t) - std::bit_cast<int32_t>(kRoundMagicF);
+  const V r = (x - kd * kLn2HiF) - kd * kLn2LoF;
+  // |r| <= 0.347: the Taylor series to r^7 (0.347^8 / 8! < 2^-27).
+  V p = splat_f<V>(static_cast<float>(inverse_factorial(7)));
+  p = p * r + static_cast<float>(inverse_factorial(6));
+  p = p * r + static_cast<float>(inverse_factorial(5));
+  p = p * r + static_cast<float>(inverse_factorial(4));
+  p = p * r + static_cast<float>(inverse_factorial(3));
+  p = p * r + 0.5f;
+  p = (p * r) * r + r;
+  return (p + 1.0f) * std::bit_cast<V>((k + 127) << 23);
+}
+
+template <class V>
+ELBO_SIMD_INLINE V log1p_unit_f32(V x) {
+  const V u = x + 1.0f;
+  const V d = u - 1.0f;
+  const auto same = d == 0.0f;
+  const V safe_d = select(same, splat_f<V>(1.0f), d);
+  return select(same, x, log_positive_f32(u) * (x / safe_d));
+}
+
+/// sin(2 pi (q / 4 + r)) and cos of it for |r| <= 1/8 and integer q: the Taylor series of
+/// sin and cos of 2 pi r to the 11th and 10th powers, then q quarter turns. The caller
+/// splits u into q and r in double precision, where the split is exact.
+template <class V>
+ELBO_SIMD_INLINE void sincos_2pi_reduced_f32(V r, IntOf<V> q, V& sin_out, V& cos_out) {
+  const V z = r * r;
+  V s = splat_f<V>(static_cast<float>(constants::two_pi_power_over_factorial(11)));
+  s = s * z + static_cast<float>(constants::two_pi_power_over_factorial(9));
+  s = s * z - static_cast<float>(constants::two_pi_power_over_factorial(7));
+  s = s * z + static_cast<float>(constants::two_pi_power_over_factorial(5));
+  s = s * z - static_cast<float>(constants::two_pi_power_over_factorial(3));
+  s = (s * z) * r + r * static_cast<float>(constants::two_pi_power_over_factorial(1));
+  V c = splat_f<V>(-static_cast<float>(constants::two_pi_power_over_factorial(10)));
+  c = c * z + static_cast<float>(constants::two_pi_power_over_factorial(8));
+  c = c * z - static_cast<float>(constants::two_pi_power_over_factorial(6));
+  c = c * z + static_cast<float>(constants::two_pi_power_over_factorial(4));
+  c = c * z - static_cast<float>(constants::two_pi_power_over_factorial(2));
+  c = c * z + 1.0f;
   const auto odd = (q & 1) != 0;
   const auto half = (q & 2) != 0;
   V so = select(odd, c, s), co = select(odd, -s, c);

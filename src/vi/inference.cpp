@@ -127,6 +127,7 @@ Inference::Impl::Impl(const Model& model, std::unique_ptr<Approximation> approxi
     throw ShapeError("Inference: the approximation has dimension " + std::to_string(approx_->dim()) +
                      " but the model has " + std::to_string(model.flat_size()) + " free parameters");
   optimizer_->reset(static_cast<int64_t>(approx_->params().size()));
+  approx_->set_draw_dtype(model.dtype());
 }
 
 Inference::Inference(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)
@@ -170,6 +171,21 @@ void Inference::Impl::ensure_buffers(int64_t S) {
 }
 
 namespace {
+// Noise draws n, first .. first + n - 1 of (stream, t) into out: standard normals in the
+// model's precision. A float32 network takes z in float32, so its noise is drawn in single
+// precision (Philox::normal<float>, eight lanes at a time) and widened.
+void draw_noise(const Philox& rng, DType dtype, double* out, int64_t n, uint64_t stream, uint64_t t,
+                int64_t first = 0) {
+  if (dtype != DType::f32) return rng.normal(out, n, stream, t, first);
+  constexpr int64_t kChunk = 512;
+  float buf[kChunk];
+  for (int64_t i = 0; i < n; i += kChunk) {
+    const int64_t m = std::min(kChunk, n - i);
+    rng.normal(buf, m, stream, t, first + i);
+    std::copy(buf, buf + m, out + i);
+  }
+}
+
 // Whether every value is finite, in one branch-free pass that vectorises (an exponent of
 // all ones is inf or NaN); the caller searches for the culprit only when it is not.
 bool all_finite(std::span<const double> v) {
@@ -192,7 +208,7 @@ Inference::Impl::StepStatus Inference::Impl::run_stein_step(const FitOptions& o,
   if (particles) {
     std::copy(approx_->params().begin(), approx_->params().end(), z_.begin());
   } else {
-    Philox(options_.seed).normal(eps_.data(), S * E, stream, t);
+    draw_noise(Philox(options_.seed), model_->dtype(), eps_.data(), S * E, stream, t);
     approx_->sample(eps_.data(), z_.data(), logq_.data(), S);
   }
   logp_.load_batch(t);
@@ -237,10 +253,10 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
   const Philox rng(options_.seed);
   if (S > 1)
     logp_.program().parallel_for(S, [&](int64_t s0, int64_t s1) {
-      rng.normal(eps_.data() + s0 * E, (s1 - s0) * E, stream, t, s0 * E);
+      draw_noise(rng, model_->dtype(), eps_.data() + s0 * E, (s1 - s0) * E, stream, t, s0 * E);
     });
   else
-    rng.normal(eps_.data(), E, stream, t);
+    draw_noise(rng, model_->dtype(), eps_.data(), E, stream, t);
   approx_->sample(eps_.data(), z_.data(), logq_.data(), S);
   logp_.load_batch(t);
   if (model_->dtype() == DType::f32) {

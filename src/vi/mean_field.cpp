@@ -45,7 +45,8 @@ void MeanField::refresh() const {
   inv_sigma_.resize(static_cast<size_t>(d_));
   log_sigma_.resize(static_cast<size_t>(d_));
   dsigma_.resize(static_cast<size_t>(d_));
-  detail::softplus_terms(rho, d_, {sigma_.data(), inv_sigma_.data(), log_sigma_.data(), dsigma_.data()});
+  detail::softplus_terms(single_precision_terms_ ? detail::Precision::single : detail::Precision::double_, rho, d_,
+                         {sigma_.data(), inv_sigma_.data(), log_sigma_.data(), dsigma_.data()});
   // Four partial sums: one running sum is a chain of dependent additions.
   double part[4] = {0, 0, 0, 0};
   int64_t i = 0;
@@ -53,6 +54,13 @@ void MeanField::refresh() const {
     for (int j = 0; j < 4; ++j) part[j] += log_sigma_[i + j];
   for (; i < d_; ++i) part[0] += log_sigma_[i];
   log_sigma_sum_ = (part[0] + part[1]) + (part[2] + part[3]);
+}
+
+void MeanField::set_draw_dtype(DType dtype) {
+  const bool single = dtype == DType::f32;
+  if (single == single_precision_terms_) return;
+  single_precision_terms_ = single;
+  rho_seen_.clear();  // recompute the terms at the new precision
 }
 
 std::string MeanField::param_name(int64_t i) const {
@@ -64,6 +72,30 @@ void MeanField::sample_z(const double* eps, double* z, int64_t S) const {
   const double* mu = params_.data();
   for (int64_t s = 0; s < S; ++s)
     for (int64_t i = 0; i < d_; ++i) z[s * d_ + i] = mu[i] + sigma_[i] * eps[s * d_ + i];
+}
+
+// z and log q in one pass over the draws (the cached terms checked once).
+void MeanField::sample(const double* eps, double* z, double* logq, int64_t S) const {
+  refresh();
+  const double* __restrict mu = params_.data();
+  const double* __restrict sigma = sigma_.data();
+  for (int64_t s = 0; s < S; ++s) {
+    const double* __restrict es = eps + s * d_;
+    double* __restrict zs = z + s * d_;
+    double part[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= d_; i += 4)
+      for (int j = 0; j < 4; ++j) {
+        zs[i + j] = mu[i + j] + sigma[i + j] * es[i + j];
+        part[j] += es[i + j] * es[i + j];
+      }
+    for (; i < d_; ++i) {
+      zs[i] = mu[i] + sigma[i] * es[i];
+      part[0] += es[i] * es[i];
+    }
+    const double squares = (part[0] + part[1]) + (part[2] + part[3]);
+    logq[s] = -0.5 * squares - log_sigma_sum_ - static_cast<double>(d_) * kHalfLog2Pi;
+  }
 }
 
 double MeanField::logq_from_eps(const double* eps) const {
@@ -95,6 +127,14 @@ void MeanField::gradient(const double* eps, const double* g, int64_t S, double s
   double* __restrict gmu = grad;
   double* __restrict grho = grad + d_;
   const double a = beta * (scale - 1.0);
+  if (S == 1) {  // one pass, the same operations in the same order as the loops below
+    for (int64_t i = 0; i < d_; ++i) {
+      const double e = eps[i], gz = g[i];
+      gmu[i] = w * (0.0 + (-gz + a * e * inv_sigma[i]));
+      grho[i] = w * (0.0 + (-gz * e + beta * (-e * e + scale * (e * e - 1.0)) * inv_sigma[i])) * dsigma[i];
+    }
+    return;
+  }
   for (int64_t i = 0; i < d_; ++i) gmu[i] = grho[i] = 0;
   for (int64_t s = 0; s < S; ++s) {
     const double* __restrict es = eps + s * d_;

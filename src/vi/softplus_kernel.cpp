@@ -62,26 +62,73 @@ ELBO_SIMD_INLINE void terms_loop(const double* rho, int64_t n, const SoftplusTer
 
 void terms_baseline(const double* rho, int64_t n, const SoftplusTerms& out) { terms_loop(rho, n, out); }
 
+// The same in single precision: rho rounded to float, the terms computed on eight lanes
+// and widened. |x| <= 87 keeps exp(-|x|) and softplus normal floats; other lanes (and
+// rho beyond float's range) take the double libm path.
+ELBO_SIMD_INLINE void terms_loop_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
+  using simd::F32x8;
+  alignas(32) float xf[kBlock], e[kBlock], s[kBlock], inv[kBlock], logs[kBlock], ds[kBlock];
+  int64_t i0 = 0;
+  for (; i0 + kBlock <= n; i0 += kBlock) {
+    for (int64_t b = 0; b < kBlock; ++b) xf[b] = static_cast<float>(rho[i0 + b]);
+    bool all_ok = true;
+    for (int64_t b = 0; b < kBlock; b += 8) {
+      const F32x8 x = simd::load8(xf + b);
+      const F32x8 ax = simd::select(x < 0.0f, -x, x);
+      const auto ok = ax <= 87.0f;  // false for NaN too
+      for (int j = 0; j < 8; ++j) all_ok = all_ok && ok[j];
+      simd::store8(e + b, simd::exp_bounded_f32(simd::select(ok, -ax, F32x8{})));
+    }
+    for (int64_t b = 0; b < kBlock; b += 8) {
+      const F32x8 x = simd::load8(xf + b), eb = simd::load8(e + b);
+      const F32x8 inv_1pe = 1.0f / (eb + 1.0f);
+      simd::store8(s + b, simd::select(x > 0.0f, x, F32x8{}) + simd::log1p_unit_f32(eb));
+      simd::store8(ds + b, simd::select(x >= 0.0f, inv_1pe, eb * inv_1pe));
+    }
+    for (int64_t b = 0; b < kBlock; b += 8) {
+      const F32x8 sb = simd::load8(s + b);
+      simd::store8(inv + b, 1.0f / sb);
+      simd::store8(logs + b, simd::log_positive_f32(sb));
+    }
+    for (int64_t b = 0; b < kBlock; ++b) {
+      out.sigma[i0 + b] = s[b];
+      out.inv_sigma[i0 + b] = inv[b];
+      out.log_sigma[i0 + b] = logs[b];
+      out.dsigma[i0 + b] = ds[b];
+    }
+    if (!all_ok) terms_scalar(rho, i0, i0 + kBlock, out);
+  }
+  terms_scalar(rho, i0, n, out);
+}
+
+void terms_baseline_f32(const double* rho, int64_t n, const SoftplusTerms& out) { terms_loop_f32(rho, n, out); }
+
+
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ELBO_SOFTPLUS_AVX2 1
 __attribute__((target("avx2"))) void terms_avx2(const double* rho, int64_t n, const SoftplusTerms& out) {
   terms_loop(rho, n, out);
 }
+__attribute__((target("avx2"))) void terms_avx2_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
+  terms_loop_f32(rho, n, out);
+}
 #endif
 
 }  // namespace
 
-void softplus_terms(isa::Level level, const double* rho, int64_t n, const SoftplusTerms& out) {
+void softplus_terms(isa::Level level, Precision precision, const double* rho, int64_t n, const SoftplusTerms& out) {
+  const bool single = precision == Precision::single;
 #ifdef ELBO_SOFTPLUS_AVX2
-  if (level == isa::Level::avx2) return terms_avx2(rho, n, out);
+  if (level == isa::Level::avx2) return single ? terms_avx2_f32(rho, n, out) : terms_avx2(rho, n, out);
 #endif
   (void)level;
-  terms_baseline(rho, n, out);
+  single ? terms_baseline_f32(rho, n, out) : terms_baseline(rho, n, out);
 }
 
-void softplus_terms(const double* rho, int64_t n, const SoftplusTerms& out) {
+void softplus_terms(Precision precision, const double* rho, int64_t n, const SoftplusTerms& out) {
   static const isa::Level level = isa::active();
-  softplus_terms(level, rho, n, out);
+  softplus_terms(level, precision, rho, n, out);
 }
 
 }  // namespace elbo::detail

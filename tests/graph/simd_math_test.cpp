@@ -9,6 +9,7 @@
 // domain spans orders of magnitude.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -28,6 +29,12 @@ int64_t ulps(double a, double b) {
   if (a == b) return 0;
   const int64_t ia = std::bit_cast<int64_t>(a), ib = std::bit_cast<int64_t>(b);
   return ia > ib ? ia - ib : ib - ia;
+}
+
+int64_t ulps_f(float a, float b) {
+  if (a == b) return 0;
+  const int32_t ia = std::bit_cast<int32_t>(a), ib = std::bit_cast<int32_t>(b);
+  return ia > ib ? static_cast<int64_t>(ia) - ib : static_cast<int64_t>(ib) - ia;
 }
 
 // Seeded points: u in (0, 1) from Philox, mapped by `to`.
@@ -121,6 +128,61 @@ TEST(simd_math, sincos_2pi_is_within_2e_16_of_libm_on_zero_to_one) {
   EXPECT_LE(worst, 2e-16) << "worst at u = " << worst_u;
 }
 
+// Single precision: eight lanes against one, and against libm's double function rounded to
+// float (the correctly rounded float result but for double rounding, 1e-9 of the cases).
+template <class Vf, class Sf, class G>
+void check_function_f32(const std::vector<double>& xs, Vf vf, Sf sf, G g, int64_t max_ulps, const char* name) {
+  std::vector<float> x32(xs.begin(), xs.end());
+  while (x32.size() % 8) x32.push_back(x32.front());
+  int64_t worst = 0;
+  float worst_x = 0;
+  for (size_t i = 0; i < x32.size(); i += 8) {
+    float v[8];
+    vf(&x32[i], v);
+    for (int j = 0; j < 8; ++j) {
+      const float x = x32[i + j], s = sf(x);
+      ASSERT_EQ(std::bit_cast<uint32_t>(v[j]), std::bit_cast<uint32_t>(s)) << name << " at " << x;
+      const int64_t d = ulps_f(s, static_cast<float>(g(static_cast<double>(x))));
+      if (d > worst) worst = d, worst_x = x;
+    }
+  }
+  EXPECT_LE(worst, max_ulps) << name << ": worst at x = " << worst_x;
+}
+
+TEST(simd_math, single_precision_functions_are_within_a_few_float_ulp) {
+  auto logs = points(1'000'000, 10, [](double u) { return std::exp2(-125 + 252 * u); });
+  auto near1 = points(100'000, 11, [](double u) { return 1 + (u - 0.5) * 1e-2; });
+  logs.insert(logs.end(), near1.begin(), near1.end());
+  check_function_f32(
+      logs, [](const float* x, float* y) { simd::store8(y, simd::log_positive_f32(simd::load8(x))); },
+      [](float x) { return simd::log_positive_f32(x); }, [](double x) { return std::log(x); }, 2, "log_positive_f32");
+  auto exps = points(1'000'000, 12, [](double u) { return -87 + 174 * u; });
+  check_function_f32(
+      exps, [](const float* x, float* y) { simd::store8(y, simd::exp_bounded_f32(simd::load8(x))); },
+      [](float x) { return simd::exp_bounded_f32(x); }, [](double x) { return std::exp(x); }, 2, "exp_bounded_f32");
+  auto l1p = points(1'000'000, 13, [](double u) { return std::exp2(-120 * u); });
+  l1p.push_back(0.0);
+  l1p.push_back(1.0);
+  check_function_f32(
+      l1p, [](const float* x, float* y) { simd::store8(y, simd::log1p_unit_f32(simd::load8(x))); },
+      [](float x) { return simd::log1p_unit_f32(x); }, [](double x) { return std::log1p(x); }, 3, "log1p_unit_f32");
+}
+
+TEST(simd_math, single_precision_sincos_is_within_1_2e_7_absolute) {
+  auto rs = points(200'000, 14, [](double u) { return (u - 0.5) / 4; });
+  for (double r : {-0.125, 0.125, 0.0}) rs.push_back(r);
+  double worst = 0;
+  for (int32_t q = 0; q <= 4; ++q)
+    for (double r : rs) {
+      float s, c;
+      simd::sincos_2pi_reduced_f32(static_cast<float>(r), q, s, c);
+      const long double th = 2 * 3.141592653589793238462643383279502884L *
+                             (q / 4.0L + static_cast<long double>(static_cast<float>(r)));
+      worst = std::max({worst, static_cast<double>(std::fabs(s - sinl(th))), static_cast<double>(std::fabs(c - cosl(th)))});
+    }
+  EXPECT_LE(worst, 1.2e-7);
+}
+
 TEST(normal_draws, every_level_gives_the_scalar_references_bits) {
   // Runs of every length up to 40 pairs from several starting pairs (the vector kernels
   // work on 4 and 8 pairs; the tails take the other paths), two seeds and streams.
@@ -130,14 +192,20 @@ TEST(normal_draws, every_level_gives_the_scalar_references_bits) {
       for (uint32_t first : {0u, 1u, 7u, 1000u, 4294967000u})
         for (int64_t n = 1; n <= 40; ++n) {
           std::vector<double> got(static_cast<size_t>(2 * n));
+          std::vector<float> got32(static_cast<size_t>(2 * n));
           detail::normal_pairs(level, seed, 3, 99, first, n, got.data());
+          detail::normal_pairs(level, seed, 3, 99, first, n, got32.data());
           for (int64_t p = 0; p < n; ++p) {
             double ref[2];
+            float ref32[2];
             detail::normal_pair_reference(seed, 3, 99, static_cast<uint32_t>(first + p), ref);
-            ASSERT_EQ(std::bit_cast<uint64_t>(got[2 * p]), std::bit_cast<uint64_t>(ref[0]))
-                << isa::name(level) << " pair " << first + p;
-            ASSERT_EQ(std::bit_cast<uint64_t>(got[2 * p + 1]), std::bit_cast<uint64_t>(ref[1]))
-                << isa::name(level) << " pair " << first + p;
+            detail::normal_pair_reference(seed, 3, 99, static_cast<uint32_t>(first + p), ref32);
+            for (int k = 0; k < 2; ++k) {
+              ASSERT_EQ(std::bit_cast<uint64_t>(got[2 * p + k]), std::bit_cast<uint64_t>(ref[k]))
+                  << isa::name(level) << " pair " << first + p;
+              ASSERT_EQ(std::bit_cast<uint32_t>(got32[2 * p + k]), std::bit_cast<uint32_t>(ref32[k]))
+                  << isa::name(level) << " pair " << first + p << " (float)";
+            }
           }
         }
   }
@@ -160,5 +228,18 @@ TEST(normal_draws, the_reference_is_box_muller_of_the_philox_uniforms) {
   EXPECT_LE(worst, 1e-14);
 }
 
+TEST(normal_draws, single_precision_pairs_are_the_double_pairs_to_float_accuracy) {
+  // Each float draw within 1e-6 (a few float ulp at the radius's largest values, about 8)
+  // of the double draw of the same pair: the same normals, not merely the same law.
+  std::vector<double> d(20000);
+  std::vector<float> f(20000);
+  detail::normal_pairs(1, 2, 3, 0, 10000, d.data());
+  detail::normal_pairs(1, 2, 3, 0, 10000, f.data());
+  double worst = 0;
+  for (size_t i = 0; i < d.size(); ++i) worst = std::max(worst, std::fabs(d[i] - f[i]) / std::max(1.0, std::fabs(d[i])));
+  EXPECT_LE(worst, 1e-6);
+}
+
 }  // namespace
 }  // namespace elbo
+

@@ -61,6 +61,11 @@ class Approximation {
   /// Whether q has a density (log q): false for particles (Empirical), which then have no
   /// log q, backward(), PSIS k-hat or KL objective.
   virtual bool has_density() const { return true; }
+  /// The precision the model evaluates the draws in (Inference sets it from the model). A
+  /// family may compute its per-parameter transcendental terms at that precision: MeanField
+  /// computes sigma = softplus(rho), log sigma and their derivatives in float for a float32
+  /// model (its parameters and their updates stay double). Others ignore it.
+  virtual void set_draw_dtype(DType dtype) { (void)dtype; }
 
   /// Gradient of the per-step loss  (1/(S c)) sum_s [ -g_s . z_s  + beta * logq(z_s) ]
   /// with respect to params(), where g_s = d(weighted log p)/dz at draw s ([S, D]) and

@@ -22,6 +22,7 @@ class MeanField : public Approximation {
   int64_t coordinate(int64_t i) const override { return i < d_ ? i : i - d_; }
   void sample_z(const double* eps, double* z, int64_t S) const override;
   double logq_from_eps(const double* eps) const override;
+  void sample(const double* eps, double* z, double* logq, int64_t S) const override;
   void gradient(const double* eps, const double* dlogp_dz, int64_t S, double scale, double c, double beta,
                 double* grad) const override;
   void backward(const double* eps, const double* dz, const double* dlogq, int64_t S, double scale,
@@ -31,6 +32,9 @@ class MeanField : public Approximation {
   std::vector<double> sd() const override;
   Tensor cov() const override;
   std::unique_ptr<Approximation> clone() const override { return std::make_unique<MeanField>(*this); }
+  /// f32: sigma, 1 / sigma, log sigma and sigmoid(rho) in single precision (eight lanes at a
+  /// time); f64 (the default): in double.
+  void set_draw_dtype(DType dtype) override;
 
  private:
   /// sigma, log sigma and sigmoid(rho), recomputed only when rho changed (the optimizer
@@ -40,6 +44,7 @@ class MeanField : public Approximation {
   std::vector<double> params_;
   mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, log_sigma_, dsigma_;
   mutable double log_sigma_sum_ = 0;  // sum of log_sigma_, for logq_from_eps
+  bool single_precision_terms_ = false;
 };
 
 }  // namespace elbo
