@@ -73,15 +73,6 @@ ELBO_SIMD_INLINE void box_muller(V u1, V u2, V& c, V& s) {
   s = rad * sn;
 }
 
-// u = q / 4 + r with q = round(4 u) and |r| <= 1/8, both exact for u in [0, 1].
-template <class V>
-ELBO_SIMD_INLINE void quarter_turns(V u, simd::IntOf<V>& q, V& r) {
-  using simd::constants::kRoundMagic;
-  const V t = u * 4.0 + kRoundMagic;
-  q = std::bit_cast<simd::IntOf<V>>(t) - std::bit_cast<int64_t>(kRoundMagic);
-  r = u - (t - kRoundMagic) * 0.25;
-}
-
 // Pairs are made kChunk at a time, from the words of kChunk Philox blocks (words[k][b]: word
 // k of block b), in passes over the chunk: the radii, then the angles. One pass per
 // function keeps each loop's body short, so that the processor overlaps many iterations'
@@ -111,45 +102,102 @@ ELBO_SIMD_INLINE void pairs_from_words(const Words& w, int m, double* out) {
   }
 }
 
-// The same in single precision (normal_pairs_f32): the uniforms and the quarter-turn split
-// u2 = q / 4 + r in double, where they are exact, then log, sqrt and sincos in float on
-// eight lanes.
-ELBO_SIMD_INLINE void pairs_from_words_f32(const Words& w, int m, float* out) {
-  alignas(32) float u1f[kChunk], rf[kChunk];
-  alignas(32) int32_t qs[kChunk];
-  const int mv = (m + 7) / 8 * 8;
-  for (int b = 0; b < mv; b += 4) {
-    const F64x4 u1 = open_unit<F64x4>(lanes(w[0] + b), lanes(w[1] + b));
-    const F64x4 u2 = open_unit<F64x4>(lanes(w[2] + b), lanes(w[3] + b));
-    F64x4 r;
-    simd::I64x4 q;
-    quarter_turns(u2, q, r);
-    for (int j = 0; j < 4; ++j) {
-      u1f[b + j] = static_cast<float>(u1[j]);
-      rf[b + j] = static_cast<float>(r[j]);
-      qs[b + j] = static_cast<int32_t>(q[j]);
-    }
+// Single precision, from 32-bit words alone: pair p comes from block p / 2, its words
+// 2 (p % 2) (for u1) and 2 (p % 2) + 1 (for the angle), so one Philox block makes two pairs.
+//   u1 = (float(w >> 1) + 1/2) 2^-31, in (0, 1]: never 0; the radius is at most
+//        sqrt(64 ln 2) = 6.66 (the normal's mass beyond it is 3e-11); where the rounding
+//        to float gives 1 (3e-8 of the draws) the radius is 0 instead of below 2.4e-4.
+//   the angle 2 pi w / 2^32 as q quarter turns plus r, with q = round(w / 2^30) and
+//        r = (w - q 2^30) / 2^32 in [-1/8, 1/8], in integer arithmetic (q counts mod 4).
+template <class V>
+ELBO_SIMD_INLINE void float_pair_words(simd::UintOf<V> wu, simd::UintOf<V> wa, V& c, V& s) {
+  using I = simd::IntOf<V>;
+  using U = simd::UintOf<V>;
+  I half, r;
+  U q;
+  if constexpr (std::is_same_v<V, float>) {
+    half = static_cast<int32_t>(wu >> 1);
+    q = (wa + (uint32_t{1} << 29)) >> 30;
+    r = static_cast<int32_t>(wa - (q << 30));
+  } else {
+    half = std::bit_cast<I>(wu >> 1);
+    q = (wa + (uint32_t{1} << 29)) >> 30;
+    r = std::bit_cast<I>(wa - (q << 30));
   }
-  for (int b = 0; b < mv; b += 8) {
-    simd::F32x8 rad2 = simd::log_positive_f32(simd::load8(u1f + b)) * -2.0f, rad;
-    for (int j = 0; j < 8; ++j) rad[j] = __builtin_sqrtf(rad2[j]);
-    simd::I32x8 q;
-    std::memcpy(&q, qs + b, sizeof q);
-    simd::F32x8 sn, cs;
-    simd::sincos_2pi_reduced_f32(simd::load8(rf + b), q, sn, cs);
-    const simd::F32x8 c = rad * cs, s = rad * sn;
-    for (int j = 0; j < 8 && b + j < m; ++j) {
-      out[2 * (b + j)] = c[j];
-      out[2 * (b + j) + 1] = s[j];
+  V u1, rf;
+  if constexpr (std::is_same_v<V, float>) {
+    u1 = static_cast<float>(half);
+    rf = static_cast<float>(r);
+  } else {
+    u1 = __builtin_convertvector(half, V);
+    rf = __builtin_convertvector(r, V);
+  }
+  u1 = (u1 + 0.5f) * 0x1p-31f;
+  rf = rf * 0x1p-32f;
+  V rad = simd::log_positive_f32(u1) * -2.0f;
+  if constexpr (std::is_same_v<V, float>) {
+    rad = std::sqrt(rad);
+  } else {
+    for (int j = 0; j < 8; ++j) rad[j] = __builtin_sqrtf(rad[j]);
+  }
+  V sn, cs;
+  if constexpr (std::is_same_v<V, float>)
+    simd::sincos_2pi_reduced_f32(rf, static_cast<int32_t>(q), sn, cs);
+  else
+    simd::sincos_2pi_reduced_f32(rf, std::bit_cast<I>(q), sn, cs);
+  c = rad * cs;
+  s = rad * sn;
+}
+
+// Blocks [0, nb) of the chunk (nb a multiple of 8) into out[0 .. 4 nb).
+ELBO_SIMD_INLINE void float_pairs_from_words(const Words& w, int nb, float* out) {
+  for (int b = 0; b < nb; b += 8)
+    for (int k = 0; k < 2; ++k) {
+      simd::U32x8 wu, wa;
+      std::memcpy(&wu, w[2 * k] + b, sizeof wu);
+      std::memcpy(&wa, w[2 * k + 1] + b, sizeof wa);
+      simd::F32x8 c, s;
+      float_pair_words<simd::F32x8>(wu, wa, c, s);
+      for (int j = 0; j < 8; ++j) {
+        out[4 * (b + j) + 2 * k] = c[j];
+        out[4 * (b + j) + 2 * k + 1] = s[j];
+      }
     }
+}
+
+// Pairs [first_pair, first_pair + n_pairs) in single precision: the blocks that hold them,
+// kChunk at a time, words from fill(first_block, count, w) (count a multiple of 8).
+template <class Fill>
+ELBO_SIMD_INLINE void float_pairs(Fill fill, uint32_t first_pair, int64_t n_pairs, float* out) {
+  alignas(32) float buf[4 * kChunk];
+  Words w;
+  const int64_t b_end = (static_cast<int64_t>(first_pair) + n_pairs + 1) / 2;
+  for (int64_t b0 = first_pair / 2; b0 < b_end; b0 += kChunk) {
+    const int nb = static_cast<int>(std::min<int64_t>(kChunk, b_end - b0));
+    const int nb8 = (nb + 7) / 8 * 8;
+    fill(static_cast<uint32_t>(b0), nb8, w);
+    float_pairs_from_words(w, nb8, buf);
+    // Pairs 2 b0 .. 2 (b0 + nb) - 1 are in buf; keep those asked for.
+    const int64_t p0 = std::max<int64_t>(2 * b0, first_pair);
+    const int64_t p1 = std::min<int64_t>(2 * (b0 + nb), static_cast<int64_t>(first_pair) + n_pairs);
+    std::copy(buf + 2 * (p0 - 2 * b0), buf + 2 * (p1 - 2 * b0), out + 2 * (p0 - first_pair));
   }
 }
 
-ELBO_SIMD_INLINE void pairs_from_words(const Words& w, int m, float* out) { pairs_from_words_f32(w, m, out); }
-
-template <class T>
 void normal_pairs_baseline(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair, int64_t n_pairs,
-                           T* out) {
+                           float* out) {
+  auto fill = [&](uint32_t b0, int count, Words& w) {
+    for (int b = 0; b < count; ++b) {
+      uint32_t words[4];
+      philox_block(seed, stream, counter, b0 + static_cast<uint32_t>(b), words);
+      for (int k = 0; k < 4; ++k) w[k][b] = words[k];
+    }
+  };
+  float_pairs(fill, first_pair, n_pairs, out);
+}
+
+void normal_pairs_baseline(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair, int64_t n_pairs,
+                           double* out) {
   Words w;
   for (int64_t p = 0; p < n_pairs; p += kChunk) {
     const int m = static_cast<int>(std::min<int64_t>(kChunk, n_pairs - p));
@@ -202,9 +250,16 @@ __attribute__((target("avx2"))) void philox8(uint64_t seed, uint64_t stream, uin
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[3] + j0), c3);
 }
 
-template <class T>
 __attribute__((target("avx2"))) void normal_pairs_avx2(uint64_t seed, uint64_t stream, uint64_t counter,
-                                                       uint32_t first_pair, int64_t n_pairs, T* out) {
+                                                       uint32_t first_pair, int64_t n_pairs, float* out) {
+  auto fill = [&](uint32_t b0, int count, Words& w) {
+    for (int j = 0; j < count; j += 8) philox8(seed, stream, counter, b0 + static_cast<uint32_t>(j), w, j);
+  };
+  float_pairs(fill, first_pair, n_pairs, out);
+}
+
+__attribute__((target("avx2"))) void normal_pairs_avx2(uint64_t seed, uint64_t stream, uint64_t counter,
+                                                       uint32_t first_pair, int64_t n_pairs, double* out) {
   Words w;
   for (int64_t p = 0; p < n_pairs; p += kChunk) {
     const int m = static_cast<int>(std::min<int64_t>(kChunk, n_pairs - p));
@@ -225,15 +280,9 @@ void normal_pair_reference(uint64_t seed, uint64_t stream, uint64_t counter, uin
 
 void normal_pair_reference(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t pair, float out[2]) {
   uint32_t w[4];
-  philox_block(seed, stream, counter, pair, w);
-  int64_t q;
-  double r;
-  quarter_turns(open_unit<double>(w[2], w[3]), q, r);
-  const float rad = std::sqrt(simd::log_positive_f32(static_cast<float>(open_unit<double>(w[0], w[1]))) * -2.0f);
-  float sn, cs;
-  simd::sincos_2pi_reduced_f32(static_cast<float>(r), static_cast<int32_t>(q), sn, cs);
-  out[0] = rad * cs;
-  out[1] = rad * sn;
+  philox_block(seed, stream, counter, pair / 2, w);
+  const int k = static_cast<int>(pair % 2);
+  float_pair_words<float>(w[2 * k], w[2 * k + 1], out[0], out[1]);
 }
 
 template <class T>

@@ -43,17 +43,9 @@ void MeanField::refresh() const {
   rho_seen_.assign(rho, rho + d_);
   sigma_.resize(static_cast<size_t>(d_));
   inv_sigma_.resize(static_cast<size_t>(d_));
-  log_sigma_.resize(static_cast<size_t>(d_));
   dsigma_.resize(static_cast<size_t>(d_));
-  detail::softplus_terms(single_precision_terms_ ? detail::Precision::single : detail::Precision::double_, rho, d_,
-                         {sigma_.data(), inv_sigma_.data(), log_sigma_.data(), dsigma_.data()});
-  // Four partial sums: one running sum is a chain of dependent additions.
-  double part[4] = {0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 4 <= d_; i += 4)
-    for (int j = 0; j < 4; ++j) part[j] += log_sigma_[i + j];
-  for (; i < d_; ++i) part[0] += log_sigma_[i];
-  log_sigma_sum_ = (part[0] + part[1]) + (part[2] + part[3]);
+  log_sigma_sum_ = detail::softplus_terms(single_precision_terms_ ? detail::Precision::single : detail::Precision::double_,
+                                          rho, d_, {sigma_.data(), inv_sigma_.data(), dsigma_.data()});
 }
 
 void MeanField::set_draw_dtype(DType dtype) {

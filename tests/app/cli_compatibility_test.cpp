@@ -51,13 +51,14 @@ TEST(cli_compatibility, a_format_1_checkpoint_resumes_to_the_fit_that_never_stop
   // checkpoint, must neither stop earlier nor run longer.
   EXPECT_NE(r.out.find("fitted: 10000 steps"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("not converged, stopped at the cap"), std::string::npos) << r.out;
-  // Its predictions agree with that fit's up to rounding, not bit for bit: the checkpoint's
-  // first 600 steps were computed by a library built with -march=native, the rest by this
-  // portable build, whose non-kernel code rounds float32's last bits differently
-  // (docs/ARCHITECTURE.md, "Instruction sets"). Bitwise resume within one build is
-  // cli_crash_safety's test. Tolerance 1e-4 absolute on probabilities, sd, entropy and
-  // mutual information of order 0.05 to 1 (float32 printed to 8 digits; the differences
-  // seen are 1 to 4 units in the 8th digit).
+  // Its predictions agree with that fit's as two fits of one posterior do, not bit for
+  // bit: since elbo 0.2 a float32 model's noise is drawn in single precision (other draws
+  // than the double draws that computed v1_binary_full.elbo), so steps 600 to 10000 took
+  // other random paths. On these 40 rows the two fits' probabilities, sd, entropy and
+  // mutual information (of order 0.05 to 1) differ by at most 0.083; 0.15 absolute allows
+  // for that spread. This checks that the resumed file predicts like a fit of this
+  // posterior; the resumed state itself is checked by the step counts above, and bitwise
+  // resume within one build by cli_crash_safety's test.
   CliResult a = run_cli(dir, {"predict", "--model", dir / "resumed.elbo", "--data", data_file("v1_binary.csv")});
   CliResult old = run_cli(dir, {"predict", "--model", data_file("v1_binary_full.elbo"), "--data",
                                 data_file("v1_binary.csv")});
@@ -67,7 +68,7 @@ TEST(cli_compatibility, a_format_1_checkpoint_resumes_to_the_fit_that_never_stop
   ASSERT_EQ(ca.header, co.header);
   ASSERT_EQ(ca.rows.size(), co.rows.size());
   for (size_t r = 0; r < ca.rows.size(); ++r)
-    for (size_t c = 0; c < ca.rows[r].size(); ++c) EXPECT_NEAR(ca.rows[r][c], co.rows[r][c], 1e-4) << r << "," << c;
+    for (size_t c = 0; c < ca.rows[r].size(); ++c) EXPECT_NEAR(ca.rows[r][c], co.rows[r][c], 0.15) << r << "," << c;
 }
 
 }  // namespace

@@ -42,8 +42,8 @@ class MeanField : public Approximation {
   void refresh() const;
   int64_t d_;
   std::vector<double> params_;
-  mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, log_sigma_, dsigma_;
-  mutable double log_sigma_sum_ = 0;  // sum of log_sigma_, for logq_from_eps
+  mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, dsigma_;
+  mutable double log_sigma_sum_ = 0;  // sum of log sigma, for logq_from_eps
   bool single_precision_terms_ = false;
 };
 
