@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,7 @@ struct FitFlags {
   uint64_t seed = 0;
   int threads = 1;
   int64_t psis_draws = fit_defaults::psis_draws;  // 0: no k-hat (does not change the fit)
+  CLI::Option* psis_opt = nullptr;                 // given: exactly that many draws
   bool no_standardize = false;
   // Whether --lr, --iters, --batch-size were given (their absence means something).
   bool lr_given = false, iters_given = false, batch_given = false;
@@ -471,31 +473,75 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
   return out;
 }
 
+// The work after the fit, sized so that it costs less than the fit (docs/CLI.md, "After the
+// fit"): the fit ran `steps` steps of forward and backward passes (about three forward
+// passes' work) over its batch rows and draws; the training score gets a third of that
+// budget, PSIS k-hat two thirds, each as draws over all the training rows. Both run on every
+// core (their results do not depend on the threads).
+struct PostFitPlan {
+  int64_t report_draws = fit_defaults::report_draws;
+  int64_t psis_draws = 0;    // 0: none
+  std::string psis_skipped;  // why the default k-hat was left out, or empty
+  int threads = 1;
+};
+
+PostFitPlan plan_post_fit(const FitFlags& f, int64_t steps, int64_t rows) {
+  PostFitPlan p;
+  const double batch = static_cast<double>(f.batch_given ? std::min(f.batch_size, rows) : rows);
+  const double per_step = f.method == "svgd" ? static_cast<double>(f.particles) : static_cast<double>(f.mc_samples);
+  const double fit_passes = 3.0 * static_cast<double>(steps) * batch * per_step;  // forward-pass rows
+  const double budget_draws = fit_passes / static_cast<double>(std::max<int64_t>(rows, 1));
+  p.report_draws = std::clamp<int64_t>(static_cast<int64_t>(budget_draws / 3), fit_defaults::min_report_draws,
+                                       fit_defaults::report_draws);
+  if (f.psis_opt && f.psis_opt->count() > 0) {
+    p.psis_draws = f.psis_draws;
+  } else {
+    const int64_t affordable = static_cast<int64_t>(2 * budget_draws / 3);
+    if (affordable >= fit_defaults::min_psis_draws) {
+      p.psis_draws = std::min<int64_t>(affordable, fit_defaults::psis_draws);
+    } else {
+      char why[256];
+      std::snprintf(why, sizeof why,
+                    "%ld draws over all %ld training rows would cost more than the fit; `elbo check` computes it "
+                    "with --draws N",
+                    static_cast<long>(fit_defaults::min_psis_draws), static_cast<long>(rows));
+      p.psis_skipped = why;
+    }
+  }
+  const unsigned cores = std::thread::hardware_concurrency();
+  p.threads = std::max(f.threads, static_cast<int>(cores > 0 ? cores : 1));
+  return p;
+}
+
 // The likelihood's training score ("training accuracy: 96.0% (200 draws)") of the fitted
-// approximation, from the mean of the network's output over report_draws draws.
-void report_training_fit(const FitFlags& f, const NetworkSpec& spec, const TrainingData& d, const Approximation& q) {
+// approximation, from the mean of the network's output over plan.report_draws draws.
+void report_training_fit(const FitFlags& f, const PostFitPlan& plan, const NetworkSpec& spec, const TrainingData& d,
+                         const Approximation& q) {
   Model model(spec.dtype);
   const int64_t F = spec.feature_count();
   Expr x = model.data("x", Tensor(spec.dtype, {1, F}));
   Expr y = model.data("y", Tensor(spec.dtype, {1}));
   Mlp net = build_mlp(model, x, y, spec.mlp, *spec.likelihood);
   std::vector<double> mean =
-      mean_output(model, q, net, model_inputs(spec, d.set.x), fit_defaults::report_draws, f.seed + 2, f.threads);
+      mean_output(model, q, net, model_inputs(spec, d.set.x), plan.report_draws, f.seed + 2, plan.threads);
   TrainingScore score = spec.likelihood->training_score(mean, d.y, spec.target_scale());
   char percent[32];
   std::snprintf(percent, sizeof percent, "%.1f%%", 100 * score.value);
   const std::string value = score.format == MetricFormat::percent ? percent : format_metric(score.value, score.format);
-  std::printf("training %s: %s (%d draws)\n", score.name.c_str(), value.c_str(),
-              static_cast<int>(fit_defaults::report_draws));
+  std::printf("training %s: %s (%d draws)\n", score.name.c_str(), value.c_str(), static_cast<int>(plan.report_draws));
 }
 
 // PSIS k-hat of the fitted approximation against the model on all the training rows (a
 // minibatch model's log p is only an estimate), printed with its verdict (khat_line:
 // "PSIS k-hat: 0.31, good (k-hat < 0.5: ...; 1000 draws, ESS 612)"). nullopt when
 // --psis-draws is 0.
-std::optional<ApproximationCheck> report_khat(const FitFlags& f, const NetworkSpec& spec, const ModelData& data,
-                                              const Approximation& q) {
-  if (f.psis_draws == 0) return std::nullopt;
+std::optional<ApproximationCheck> report_khat(const FitFlags& f, const PostFitPlan& plan, const NetworkSpec& spec,
+                                              const ModelData& data, const Approximation& q) {
+  if (!plan.psis_skipped.empty()) {
+    std::printf("PSIS k-hat: skipped (%s)\n", plan.psis_skipped.c_str());
+    return std::nullopt;
+  }
+  if (plan.psis_draws == 0) return std::nullopt;
   if (!q.has_density()) {
     std::printf("PSIS k-hat: none (%s approximation: particles have no density)\n", q.kind().c_str());
     return std::nullopt;
@@ -505,7 +551,8 @@ std::optional<ApproximationCheck> report_khat(const FitFlags& f, const NetworkSp
   mlp.init_seed = f.seed;
   mlp.init_gain = fit_defaults::init_gain;
   build_mlp(model, model.data("x", data.x), model.data("y", data.y), mlp, *spec.likelihood);
-  ApproximationCheck c = check_approximation(model, q, {.draws = f.psis_draws, .seed = f.seed + 3, .threads = f.threads});
+  ApproximationCheck c =
+      check_approximation(model, q, {.draws = plan.psis_draws, .seed = f.seed + 3, .threads = plan.threads});
   std::printf("%s\n", khat_line(c).c_str());
   return c;
 }
@@ -548,8 +595,9 @@ void run_fit(FitFlags& f) {
   Model model = build_model(f, spec, inputs);
   std::unique_ptr<Inference> inference = make_fit_inference(f, model);
   FitOutcome outcome = run_inference(f, plan, spec, model, *inference, data.checksum);
-  report_training_fit(f, spec, data, inference->approximation());
-  const std::optional<ApproximationCheck> check = report_khat(f, spec, inputs, inference->approximation());
+  const PostFitPlan post = plan_post_fit(f, inference->step(), data.rows());
+  report_training_fit(f, post, spec, data, inference->approximation());
+  const std::optional<ApproximationCheck> check = report_khat(f, post, spec, inputs, inference->approximation());
   save_model(f, spec, model, *inference, outcome, data.rows(), check);
 }
 
@@ -638,8 +686,9 @@ Command add_fit_command(CLI::App& app) {
                         ->capture_default_str()
                         ->check(non_negative_integer()));
   f->threads_opt = sub->add_option("--threads", f->threads, "Threads")->capture_default_str()->check(positive_integer());
-  sub->add_option("--psis-draws", f->psis_draws,
-                  "Draws for the PSIS k-hat computed after the fit (0: none; else at least 25)")
+  f->psis_opt = sub->add_option("--psis-draws", f->psis_draws,
+                                "Draws for the PSIS k-hat computed after the fit (0: none; else at least 25; "
+                                "default: up to 1000, as many as cost less than the fit, at least 100)")
       ->capture_default_str()
       ->check(zero_or_at_least(25));
   shaping.push_back(sub->add_flag("--no-standardize", f->no_standardize,

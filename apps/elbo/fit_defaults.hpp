@@ -23,10 +23,12 @@ inline constexpr double tol_rel_obj = 0.001;
 inline constexpr int64_t buffer = 10;
 inline constexpr double tol_params = 1e-3;
 /// Posterior draws for the training-fit line that fit prints.
-inline constexpr int64_t report_draws = 200;
+inline constexpr int64_t report_draws = 200;  // at most: fewer after a short fit (cmd_fit.cpp, plan_post_fit)
+inline constexpr int64_t min_report_draws = 10;
 /// Draws for the PSIS k-hat that fit computes after the fit (elbo/vi/approximation_check.hpp):
 /// 1000 evaluations of the full-data log density, about the forward passes of 1000
 /// full-batch steps; its standard error is about 0.05 for k-hat near 0.5 (a tail of 95).
-inline constexpr int64_t psis_draws = 1000;
+inline constexpr int64_t psis_draws = 1000;  // at most, by default: fewer after a short fit
+inline constexpr int64_t min_psis_draws = 100;  // by default; when fewer are affordable k-hat is skipped
 
 }  // namespace elbo::cli::fit_defaults

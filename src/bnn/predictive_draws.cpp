@@ -10,23 +10,44 @@ namespace elbo {
 
 namespace {
 
-// Values per predictor call: bounds memory on large inputs. Each chunk gets a new Predictor
-// with the same seed, so every chunk sees the same posterior draws.
-constexpr int64_t kChunkValues = int64_t{1} << 22;
+// One predictor run's memory, bounded whatever the data, draws or network: its draws'
+// parameters (noise, z and its float32 copy, about 24 bytes per weight and draw) within
+// kDrawBytes, and the network's values (the inputs and every layer's units, a few copies
+// of each, about 16 bytes per value in float32 and 32 in float64) and outputs within
+// kActivationBytes. With the caller's own results that keeps predict, evaluate, plot and
+// `elbo fit`'s training score within 256 MB beyond the model (docs/CLI.md).
+constexpr int64_t kDrawBytes = int64_t{48} << 20, kActivationBytes = int64_t{96} << 20;
 
-// Runs `what` over the posterior's draws for the rows of `x`, in chunks of rows that keep
-// each output below kChunkValues values: f(begin, m, out) for each chunk, out being
-// [draws, m(, K)] for the m rows from `begin`.
+// Values per row and draw the network's program holds: the input features and each
+// layer's units (a weight matrix's columns).
+int64_t values_per_row(const Model& model, const Tensor& x) {
+  int64_t units = x.rank() == 2 ? x.dim(1) : 1;
+  for (const FreeVariable& v : model.free_variables())
+    if (v.shape.size() == 2) units += v.shape[1];
+  return units;
+}
+
+// Runs `what` over the posterior's draws for the rows of `x`, in groups of draws and chunks
+// of rows within the memory bounds above: f(d0, g, begin, m, out) for each, out being
+// [g, m(, K)] for draws d0 .. d0 + g - 1 and the m rows from `begin`. A draw is the same
+// in every chunk and group (Predictor's first_draw), whatever the bounds make of them.
 template <class F>
 void predict_in_chunks(const Model& model, const Approximation& q, const Mlp& net, const Tensor& x, const Expr& what,
                        int64_t draws, int64_t per_draw, uint64_t seed, int threads, F f) {
   const int64_t rows = x.dim(0);
+  const int64_t bytes_per_value = model.dtype() == DType::f32 ? 16 : 32;
+  const int64_t row_draw_bytes = bytes_per_value * (values_per_row(model, x) + per_draw);
+  const int64_t group =
+      std::clamp<int64_t>(kDrawBytes / std::max<int64_t>(1, 24 * q.noise_dim()), std::min<int64_t>(draws, threads), draws);
   Posterior posterior(model, q);
-  const int64_t chunk = std::max<int64_t>(1, kChunkValues / (draws * per_draw));
-  for (int64_t begin = 0; begin < rows; begin += chunk) {
-    const int64_t m = std::min(rows, begin + chunk) - begin;
-    Predictor predict = posterior.predictor(what, {net.x}, {.threads = threads, .seed = seed});
-    f(begin, m, predict({x.rows(begin, begin + m)}, draws));
+  for (int64_t d0 = 0; d0 < draws; d0 += group) {
+    const int64_t g = std::min(group, draws - d0);
+    const int64_t chunk = std::max<int64_t>(1, kActivationBytes / (g * row_draw_bytes));
+    for (int64_t begin = 0; begin < rows; begin += chunk) {
+      const int64_t m = std::min(rows, begin + chunk) - begin;
+      Predictor predict = posterior.predictor(what, {net.x}, {.threads = threads, .seed = seed, .first_draw = d0});
+      f(d0, g, begin, m, predict({x.rows(begin, begin + m)}, g));
+    }
   }
 }
 
@@ -42,17 +63,21 @@ PredictiveDraws draw_predictive(const Model& model, const Approximation& q, cons
   const int64_t K = d.outputs;
   d.output.resize(static_cast<size_t>(draws * d.rows * K));
   predict_in_chunks(model, q, net, x, net.logits, draws, K, seed, threads,
-                    [&](int64_t begin, int64_t m, const Tensor& out) {
-                      for (int64_t s = 0; s < draws; ++s)
+                    [&](int64_t d0, int64_t g, int64_t begin, int64_t m, const Tensor& out) {
+                      for (int64_t s = 0; s < g; ++s)
                         for (int64_t i = 0; i < m * K; ++i)
-                          d.output[static_cast<size_t>((s * d.rows + begin) * K + i)] = out[s * m * K + i];
+                          d.output[static_cast<size_t>(((d0 + s) * d.rows + begin) * K + i)] = out[s * m * K + i];
                     });
-  // Same seed, first call: the same posterior draws as the outputs above.
+  // Same seed, first call: the same posterior draws as the outputs above, in groups.
   Posterior posterior(model, q);
+  const int64_t group = std::clamp<int64_t>(kDrawBytes / std::max<int64_t>(1, 24 * q.noise_dim()), 1, draws);
   for (const Expr& p : net.parameters) {
-    Tensor values = posterior.predictor(p, {}, {.threads = threads, .seed = seed})({}, draws);
     std::vector<double> v(static_cast<size_t>(draws));
-    for (int64_t s = 0; s < draws; ++s) v[s] = values[s];
+    for (int64_t d0 = 0; d0 < draws; d0 += group) {
+      const int64_t g = std::min(group, draws - d0);
+      Tensor values = posterior.predictor(p, {}, {.threads = threads, .seed = seed, .first_draw = d0})({}, g);
+      for (int64_t s = 0; s < g; ++s) v[static_cast<size_t>(d0 + s)] = values[s];
+    }
     d.parameters.push_back(std::move(v));
   }
   likelihood.to_target_units(d, scale);
@@ -64,19 +89,20 @@ std::vector<double> mean_output(const Model& model, const Approximation& q, cons
   const int64_t rows = x.dim(0);
   const int64_t K = net.output.rank() == 2 ? net.output.shape()[1] : 1;
   std::vector<double> mean(static_cast<size_t>(rows * K), 0.0);
+  // Sums in draw order for every row (groups come in order), then the division.
   predict_in_chunks(model, q, net, x, net.output, draws, K, seed, threads,
-                    [&](int64_t begin, int64_t m, const Tensor& out) {
+                    [&](int64_t, int64_t g, int64_t begin, int64_t m, const Tensor& out) {
                       double* sum = &mean[static_cast<size_t>(begin * K)];
                       auto add = [&](const auto* p) {  // in the network's type, without a converted copy
-                        for (int64_t s = 0; s < draws; ++s)
+                        for (int64_t s = 0; s < g; ++s)
                           for (int64_t i = 0; i < m * K; ++i) sum[i] += p[s * m * K + i];
                       };
                       if (out.dtype() == DType::f32)
                         add(out.data<float>());
                       else
                         add(out.data<double>());
-                      for (int64_t i = 0; i < m * K; ++i) sum[i] /= static_cast<double>(draws);
                     });
+  for (double& v : mean) v /= static_cast<double>(draws);
   return mean;
 }
 

@@ -54,6 +54,9 @@ Predictor::Impl::Impl(const Model& model, const Approximation& q, Expr expr, std
       replaceable_(std::move(replaceable)),
       options_(options),
       program_(model.graph(), {expr}, model.flat_params(), ProgramOptions{options.threads}) {
+  if (options.first_draw < 0)
+    throw InvalidArgument("Predictor: option 'first_draw' is " + std::to_string(options.first_draw) +
+                          ", but must be >= 0");
   if (q.dim() != model.flat_size())
     throw ShapeError("Predictor: the approximation has dimension " + std::to_string(q.dim()) + " but the model has " +
                      std::to_string(model.flat_size()) + " free parameters");
@@ -92,7 +95,7 @@ void Predictor::Impl::run(std::span<const Tensor* const> data, int64_t draws) {
     if (model_->dtype() == DType::f32) z32_.resize(n);
   }
   if (eps_.size() < static_cast<size_t>(draws * E)) eps_.resize(static_cast<size_t>(draws * E));
-  Philox(options_.seed).normal(eps_.data(), draws * E, kPredictStream, calls_++);
+  Philox(options_.seed).normal(eps_.data(), draws * E, kPredictStream, calls_++, options_.first_draw * E);
   q_->sample_z(eps_.data(), z_.data(), draws);
   if (D > 0) {
     if (model_->dtype() == DType::f32) {

@@ -11,13 +11,15 @@ namespace elbo {
 
 namespace {
 constexpr uint64_t kCheckStream = 3;  // the fit uses streams 1 and 2 (src/vi/inference.cpp)
-// Draws per program run: at most 256, and at most 2^18 draw-rows, so that the program's
-// per-sample buffers ([S, rows, width] for a network's layers) stay small on large data.
-int64_t draws_per_run(const Model& model) {
+// Draws per program run: at most 256, at most 2^18 draw-rows, so that the program's
+// per-sample buffers ([S, rows, width] for a network's layers) stay small on large data,
+// and at most 48 MB of noise and draws (about 24 bytes per weight and draw).
+int64_t draws_per_run(const Model& model, const Approximation& q) {
   int64_t rows = 1;
   for (const auto& v : model.observed_variables())
     if (!v.data.shape().empty()) rows = std::max(rows, v.data.shape()[0]);
-  return std::clamp<int64_t>((int64_t{1} << 18) / rows, 1, 256);
+  const int64_t by_memory = (int64_t{48} << 20) / std::max<int64_t>(1, 24 * q.noise_dim());
+  return std::clamp<int64_t>(std::min((int64_t{1} << 18) / rows, by_memory), 1, 256);
 }
 }  // namespace
 
@@ -51,7 +53,7 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
   out.log_ratios.resize(static_cast<size_t>(N));
   std::vector<double> eps, z, logq;
   std::vector<float> z32;
-  const int64_t chunk = draws_per_run(model);
+  const int64_t chunk = draws_per_run(model, q);
   for (int64_t first = 0; first < N; first += chunk) {
     const int64_t S = std::min(chunk, N - first);
     eps.resize(static_cast<size_t>(S * E));

@@ -154,5 +154,22 @@ TEST(predictor, draws_differ_between_calls_but_are_reproducible_from_the_seed) {
   EXPECT_NE(a1.to_vector(), a2.to_vector());
 }
 
+TEST(predictor, first_draw_makes_a_slice_of_one_larger_call) {
+  // Draws 3 .. 6 of a 10-draw call, and the same for a second call (counter 1): groups of
+  // draws made with bounded memory are the draws of one call, bitwise.
+  SmallNet s;
+  ADVI advi(s.m, {.seed = 1});
+  advi.fit(50, {.progressbar = false});
+  Tensor X(DType::f64, {3, 2}, {0.1, 0.2, -1, 0.5, 1.5, -0.3});
+  Predictor whole = Posterior(advi).predictor(s.net.output, {s.x}, {.seed = 8});
+  Predictor part = Posterior(advi).predictor(s.net.output, {s.x}, {.seed = 8, .first_draw = 3});
+  for (int call = 0; call < 2; ++call) {
+    const std::vector<double> w = whole({X}, 10).to_vector(), p = part({X}, 4).to_vector();
+    ASSERT_EQ(p.size(), 12u);
+    EXPECT_EQ(p, std::vector<double>(w.begin() + 9, w.begin() + 21)) << "call " << call;
+  }
+  EXPECT_THROW(Posterior(advi).predictor(s.net.output, {s.x}, {.first_draw = -1}), InvalidArgument);
+}
+
 }  // namespace
 }  // namespace elbo

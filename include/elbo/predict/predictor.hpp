@@ -20,6 +20,10 @@ namespace elbo {
 struct PredictorOptions {
   int threads = 1;
   uint64_t seed = 0;  ///< draws come from Philox(seed), one counter per call
+  /// A call for n draws makes draws first_draw .. first_draw + n - 1 of its counter's
+  /// sequence: the draws of one large call can be made in groups, with bounded memory,
+  /// by predictors that differ only in first_draw.
+  int64_t first_draw = 0;
 };
 
 class Predictor {
