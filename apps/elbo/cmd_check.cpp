@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "core_count.hpp"
 #include "data_loading.hpp"
 #include "elbo/vi/approximation_check.hpp"
 #include "khat_text.hpp"
@@ -23,7 +24,7 @@ struct CheckFlags {
   int64_t draws = 10000;
   bool json = false;
   uint64_t seed = 0;
-  int threads = 1;
+  int threads = core_count();
 };
 
 void run_check(const CheckFlags& f) {
@@ -73,8 +74,7 @@ Command add_check_command(CLI::App& app) {
       ->check(at_least(25));
   sub->add_flag("--json", f->json, "Print one JSON object instead of text");
   sub->add_option("--seed", f->seed, "Random seed of the draws")->capture_default_str()->check(non_negative_integer());
-  sub->add_option("--threads", f->threads, "Threads (the result does not depend on them)")
-      ->capture_default_str()
+  sub->add_option("--threads", f->threads, "Threads (default: every core; the result does not depend on them)")
       ->check(positive_integer());
   return {sub, [f] { run_check(*f); }};
 }

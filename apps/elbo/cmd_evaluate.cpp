@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "core_count.hpp"
 #include "data_loading.hpp"
 #include "elbo/bnn/metric.hpp"
 #include "metric_text.hpp"
@@ -22,7 +23,7 @@ struct EvaluateFlags {
   double interval = 0.94;
   bool json = false;
   uint64_t seed = 0;
-  int threads = 1;
+  int threads = core_count();
 };
 
 void run_evaluate(const EvaluateFlags& f) {
@@ -62,7 +63,7 @@ Command add_evaluate_command(CLI::App& app) {
       ->check(open_unit_interval());
   sub->add_flag("--json", f->json, "Print one JSON object instead of a table");
   sub->add_option("--seed", f->seed, "Random seed of the draws")->capture_default_str()->check(non_negative_integer());
-  sub->add_option("--threads", f->threads, "Threads")->capture_default_str()->check(positive_integer());
+  sub->add_option("--threads", f->threads, "Threads (default: every core; the results do not depend on them)")->check(positive_integer());
   return {sub, [f] { run_evaluate(*f); }};
 }
 

@@ -7,12 +7,12 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "checkpoint.hpp"
 #include "commands.hpp"
+#include "core_count.hpp"
 #include "data_loading.hpp"
 #include "elbo/data/standardizer.hpp"
 #include "elbo/io/approximation_file.hpp"
@@ -508,8 +508,7 @@ PostFitPlan plan_post_fit(const FitFlags& f, int64_t steps, int64_t rows) {
       p.psis_skipped = why;
     }
   }
-  const unsigned cores = std::thread::hardware_concurrency();
-  p.threads = std::max(f.threads, static_cast<int>(cores > 0 ? cores : 1));
+  p.threads = std::max(f.threads, core_count());
   return p;
 }
 

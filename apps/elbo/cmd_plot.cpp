@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "core_count.hpp"
 #include "data_loading.hpp"
 #include "elbo/plot/contour_surface.hpp"
 #include "elbo/plot/gnuplot.hpp"
@@ -27,7 +28,7 @@ struct PlotFlags {
   std::string model, data, out;
   int64_t draws = 500, grid = 100;
   uint64_t seed = 0;
-  int threads = 1;
+  int threads = core_count();
 };
 
 struct Figures {
@@ -164,7 +165,7 @@ Command add_plot_command(CLI::App& app) {
   sub->add_option("--grid", f->grid, "Grid points per axis of the surfaces")->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{1000}));
   sub->add_option("--seed", f->seed, "Random seed of the draws")->capture_default_str()->check(non_negative_integer());
-  sub->add_option("--threads", f->threads, "Threads")->capture_default_str()->check(positive_integer());
+  sub->add_option("--threads", f->threads, "Threads (default: every core; the results do not depend on them)")->check(positive_integer());
   return {sub, [f] { run_plot(*f); }};
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "core_count.hpp"
 #include "csv_text.hpp"
 #include "data_loading.hpp"
 #include "network_file.hpp"
@@ -18,7 +19,7 @@ struct PredictFlags {
   int64_t draws = 500;
   double interval = 0.94;
   uint64_t seed = 0;
-  int threads = 1;
+  int threads = core_count();
 };
 
 std::string predictions_csv(const PredictionTable& t) {
@@ -54,7 +55,7 @@ Command add_predict_command(CLI::App& app) {
   sub->add_option("--interval", f->interval, "Numeric targets: probability of the central interval lo..hi")->capture_default_str()
       ->check(open_unit_interval());
   sub->add_option("--seed", f->seed, "Random seed of the draws")->capture_default_str()->check(non_negative_integer());
-  sub->add_option("--threads", f->threads, "Threads")->capture_default_str()->check(positive_integer());
+  sub->add_option("--threads", f->threads, "Threads (default: every core; the results do not depend on them)")->check(positive_integer());
   return {sub, [f] { run_predict(*f); }};
 }
 
