@@ -39,6 +39,19 @@ class Categorical final : public Distribution {
     return sum(where(onehot, table, g.scalar(0.0)), -1);
   }
 
+  // On [rows, K] logits, the rows' log-probabilities summed (or averaged) in one fused node
+  // (categorical_logit_logp_sum); the value is that of the table above.
+  bool fuses(const Expr& label) const {
+    const Shape& l = params_[0].shape();
+    return by_logit_ && l.size() == 2 && label.shape() == Shape{l[0]};
+  }
+  Expr logp_sum(Expr label) const override {
+    return fuses(label) ? categorical_logit_logp_sum(params_[0], label) : Distribution::logp_sum(label);
+  }
+  Expr logp_mean(Expr label, double scale = 1.0) const override {
+    return fuses(label) ? categorical_logit_logp_mean(params_[0], label, scale) : Distribution::logp_mean(label, scale);
+  }
+
   // Inversion of the row's cumulative weights.
   Tensor draw(std::span<const Tensor> v, const Shape& shape, const Philox& rng, uint64_t stream,
               uint64_t counter, DType dtype) const override {

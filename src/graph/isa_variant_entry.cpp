@@ -22,6 +22,7 @@ const OpDef* const kOps[] = {
     &ops::sum_op, &ops::mean_op, &ops::logsumexp_op,
     &ops::bernoulli_logit_logp_op, &ops::bernoulli_logit_logp_sum_op, &ops::normal_logp_sum_op,
     &ops::bernoulli_logp_op,
+    &ops::categorical_logit_logp_sum_op,
     &ops::scale_gradient_op,
     &ops::cholesky_op, &ops::solve_lower_op,
     &ops::planar_flow_op,

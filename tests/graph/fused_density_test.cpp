@@ -1,5 +1,6 @@
 // The fused log-density ops give the values and gradients of the unfused expressions
-// they replace (src/graph/ops/bernoulli_logit_logp_op.cpp, normal_logp_sum_op.cpp), in
+// they replace (src/graph/ops/bernoulli_logit_logp_op.cpp, normal_logp_sum_op.cpp,
+// categorical_logit_logp_op.cpp), in
 // float64 to rounding and in float32 to float32 rounding of the same sums.
 #include <gtest/gtest.h>
 
@@ -94,6 +95,47 @@ TEST(fused_density, scaled_bernoulli_logit_logp_mean_is_the_bits_of_the_mean_tim
       EXPECT_EQ(fused.grad, plain.grad);
       EXPECT_NE(fused.value, run(dt, n, [&](Graph& g, Expr l) { return bernoulli_logit_logp_mean(l, g.constant(labels(dt, n))); }).value);
     }
+}
+
+// The categorical op against the table form it replaces (Categorical::logp on logits:
+// l - logsumexp(l), the label's entry summed), on [rows, K] logits with rows not a multiple
+// of the packet width, for the sum and the scaled mean: values and gradients to rounding
+// (1e-12 in float64, 1e-5 in float32: float sums of up to 101 rows of values near 5).
+TEST(fused_density, categorical_logit_logp_sum_and_mean_equal_the_table_form) {
+  const int64_t K = 4;
+  for (DType dt : {DType::f64, DType::f32})
+    for (int64_t rows : {1, 7, 16, 101})
+      for (bool use_mean : {false, true}) {
+        SCOPED_TRACE(std::string(dt == DType::f64 ? "f64" : "f32") + " rows " + std::to_string(rows) +
+                     (use_mean ? " mean" : " sum"));
+        Tensor y(dt, {rows});
+        for (int64_t r = 0; r < rows; ++r) y.set(r, static_cast<double>((r * 5) % K));
+        auto as_logits = [&](Expr p) { return reshape(p, {rows, K}); };
+        auto fused = run(dt, rows * K, [&](Graph& g, Expr p) {
+          return use_mean ? categorical_logit_logp_mean(as_logits(p), g.constant(y), 2.5)
+                          : categorical_logit_logp_sum(as_logits(p), g.constant(y));
+        });
+        auto table = run(dt, rows * K, [&](Graph& g, Expr p) {
+          Expr l = as_logits(p);
+          Tensor onehot(dt, {rows, K});
+          for (int64_t r = 0; r < rows; ++r) onehot.set(r * K + (r * 5) % K, 1.0);
+          Expr per_row = sum((l - logsumexp(l, -1, true)) * g.constant(onehot), -1);
+          return use_mean ? mean(per_row) * 2.5 : sum(per_row);
+        });
+        expect_same(fused, table, dt == DType::f64 ? 1e-12 : 1e-5);
+      }
+}
+
+TEST(fused_density, categorical_logit_logp_of_a_label_outside_the_classes_is_nan) {
+  for (double bad : {-1.0, 4.0, 1.5}) {
+    Tensor y(DType::f64, {2}, {1.0, bad});
+    auto r = run(DType::f64, 8, [&](Graph& g, Expr p) { return categorical_logit_logp_sum(reshape(p, {2, 4}), g.constant(y)); });
+    EXPECT_TRUE(std::isnan(r.value)) << bad;
+  }
+  Graph g(DType::f64);
+  Expr l = g.parameter("l", {3, 4});
+  EXPECT_THROW(categorical_logit_logp_sum(l, g.data("y", Tensor(DType::f64, {4}))), ShapeError);
+  EXPECT_THROW(categorical_logit_logp_mean(l, g.data("y2", Tensor(DType::f64, {3})), INFINITY), InvalidArgument);
 }
 
 TEST(fused_density, normal_logp_sum_equals_elementwise_sum) {

@@ -118,6 +118,16 @@ std::vector<OpCase> cases() {
                  for (int64_t i = 0; i < 37; ++i) y.set(i, (i * 5) % 3 == 0);
                  return bernoulli_logp(sigmoid(p[0]), g.constant(y));
                }});
+  // 67 rows: a whole block of 64 and a partial one.
+  c.push_back({"categorical_logit_logp_sum", {{67, 3}}, -4, 4, [](Graph& g, const V& p) {
+                 Tensor y(g.dtype(), {67});
+                 for (int64_t i = 0; i < 67; ++i) y.set(i, static_cast<double>((i * 7) % 3));
+                 return categorical_logit_logp_sum(p[0], g.constant(y));
+               }});
+  c.push_back({"categorical_logit_logp_mean", {{5, 4}}, -4, 4, [](Graph& g, const V& p) {
+                 Tensor y(g.dtype(), {5}, {3, 0, 1, 1, 2});
+                 return categorical_logit_logp_mean(p[0], g.constant(y), 3.5);
+               }});
   c.push_back({"normal_logp_sum", {{37}}, -3, 3, [](Graph&, const V& p) { return normal_logp_sum(p[0], 0.3, 1.7); }});
   c.push_back({"normal_logp_sum_matrix", {{3, 4}}, -3, 3,
                [](Graph&, const V& p) { return normal_logp_sum(p[0], 0.0, 1.0); }});
@@ -258,7 +268,8 @@ TEST(op_gradient, every_registered_op_has_a_case) {
                                   "softplus", "relu", "clip", "matmul", "sum", "mean", "logsumexp",
                                   "reshape", "transpose", "slice", "concat", "gather_rows",
                                   "cholesky", "solve_lower", "scale_gradient", "planar_flow",
-                                  "bernoulli_logit_logp", "bernoulli_logp", "normal_logp_sum"};
+                                  "bernoulli_logit_logp", "bernoulli_logp", "normal_logp_sum",
+                                  "categorical_logit_logp_sum"};
   auto all = cases();
   for (const auto& op : ops) {
     bool found = false;

@@ -86,6 +86,11 @@ Expr bernoulli_logit_logp(Expr logit, Expr y);
 /// bits of bernoulli_logit_logp_mean(logit, y) * scale.
 Expr bernoulli_logit_logp_sum(Expr logit, Expr y);
 Expr bernoulli_logit_logp_mean(Expr logit, Expr y, double scale = 1.0);
+/// The sum, and the mean (times `scale`), over rows of log Categorical(y | softmax(logits)):
+/// logits [rows, K], class labels y [rows] with values 0 .. K-1 (any other value gives NaN),
+/// each row's logits[y] - logsumexp(logits). One node; no gradient flows to y.
+Expr categorical_logit_logp_sum(Expr logits, Expr labels);
+Expr categorical_logit_logp_mean(Expr logits, Expr labels, double scale = 1.0);
 /// sum over all elements of log N(x | mu, sigma), for constant mu and sigma > 0: a scalar.
 Expr normal_logp_sum(Expr x, double mu, double sigma);
 /// The same summed over several tensors (1 to 16) with one prior: a scalar.

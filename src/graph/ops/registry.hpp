@@ -19,6 +19,7 @@ const OpDef* matmul_fused_with(const OpDef& activation);
 extern const OpDef sum_op, mean_op, logsumexp_op;
 extern const OpDef bernoulli_logit_logp_op, bernoulli_logit_logp_sum_op, normal_logp_sum_op;
 extern const OpDef bernoulli_logp_op;
+extern const OpDef categorical_logit_logp_sum_op;
 extern const OpDef scale_gradient_op;
 extern const OpDef cholesky_op, solve_lower_op;
 extern const OpDef planar_flow_op;
