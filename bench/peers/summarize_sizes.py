@@ -92,7 +92,7 @@ def main():
 
     print("Details. elbo: its two one-thread runs (steps/s), and `elbo fit` as a whole process: the fit's own "
           "seconds / the process's wall / CPU seconds (reading and standardising the data, the model, the fit, the "
-          "training-accuracy report over 200 draws of all training rows, the model file). JAX: steps/s with "
+          "training score on all training rows, with as many draws as cost less than the fit (10 to 200), the model file). JAX: steps/s with "
           "run_peers.sh's one-thread XLA_FLAGS but not pinned to one CPU, and CPU time over wall time of each timed "
           "call (1.00: one core busy); the compilation left out.")
     print()

@@ -17,8 +17,9 @@ Fields of the JSON line:
     "16 steps/s", 15.64 from N / X); reported_steps_per_s: Y as printed;
   fit_seconds: X of that line;
   process_wall_seconds, process_cpu_seconds: the whole `elbo fit` process (reading and
-    standardising the data, building the model, the fit, the training-accuracy report over
-    200 draws on all training rows, writing the model file), wall clock and user + system
+    standardising the data, building the model, the fit, the training-accuracy report on
+    all training rows with as many draws as cost less than the fit (10 to 200), writing the
+    model file), wall clock and user + system
     CPU time of the child (resource.getrusage(RUSAGE_CHILDREN));
   training_accuracy: what elbo fit printed; test_accuracy: `elbo evaluate --draws 100
     --json`'s (the posterior predictive mean over 100 draws, as peer_jax_mlp.py's).
