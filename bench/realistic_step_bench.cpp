@@ -15,7 +15,8 @@
 // build_mlp's, with `elbo fit`'s starting point (weights at N(0, 1) draws times
 // min(1, 2 / sqrt(fan_in)), biases 0, every sigma 0.05) and Adam at 0.01.
 //
-// How it is timed: wall time per step (the two-thread cases split rows across threads),
+// How it is timed: wall time per step (the two-thread cases run the same one-draw step
+// with a pool of two: threads split draws, so at one draw they show the overhead),
 // after one untimed warm-up step that sizes every buffer; each iteration runs fit(k) for
 // about 50 ms. Counters: time_per_step and parameters.
 #include <algorithm>

@@ -22,6 +22,7 @@
 #include "elbo/vi/approximation_check.hpp"
 #include "elbo/vi/callback.hpp"
 #include "elbo/vi/inference.hpp"
+#include "elbo/vi/laplace.hpp"
 #include "elbo/vi/optimizer.hpp"
 #include "fit_defaults.hpp"
 #include "khat_text.hpp"
@@ -45,6 +46,8 @@ struct FitFlags {
   std::string flow;      // nfvi; "": the library's default
   std::string objective = "kl";  // kl, renyi:ALPHA or iwae:K
   int64_t particles = 100;       // svgd: particles; asvgd: draws per step
+  std::string hessian;           // laplace: "full" or "diag"; "": full up to kLaplaceFullLimit parameters
+  std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
   double lr = 0;
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
@@ -60,7 +63,7 @@ struct FitFlags {
   int64_t checkpoint_every = 0, stop_after = 0;
 
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
-              *objective_opt = nullptr;
+              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *optimizer_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -379,6 +382,13 @@ std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model) {
   return make_inference(model, f.method, io);
 }
 
+// k-hat in the model file. JSON has no infinity or NaN: -inf (the tail's ratios all equal)
+// is null, NaN (degenerate ratios) the string "nan"; `elbo summary` reads both back.
+nlohmann::json khat_json(double khat) {
+  if (std::isfinite(khat)) return khat;
+  return std::isnan(khat) ? nlohmann::json("nan") : nlohmann::json(nullptr);
+}
+
 // What the fit did, for the report and the model file.
 struct FitOutcome {
   int64_t start_step = 0;  // > 0 when resumed
@@ -573,8 +583,7 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
                              {"batch_size", f.batch_given ? f.batch_size : rows},
                              {"seed", f.seed}};
   if (check) {
-    // JSON has no infinity: k-hat is -inf when the tail's ratios are all equal.
-    fit_info["psis_khat"] = std::isfinite(check->psis.khat) ? nlohmann::json(check->psis.khat) : nlohmann::json(nullptr);
+    fit_info["psis_khat"] = khat_json(check->psis.khat);
     fit_info["psis_ess"] = check->psis.ess;
     fit_info["psis_draws"] = check->draws;
   }
@@ -585,7 +594,87 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
   std::printf("wrote %s\n", f.out.c_str());
 }
 
+// Laplace (docs/CLI.md, "Laplace"): the MAP by L-BFGS and the Hessian there, on a float64
+// copy of the network over all the training rows (central differences of the gradient
+// need float64), the prior precision of the weights chosen by the Laplace evidence.
+constexpr int64_t kLaplaceFullLimit = 4000;
+
+void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& data, const ModelData& inputs) {
+  Model model(DType::f64);
+  MlpOptions mlp = spec.mlp;
+  mlp.init_seed = f.seed;
+  mlp.init_gain = fit_defaults::init_gain;
+  Mlp net = build_mlp(model, model.data("x", inputs.x), model.data("y", inputs.y), mlp, *spec.likelihood);
+  const int64_t D = model.flat_size();
+  LaplaceOptions lo;
+  lo.hessian = f.hessian.empty() ? (D <= kLaplaceFullLimit ? "full" : "diag") : f.hessian;
+  if (f.subset == "last_layer")
+    for (const std::string& name : net.weight_names)
+      if (name.size() > 4 && name.compare(name.size() - 4, 4, "_out") == 0) lo.subset.push_back(name);
+  lo.tuned_prior = net.weight_names;
+  lo.prior_precision = 1.0 / (spec.mlp.prior_sd * spec.mlp.prior_sd);
+  lo.threads = f.threads;
+  if (lo.hessian == "full" && D > 20000)
+    throw UsageError("--hessian full: the network has " + std::to_string(D) +
+                     " parameters, and a full-rank q over them is too large; use --hessian diag");
+  std::printf("fitting: laplace (hessian %s over %s, %ld parameters), MAP by L-BFGS, prior precision by the "
+              "Laplace evidence\n",
+              lo.hessian.c_str(), f.subset == "all" ? "all the weights" : "the last layer", static_cast<long>(D));
+  std::fflush(stdout);
+  auto t0 = Clock::now();
+  LaplaceFit fit = fit_laplace(model, lo);
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("MAP: %ld L-BFGS iterations, %ld evaluations (%s), log p %.6g\n", static_cast<long>(fit.map.iterations),
+              static_cast<long>(fit.map.evaluations), fit.map.reason.c_str(), -fit.map.value);
+  std::printf("Hessian: %ld gradient evaluations%s; prior precision %.4g (sd %.4g), log evidence %.6g\n",
+              static_cast<long>(fit.gradient_evaluations),
+              fit.raised > 0 ? (", " + std::to_string(fit.raised) + " eigenvalues raised to stay positive").c_str() : "",
+              fit.prior_precision, 1 / std::sqrt(fit.prior_precision), fit.log_evidence);
+  std::printf("fitted: laplace in %.2f s\n", seconds);
+  // The post-fit work costs less than the fit: the fit ran about one forward-and-backward pass
+  // over all the rows per evaluation.
+  FitFlags budget = f;
+  budget.batch_given = false;
+  budget.mc_samples = 1;
+  const PostFitPlan post = plan_post_fit(budget, fit.map.evaluations + fit.gradient_evaluations, data.rows());
+  report_training_fit(f, post, spec, data, *fit.q);
+  const std::optional<ApproximationCheck> check = report_khat(f, post, spec, inputs, *fit.q);
+  nlohmann::json fit_info = {{"train", f.train},
+                             {"rows", data.rows()},
+                             {"method", "laplace"},
+                             {"hessian", lo.hessian},
+                             {"subset", f.subset},
+                             {"map_iterations", fit.map.iterations},
+                             {"map_evaluations", fit.map.evaluations},
+                             {"map_stopped", fit.map.reason},
+                             {"log_p_at_mode", -fit.map.value},
+                             {"hessian_evaluations", fit.gradient_evaluations},
+                             {"raised_eigenvalues", fit.raised},
+                             {"prior_precision", fit.prior_precision},
+                             {"log_evidence", fit.log_evidence},
+                             {"seconds", seconds},
+                             {"seed", f.seed}};
+  if (check) {
+    fit_info["psis_khat"] = khat_json(check->psis.khat);
+    fit_info["psis_ess"] = check->psis.ess;
+    fit_info["psis_draws"] = check->draws;
+  }
+  Model saved = build_model(f, spec, inputs);  // the network in its own precision, as the file records it
+  save_approximation(f.out, saved, *fit.q,
+                     {{network_metadata_key, to_json(spec)}, {"elbo.fit", fit_info.dump()}, {"elbo.version", ELBO_VERSION}});
+  std::printf("wrote %s\n", f.out.c_str());
+}
+
 void run_fit(FitFlags& f) {
+  if (f.method == "laplace") {
+    CheckpointPlan plan = plan_checkpoints(f);
+    NetworkSpec spec = network_options(f, plan);
+    TrainingData data = load_training_data(f, plan, spec);
+    choose_likelihood(f, spec, data);
+    ModelData inputs = standardize(spec, data);
+    run_laplace_fit(f, spec, data, inputs);
+    return;
+  }
   CheckpointPlan plan = plan_checkpoints(f);
   NetworkSpec spec = network_options(f, plan);
   TrainingData data = load_training_data(f, plan, spec);
@@ -632,9 +721,23 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(sub->add_option("--method", f->method,
                                     "Inference: advi (mean-field), fullrank_advi, lowrank_advi (diagonal plus "
                                     "rank-K factor), nfvi (normalizing flow), svgd (Stein particles), asvgd "
-                                    "(mean-field trained by the Stein direction)")
+                                    "(mean-field trained by the Stein direction), laplace (a Gaussian at the MAP "
+                                    "with the Hessian's curvature)")
                         ->capture_default_str()
-                        ->check(CLI::IsMember({"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd"})));
+                        ->check(CLI::IsMember({"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd",
+                                               "laplace"})));
+  f->hessian_opt = sub->add_option("--hessian", f->hessian,
+                                   "laplace: full (a full-rank Gaussian) or diag (its diagonal, mean-field); default "
+                                   "full up to " + std::to_string(kLaplaceFullLimit) + " parameters, else diag")
+                       ->check(CLI::IsMember({"full", "diag"}));
+  shaping.push_back(f->hessian_opt);
+  f->subset_opt = sub->add_option("--subset", f->subset,
+                                  "laplace: last_layer (the output layer's weights, laplace-torch's default; the "
+                                  "others stay at the MAP) or all (every weight; its sampled predictive is poor "
+                                  "for networks, docs/CLI.md)")
+                      ->capture_default_str()
+                      ->check(CLI::IsMember({"all", "last_layer"}));
+  shaping.push_back(f->subset_opt);
   f->particles_opt = sub->add_option("--particles", f->particles,
                                      "svgd: the number of particles; asvgd: draws per step (default 100, PyMC's "
                                      "SVGD; asvgd's --mc-samples, when given, must agree)")
@@ -651,9 +754,10 @@ Command add_fit_command(CLI::App& app) {
                                 "scale-planar*8-loc)")
                     ->check(flow_formula_text());
   shaping.push_back(f->flow_opt);
-  shaping.push_back(sub->add_option("--optimizer", f->optimizer, "Optimizer (PyMC's names)")
-                        ->capture_default_str()
-                        ->check(CLI::IsMember(optimizer_names())));
+  f->optimizer_opt = sub->add_option("--optimizer", f->optimizer, "Optimizer (PyMC's names)")
+                         ->capture_default_str()
+                         ->check(CLI::IsMember(optimizer_names()));
+  shaping.push_back(f->optimizer_opt);
   f->lr_opt = sub->add_option("--lr", f->lr,
                               "Learning rate (default: 0.01 for adam, else the optimizer's PyMC default)")
                   ->check(positive_number());
@@ -708,6 +812,22 @@ Command add_fit_command(CLI::App& app) {
               throw UsageError("--rank: applies to --method lowrank_advi only (the method is " + f->method + ")");
             if (f->flow_opt->count() > 0 && f->method != "nfvi")
               throw UsageError("--flow: applies to --method nfvi only (the method is " + f->method + ")");
+            if (f->method != "laplace") {
+              if (f->hessian_opt->count() > 0)
+                throw UsageError("--hessian: applies to --method laplace only (the method is " + f->method + ")");
+              if (f->subset_opt->count() > 0)
+                throw UsageError("--subset: applies to --method laplace only (the method is " + f->method + ")");
+            } else {
+              const std::pair<CLI::Option*, const char*> steps_only[] = {
+                  {f->optimizer_opt, "--optimizer"}, {f->lr_opt, "--lr"},         {f->iters_opt, "--iters"},
+                  {f->batch_opt, "--batch-size"},    {f->mc_opt, "--mc-samples"}, {f->objective_opt, "--objective"},
+                  {f->every_opt, "--checkpoint-every"}};
+              for (const auto& [opt, name] : steps_only)
+                if (opt->count() > 0)
+                  throw UsageError(std::string(name) + ": laplace finds the MAP by L-BFGS on all the rows and takes "
+                                   "no step options");
+              if (!f->resume.empty()) throw UsageError("--resume: laplace writes no checkpoints");
+            }
             const bool stein = f->method == "svgd" || f->method == "asvgd";
             if (f->particles_opt->count() > 0 && !stein)
               throw UsageError("--particles: applies to --method svgd or asvgd only (the method is " + f->method +

@@ -44,10 +44,17 @@ void run_summary(const SummaryFlags& f) {
   // The PSIS k-hat that `elbo fit` stored (files written before it existed have none).
   if (auto fit = n.saved.metadata.find("elbo.fit"); fit != n.saved.metadata.end()) {
     const nlohmann::json info = nlohmann::json::parse(fit->second, nullptr, /*allow_exceptions=*/false);
+    if (info.is_object() && info.value("method", std::string()) == "laplace" && info.contains("log_evidence") &&
+        info["log_evidence"].is_number() && info.contains("prior_precision") && info["prior_precision"].is_number())
+      std::printf("fit: laplace, hessian %s over %s, prior precision %.4g, log evidence %.6g\n",
+                  info.value("hessian", std::string("?")).c_str(),
+                  info.value("subset", std::string("all")) == "all" ? "all the weights" : "the last layer",
+                  info["prior_precision"].get<double>(), info["log_evidence"].get<double>());
     if (info.is_object() && info.contains("psis_khat") && info.contains("psis_draws") &&
         info["psis_draws"].is_number_integer()) {
       const nlohmann::json& k = info["psis_khat"];
-      const double khat = k.is_number() ? k.get<double>() : -INFINITY;  // null: -inf, all ratios equal
+      // null: -inf (all ratios equal); "nan": degenerate ratios.
+      const double khat = k.is_number() ? k.get<double>() : (k.is_string() ? NAN : -INFINITY);
       std::printf("PSIS k-hat: %.2f, %s (%ld draws at the end of the fit)\n", khat, khat_verdict(khat).c_str(),
                   static_cast<long>(info["psis_draws"].get<int64_t>()));
     }

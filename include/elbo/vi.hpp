@@ -10,6 +10,8 @@
 #include "elbo/vi/graph_family.hpp"
 #include "elbo/vi/graph_form.hpp"
 #include "elbo/vi/inference.hpp"
+#include "elbo/vi/laplace.hpp"
+#include "elbo/vi/lbfgs.hpp"
 #include "elbo/vi/low_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
 #include "elbo/vi/normalizing_flow.hpp"

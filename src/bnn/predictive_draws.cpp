@@ -15,8 +15,19 @@ namespace {
 // kDrawBytes, and the network's values (the inputs and every layer's units, a few copies
 // of each, about 16 bytes per value in float32 and 32 in float64) and outputs within
 // kActivationBytes. With the caller's own results that keeps predict, evaluate, plot and
-// `elbo fit`'s training score within 256 MB beyond the model (docs/CLI.md).
+// `elbo fit`'s training score within 256 MB beyond the model (docs/CLI.md). A group may
+// grow to one draw per thread while that stays within kDrawBytesAllThreads (then the
+// threads, which split the draws, all have work): 160 + 96 MB at most.
 constexpr int64_t kDrawBytes = int64_t{48} << 20, kActivationBytes = int64_t{96} << 20;
+constexpr int64_t kDrawBytesAllThreads = int64_t{160} << 20;
+
+// Draws per group for a q of this size, within the bounds above.
+int64_t draws_per_group(const Approximation& q, int64_t draws, int threads) {
+  const int64_t per_draw = std::max<int64_t>(1, 24 * q.noise_dim());
+  const int64_t group = std::clamp<int64_t>(kDrawBytes / per_draw, 1, draws);
+  const int64_t one_per_thread = std::min<int64_t>({draws, threads, kDrawBytesAllThreads / per_draw});
+  return std::max(group, one_per_thread);
+}
 
 // Values per row and draw the network's program holds: the input features and each
 // layer's units (a weight matrix's columns).
@@ -37,8 +48,7 @@ void predict_in_chunks(const Model& model, const Approximation& q, const Mlp& ne
   const int64_t rows = x.dim(0);
   const int64_t bytes_per_value = model.dtype() == DType::f32 ? 16 : 32;
   const int64_t row_draw_bytes = bytes_per_value * (values_per_row(model, x) + per_draw);
-  const int64_t group =
-      std::clamp<int64_t>(kDrawBytes / std::max<int64_t>(1, 24 * q.noise_dim()), std::min<int64_t>(draws, threads), draws);
+  const int64_t group = draws_per_group(q, draws, threads);
   Posterior posterior(model, q);
   for (int64_t d0 = 0; d0 < draws; d0 += group) {
     const int64_t g = std::min(group, draws - d0);
@@ -70,7 +80,7 @@ PredictiveDraws draw_predictive(const Model& model, const Approximation& q, cons
                     });
   // Same seed, first call: the same posterior draws as the outputs above, in groups.
   Posterior posterior(model, q);
-  const int64_t group = std::clamp<int64_t>(kDrawBytes / std::max<int64_t>(1, 24 * q.noise_dim()), 1, draws);
+  const int64_t group = draws_per_group(q, draws, threads);
   for (const Expr& p : net.parameters) {
     std::vector<double> v(static_cast<size_t>(draws));
     for (int64_t d0 = 0; d0 < draws; d0 += group) {

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <algorithm>
 #include <numbers>
+#include <string>
 
+#include "elbo/graph/error.hpp"
 #include "normal_draws.hpp"
 
 namespace elbo {
@@ -62,6 +64,11 @@ template <class T>
 void Philox::normal(T* out, int64_t n, uint64_t stream, uint64_t counter, int64_t first) const {
   if (n <= 0) return;
   const int64_t end = first + n;
+  // Pair indices are Philox's 32-bit block counter: 2^32 pairs per (stream, counter).
+  constexpr int64_t kMaxDraws = int64_t{1} << 33;
+  if (first < 0 || end > kMaxDraws)
+    throw InvalidArgument("Philox::normal: draws [" + std::to_string(first) + ", " + std::to_string(end) +
+                          ") are outside the 2^33 draws of one (stream, counter)");
   constexpr int64_t kChunk = 256;  // pairs per call: 4 KiB of doubles on the stack at most
   // float: computed in single precision (normal_draws.hpp), double: in double.
   alignas(32) T pairs[2 * kChunk];

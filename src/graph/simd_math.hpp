@@ -1,7 +1,7 @@
 #pragma once
 // Elementary functions on four doubles at a time (GCC/Clang vector extensions), for the
-// per-parameter work of a step: the normal draws' Box-Muller transform (random.cpp) and the
-// mean-field family's softplus, sigmoid and log (vi/mean_field_kernels.cpp). libm's scalar
+// per-parameter work of a step: the normal draws' Box-Muller transform (normal_draws.cpp) and the
+// mean-field family's softplus, sigmoid and log (vi/softplus_kernel.cpp). libm's scalar
 // log, exp and sincos were most of a step at 10^5 parameters and more
 // (docs/PERFORMANCE.md, "Realistic sizes").
 //

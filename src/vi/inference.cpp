@@ -33,6 +33,20 @@ std::vector<double> start_mean(const Model& m, const InferenceOptions& o) {
   return t.to_vector();
 }
 
+// The approximation computes its per-parameter terms in the model's precision while steps
+// run (Approximation::set_draw_dtype) and in double again afterwards, so what a fit returns
+// samples, and its sd() and cov() read, exactly as the same parameters loaded from a file.
+class DrawPrecisionDuringSteps {
+ public:
+  DrawPrecisionDuringSteps(Approximation& q, DType dtype) : q_(q) { q_.set_draw_dtype(dtype); }
+  ~DrawPrecisionDuringSteps() { q_.set_draw_dtype(DType::f64); }
+  DrawPrecisionDuringSteps(const DrawPrecisionDuringSteps&) = delete;
+  DrawPrecisionDuringSteps& operator=(const DrawPrecisionDuringSteps&) = delete;
+
+ private:
+  Approximation& q_;
+};
+
 double finite_mean_of_last(const std::vector<double>& h, size_t n) {
   double s = 0;
   size_t k = 0;
@@ -127,7 +141,6 @@ Inference::Impl::Impl(const Model& model, std::unique_ptr<Approximation> approxi
     throw ShapeError("Inference: the approximation has dimension " + std::to_string(approx_->dim()) +
                      " but the model has " + std::to_string(model.flat_size()) + " free parameters");
   optimizer_->reset(static_cast<int64_t>(approx_->params().size()));
-  approx_->set_draw_dtype(model.dtype());
 }
 
 Inference::Inference(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)
@@ -398,6 +411,7 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
   for (const auto& cb : o.callbacks) cb->on_fit_start();
   ProgressBar bar(n, o.progressbar, o.progress_sink);
   detail::InterruptGuard guard;
+  DrawPrecisionDuringSteps precision(*approx_, model_->dtype());
   std::string how = "Finished";
   for (int64_t i = 0; i < n; ++i) {
     if (run_step(o, kEpsStream) == StepStatus::skipped) ++report_.skipped;
@@ -439,6 +453,7 @@ double Inference::Impl::adapt_step_size(int64_t adapt_iter, const FitOptions& o)
   const double etas[] = {100, 10, 1, 0.1, 0.01};
   double best_elbo = -INFINITY, best_eta = NAN;
   std::string tried;
+  DrawPrecisionDuringSteps precision(*approx_, model_->dtype());
   FitOptions quiet = o;
   quiet.skip_nonfinite = false;
   quiet.schedule = nullptr;

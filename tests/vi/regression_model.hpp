@@ -16,7 +16,7 @@ struct Regression {
   Model m;
   double P[2][2]{};
   double mean[2]{};
-  Regression() {
+  explicit Regression(DType dtype = DType::f64) : m(dtype) {
     const int n = 30;
     Tensor X(DType::f64, {n, 2}), y(DType::f64, {n});
     Tensor e = Philox(11).normal(DType::f64, {3 * n}, 0, 0);

@@ -2,6 +2,7 @@
 // states its tolerance.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cmath>
 #include <cstring>
@@ -159,6 +160,77 @@ TEST(fit, continues_where_it_stopped_bitwise) {
   EXPECT_EQ(0, std::memcmp(one.hist().data(), two.hist().data(), 300 * sizeof(double)));
   EXPECT_EQ(one.approximation().mean(), two.approximation().mean());
   EXPECT_EQ(one.approximation().sd(), two.approximation().sd());
+}
+
+TEST(fit, float32_continues_where_it_stopped_bitwise) {
+  // The float32 terms are set for each fit() call and reset after it; recomputing them at
+  // the next call gives the same bits.
+  Regression a(DType::f32), b(DType::f32);
+  ADVI one(a.m, {.seed = 1}), two(b.m, {.seed = 1});
+  one.fit(200, {.progressbar = false});
+  two.fit(77, {.progressbar = false});
+  two.fit(123, {.progressbar = false});
+  ASSERT_EQ(one.hist().size(), 200u);
+  ASSERT_EQ(two.hist().size(), 200u);
+  EXPECT_EQ(0, std::memcmp(one.hist().data(), two.hist().data(), 200 * sizeof(double)));
+  auto p1 = one.approximation().params(), p2 = two.approximation().params();
+  EXPECT_EQ(0, std::memcmp(p1.data(), p2.data(), p1.size() * sizeof(double)));
+}
+
+TEST(mean_field, a_fitted_float32_q_draws_as_the_same_parameters_in_a_new_q) {
+  // What a float32 fit returns samples exactly as a MeanField made from its parameters (as
+  // a model file loads it): the single-precision terms live only while steps run.
+  Regression r(DType::f32);
+  ADVI advi(r.m, {.seed = 6});
+  const Approximation& fitted = advi.fit(100, {.progressbar = false});
+  const int64_t d = fitted.dim();
+  MeanField loaded(std::vector<double>(static_cast<size_t>(d), 0.0));
+  std::copy(fitted.params().begin(), fitted.params().end(), loaded.params().begin());
+  Tensor eps = Philox(8).normal(DType::f64, {3, d}, 0, 0);
+  std::vector<double> z1(static_cast<size_t>(3 * d)), z2(z1.size()), lq1(3), lq2(3);
+  fitted.sample(eps.data<double>(), z1.data(), lq1.data(), 3);
+  loaded.sample(eps.data<double>(), z2.data(), lq2.data(), 3);
+  EXPECT_EQ(0, std::memcmp(z1.data(), z2.data(), z1.size() * sizeof(double)));
+  EXPECT_EQ(0, std::memcmp(lq1.data(), lq2.data(), lq1.size() * sizeof(double)));
+}
+
+TEST(mean_field, sample_is_sample_z_and_logq_from_eps_in_one_pass) {
+  // sample() fuses the two; the fused pass must give the same bits, in both precisions.
+  for (DType dtype : {DType::f64, DType::f32}) {
+    const int64_t d = 37, S = 3;  // 37: the four-wide loop and a tail of 1
+    Tensor mu = Philox(1).normal(DType::f64, {d}, 0, 0), rho = Philox(2).normal(DType::f64, {d}, 0, 0);
+    MeanField q(std::vector<double>(mu.data<double>(), mu.data<double>() + d));
+    for (int64_t i = 0; i < d; ++i) q.params()[d + i] = rho[i];
+    q.set_draw_dtype(dtype);
+    Tensor eps = Philox(3).normal(DType::f64, {S, d}, 0, 0);
+    std::vector<double> z(static_cast<size_t>(S * d)), z_alone(z.size()), lq(S);
+    q.sample(eps.data<double>(), z.data(), lq.data(), S);
+    q.sample_z(eps.data<double>(), z_alone.data(), S);
+    EXPECT_EQ(0, std::memcmp(z.data(), z_alone.data(), z.size() * sizeof(double))) << dtype_name(dtype);
+    for (int64_t s = 0; s < S; ++s) {
+      const double alone = q.logq_from_eps(eps.data<double>() + s * d);
+      EXPECT_EQ(0, std::memcmp(&lq[s], &alone, sizeof(double))) << dtype_name(dtype) << " draw " << s;
+    }
+  }
+}
+
+TEST(mean_field, one_draw_gradient_is_the_general_loop_bitwise) {
+  // The S = 1 fast path against the general loop: two identical draws with half the weight
+  // each (1 / (2c) = (1 / c) / 2 and t + t = 2t are exact) give the S = 1 gradient's bits.
+  const int64_t d = 13;
+  Tensor mu = Philox(4).normal(DType::f64, {d}, 0, 0), rho = Philox(5).normal(DType::f64, {d}, 0, 0);
+  MeanField q(std::vector<double>(mu.data<double>(), mu.data<double>() + d));
+  for (int64_t i = 0; i < d; ++i) q.params()[d + i] = rho[i];
+  Tensor eps = Philox(6).normal(DType::f64, {d}, 0, 0), g = Philox(7).normal(DType::f64, {d}, 0, 0);
+  std::vector<double> eps2(eps.data<double>(), eps.data<double>() + d), g2(g.data<double>(), g.data<double>() + d);
+  eps2.insert(eps2.end(), eps.data<double>(), eps.data<double>() + d);
+  g2.insert(g2.end(), g.data<double>(), g.data<double>() + d);
+  for (double scale : {1.0, 0.0, 0.3}) {
+    std::vector<double> one(static_cast<size_t>(2 * d)), two(one.size());
+    q.gradient(eps.data<double>(), g.data<double>(), 1, scale, 7.0, 0.9, one.data());
+    q.gradient(eps2.data(), g2.data(), 2, scale, 7.0, 0.9, two.data());
+    EXPECT_EQ(0, std::memcmp(one.data(), two.data(), one.size() * sizeof(double))) << "scale " << scale;
+  }
 }
 
 TEST(fit, is_bitwise_identical_for_one_and_two_threads) {

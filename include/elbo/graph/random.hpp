@@ -18,6 +18,9 @@ class Philox {
 
   /// Standard normal draws into out[0..n), by Box-Muller. `stream` separates uses (one
   /// per purpose), `counter` separates calls (for example the optimisation step).
+  /// T = float is computed in single precision and is a different sequence from T = double
+  /// (not the double draws rounded); its draws lie within radius 6.66 (each pair's radius
+  /// sqrt(-2 log u) with u >= 2^-32). At most 2^33 draws per (stream, counter): more throws.
   template <class T>
   void normal(T* out, int64_t n, uint64_t stream, uint64_t counter) const;
   /// Elements [first, first + n) of the draws normal(out, first + n, stream, counter)

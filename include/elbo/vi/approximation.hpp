@@ -61,10 +61,12 @@ class Approximation {
   /// Whether q has a density (log q): false for particles (Empirical), which then have no
   /// log q, backward(), PSIS k-hat or KL objective.
   virtual bool has_density() const { return true; }
-  /// The precision the model evaluates the draws in (Inference sets it from the model). A
-  /// family may compute its per-parameter transcendental terms at that precision: MeanField
-  /// computes sigma = softplus(rho), log sigma and their derivatives in float for a float32
-  /// model (its parameters and their updates stay double). Others ignore it.
+  /// The precision the model evaluates the draws in. Inference sets it from the model while
+  /// its steps run and sets f64 back when fit() or adapt_step_size() returns, so a fitted q
+  /// samples exactly as the same parameters loaded from a file. A family may compute its
+  /// per-parameter transcendental terms at that precision: MeanField computes sigma =
+  /// softplus(rho), log sigma and their derivatives in float for a float32 model (its
+  /// parameters and their updates stay double). Others ignore it.
   virtual void set_draw_dtype(DType dtype) { (void)dtype; }
 
   /// Gradient of the per-step loss  (1/(S c)) sum_s [ -g_s . z_s  + beta * logq(z_s) ]

@@ -28,6 +28,7 @@ struct CategoricalLogitLogpSum {
     const Shape& l = in[0];
     if (l.size() != 2 || in[1].size() != 1 || l[0] != in[1][0])
       throw_shape_error(name, in, "do not fit; the logits need to be [rows, K] for labels [rows]");
+    if (l[1] < 1) throw_shape_error(name, in, "do not fit; the logits need at least one class (K >= 1)");
     return Shape{};
   }
 
@@ -102,16 +103,23 @@ struct CategoricalLogitLogpSum {
     const bool fresh = k.gin_fresh & 1u;
     const T* l = k.in[0];
     alignas(64) T lse[kBlock];
+    alignas(64) T e_buf[kBlock];
     for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
       const int64_t n = std::min(kBlock, rows - r0);
       block_lse(l, rows, K, r0, n, lse);
       Segment<T> lse_seg(lse, n);
+      // The exponentials go to an aligned local buffer first: Eigen splits an expression into
+      // scalar and packet parts by the destination's alignment, and its scalar and packet exp
+      // differ in the last bits, so writing exp straight into the gradient buffer would make
+      // the result depend on where that buffer lies (different per draw and per thread).
+      Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> e(e_buf, n);
       for (int64_t c = 0; c < K; ++c) {
         Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> g(gl + c * rows + r0, n);
+        e = (Segment<T>(l + c * rows + r0, n) - lse_seg).exp();
         if (fresh)
-          g = -w * (Segment<T>(l + c * rows + r0, n) - lse_seg).exp();
+          g = -w * e;
         else
-          g -= w * (Segment<T>(l + c * rows + r0, n) - lse_seg).exp();
+          g -= w * e;
       }
       for (int64_t i = 0; i < n; ++i) {
         const int64_t r = r0 + i, y = label_index(k.in[1][r], K);

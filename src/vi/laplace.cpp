@@ -1,0 +1,343 @@
+#include "elbo/vi/laplace.hpp"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Dense>
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "elbo/graph/error.hpp"
+#include "elbo/model/logp_program.hpp"
+#include "elbo/vi/full_rank.hpp"
+#include "elbo/vi/mean_field.hpp"
+#include "softplus.hpp"
+
+namespace elbo {
+
+namespace {
+
+constexpr double kLog2Pi = 1.8378770664093454836;
+using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic>;
+using Vector = Eigen::VectorXd;
+
+// log p and its gradient at S flat points, in the model's precision, as doubles.
+class LogDensity {
+ public:
+  LogDensity(const Model& model, int threads) : model_(model), logp_(model, ProgramOptions{threads}) {}
+  void run(int64_t S, const double* theta, double* logp, double* grad) {
+    if (logp_.samples() != S) logp_.set_samples(S);
+    const size_t n = static_cast<size_t>(S * logp_.flat_size());
+    if (model_.dtype() == DType::f32) {
+      theta32_.assign(theta, theta + n);
+      grad32_.resize(n);
+      logp_.run<float>(theta32_.data(), grad32_.data());
+      std::copy(grad32_.begin(), grad32_.end(), grad);
+    } else {
+      logp_.run<double>(theta, grad);
+    }
+    for (int64_t s = 0; s < S; ++s) logp[s] = logp_.varlogp(s) + logp_.datalogp(s);
+  }
+
+ private:
+  const Model& model_;
+  LogpProgram logp_;
+  std::vector<float> theta32_, grad32_;
+};
+
+// The flat indices of the named free variables, in flat order; `what` names the option.
+std::vector<int64_t> flat_indices(const Model& model, const std::vector<std::string>& names, const char* what) {
+  std::set<int64_t> out;
+  for (const std::string& name : names) {
+    const FreeVariable* found = nullptr;
+    for (const FreeVariable& v : model.free_variables())
+      if (v.name == name || v.value_name == name) found = &v;
+    if (!found) {
+      std::string known;
+      for (const FreeVariable& v : model.free_variables()) known += (known.empty() ? "" : ", ") + v.name;
+      throw InvalidArgument(std::string("fit_laplace: option '") + what + "' names '" + name +
+                            "', which is not a free variable of the model (" + known + ")");
+    }
+    for (int64_t i = 0; i < found->size; ++i) out.insert(found->offset + i);
+  }
+  return {out.begin(), out.end()};
+}
+
+int64_t data_rows(const Model& model) {
+  int64_t rows = 1;
+  for (const auto& v : model.observed_variables())
+    if (!v.data.shape().empty()) rows = std::max(rows, v.data.shape()[0]);
+  return rows;
+}
+
+// The Hessian of -log p at z over the coordinates `idx` (full: [n, n] in H; diag: the
+// diagonal in d), by central differences of the gradient, many columns a run.
+void hessian(LogDensity& density, const Model& model, std::span<const double> z, const std::vector<int64_t>& idx,
+             bool full, Matrix& H, Vector& d, int64_t& evaluations) {
+  const int64_t D = static_cast<int64_t>(z.size()), n = static_cast<int64_t>(idx.size());
+  const double cbrt_eps = std::cbrt(model.dtype() == DType::f32 ? 1.1920929e-07 : 2.220446049250313e-16);
+  // Columns per run: at most 128, and at most 2^17 column-rows so the program's per-sample
+  // buffers stay small on large data (as the PSIS check's draws).
+  const int64_t per_run = std::clamp<int64_t>((int64_t{1} << 17) / data_rows(model), 1, 128);
+  if (full) H.resize(n, n);
+  d.resize(n);
+  std::vector<double> theta, grad, lp;
+  for (int64_t c0 = 0; c0 < n; c0 += per_run) {
+    const int64_t c = std::min(per_run, n - c0), S = 2 * c;
+    theta.resize(static_cast<size_t>(S * D));
+    grad.resize(theta.size());
+    lp.resize(static_cast<size_t>(S));
+    std::vector<double> h(static_cast<size_t>(c));
+    for (int64_t k = 0; k < c; ++k) {
+      const int64_t j = idx[static_cast<size_t>(c0 + k)];
+      // A step that is exactly representable around z_j: (z + h) - z == h.
+      volatile double up = z[j] + cbrt_eps * std::max(1.0, std::fabs(z[j]));
+      h[k] = up - z[j];
+      std::copy(z.begin(), z.end(), theta.begin() + 2 * k * D);
+      std::copy(z.begin(), z.end(), theta.begin() + (2 * k + 1) * D);
+      theta[static_cast<size_t>(2 * k * D + j)] = z[j] + h[k];
+      theta[static_cast<size_t>((2 * k + 1) * D + j)] = z[j] - h[k];
+    }
+    density.run(S, theta.data(), lp.data(), grad.data());
+    evaluations += S;
+    for (int64_t k = 0; k < c; ++k) {
+      const double* gp = grad.data() + 2 * k * D;
+      const double* gm = gp + D;
+      const int64_t col = c0 + k;
+      if (full) {
+        for (int64_t r = 0; r < n; ++r) H(r, col) = -(gp[idx[r]] - gm[idx[r]]) / (2 * h[k]);
+      } else {
+        const int64_t j = idx[static_cast<size_t>(col)];
+        d(col) = -(gp[j] - gm[j]) / (2 * h[k]);
+      }
+      for (int64_t r = 0; r < n; ++r)
+        if (!std::isfinite(gp[idx[r]]) || !std::isfinite(gm[idx[r]]))
+          throw NumericalError("fit_laplace: the gradient is not finite next to the mode, at " +
+                               model.describe_flat_index(idx[static_cast<size_t>(col)]) + " +- " +
+                               std::to_string(h[k]));
+    }
+  }
+  if (full) {
+    H = (0.5 * (H + H.transpose())).eval();
+    d = H.diagonal();
+  }
+}
+
+// log det of a symmetric matrix whose eigenvalues below `floor` are raised to it, and how
+// many were. Cholesky first (positive definite, nothing raised); eigenvalues otherwise.
+double raised_logdet(const Matrix& A, double floor, int64_t* raised) {
+  Eigen::LLT<Matrix> llt(A);
+  if (llt.info() == Eigen::Success) {
+    const Vector diag = llt.matrixL().toDenseMatrix().diagonal();
+    bool above = true;
+    for (int64_t i = 0; i < diag.size(); ++i) above = above && diag(i) * diag(i) >= floor;
+    if (above) {
+      if (raised) *raised = 0;
+      return 2 * diag.array().log().sum();
+    }
+  }
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(A, Eigen::EigenvaluesOnly);
+  double s = 0;
+  int64_t k = 0;
+  for (int64_t i = 0; i < eig.eigenvalues().size(); ++i) {
+    const double v = eig.eigenvalues()(i);
+    if (!(v >= floor)) ++k;
+    s += std::log(std::max(v, floor));
+  }
+  if (raised) *raised = k;
+  return s;
+}
+
+// Maximises f over log lambda in [ln 1e-4, ln 1e4] relative to lambda0: a grid of 33
+// points, then golden-section search around the best.
+template <class F>
+double maximise_log_lambda(F f, double lambda0) {
+  const double lo = std::log(lambda0) - std::log(1e4), hi = std::log(lambda0) + std::log(1e4);
+  const int n = 33;
+  const double step = (hi - lo) / (n - 1);
+  double best_u = std::log(lambda0), best = f(best_u);
+  for (int i = 0; i < n; ++i) {
+    const double u = lo + step * i, v = f(u);
+    if (v > best) best = v, best_u = u;
+  }
+  double a = best_u - step, b = best_u + step;
+  const double g = 0.5 * (std::sqrt(5.0) - 1);
+  double x1 = b - g * (b - a), x2 = a + g * (b - a), f1 = f(x1), f2 = f(x2);
+  for (int it = 0; it < 30; ++it) {
+    if (f1 > f2) {
+      b = x2, x2 = x1, f2 = f1, x1 = b - g * (b - a), f1 = f(x1);
+    } else {
+      a = x1, x1 = x2, f1 = f2, x2 = a + g * (b - a), f2 = f(x2);
+    }
+  }
+  const double u = f1 > f2 ? x1 : x2;
+  return std::max(f1, f2) > best ? u : best_u;
+}
+
+// L with L L^T = A^-1, lower triangular: with P the reversal permutation, P A P = R R^T
+// (R lower) gives A^-1 = P R^-T R^-1 P, and P R^-T P is lower triangular.
+Matrix inverse_cholesky(const Matrix& A) {
+  const Matrix reversed = A.reverse();
+  Eigen::LLT<Matrix> llt(reversed);
+  if (llt.info() != Eigen::Success) throw NumericalError("fit_laplace: the precision is not positive definite");
+  Matrix Rinv = Matrix::Identity(A.rows(), A.cols());
+  llt.matrixL().solveInPlace(Rinv);            // R^-1
+  return Matrix(Rinv.transpose()).reverse();  // P R^-T P
+}
+
+}  // namespace
+
+LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
+  if (o.hessian != "full" && o.hessian != "diag")
+    throw InvalidArgument("fit_laplace: option 'hessian' is '" + o.hessian + "', but must be 'full' or 'diag'");
+  if (!(o.prior_precision > 0) || !std::isfinite(o.prior_precision))
+    throw InvalidArgument("fit_laplace: option 'prior_precision' is " + std::to_string(o.prior_precision) +
+                          ", but must be positive and finite");
+  if (!(o.min_precision > 0) || !std::isfinite(o.min_precision))
+    throw InvalidArgument("fit_laplace: option 'min_precision' is " + std::to_string(o.min_precision) +
+                          ", but must be positive and finite");
+  if (!(o.fixed_sd > 0) || !std::isfinite(o.fixed_sd))
+    throw InvalidArgument("fit_laplace: option 'fixed_sd' is " + std::to_string(o.fixed_sd) +
+                          ", but must be positive and finite");
+  if (!model.batch_sources().empty())
+    throw InvalidArgument("fit_laplace: the model draws minibatches, so its log p is an estimate; the mode and "
+                          "the Hessian need the model built on the full data");
+  const int64_t D = model.flat_size();
+  if (D == 0) throw InvalidArgument("fit_laplace: the model has no free variables");
+  std::vector<int64_t> idx = o.subset.empty() ? std::vector<int64_t>{} : flat_indices(model, o.subset, "subset");
+  if (o.subset.empty())
+    for (int64_t i = 0; i < D; ++i) idx.push_back(i);
+  const std::vector<int64_t> tuned = flat_indices(model, o.tuned_prior, "tuned_prior");
+  const bool full = o.hessian == "full";
+  const int64_t n = static_cast<int64_t>(idx.size());
+  // FullRank holds D (D + 1) / 2 numbers for all D coordinates, the fixed ones included.
+  if (full && D > 20000)
+    throw InvalidArgument("fit_laplace: option 'hessian' is 'full', but a full-rank q over the model's " +
+                          std::to_string(D) + " parameters holds " + std::to_string(D * (D + 1) / 2) +
+                          " numbers; use 'diag' (a last-layer q over a part of a wide network needs a block family, "
+                          "not yet in elbo)");
+
+  LaplaceFit out;
+  LogDensity density(model, o.threads);
+  // The mode: minimise -log p (+inf where it is not finite, so the line search backs off).
+  Tensor start = o.start ? *o.start : model.initial_point();
+  if (start.numel() != D)
+    throw InvalidArgument("fit_laplace: option 'start' has " + std::to_string(start.numel()) +
+                          " values, but the model has " + std::to_string(D) + " free parameters");
+  double lp = 0;
+  auto objective = [&](std::span<const double> x, std::span<double> g) {
+    density.run(1, x.data(), &lp, g.data());
+    for (double& v : g) v = -v;
+    const bool finite = std::isfinite(lp) && std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); });
+    return finite ? -lp : std::numeric_limits<double>::infinity();
+  };
+  const std::vector<double> x0 = start.to_vector();
+  out.map = lbfgs_minimize(objective, x0, o.map);
+  const std::vector<double>& z = out.map.x;
+  const double logp_mode = -out.map.value;
+
+  Matrix H;
+  Vector d;
+  hessian(density, model, z, idx, full, H, d, out.gradient_evaluations);
+
+  // Prior precision: H = H_lik + lambda0 on the tuned coordinates; the evidence as a
+  // function of lambda (the mode fixed).
+  std::vector<char> is_tuned(static_cast<size_t>(D), 0);
+  for (int64_t j : tuned) is_tuned[j] = 1;
+  std::vector<int64_t> tuned_in_subset;  // positions within idx
+  for (int64_t k = 0; k < n; ++k)
+    if (is_tuned[idx[k]]) tuned_in_subset.push_back(k);
+  double sum_sq = 0;
+  for (int64_t j : tuned) sum_sq += z[j] * z[j];
+  const double P = static_cast<double>(tuned.size());
+  const double lambda0 = o.prior_precision;
+  auto prior_part = [&](double lambda) { return -0.5 * lambda * sum_sq + 0.5 * P * (std::log(lambda) - kLog2Pi); };
+  const double logp_rest = logp_mode - prior_part(lambda0);
+  for (int64_t k : tuned_in_subset) {
+    if (full)
+      H(k, k) -= lambda0;
+    else
+      d(k) -= lambda0;
+  }
+  // H (or d) now holds the likelihood's (and the untuned priors') part.
+  const bool all_tuned = static_cast<int64_t>(tuned_in_subset.size()) == n;
+  Vector lik_eigen;
+  if (full && all_tuned && !tuned.empty()) lik_eigen = Eigen::SelfAdjointEigenSolver<Matrix>(H, Eigen::EigenvaluesOnly).eigenvalues();
+  // The floor of the precision's eigenvalues: at least the tuned prior's precision, the
+  // curvature of a direction the data say nothing about (an exact mode has H >= it there).
+  auto floor_of = [&](double lambda) { return tuned.empty() ? o.min_precision : std::max(o.min_precision, lambda); };
+  auto logdet = [&](double lambda, int64_t* raised) {
+    const double floor = floor_of(lambda);
+    if (!full) {
+      double s = 0;
+      int64_t k = 0;
+      std::vector<char> t(static_cast<size_t>(n), 0);
+      for (int64_t i : tuned_in_subset) t[i] = 1;
+      for (int64_t i = 0; i < n; ++i) {
+        const double v = d(i) + (t[i] ? lambda : 0.0);
+        if (!(v >= floor)) ++k;
+        s += std::log(std::max(v, floor));
+      }
+      if (raised) *raised = k;
+      return s;
+    }
+    if (lik_eigen.size() > 0) {
+      double s = 0;
+      int64_t k = 0;
+      for (int64_t i = 0; i < lik_eigen.size(); ++i) {
+        const double v = lik_eigen(i) + lambda;
+        if (!(v >= floor)) ++k;
+        s += std::log(std::max(v, floor));
+      }
+      if (raised) *raised = k;
+      return s;
+    }
+    Matrix A = H;
+    for (int64_t i : tuned_in_subset) A(i, i) += lambda;
+    return raised_logdet(A, floor, raised);
+  };
+  auto evidence = [&](double lambda, int64_t* raised) {
+    return logp_rest + (tuned.empty() ? 0.0 : prior_part(lambda)) + 0.5 * static_cast<double>(n) * kLog2Pi -
+           0.5 * logdet(lambda, raised);
+  };
+  double lambda = lambda0;
+  if (!tuned.empty()) lambda = std::exp(maximise_log_lambda([&](double u) { return evidence(std::exp(u), nullptr); }, lambda0));
+  out.prior_precision = lambda;
+  out.log_evidence = evidence(lambda, &out.raised);
+
+  // The precision at the chosen lambda, raised where needed, and q.
+  for (int64_t k : tuned_in_subset) {
+    if (full)
+      H(k, k) += lambda;
+    else
+      d(k) += lambda;
+  }
+  const double floor = floor_of(lambda);
+  if (!full) {
+    std::vector<double> sd(static_cast<size_t>(D), o.fixed_sd);
+    for (int64_t k = 0; k < n; ++k) sd[idx[k]] = 1.0 / std::sqrt(std::max(d(k), floor));
+    out.q = std::make_unique<MeanField>(z, sd);
+    return out;
+  }
+  if (out.raised > 0) {
+    Eigen::SelfAdjointEigenSolver<Matrix> eig(H);
+    Vector v = eig.eigenvalues().cwiseMax(floor);
+    H = eig.eigenvectors() * v.asDiagonal() * eig.eigenvectors().transpose();
+    H = (0.5 * (H + H.transpose())).eval();
+  }
+  const Matrix L = inverse_cholesky(H);
+  auto q = std::make_unique<FullRank>(z);
+  std::span<double> p = q->params();
+  auto tri = [&](int64_t i, int64_t j) { return static_cast<size_t>(D + i * (i + 1) / 2 + j); };
+  for (int64_t i = 0; i < D; ++i) p[tri(i, i)] = detail::softplus_inverse(o.fixed_sd);
+  for (int64_t a = 0; a < n; ++a)
+    for (int64_t b = 0; b <= a; ++b) {
+      const double v = L(a, b);
+      p[tri(idx[a], idx[b])] = a == b ? detail::softplus_inverse(v) : v;
+    }
+  out.q = std::move(q);
+  return out;
+}
+
+}  // namespace elbo
