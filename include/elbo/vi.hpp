@@ -12,6 +12,7 @@
 #include "elbo/vi/inference.hpp"
 #include "elbo/vi/laplace.hpp"
 #include "elbo/vi/lbfgs.hpp"
+#include "elbo/vi/pathfinder.hpp"
 #include "elbo/vi/low_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
 #include "elbo/vi/normalizing_flow.hpp"

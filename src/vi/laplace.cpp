@@ -9,9 +9,9 @@
 #include <set>
 
 #include "elbo/graph/error.hpp"
-#include "elbo/model/logp_program.hpp"
 #include "elbo/vi/full_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
+#include "log_density.hpp"
 #include "softplus.hpp"
 
 namespace elbo {
@@ -22,29 +22,7 @@ constexpr double kLog2Pi = 1.8378770664093454836;
 using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic>;
 using Vector = Eigen::VectorXd;
 
-// log p and its gradient at S flat points, in the model's precision, as doubles.
-class LogDensity {
- public:
-  LogDensity(const Model& model, int threads) : model_(model), logp_(model, ProgramOptions{threads}) {}
-  void run(int64_t S, const double* theta, double* logp, double* grad) {
-    if (logp_.samples() != S) logp_.set_samples(S);
-    const size_t n = static_cast<size_t>(S * logp_.flat_size());
-    if (model_.dtype() == DType::f32) {
-      theta32_.assign(theta, theta + n);
-      grad32_.resize(n);
-      logp_.run<float>(theta32_.data(), grad32_.data());
-      std::copy(grad32_.begin(), grad32_.end(), grad);
-    } else {
-      logp_.run<double>(theta, grad);
-    }
-    for (int64_t s = 0; s < S; ++s) logp[s] = logp_.varlogp(s) + logp_.datalogp(s);
-  }
-
- private:
-  const Model& model_;
-  LogpProgram logp_;
-  std::vector<float> theta32_, grad32_;
-};
+using detail::LogDensity;
 
 // The flat indices of the named free variables, in flat order; `what` names the option.
 std::vector<int64_t> flat_indices(const Model& model, const std::vector<std::string>& names, const char* what) {

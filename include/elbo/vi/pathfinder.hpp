@@ -1,0 +1,73 @@
+#pragma once
+// Pathfinder (Zhang, Carpenter, Gelman & Vehtari 2022, "Pathfinder: Parallel quasi-Newton
+// variational inference", JMLR 23): L-BFGS on -log p from a start point; at every point of
+// its path a normal approximation N(theta + H grad log p, H) with H the L-BFGS inverse
+// Hessian (a diagonal from Gilbert & Lemarechal's update plus the rank-2J correction of the
+// last J pairs, Byrd, Nocedal & Schnabel 1994); the one with the largest ELBO estimate (K
+// draws) is the single path's result. Multi-path Pathfinder runs several paths from random
+// starts, pools draws from each path's normal and resamples them by their importance
+// weights smoothed with PSIS.
+//
+// Paths run on the threads given, each on its own compiled program and random stream (the
+// path's index), so results do not depend on the thread count.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "elbo/export.hpp"
+#include "elbo/graph/tensor.hpp"
+#include "elbo/model/model.hpp"
+#include "elbo/vi/approximation.hpp"
+#include "elbo/vi/lbfgs.hpp"
+#include "elbo/vi/psis.hpp"
+
+ELBO_API_BEGIN
+namespace elbo {
+
+struct PathfinderOptions {
+  /// Paths; 1 is single-path Pathfinder (q is the best normal), more is multi-path (q is
+  /// the resampled draws). Stan's default is 4.
+  int paths = 4;
+  /// The start of path 0 when given; every other path (and path 0 otherwise) starts at
+  /// uniform(-init_radius, init_radius) draws in the unconstrained space (Stan's default 2).
+  std::optional<Tensor> start = {};
+  double init_radius = 2.0;
+  /// L-BFGS: its history is the J of the inverse Hessian (Pathfinder.jl's 6 pairs, the
+  /// paper's tolerances).
+  LbfgsOptions lbfgs = {.max_iters = 1000, .history = 6, .tol_rel_obj = 1e-13};
+  /// Draws per ELBO estimate along the path (the paper's K = 5).
+  int64_t elbo_draws = 5;
+  /// Draws taken from each path's best normal for multi-path resampling, and the number of
+  /// resampled draws returned (Stan's 1000 each).
+  int64_t draws_per_path = 1000;
+  int64_t draws = 1000;
+  uint64_t seed = 0;
+  int threads = 1;
+};
+
+struct PathfinderPath {
+  int64_t iterations = 0;      ///< L-BFGS iterations (the path has iterations + 1 points)
+  int64_t best_iteration = 0;  ///< where the ELBO estimate was largest
+  double best_elbo = 0;
+  int64_t evaluations = 0;     ///< of log p and its gradient: L-BFGS's and the ELBO draws'
+  int64_t rejected_updates = 0;  ///< pairs without positive curvature, left out of H
+  std::string stopped;         ///< why L-BFGS stopped
+};
+
+struct PathfinderFit {
+  /// paths == 1: the best normal as a FullRank q; paths > 1: the resampled draws as an
+  /// Empirical q (particles, no density).
+  std::unique_ptr<Approximation> q;
+  std::vector<PathfinderPath> paths;
+  /// paths > 1: PSIS of the pooled draws' log p - log q (its k-hat says whether the
+  /// resampled draws can be trusted).
+  std::optional<PsisResult> psis;
+};
+
+/// Runs Pathfinder. Throws InvalidArgument naming the option, or for a model that draws
+/// minibatches; NumericalError when no path finds a finite ELBO.
+PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& options = {});
+
+}  // namespace elbo
+ELBO_API_END
