@@ -23,6 +23,8 @@
 #include "elbo/vi/callback.hpp"
 #include "elbo/vi/inference.hpp"
 #include "elbo/vi/laplace.hpp"
+#include "elbo/vi/pathfinder.hpp"
+#include "elbo/vi/psis.hpp"
 #include "elbo/vi/optimizer.hpp"
 #include "fit_defaults.hpp"
 #include "khat_text.hpp"
@@ -48,6 +50,7 @@ struct FitFlags {
   int64_t particles = 100;       // svgd: particles; asvgd: draws per step
   std::string hessian;           // laplace: "full" or "diag"; "": full up to kLaplaceFullLimit parameters
   std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
+  int paths = 4;                      // pathfinder: paths (Stan's default)
   double lr = 0;
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
@@ -63,7 +66,8 @@ struct FitFlags {
   int64_t checkpoint_every = 0, stop_after = 0;
 
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
-              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *optimizer_opt = nullptr;
+              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *optimizer_opt = nullptr,
+              *paths_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -599,12 +603,33 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
 // need float64), the prior precision of the weights chosen by the Laplace evidence.
 constexpr int64_t kLaplaceFullLimit = 4000;
 
-void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& data, const ModelData& inputs) {
-  Model model(DType::f64);
+// The network on all the training rows in float64, for the methods that optimise log p
+// (L-BFGS's line search and the Hessian's differences need float64 gradients).
+Mlp build_float64_model(const FitFlags& f, const NetworkSpec& spec, const ModelData& inputs, Model& model) {
   MlpOptions mlp = spec.mlp;
   mlp.init_seed = f.seed;
   mlp.init_gain = fit_defaults::init_gain;
-  Mlp net = build_mlp(model, model.data("x", inputs.x), model.data("y", inputs.y), mlp, *spec.likelihood);
+  return build_mlp(model, model.data("x", inputs.x), model.data("y", inputs.y), mlp, *spec.likelihood);
+}
+
+// The model file of a method without steps: its network in its own precision, q, and what
+// the fit did (`info`, with k-hat when there is one).
+void save_optimised_fit(const FitFlags& f, const NetworkSpec& spec, const ModelData& inputs, const Approximation& q,
+                        nlohmann::json info, const std::optional<PsisResult>& psis, int64_t psis_draws) {
+  if (psis) {
+    info["psis_khat"] = khat_json(psis->khat);
+    info["psis_ess"] = psis->ess;
+    info["psis_draws"] = psis_draws;
+  }
+  Model saved = build_model(f, spec, inputs);
+  save_approximation(f.out, saved, q,
+                     {{network_metadata_key, to_json(spec)}, {"elbo.fit", info.dump()}, {"elbo.version", ELBO_VERSION}});
+  std::printf("wrote %s\n", f.out.c_str());
+}
+
+void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& data, const ModelData& inputs) {
+  Model model(DType::f64);
+  Mlp net = build_float64_model(f, spec, inputs, model);
   const int64_t D = model.flat_size();
   LaplaceOptions lo;
   lo.hessian = f.hessian.empty() ? (D <= kLaplaceFullLimit ? "full" : "diag") : f.hessian;
@@ -654,25 +679,72 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& d
                              {"log_evidence", fit.log_evidence},
                              {"seconds", seconds},
                              {"seed", f.seed}};
-  if (check) {
-    fit_info["psis_khat"] = khat_json(check->psis.khat);
-    fit_info["psis_ess"] = check->psis.ess;
-    fit_info["psis_draws"] = check->draws;
+  save_optimised_fit(f, spec, inputs, *fit.q, fit_info, check ? std::optional<PsisResult>(check->psis) : std::nullopt,
+                     check ? check->draws : 0);
+}
+
+// Pathfinder (docs/CLI.md, "Pathfinder"): L-BFGS paths on the float64 network over all the
+// rows; path 0 starts at the usual initial weights, the others at uniform(-2, 2) draws.
+void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& data, const ModelData& inputs) {
+  Model model(DType::f64);
+  build_float64_model(f, spec, inputs, model);
+  const int64_t D = model.flat_size();
+  PathfinderOptions po;
+  po.paths = f.paths;
+  po.start = model.initial_point();
+  po.seed = f.seed;
+  po.threads = std::max(f.threads, core_count());
+  std::printf("fitting: pathfinder (%d path%s, %ld parameters), L-BFGS with %d pairs, ELBO from %ld draws per point\n",
+              po.paths, po.paths == 1 ? "" : "s", static_cast<long>(D), po.lbfgs.history,
+              static_cast<long>(po.elbo_draws));
+  std::fflush(stdout);
+  auto t0 = Clock::now();
+  PathfinderFit fit = fit_pathfinder(model, po);
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  int64_t evaluations = 0;
+  nlohmann::json paths = nlohmann::json::array();
+  for (size_t p = 0; p < fit.paths.size(); ++p) {
+    const PathfinderPath& path = fit.paths[p];
+    evaluations += path.evaluations;
+    std::printf("path %zu: %ld iterations (%s), best ELBO %.6g at iteration %ld%s\n", p, static_cast<long>(path.iterations),
+                path.stopped.c_str(), path.best_elbo, static_cast<long>(path.best_iteration),
+                path.rejected_updates > 0 ? (", " + std::to_string(path.rejected_updates) + " updates without curvature left out").c_str() : "");
+    paths.push_back({{"iterations", path.iterations}, {"best_iteration", path.best_iteration}, {"best_elbo", path.best_elbo},
+                     {"stopped", path.stopped}});
   }
-  Model saved = build_model(f, spec, inputs);  // the network in its own precision, as the file records it
-  save_approximation(f.out, saved, *fit.q,
-                     {{network_metadata_key, to_json(spec)}, {"elbo.fit", fit_info.dump()}, {"elbo.version", ELBO_VERSION}});
-  std::printf("wrote %s\n", f.out.c_str());
+  std::printf("fitted: pathfinder in %.2f s (%ld evaluations of log p)\n", seconds, static_cast<long>(evaluations));
+  FitFlags budget = f;
+  budget.batch_given = false;
+  budget.mc_samples = 1;
+  PostFitPlan post = plan_post_fit(budget, evaluations, data.rows());
+  report_training_fit(f, post, spec, data, *fit.q);
+  std::optional<PsisResult> psis = fit.psis;
+  int64_t psis_draws = 0;
+  if (fit.psis) {  // multi-path: the k-hat of its own importance resampling
+    psis_draws = static_cast<int64_t>(fit.psis->log_weights.size());
+    std::printf("PSIS k-hat: %.2f, %s (pathfinder's resampling of %ld pooled draws, ESS %.0f)\n", fit.psis->khat,
+                khat_verdict(fit.psis->khat).c_str(), static_cast<long>(psis_draws), fit.psis->ess);
+  } else if (const std::optional<ApproximationCheck> check = report_khat(f, post, spec, inputs, *fit.q)) {
+    psis = check->psis;
+    psis_draws = check->draws;
+  }
+  nlohmann::json fit_info = {{"train", f.train},    {"rows", data.rows()},         {"method", "pathfinder"},
+                             {"paths", paths},      {"evaluations", evaluations},  {"seconds", seconds},
+                             {"seed", f.seed}};
+  save_optimised_fit(f, spec, inputs, *fit.q, fit_info, psis, psis_draws);
 }
 
 void run_fit(FitFlags& f) {
-  if (f.method == "laplace") {
+  if (f.method == "laplace" || f.method == "pathfinder") {
     CheckpointPlan plan = plan_checkpoints(f);
     NetworkSpec spec = network_options(f, plan);
     TrainingData data = load_training_data(f, plan, spec);
     choose_likelihood(f, spec, data);
     ModelData inputs = standardize(spec, data);
-    run_laplace_fit(f, spec, data, inputs);
+    if (f.method == "laplace")
+      run_laplace_fit(f, spec, data, inputs);
+    else
+      run_pathfinder_fit(f, spec, data, inputs);
     return;
   }
   CheckpointPlan plan = plan_checkpoints(f);
@@ -722,10 +794,16 @@ Command add_fit_command(CLI::App& app) {
                                     "Inference: advi (mean-field), fullrank_advi, lowrank_advi (diagonal plus "
                                     "rank-K factor), nfvi (normalizing flow), svgd (Stein particles), asvgd "
                                     "(mean-field trained by the Stein direction), laplace (a Gaussian at the MAP "
-                                    "with the Hessian's curvature)")
+                                    "with the Hessian's curvature), pathfinder (normals along L-BFGS paths)")
                         ->capture_default_str()
                         ->check(CLI::IsMember({"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd",
-                                               "laplace"})));
+                                               "laplace", "pathfinder"})));
+  f->paths_opt = sub->add_option("--paths", f->paths,
+                                 "pathfinder: paths; 1 gives the best normal (full-rank), more the draws of all "
+                                 "paths resampled by their importance weights (Stan's default 4)")
+                     ->capture_default_str()
+                     ->check(positive_integer());
+  shaping.push_back(f->paths_opt);
   f->hessian_opt = sub->add_option("--hessian", f->hessian,
                                    "laplace: full (a full-rank Gaussian) or diag (its diagonal, mean-field); default "
                                    "full up to " + std::to_string(kLaplaceFullLimit) + " parameters, else diag")
@@ -817,16 +895,19 @@ Command add_fit_command(CLI::App& app) {
                 throw UsageError("--hessian: applies to --method laplace only (the method is " + f->method + ")");
               if (f->subset_opt->count() > 0)
                 throw UsageError("--subset: applies to --method laplace only (the method is " + f->method + ")");
-            } else {
+            }
+            if (f->method != "pathfinder" && f->paths_opt->count() > 0)
+              throw UsageError("--paths: applies to --method pathfinder only (the method is " + f->method + ")");
+            if (f->method == "laplace" || f->method == "pathfinder") {
               const std::pair<CLI::Option*, const char*> steps_only[] = {
                   {f->optimizer_opt, "--optimizer"}, {f->lr_opt, "--lr"},         {f->iters_opt, "--iters"},
                   {f->batch_opt, "--batch-size"},    {f->mc_opt, "--mc-samples"}, {f->objective_opt, "--objective"},
                   {f->every_opt, "--checkpoint-every"}};
               for (const auto& [opt, name] : steps_only)
                 if (opt->count() > 0)
-                  throw UsageError(std::string(name) + ": laplace finds the MAP by L-BFGS on all the rows and takes "
+                  throw UsageError(std::string(name) + ": " + f->method + " runs L-BFGS on all the rows and takes "
                                    "no step options");
-              if (!f->resume.empty()) throw UsageError("--resume: laplace writes no checkpoints");
+              if (!f->resume.empty()) throw UsageError("--resume: " + f->method + " writes no checkpoints");
             }
             const bool stein = f->method == "svgd" || f->method == "asvgd";
             if (f->particles_opt->count() > 0 && !stein)

@@ -1,0 +1,61 @@
+// elbo fit --method pathfinder through the command line on moons and a sine, held to the
+// bounds of the ADVI tests on the same data (cli_bernoulli_test.cpp, cli_regression_test.cpp),
+// then predict, evaluate and summary on its model file.
+#include <cmath>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "app/cli_runner.hpp"
+#include "app/data_sets.hpp"
+
+namespace elbo::app_test {
+namespace {
+
+TEST(cli_pathfinder, multi_path_classifies_moons_as_well_as_advi_and_prints_khat) {
+  TempDir dir;
+  write_moons(dir / "train.csv", 200, 1);
+  write_moons(dir / "test.csv", 200, 2);
+  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "pathfinder"});
+  ASSERT_EQ(fit.code, 0) << describe(fit);
+  EXPECT_NE(fit.out.find("fitting: pathfinder (4 paths, 51 parameters)"), std::string::npos) << fit.out;
+  EXPECT_NE(fit.out.find("path 3: "), std::string::npos) << fit.out;
+  EXPECT_NE(fit.out.find("PSIS k-hat: "), std::string::npos) << fit.out;
+  EXPECT_NE(fit.out.find("pathfinder's resampling of 4000 pooled draws"), std::string::npos) << fit.out;
+  CliResult eval = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "test.csv", "--json"});
+  ASSERT_EQ(eval.code, 0) << describe(eval);
+  auto j = nlohmann::json::parse(eval.out);
+  EXPECT_GT(j["accuracy"].get<double>(), 0.85) << eval.out;
+  EXPECT_GT(j["mlpd"].get<double>(), std::log(0.5)) << eval.out;
+  CliResult summary = run_cli(dir, {"summary", "--model", dir / "m.elbo"});
+  ASSERT_EQ(summary.code, 0) << describe(summary);
+  EXPECT_NE(summary.out.find("empirical:1000 approximation"), std::string::npos) << summary.out;
+  EXPECT_NE(summary.out.find("PSIS k-hat: "), std::string::npos) << summary.out;
+}
+
+TEST(cli_pathfinder, single_path_recovers_a_sine_within_its_noise) {
+  TempDir dir;
+  write_sine(dir / "train.csv", 300, 0.2, 21);
+  write_sine(dir / "test.csv", 300, 0.2, 22);
+  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "pathfinder",
+                                "--paths", "1"});
+  ASSERT_EQ(fit.code, 0) << describe(fit);
+  EXPECT_NE(fit.out.find("PSIS k-hat: "), std::string::npos) << fit.out;
+  CliResult eval = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "test.csv", "--json"});
+  ASSERT_EQ(eval.code, 0) << describe(eval);
+  auto j = nlohmann::json::parse(eval.out);
+  EXPECT_LT(j["rmse"].get<double>(), 0.3) << eval.out;
+  EXPECT_GT(j["mlpd"].get<double>(), 0.0) << eval.out;
+}
+
+TEST(cli_pathfinder, takes_paths_only_with_its_method) {
+  TempDir dir;
+  write_moons(dir / "train.csv", 50, 1);
+  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--paths", "2"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--paths: applies to --method pathfinder only"), std::string::npos) << describe(r);
+}
+
+}  // namespace
+}  // namespace elbo::app_test
