@@ -51,6 +51,7 @@ struct FitFlags {
   std::string hessian;           // laplace: "full" or "diag"; "": full up to kLaplaceFullLimit parameters
   std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
   int paths = 4;                      // pathfinder: paths (Stan's default)
+  std::string init = "default";       // step methods: "default" or "pathfinder"
   double lr = 0;
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
@@ -67,7 +68,7 @@ struct FitFlags {
 
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
               *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *optimizer_opt = nullptr,
-              *paths_opt = nullptr;
+              *paths_opt = nullptr, *init_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -88,7 +89,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"max_iters", f.max_iters},   {"batch_size", f.batch_size},
           {"batch_given", f.batch_given}, {"mc_samples", f.mc_samples},
           {"dtype", f.dtype},           {"seed", f.seed},
-          {"no_standardize", f.no_standardize}};
+          {"no_standardize", f.no_standardize}, {"init", f.init}};
 }
 
 void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& source) {
@@ -108,6 +109,7 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.flow = j.value("flow", std::string());
     f.objective = j.value("objective", std::string("kl"));
     f.particles = j.value("particles", int64_t{100});
+    f.init = j.value("init", std::string("default"));  // absent before --init
     f.lr = j.at("lr").get<double>();
     f.lr_given = j.at("lr_given").get<bool>();
     f.iters = j.at("iters").get<int64_t>();
@@ -366,11 +368,11 @@ Model build_model(const FitFlags& f, const NetworkSpec& spec, const ModelData& d
   return model;
 }
 
-std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model) {
+std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model, const std::optional<Tensor>& start) {
   InferenceOptions io;
   io.seed = f.seed;
   io.threads = f.threads;
-  io.start = model.initial_point();
+  io.start = start ? *start : model.initial_point();
   io.optimizer.name = f.optimizer;
   if (f.lr_given)
     io.optimizer.learning_rate = f.lr;
@@ -734,6 +736,25 @@ void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData
   save_optimised_fit(f, spec, inputs, *fit.q, fit_info, psis, psis_draws);
 }
 
+// --init pathfinder: the mean of single-path Pathfinder's best normal, from the usual
+// initial weights, on the float64 network over all the rows.
+Tensor pathfinder_start(const FitFlags& f, const NetworkSpec& spec, const ModelData& inputs) {
+  Model model(DType::f64);
+  build_float64_model(f, spec, inputs, model);
+  PathfinderOptions po;
+  po.paths = 1;
+  po.start = model.initial_point();
+  po.seed = f.seed;
+  po.make_q = false;
+  auto t0 = Clock::now();
+  PathfinderFit fit = fit_pathfinder(model, po);
+  const PathfinderPath& p = fit.paths[0];
+  std::printf("initialisation: pathfinder, %ld L-BFGS iterations (%s), best ELBO %.6g at iteration %ld, %.2f s\n",
+              static_cast<long>(p.iterations), p.stopped.c_str(), p.best_elbo, static_cast<long>(p.best_iteration),
+              std::chrono::duration<double>(Clock::now() - t0).count());
+  return Tensor(DType::f64, {model.flat_size()}, p.best_mean);
+}
+
 void run_fit(FitFlags& f) {
   if (f.method == "laplace" || f.method == "pathfinder") {
     CheckpointPlan plan = plan_checkpoints(f);
@@ -753,7 +774,10 @@ void run_fit(FitFlags& f) {
   choose_likelihood(f, spec, data);
   ModelData inputs = standardize(spec, data);
   Model model = build_model(f, spec, inputs);
-  std::unique_ptr<Inference> inference = make_fit_inference(f, model);
+  // A resumed fit takes its state from the checkpoint; its start does not matter.
+  const std::optional<Tensor> start =
+      f.init == "pathfinder" && !plan.resumed ? std::optional<Tensor>(pathfinder_start(f, spec, inputs)) : std::nullopt;
+  std::unique_ptr<Inference> inference = make_fit_inference(f, model, start);
   FitOutcome outcome = run_inference(f, plan, spec, model, *inference, data.checksum);
   const PostFitPlan post = plan_post_fit(f, inference->step(), data.rows());
   report_training_fit(f, post, spec, data, inference->approximation());
@@ -804,6 +828,12 @@ Command add_fit_command(CLI::App& app) {
                      ->capture_default_str()
                      ->check(positive_integer());
   shaping.push_back(f->paths_opt);
+  f->init_opt = sub->add_option("--init", f->init,
+                                "Where the fit's means start: default (seeded weights) or pathfinder (the mean of "
+                                "single-path Pathfinder's best normal, from there)")
+                    ->capture_default_str()
+                    ->check(CLI::IsMember({"default", "pathfinder"}));
+  shaping.push_back(f->init_opt);
   f->hessian_opt = sub->add_option("--hessian", f->hessian,
                                    "laplace: full (a full-rank Gaussian) or diag (its diagonal, mean-field); default "
                                    "full up to " + std::to_string(kLaplaceFullLimit) + " parameters, else diag")
@@ -898,6 +928,8 @@ Command add_fit_command(CLI::App& app) {
             }
             if (f->method != "pathfinder" && f->paths_opt->count() > 0)
               throw UsageError("--paths: applies to --method pathfinder only (the method is " + f->method + ")");
+            if ((f->method == "laplace" || f->method == "pathfinder") && f->init_opt->count() > 0)
+              throw UsageError("--init: " + f->method + " has no steps to start (the method is " + f->method + ")");
             if (f->method == "laplace" || f->method == "pathfinder") {
               const std::pair<CLI::Option*, const char*> steps_only[] = {
                   {f->optimizer_opt, "--optimizer"}, {f->lr_opt, "--lr"},         {f->iters_opt, "--iters"},

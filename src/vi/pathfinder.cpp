@@ -212,7 +212,8 @@ PathOutcome run_path(const Model& model, const PathfinderOptions& o, int path) {
   out.info.evaluations += r.evaluations;
   out.info.rejected_updates = h.rejected;
   out.info.stopped = r.reason;
-  if (!out.ok || o.paths == 1) return out;
+  if (out.ok) out.info.best_mean.assign(out.best.mu.data(), out.best.mu.data() + D);
+  if (!out.ok || o.paths == 1 || !o.make_q) return out;
   // Multi-path: draws from the best normal with their log importance ratios.
   const int64_t N = o.draws_per_path;
   out.draws.resize(static_cast<size_t>(N * D));
@@ -256,7 +257,7 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
   if (o.start && o.start->numel() != D)
     throw InvalidArgument("fit_pathfinder: option 'start' has " + std::to_string(o.start->numel()) +
                           " values, but the model has " + std::to_string(D) + " free parameters");
-  if (o.paths == 1 && D > kSinglePathMaxDim)
+  if (o.paths == 1 && o.make_q && D > kSinglePathMaxDim)
     throw InvalidArgument("fit_pathfinder: option 'paths' is 1, whose q is a full-rank normal, but the model has " +
                           std::to_string(D) + " parameters (at most " + std::to_string(kSinglePathMaxDim) +
                           "); use several paths (their result is draws)");
@@ -286,6 +287,7 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
   for (const PathOutcome& p : outcomes) fit.paths.push_back(p.info);
   if (std::none_of(outcomes.begin(), outcomes.end(), [](const PathOutcome& p) { return p.ok; }))
     throw NumericalError("fit_pathfinder: no path found a normal with a finite ELBO (" + outcomes[0].info.stopped + ")");
+  if (!o.make_q) return fit;
 
   if (o.paths == 1) {
     const PathNormal& n = outcomes[0].best;

@@ -44,6 +44,9 @@ struct PathfinderOptions {
   int64_t draws = 1000;
   uint64_t seed = 0;
   int threads = 1;
+  /// false: no q (PathfinderFit::q is null), only the paths and their best means, as an
+  /// initialisation needs; any model size then works with one path.
+  bool make_q = true;
 };
 
 struct PathfinderPath {
@@ -53,6 +56,7 @@ struct PathfinderPath {
   int64_t evaluations = 0;     ///< of log p and its gradient: L-BFGS's and the ELBO draws'
   int64_t rejected_updates = 0;  ///< pairs without positive curvature, left out of H
   std::string stopped;         ///< why L-BFGS stopped
+  std::vector<double> best_mean;  ///< the mean of the best normal ([D]; empty when none was finite)
 };
 
 struct PathfinderFit {
