@@ -18,6 +18,7 @@
 #include "elbo/io/approximation_file.hpp"
 #include "elbo/bnn/likelihood_registry.hpp"
 #include "elbo/bnn/mlp.hpp"
+#include "elbo/data/atomic_file.hpp"
 #include "elbo/data/table.hpp"
 #include "elbo/vi/approximation_check.hpp"
 #include "elbo/vi/callback.hpp"
@@ -52,6 +53,7 @@ struct FitFlags {
   std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
   int paths = 4;                      // pathfinder: paths (Stan's default)
   std::string init = "default";       // step methods: "default" or "pathfinder"
+  std::string loss_history;           // step methods: CSV of every step's loss, "" = none
   double lr = 0;
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
@@ -736,6 +738,17 @@ void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData
   save_optimised_fit(f, spec, inputs, *fit.q, fit_info, psis, psis_draws);
 }
 
+void write_loss_history(const std::string& path, const std::vector<double>& hist) {
+  std::string text = "step,loss\n";
+  char line[64];
+  for (size_t i = 0; i < hist.size(); ++i) {
+    std::snprintf(line, sizeof line, "%zu,%.17g\n", i + 1, hist[i]);
+    text += line;
+  }
+  data::write_file_atomically(path, text);
+  std::printf("loss history: %s (%zu steps)\n", path.c_str(), hist.size());
+}
+
 // --init pathfinder: the mean of single-path Pathfinder's best normal, from the usual
 // initial weights, on the float64 network over all the rows.
 Tensor pathfinder_start(const FitFlags& f, const NetworkSpec& spec, const ModelData& inputs) {
@@ -779,6 +792,7 @@ void run_fit(FitFlags& f) {
       f.init == "pathfinder" && !plan.resumed ? std::optional<Tensor>(pathfinder_start(f, spec, inputs)) : std::nullopt;
   std::unique_ptr<Inference> inference = make_fit_inference(f, model, start);
   FitOutcome outcome = run_inference(f, plan, spec, model, *inference, data.checksum);
+  if (!f.loss_history.empty()) write_loss_history(f.loss_history, inference->hist());
   const PostFitPlan post = plan_post_fit(f, inference->step(), data.rows());
   report_training_fit(f, post, spec, data, inference->approximation());
   const std::optional<ApproximationCheck> check = report_khat(f, post, spec, inputs, inference->approximation());
@@ -908,6 +922,9 @@ Command add_fit_command(CLI::App& app) {
                                  "Write a checkpoint every N steps (atomically), to continue with --resume")
                      ->check(positive_integer());
   f->checkpoint_opt = sub->add_option("--checkpoint", f->checkpoint, "Checkpoint file (default: MODEL.ckpt)");
+  sub->add_option("--loss-history", f->loss_history,
+                  "Also write every step's loss (PyMC's inference.hist, the minibatch scale) to this CSV file "
+                  "(columns step, loss; written atomically)");
   sub->add_option("--resume", f->resume,
                   "Continue the fit saved in this checkpoint, bitwise as if it had not stopped");
   // For tests: stop (as if killed) after this many steps in all, leaving the checkpoints.
@@ -940,6 +957,8 @@ Command add_fit_command(CLI::App& app) {
                   throw UsageError(std::string(name) + ": " + f->method + " runs L-BFGS on all the rows and takes "
                                    "no step options");
               if (!f->resume.empty()) throw UsageError("--resume: " + f->method + " writes no checkpoints");
+              if (!f->loss_history.empty())
+                throw UsageError("--loss-history: " + f->method + " takes no steps, so it has no loss history");
             }
             const bool stein = f->method == "svgd" || f->method == "asvgd";
             if (f->particles_opt->count() > 0 && !stein)

@@ -57,9 +57,14 @@ TEST(cli_pathfinder, initialises_advi) {
   write_moons(dir / "train.csv", 200, 1);
   write_moons(dir / "test.csv", 200, 2);
   CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--init", "pathfinder",
-                                "--iters", "500"});
+                                "--iters", "500", "--loss-history", dir / "hist.csv"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("initialisation: pathfinder, "), std::string::npos) << fit.out;
+  CsvText hist = parse_csv_text(read_text(dir / "hist.csv"));
+  EXPECT_EQ(hist.header, (std::vector<std::string>{"step", "loss"}));
+  ASSERT_EQ(hist.rows.size(), 500u);
+  EXPECT_EQ(hist.rows[499][0], 500);
+  for (const auto& row : hist.rows) EXPECT_TRUE(std::isfinite(row[1]));
   CliResult eval = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "test.csv", "--json"});
   ASSERT_EQ(eval.code, 0) << describe(eval);
   EXPECT_GT(nlohmann::json::parse(eval.out)["accuracy"].get<double>(), 0.85) << eval.out;
