@@ -12,6 +12,9 @@
 // Defined in the AVX2 kernels' object (isa_variant_entry.cpp): its OpDefs.
 extern "C" const elbo::OpDef* const* elbo_isa_kernels_avx2(int* count);
 #endif
+#ifdef ELBO_HAVE_ISA_AVX512
+extern "C" const elbo::OpDef* const* elbo_isa_kernels_avx512(int* count);
+#endif
 
 namespace elbo {
 namespace {
@@ -31,6 +34,13 @@ std::span<const OpDef* const> variant_ops(isa::Level level) {
     return {ops, static_cast<size_t>(n)};
   }
 #endif
+#ifdef ELBO_HAVE_ISA_AVX512
+  if (level == isa::Level::avx512) {
+    int n = 0;
+    const OpDef* const* ops = elbo_isa_kernels_avx512(&n);
+    return {ops, static_cast<size_t>(n)};
+  }
+#endif
   (void)level;
   return {};
 }
@@ -45,15 +55,26 @@ bool cpu_has(isa::Level level) {
 #else
       return false;
 #endif
+    case isa::Level::avx512:
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+#else
+      return false;
+#endif
   }
   return false;
 }
 
 isa::Level choose() {
-  const isa::Level best = isa::available(isa::Level::avx2) ? isa::Level::avx2 : isa::Level::baseline;
+  const isa::Level best = isa::available(isa::Level::avx512) ? isa::Level::avx512
+                          : isa::available(isa::Level::avx2) ? isa::Level::avx2
+                                                             : isa::Level::baseline;
   const char* env = std::getenv("ELBO_ISA");
   if (!env || !*env || std::string_view(env) == "auto") return best;
-  for (isa::Level l : {isa::Level::baseline, isa::Level::avx2}) {
+  for (isa::Level l : {isa::Level::baseline, isa::Level::avx2, isa::Level::avx512}) {
     if (isa::name(l) != env) continue;
     if (isa::available(l)) return l;
     log_message(LogLevel::warning, "ELBO_ISA=" + std::string(env) + ": " +
@@ -61,7 +82,7 @@ isa::Level choose() {
                                        "; using baseline kernels");
     return isa::Level::baseline;
   }
-  log_message(LogLevel::warning, "ELBO_ISA=" + std::string(env) + " is not one of baseline, avx2, auto; using " +
+  log_message(LogLevel::warning, "ELBO_ISA=" + std::string(env) + " is not one of baseline, avx2, avx512, auto; using " +
                                      std::string(isa::name(best)) + " kernels");
   return best;
 }
@@ -85,6 +106,7 @@ std::string_view name(Level level) {
   switch (level) {
     case Level::baseline: return "baseline";
     case Level::avx2: return "avx2";
+    case Level::avx512: return "avx512";
   }
   return "?";
 }

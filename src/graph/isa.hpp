@@ -2,14 +2,16 @@
 // Which instruction set the engine's kernels run with, chosen once at start-up.
 //
 // The kernels (src/graph/ops/*.cpp) use Eigen packets whose width the preprocessor fixes
-// (__AVX__, __FMA__), so the build compiles them twice: for baseline x86-64 (SSE2, as the
-// rest of the library) and for AVX2 + FMA. Each OpDef takes the AVX2 kernels when the CPU
-// has them (make_op, op.hpp); the program executor just calls op.forward_f32 etc.
+// (__AVX__, __FMA__, __AVX512F__), so the build compiles them three times: for baseline
+// x86-64 (SSE2, as the rest of the library), for AVX2 + FMA and for AVX-512 (F, DQ, VL, BW;
+// 16 floats a packet). Each OpDef takes the widest kernels the CPU has (make_op, op.hpp);
+// the program executor just calls op.forward_f32 etc. Code outside the op kernels with
+// its own AVX2 copy (normal_draws.cpp, softplus_kernel.cpp) runs it at avx2 and avx512.
 // The AVX2 copy lives in one object whose every symbol but its table is made local
 // (CMakeLists.txt, "ISA kernels"), so no inline function compiled with AVX2 can stand in
 // for the baseline's copy. docs/ARCHITECTURE.md, "Instruction sets".
 //
-// ELBO_ISA=baseline|avx2|auto (environment, read once) forces a level; a level the CPU
+// ELBO_ISA=baseline|avx2|avx512|auto (environment, read once) forces a level; a level the CPU
 // lacks, or one this build has no kernels for, falls back to baseline with a message on
 // stderr. Results differ between levels in the last bits: a wider packet sums in another
 // order, and FMA rounds once where SSE rounds twice.
@@ -19,11 +21,11 @@
 
 namespace elbo::isa {
 
-enum class Level { baseline, avx2 };
+enum class Level { baseline, avx2, avx512 };
 
 /// The level the kernels run with in this process (chosen at the first call).
 Level active();
-/// "baseline", "avx2".
+/// "baseline", "avx2", "avx512".
 std::string_view name(Level level);
 /// This build has kernels for `level` and this CPU can run them.
 bool available(Level level);

@@ -289,7 +289,7 @@ template <class T>
 void normal_pairs(isa::Level level, uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair,
                   int64_t n_pairs, T* out) {
 #ifdef ELBO_NORMAL_DRAWS_AVX2
-  if (level == isa::Level::avx2) return normal_pairs_avx2(seed, stream, counter, first_pair, n_pairs, out);
+  if (level != isa::Level::baseline) return normal_pairs_avx2(seed, stream, counter, first_pair, n_pairs, out);
 #endif
   (void)level;
   normal_pairs_baseline(seed, stream, counter, first_pair, n_pairs, out);

@@ -149,7 +149,7 @@ __attribute__((target("avx2"))) double terms_avx2_f32(const double* rho, int64_t
 double softplus_terms(isa::Level level, Precision precision, const double* rho, int64_t n, const SoftplusTerms& out) {
   const bool single = precision == Precision::single;
 #ifdef ELBO_SOFTPLUS_AVX2
-  if (level == isa::Level::avx2) return single ? terms_avx2_f32(rho, n, out) : terms_avx2(rho, n, out);
+  if (level != isa::Level::baseline) return single ? terms_avx2_f32(rho, n, out) : terms_avx2(rho, n, out);
 #endif
   (void)level;
   return single ? terms_baseline_f32(rho, n, out) : terms_baseline(rho, n, out);

@@ -29,7 +29,8 @@ const OpDef* const kAllOps[] = {
 TEST(isa_dispatch, the_active_level_is_the_one_asked_for) {
   const char* expect = std::getenv("ELBO_ISA_EXPECT");
   if (!expect) GTEST_SKIP() << "set by the isa.<level>.op_gradients CTest entries";
-  const isa::Level want = std::string(expect) == "avx2" ? isa::Level::avx2 : isa::Level::baseline;
+  const std::string e = expect;
+  const isa::Level want = e == "avx512" ? isa::Level::avx512 : e == "avx2" ? isa::Level::avx2 : isa::Level::baseline;
   ASSERT_EQ(isa::name(want), expect);
   if (!isa::available(want)) GTEST_SKIP() << "this CPU or this build has no " << expect << " kernels";
   EXPECT_EQ(isa::name(isa::active()), expect);
@@ -45,7 +46,7 @@ TEST(isa_dispatch, the_active_level_is_the_one_asked_for) {
 }
 
 TEST(isa_dispatch, every_op_has_kernels_at_every_level_of_this_build) {
-  for (isa::Level level : {isa::Level::baseline, isa::Level::avx2}) {
+  for (isa::Level level : {isa::Level::baseline, isa::Level::avx2, isa::Level::avx512}) {
     if (level != isa::Level::baseline && !isa::kernels(level, "add")) continue;  // not built
     for (const OpDef* op : kAllOps) {
       const OpDef* k = isa::kernels(level, op->name);
@@ -56,8 +57,13 @@ TEST(isa_dispatch, every_op_has_kernels_at_every_level_of_this_build) {
   }
   // The baseline and the AVX2 kernels are different code (they would be the same function
   // if the AVX2 copy had been merged into the baseline's).
-  if (const OpDef* v = isa::kernels(isa::Level::avx2, "tanh"))
+  if (const OpDef* v = isa::kernels(isa::Level::avx2, "tanh")) {
     EXPECT_NE(v->forward_f32, isa::kernels(isa::Level::baseline, "tanh")->forward_f32);
+  }
+  if (const OpDef* v = isa::kernels(isa::Level::avx512, "tanh")) {
+    EXPECT_NE(v->forward_f32, isa::kernels(isa::Level::baseline, "tanh")->forward_f32);
+    EXPECT_NE(v->forward_f32, isa::kernels(isa::Level::avx2, "tanh")->forward_f32);
+  }
 }
 
 // One op's forward and backward at one level on fixed inputs: output, then each input's
@@ -96,10 +102,10 @@ std::vector<double> run_kernels(const OpDef& op, const std::vector<Shape>& shape
 
 template <class T>
 void expect_levels_agree(const char* name, const std::vector<Shape>& shapes, const Shape& out_shape, double lo,
-                         double hi) {
+                         double hi, isa::Level level = isa::Level::avx2) {
   const OpDef* base = isa::kernels(isa::Level::baseline, name);
-  const OpDef* avx2 = isa::kernels(isa::Level::avx2, name);
-  ASSERT_TRUE(base && avx2) << name;
+  const OpDef* avx2 = isa::kernels(level, name);
+  ASSERT_TRUE(base && avx2) << name << " at " << isa::name(level);
   std::vector<double> a = run_kernels<T>(*base, shapes, out_shape, lo, hi);
   std::vector<double> b = run_kernels<T>(*avx2, shapes, out_shape, lo, hi);
   ASSERT_EQ(a.size(), b.size());
@@ -118,28 +124,38 @@ void expect_levels_agree(const char* name, const std::vector<Shape>& shapes, con
                  differing);
 }
 
-TEST(isa_dispatch, baseline_and_avx2_kernels_agree_within_rounding) {
-  if (!isa::available(isa::Level::avx2)) GTEST_SKIP() << "this CPU or this build has no avx2 kernels";
+// Every wider level against the baseline (AVX-512: packets of 16 floats, 8 doubles).
+void expect_level_agrees_with_baseline(isa::Level level) {
   // 37 elements: whole packets and a partial one at either width.
   const Shape v{37};
   for (const char* name : {"neg", "square", "exp", "log", "log1p", "expm1", "sqrt", "abs", "tanh", "sigmoid",
                            "log_sigmoid", "softplus", "relu"}) {
-    expect_levels_agree<float>(name, {v}, v, 0.2, 2.0);
-    expect_levels_agree<double>(name, {v}, v, 0.2, 2.0);
+    expect_levels_agree<float>(name, {v}, v, 0.2, 2.0, level);
+    expect_levels_agree<double>(name, {v}, v, 0.2, 2.0, level);
   }
   for (const char* name : {"neg", "square", "exp", "expm1", "abs", "tanh", "sigmoid", "log_sigmoid", "softplus",
                            "relu"})  // negative arguments too
-    expect_levels_agree<float>(name, {v}, v, -4.0, 4.0);
+    expect_levels_agree<float>(name, {v}, v, -4.0, 4.0, level);
   for (const char* name : {"add", "sub", "mul", "div", "pow"}) {
-    expect_levels_agree<float>(name, {v, v}, v, 0.5, 2.0);
-    expect_levels_agree<double>(name, {v, v}, v, 0.5, 2.0);
+    expect_levels_agree<float>(name, {v, v}, v, 0.5, 2.0, level);
+    expect_levels_agree<double>(name, {v, v}, v, 0.5, 2.0, level);
   }
   for (const char* name : {"matmul", "matmul_tanh", "matmul_relu", "matmul_sigmoid"}) {
     for (auto [m, kk, n] : {std::array<int64_t, 3>{5, 7, 9}, {20, 24, 18}, {50, 2, 5}}) {
-      expect_levels_agree<float>(name, {{m, kk}, {kk, n}}, {m, n}, -1.0, 1.0);
-      expect_levels_agree<double>(name, {{m, kk}, {kk, n}}, {m, n}, -1.0, 1.0);
+      expect_levels_agree<float>(name, {{m, kk}, {kk, n}}, {m, n}, -1.0, 1.0, level);
+      expect_levels_agree<double>(name, {{m, kk}, {kk, n}}, {m, n}, -1.0, 1.0, level);
     }
   }
+}
+
+TEST(isa_dispatch, baseline_and_avx2_kernels_agree_within_rounding) {
+  if (!isa::available(isa::Level::avx2)) GTEST_SKIP() << "this CPU or this build has no avx2 kernels";
+  expect_level_agrees_with_baseline(isa::Level::avx2);
+}
+
+TEST(isa_dispatch, baseline_and_avx512_kernels_agree_within_rounding) {
+  if (!isa::available(isa::Level::avx512)) GTEST_SKIP() << "this CPU or this build has no avx512 kernels";
+  expect_level_agrees_with_baseline(isa::Level::avx512);
 }
 
 }  // namespace
