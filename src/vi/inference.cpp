@@ -1,6 +1,8 @@
 #include "elbo/vi/inference.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -128,6 +130,20 @@ struct Inference::Impl {
   // the family; `fn` names the call in messages.
   void select_objective(const FitOptions& o, const std::string& fn);
   std::vector<float> z32_, g32_;
+
+  // Per-parameter work (noise, copies, checks, the optimizer's update) split over the
+  // program's threads once it is large enough to pay for waking them: every such loop is
+  // elementwise (or a yes/no check), so the bits do not depend on the split.
+  static constexpr int64_t kParallelElements = int64_t{1} << 15;
+  template <class F>
+  void for_parameters(int64_t n, F f) {
+    if (logp_.program().threads() > 1 && n >= kParallelElements)
+      logp_.program().parallel_for(n, f);
+    else
+      f(int64_t{0}, n);
+  }
+  bool all_finite_parallel(std::span<const double> v);
+  Optimizer::ParallelFor optimizer_parallel();
 };
 
 Inference::Impl::Impl(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)
@@ -209,6 +225,18 @@ bool all_finite(std::span<const double> v) {
 }
 }  // namespace
 
+bool Inference::Impl::all_finite_parallel(std::span<const double> v) {
+  std::atomic<bool> ok{true};
+  for_parameters(static_cast<int64_t>(v.size()), [&](int64_t b, int64_t e) {
+    if (!all_finite(v.subspan(static_cast<size_t>(b), static_cast<size_t>(e - b)))) ok = false;
+  });
+  return ok;
+}
+
+Optimizer::ParallelFor Inference::Impl::optimizer_parallel() {
+  return [this](int64_t n, const std::function<void(int64_t, int64_t)>& f) { for_parameters(n, f); };
+}
+
 // SVGD and ASVGD: z at every particle (SVGD) or at obj_n_mc draws (ASVGD), the gradient of
 // log p there (scaled like the loss), the Stein direction phi; the particles move along
 // phi, a family's parameters along phi pushed back through z. The loss recorded is
@@ -269,13 +297,19 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
       draw_noise(rng, model_->dtype(), eps_.data() + s0 * E, (s1 - s0) * E, stream, t, s0 * E);
     });
   else
-    draw_noise(rng, model_->dtype(), eps_.data(), E, stream, t);
+    for_parameters(E, [&](int64_t b, int64_t e) {
+      draw_noise(rng, model_->dtype(), eps_.data() + b, e - b, stream, t, b);
+    });
   approx_->sample(eps_.data(), z_.data(), logq_.data(), S);
   logp_.load_batch(t);
   if (model_->dtype() == DType::f32) {
-    for (size_t i = 0; i < z_.size(); ++i) z32_[i] = static_cast<float>(z_[i]);
+    for_parameters(static_cast<int64_t>(z_.size()), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) z32_[i] = static_cast<float>(z_[i]);
+    });
     logp_.run(z32_.data(), g32_.data(), o.beta);
-    for (size_t i = 0; i < g_.size(); ++i) g_[i] = g32_[i];
+    for_parameters(static_cast<int64_t>(g_.size()), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) g_[i] = g32_[i];
+    });
   } else {
     logp_.run(z_.data(), g_.data(), o.beta);
   }
@@ -305,7 +339,7 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
 
   // Non-finite values: name the step, the variable and the index.
   auto fail = [&](const std::string& what) { return skip_or_throw(o, loss, what); };
-  if (!all_finite(std::span<const double>(g_.data(), static_cast<size_t>(S * D))))
+  if (!all_finite_parallel(std::span<const double>(g_.data(), static_cast<size_t>(S * D))))
     for (int64_t i = 0; i < S * D; ++i)
       if (!std::isfinite(g_[i]))
         return fail("the gradient of log p at " + model_->describe_flat_index(i % D) + " is " + num(g_[i]));
@@ -345,16 +379,18 @@ Inference::Impl::StepStatus Inference::Impl::skip_or_throw(const FitOptions& o, 
 Inference::Impl::StepStatus Inference::Impl::apply_update(const FitOptions& o, double loss) {
   auto fail = [&](const std::string& what) { return skip_or_throw(o, loss, what); };
   auto params = approx_->params();
-  if (!all_finite(grad_))
+  if (!all_finite_parallel(grad_))
     for (size_t i = 0; i < grad_.size(); ++i)
       if (!std::isfinite(grad_[i]))
         return fail("the gradient of variational parameter " + param_label(static_cast<int64_t>(i)) + " is " +
                     num(grad_[i]));
   if (o.schedule)
     optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
-  std::copy(params.begin(), params.end(), backup_.begin());
-  optimizer_->step(params, grad_);
-  if (!all_finite(params))
+  for_parameters(static_cast<int64_t>(params.size()), [&](int64_t b, int64_t e) {
+    std::copy(params.begin() + b, params.begin() + e, backup_.begin() + b);
+  });
+  optimizer_->step(params, grad_, optimizer_parallel());
+  if (!all_finite_parallel(params))
     for (size_t i = 0; i < params.size(); ++i) {
       if (std::isfinite(params[i])) continue;
       std::string what = "the variational parameter " + param_label(static_cast<int64_t>(i)) + " became " +

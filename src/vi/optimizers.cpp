@@ -40,7 +40,18 @@ class Base : public Optimizer {
   void step(std::span<double> p, std::span<double> g) override {
     clip_total_norm(g, o_.total_grad_norm_constraint);
     ++t_;
-    update(p, g);
+    update(p, g, 0);
+    finish_update();
+  }
+  void step(std::span<double> p, std::span<double> g, const ParallelFor& parallel) override {
+    clip_total_norm(g, o_.total_grad_norm_constraint);
+    ++t_;
+    auto part = [&](int64_t b, int64_t e) {
+      const size_t n = static_cast<size_t>(e - b);
+      update(p.subspan(static_cast<size_t>(b), n), g.subspan(static_cast<size_t>(b), n), static_cast<size_t>(b));
+    };
+    parallel(static_cast<int64_t>(p.size()), std::ref(part));  // a reference: no allocation per step
+    finish_update();
   }
   std::vector<double> state() const override {
     std::vector<double> s = {static_cast<double>(t_)};
@@ -64,7 +75,11 @@ class Base : public Optimizer {
  protected:
   virtual std::vector<std::vector<double>*> buffers() { return {}; }
   virtual int64_t width(const std::vector<double>*) { return 1; }
-  virtual void update(std::span<double> p, std::span<const double> g) = 0;
+  /// Updates parameters off .. off + p.size() - 1 (p and g are those parts): may run on
+  /// several threads at once for disjoint parts, so it changes no member but its own
+  /// parameters' state. finish_update() then runs once per step.
+  virtual void update(std::span<double> p, std::span<const double> g, size_t off) = 0;
+  virtual void finish_update() {}
   std::string name_;
   OptimizerOptions o_;
   double eps_ = 0;
@@ -74,7 +89,7 @@ class Base : public Optimizer {
 class Sgd : public Base {
  public:
   explicit Sgd(const OptimizerOptions& o) : Base("sgd", o, 1e-3, 0) {}
-  void update(std::span<double> p, std::span<const double> g) override {
+  void update(std::span<double> p, std::span<const double> g, size_t off) override {
     for (size_t i = 0; i < p.size(); ++i) p[i] -= lr_ * g[i];
   }
 };
@@ -84,12 +99,12 @@ class Momentum : public Base {
   Momentum(const OptimizerOptions& o, bool nesterov)
       : Base(nesterov ? "nesterov_momentum" : "momentum", o, 1e-3, 0), nesterov_(nesterov) {}
   std::vector<std::vector<double>*> buffers() override { return {&v_}; }
-  void update(std::span<double> p, std::span<const double> g) override {
+  void update(std::span<double> p, std::span<const double> g, size_t off) override {
     double m = o_.momentum;
     for (size_t i = 0; i < p.size(); ++i) {
       double step = -lr_ * g[i];
-      double v = m * v_[i] + step;  // velocity
-      v_[i] = v;
+      double v = m * v_[off + i] + step;  // velocity
+      v_[off + i] = v;
       p[i] += nesterov_ ? m * v + step : v;
     }
   }
@@ -103,10 +118,10 @@ class Adagrad : public Base {
  public:
   explicit Adagrad(const OptimizerOptions& o) : Base("adagrad", o, 1.0, 1e-6) {}
   std::vector<std::vector<double>*> buffers() override { return {&acc_}; }
-  void update(std::span<double> p, std::span<const double> g) override {
+  void update(std::span<double> p, std::span<const double> g, size_t off) override {
     for (size_t i = 0; i < p.size(); ++i) {
-      acc_[i] += g[i] * g[i];
-      p[i] -= lr_ * g[i] / std::sqrt(acc_[i] + eps_);
+      acc_[off + i] += g[i] * g[i];
+      p[i] -= lr_ * g[i] / std::sqrt(acc_[off + i] + eps_);
     }
   }
 
@@ -123,17 +138,17 @@ class AdagradWindow : public Base {
   }
   std::vector<std::vector<double>*> buffers() override { return {&win_}; }
   int64_t width(const std::vector<double>*) override { return o_.n_win; }
-  void update(std::span<double> p, std::span<const double> g) override {
+  void update(std::span<double> p, std::span<const double> g, size_t off) override {
     int64_t w = o_.n_win, slot = extra_;
     for (size_t i = 0; i < p.size(); ++i) {
-      double* row = win_.data() + static_cast<int64_t>(i) * w;
+      double* row = win_.data() + static_cast<int64_t>(off + i) * w;
       row[slot] = g[i] * g[i];
       double acc = 0;
       for (int64_t k = 0; k < w; ++k) acc += row[k];
       p[i] -= lr_ * g[i] / std::sqrt(acc + eps_);
     }
-    extra_ = slot + 1 < w ? slot + 1 : 0;
   }
+  void finish_update() override { extra_ = extra_ + 1 < o_.n_win ? extra_ + 1 : 0; }
 
  private:
   std::vector<double> win_;
@@ -145,10 +160,10 @@ class RmsProp : public Base {
     rho_ = o.rho.value_or(0.9);
   }
   std::vector<std::vector<double>*> buffers() override { return {&acc_}; }
-  void update(std::span<double> p, std::span<const double> g) override {
+  void update(std::span<double> p, std::span<const double> g, size_t off) override {
     for (size_t i = 0; i < p.size(); ++i) {
-      acc_[i] = rho_ * acc_[i] + (1 - rho_) * g[i] * g[i];
-      p[i] -= lr_ * g[i] / std::sqrt(acc_[i] + eps_);
+      acc_[off + i] = rho_ * acc_[off + i] + (1 - rho_) * g[i] * g[i];
+      p[i] -= lr_ * g[i] / std::sqrt(acc_[off + i] + eps_);
     }
   }
 
@@ -163,12 +178,12 @@ class AdaDelta : public Base {
     rho_ = o.rho.value_or(0.95);
   }
   std::vector<std::vector<double>*> buffers() override { return {&acc_, &delta_}; }
-  void update(std::span<double> p, std::span<const double> g) override {
+  void update(std::span<double> p, std::span<const double> g, size_t off) override {
     for (size_t i = 0; i < p.size(); ++i) {
-      acc_[i] = rho_ * acc_[i] + (1 - rho_) * g[i] * g[i];
-      double u = g[i] * std::sqrt(delta_[i] + eps_) / std::sqrt(acc_[i] + eps_);
+      acc_[off + i] = rho_ * acc_[off + i] + (1 - rho_) * g[i] * g[i];
+      double u = g[i] * std::sqrt(delta_[off + i] + eps_) / std::sqrt(acc_[off + i] + eps_);
       p[i] -= lr_ * u;
-      delta_[i] = rho_ * delta_[i] + (1 - rho_) * u * u;
+      delta_[off + i] = rho_ * delta_[off + i] + (1 - rho_) * u * u;
     }
   }
 
@@ -181,13 +196,13 @@ class Adam : public Base {
  public:
   explicit Adam(const OptimizerOptions& o) : Base("adam", o, 1e-3, 1e-8) {}
   std::vector<std::vector<double>*> buffers() override { return {&m_, &v_}; }
-  void update(std::span<double> p, std::span<const double> g) override {
+  void update(std::span<double> p, std::span<const double> g, size_t off) override {
     const double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(t_), eps = eps_;
     const double a = lr_ * std::sqrt(1 - std::pow(b2, t)) / (1 - std::pow(b1, t));
     // Local pointers and constants: with the members, every store through p could change
     // eps_ for the compiler, which reloaded it and kept the loop on one element at a time.
-    double* __restrict m = m_.data();
-    double* __restrict v = v_.data();
+    double* __restrict m = m_.data() + off;
+    double* __restrict v = v_.data() + off;
     double* __restrict pp = p.data();
     const double* __restrict gg = g.data();
     for (size_t i = 0; i < p.size(); ++i) {
@@ -205,13 +220,13 @@ class AdaMax : public Base {
  public:
   explicit AdaMax(const OptimizerOptions& o) : Base("adamax", o, 2e-3, 1e-8) {}
   std::vector<std::vector<double>*> buffers() override { return {&m_, &u_}; }
-  void update(std::span<double> p, std::span<const double> g) override {
+  void update(std::span<double> p, std::span<const double> g, size_t off) override {
     double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(t_);
     double a = lr_ / (1 - std::pow(b1, t));
     for (size_t i = 0; i < p.size(); ++i) {
-      m_[i] = b1 * m_[i] + (1 - b1) * g[i];
-      u_[i] = std::max(b2 * u_[i], std::abs(g[i]));
-      p[i] -= a * m_[i] / (u_[i] + eps_);
+      m_[off + i] = b1 * m_[off + i] + (1 - b1) * g[i];
+      u_[off + i] = std::max(b2 * u_[off + i], std::abs(g[i]));
+      p[i] -= a * m_[off + i] / (u_[off + i] + eps_);
     }
   }
 

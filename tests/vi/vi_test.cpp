@@ -243,6 +243,31 @@ TEST(fit, is_bitwise_identical_for_one_and_two_threads) {
   EXPECT_EQ(0, std::memcmp(p1.data(), p2.data(), p1.size() * sizeof(double)));
 }
 
+TEST(fit, splits_large_per_parameter_work_over_threads_with_the_same_bits) {
+  // 40,000 coordinates: above the size from which the noise, the copies, the checks and the
+  // optimizer's update run on the program's threads (Inference, kParallelElements = 2^15).
+  // Elementwise work gives the same bits whatever the split; one draw a step, so the threads
+  // have nothing else to do. Adam and adagrad_window (whose window slot advances once a step).
+  for (DType dtype : {DType::f32, DType::f64})
+    for (const char* opt : {"adam", "adagrad_window"}) {
+      auto run = [&](int threads) {
+        Model m(dtype);
+        const int64_t n = 40000;
+        Expr w = m.normal("w", 0.0, 1.0, {n});
+        m.normal_likelihood("y", w, 1.0, m.data("y_obs", Philox(3).normal(DType::f64, {n}, 0, 0)));
+        ADVI advi(m, {.seed = 4, .optimizer = {.name = opt}, .threads = threads});
+        advi.fit(15, {.progressbar = false});
+        auto p = advi.approximation().params();
+        std::vector<double> out(advi.hist());
+        out.insert(out.end(), p.begin(), p.end());
+        return out;
+      };
+      const std::vector<double> one = run(1), two = run(2);
+      ASSERT_EQ(one.size(), two.size());
+      EXPECT_EQ(0, std::memcmp(one.data(), two.data(), one.size() * sizeof(double))) << dtype_name(dtype) << " " << opt;
+    }
+}
+
 TEST(fit_errors, a_nan_learning_rate_is_named) {
   Conjugate c;
   EXPECT_EQ(message_of([&] { ADVI advi(c.m, {.optimizer = {.learning_rate = NAN}}); }),

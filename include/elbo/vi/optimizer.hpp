@@ -5,6 +5,7 @@
 // The table of defaults is in docs/OPTIMIZERS.md.
 #include <cstdint>
 #include <limits>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -38,6 +39,15 @@ class Optimizer {
   virtual void reset(int64_t n) = 0;
   /// One descent step: params -= update(grad). grad may be modified (norm constraint).
   virtual void step(std::span<double> params, std::span<double> grad) = 0;
+  /// Runs f(begin, end) over contiguous parts covering [0, n), on any threads, in any order.
+  using ParallelFor = std::function<void(int64_t n, const std::function<void(int64_t, int64_t)>& f)>;
+  /// The same step with its per-parameter work split by `parallel`: every optimizer here
+  /// updates each parameter from its own state alone, so the result is the same bits
+  /// however the work is split. The default runs step(params, grad).
+  virtual void step(std::span<double> params, std::span<double> grad, const ParallelFor& parallel) {
+    (void)parallel;
+    step(params, grad);
+  }
   double learning_rate() const { return lr_; }
   /// Schedules and step-size adaptation change the rate between steps.
   void set_learning_rate(double lr) { lr_ = lr; }
