@@ -209,7 +209,9 @@ void Program::set_flat_params(const T* theta) {
     for (int64_t s = 0; s < c.S; ++s) {
       const T* src = theta + s * c.flat_size + off;
       T* dst = ex.buf[i].data() + s * n;
-      for (int64_t e = 0; e < n; ++e) dst[at[off + e]] = src[e];
+      copy_elements(n, [&](int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k) dst[at[off + k]] = src[k];
+      });
     }
   }
 }
@@ -497,7 +499,9 @@ void Program::flat_gradient(T* out) const {
     for (int64_t s = 0; s < c.S; ++s) {
       const T* src = ex.grad[i].data() + s * n;
       T* dst = out + s * c.flat_size + off;
-      for (int64_t e = 0; e < n; ++e) dst[e] = src[at[off + e]];
+      const_cast<Program*>(this)->copy_elements(n, [&](int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k) dst[k] = src[at[off + k]];
+      });
     }
   }
 }

@@ -38,10 +38,17 @@ std::vector<double> start_mean(const Model& m, const InferenceOptions& o) {
 // The approximation computes its per-parameter terms in the model's precision while steps
 // run (Approximation::set_draw_dtype) and in double again afterwards, so what a fit returns
 // samples, and its sd() and cov() read, exactly as the same parameters loaded from a file.
+// Likewise the threads it may split its per-parameter work over (set_parallel).
 class DrawPrecisionDuringSteps {
  public:
-  DrawPrecisionDuringSteps(Approximation& q, DType dtype) : q_(q) { q_.set_draw_dtype(dtype); }
-  ~DrawPrecisionDuringSteps() { q_.set_draw_dtype(DType::f64); }
+  DrawPrecisionDuringSteps(Approximation& q, DType dtype, ParallelFor parallel) : q_(q) {
+    q_.set_draw_dtype(dtype);
+    q_.set_parallel(std::move(parallel));
+  }
+  ~DrawPrecisionDuringSteps() {
+    q_.set_draw_dtype(DType::f64);
+    q_.set_parallel(nullptr);
+  }
   DrawPrecisionDuringSteps(const DrawPrecisionDuringSteps&) = delete;
   DrawPrecisionDuringSteps& operator=(const DrawPrecisionDuringSteps&) = delete;
 
@@ -447,7 +454,7 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
   for (const auto& cb : o.callbacks) cb->on_fit_start();
   ProgressBar bar(n, o.progressbar, o.progress_sink);
   detail::InterruptGuard guard;
-  DrawPrecisionDuringSteps precision(*approx_, model_->dtype());
+  DrawPrecisionDuringSteps precision(*approx_, model_->dtype(), optimizer_parallel());
   std::string how = "Finished";
   for (int64_t i = 0; i < n; ++i) {
     if (run_step(o, kEpsStream) == StepStatus::skipped) ++report_.skipped;
@@ -489,7 +496,7 @@ double Inference::Impl::adapt_step_size(int64_t adapt_iter, const FitOptions& o)
   const double etas[] = {100, 10, 1, 0.1, 0.01};
   double best_elbo = -INFINITY, best_eta = NAN;
   std::string tried;
-  DrawPrecisionDuringSteps precision(*approx_, model_->dtype());
+  DrawPrecisionDuringSteps precision(*approx_, model_->dtype(), optimizer_parallel());
   FitOptions quiet = o;
   quiet.skip_nonfinite = false;
   quiet.schedule = nullptr;

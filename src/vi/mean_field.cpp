@@ -74,6 +74,14 @@ void MeanField::sample(const double* eps, double* z, double* logq, int64_t S) co
   for (int64_t s = 0; s < S; ++s) {
     const double* __restrict es = eps + s * d_;
     double* __restrict zs = z + s * d_;
+    if (parallel_ && d_ >= (int64_t{1} << 15)) {
+      // On the lent threads: z elementwise, then log q as logq_from_eps sums it (same bits).
+      for_elements(d_, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) zs[i] = mu[i] + sigma[i] * es[i];
+      });
+      logq[s] = logq_from_eps(es);
+      continue;
+    }
     double part[4] = {0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 4 <= d_; i += 4)
@@ -120,11 +128,13 @@ void MeanField::gradient(const double* eps, const double* g, int64_t S, double s
   double* __restrict grho = grad + d_;
   const double a = beta * (scale - 1.0);
   if (S == 1) {  // one pass, the same operations in the same order as the loops below
-    for (int64_t i = 0; i < d_; ++i) {
-      const double e = eps[i], gz = g[i];
-      gmu[i] = w * (0.0 + (-gz + a * e * inv_sigma[i]));
-      grho[i] = w * (0.0 + (-gz * e + beta * (-e * e + scale * (e * e - 1.0)) * inv_sigma[i])) * dsigma[i];
-    }
+    for_elements(d_, [&](int64_t b, int64_t end) {
+      for (int64_t i = b; i < end; ++i) {
+        const double e = eps[i], gz = g[i];
+        gmu[i] = w * (0.0 + (-gz + a * e * inv_sigma[i]));
+        grho[i] = w * (0.0 + (-gz * e + beta * (-e * e + scale * (e * e - 1.0)) * inv_sigma[i])) * dsigma[i];
+      }
+    });
     return;
   }
   for (int64_t i = 0; i < d_; ++i) gmu[i] = grho[i] = 0;

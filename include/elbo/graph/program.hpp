@@ -113,6 +113,15 @@ class Program {
  private:
   // parallel_for's untyped core.
   void run_parts(int64_t n, void (*fn)(void* context, int64_t begin, int64_t end), void* context);
+  // A copy of n elements between the flat vector and the program's buffers: on the threads
+  // from 2^15 elements (a copy's bits do not depend on the split), else on this one.
+  template <class Fn>
+  void copy_elements(int64_t n, Fn&& f) {
+    if (n >= (int64_t{1} << 15))
+      parallel_for(n, f);
+    else
+      f(int64_t{0}, n);
+  }
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

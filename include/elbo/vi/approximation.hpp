@@ -14,6 +14,7 @@
 
 #include "elbo/export.hpp"
 #include "elbo/graph/tensor.hpp"
+#include "elbo/vi/parallel_for.hpp"
 
 ELBO_API_BEGIN
 namespace elbo {
@@ -68,6 +69,10 @@ class Approximation {
   /// softplus(rho), log sigma and their derivatives in float for a float32 model (its
   /// parameters and their updates stay double). Others ignore it.
   virtual void set_draw_dtype(DType dtype) { (void)dtype; }
+  /// Threads for the per-parameter work of sample() and gradient() (Inference lends its
+  /// program's while steps run and takes them back after; null: this thread). A family
+  /// splits only elementwise work with it, so results do not depend on it. Others ignore it.
+  virtual void set_parallel(ParallelFor parallel) { (void)parallel; }
 
   /// Gradient of the per-step loss  (1/(S c)) sum_s [ -g_s . z_s  + beta * logq(z_s) ]
   /// with respect to params(), where g_s = d(weighted log p)/dz at draw s ([S, D]) and

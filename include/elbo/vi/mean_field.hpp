@@ -4,6 +4,8 @@
 #include "elbo/export.hpp"
 #include "elbo/vi/approximation.hpp"
 
+#include <functional>
+
 ELBO_API_BEGIN
 namespace elbo {
 
@@ -31,10 +33,15 @@ class MeanField : public Approximation {
   std::vector<double> mean() const override;
   std::vector<double> sd() const override;
   Tensor cov() const override;
-  std::unique_ptr<Approximation> clone() const override { return std::make_unique<MeanField>(*this); }
+  std::unique_ptr<Approximation> clone() const override {
+    auto c = std::make_unique<MeanField>(*this);
+    c->parallel_ = nullptr;  // the lender's threads are not the copy's
+    return c;
+  }
   /// f32: sigma, 1 / sigma, log sigma and sigmoid(rho) in single precision (eight lanes at a
   /// time); f64 (the default): in double.
   void set_draw_dtype(DType dtype) override;
+  void set_parallel(ParallelFor parallel) override { parallel_ = std::move(parallel); }
 
  private:
   /// sigma, log sigma and sigmoid(rho), recomputed only when rho changed (the optimizer
@@ -45,6 +52,15 @@ class MeanField : public Approximation {
   mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, dsigma_;
   mutable double log_sigma_sum_ = 0;  // sum of log sigma, for logq_from_eps
   bool single_precision_terms_ = false;
+  ParallelFor parallel_;
+  // Elementwise work over n parameters, split by parallel_ from 2^15 of them.
+  template <class F>
+  void for_elements(int64_t n, F f) const {
+    if (parallel_ && n >= (int64_t{1} << 15))
+      parallel_(n, std::ref(f));
+    else
+      f(int64_t{0}, n);
+  }
 };
 
 }  // namespace elbo

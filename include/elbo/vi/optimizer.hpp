@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "elbo/export.hpp"
+#include "elbo/vi/parallel_for.hpp"
 
 ELBO_API_BEGIN
 namespace elbo {
@@ -39,8 +40,7 @@ class Optimizer {
   virtual void reset(int64_t n) = 0;
   /// One descent step: params -= update(grad). grad may be modified (norm constraint).
   virtual void step(std::span<double> params, std::span<double> grad) = 0;
-  /// Runs f(begin, end) over contiguous parts covering [0, n), on any threads, in any order.
-  using ParallelFor = std::function<void(int64_t n, const std::function<void(int64_t, int64_t)>& f)>;
+  using ParallelFor = elbo::ParallelFor;  // parallel_for.hpp
   /// The same step with its per-parameter work split by `parallel`: every optimizer here
   /// updates each parameter from its own state alone, so the result is the same bits
   /// however the work is split. The default runs step(params, grad).
