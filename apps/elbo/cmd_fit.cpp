@@ -70,7 +70,7 @@ struct FitFlags {
 
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
               *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *optimizer_opt = nullptr,
-              *paths_opt = nullptr, *init_opt = nullptr;
+              *paths_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -640,9 +640,10 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& d
   if (f.subset == "last_layer")
     for (const std::string& name : net.weight_names)
       if (name.size() > 4 && name.compare(name.size() - 4, 4, "_out") == 0) lo.subset.push_back(name);
-  lo.tuned_prior = net.weight_names;
+  lo.tuned_prior = lo.subset.empty() ? net.weight_names : lo.subset;  // the evidence's weights
   lo.prior_precision = 1.0 / (spec.mlp.prior_sd * spec.mlp.prior_sd);
   lo.threads = f.threads;
+  if (f.max_iters_opt->count() > 0) lo.map.max_iters = f.max_iters;
   if (lo.hessian == "full" && D > 20000)
     throw UsageError("--hessian full: the network has " + std::to_string(D) +
                      " parameters, and a full-rank q over them is too large; use --hessian diag");
@@ -657,7 +658,8 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& d
               static_cast<long>(fit.map.evaluations), fit.map.reason.c_str(), -fit.map.value);
   std::printf("Hessian: %ld gradient evaluations%s; prior precision %.4g (sd %.4g), log evidence %.6g\n",
               static_cast<long>(fit.gradient_evaluations),
-              fit.raised > 0 ? (", " + std::to_string(fit.raised) + " eigenvalues raised to stay positive").c_str() : "",
+              fit.raised > 0 ? (", " + std::to_string(fit.raised) + (lo.hessian == "full" ? " eigenvalues" : " diagonal entries") +
+                                " of the precision raised to the prior precision").c_str() : "",
               fit.prior_precision, 1 / std::sqrt(fit.prior_precision), fit.log_evidence);
   std::printf("fitted: laplace in %.2f s\n", seconds);
   // The post-fit work costs less than the fit: the fit ran about one forward-and-backward pass
@@ -697,7 +699,8 @@ void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData
   po.paths = f.paths;
   po.start = model.initial_point();
   po.seed = f.seed;
-  po.threads = std::max(f.threads, core_count());
+  po.threads = f.threads;  // paths run in parallel on --threads
+  if (f.max_iters_opt->count() > 0) po.lbfgs.max_iters = f.max_iters;
   std::printf("fitting: pathfinder (%d path%s, %ld parameters), L-BFGS with %d pairs, ELBO from %ld draws per point\n",
               po.paths, po.paths == 1 ? "" : "s", static_cast<long>(D), po.lbfgs.history,
               static_cast<long>(po.elbo_draws));
@@ -759,6 +762,7 @@ Tensor pathfinder_start(const FitFlags& f, const NetworkSpec& spec, const ModelD
   po.start = model.initial_point();
   po.seed = f.seed;
   po.make_q = false;
+  po.elbo_draws = 5;  // the paper's K: only the mean is wanted, at a fifth of Stan's cost
   auto t0 = Clock::now();
   PathfinderFit fit = fit_pathfinder(model, po);
   const PathfinderPath& p = fit.paths[0];
@@ -887,9 +891,12 @@ Command add_fit_command(CLI::App& app) {
   f->iters_opt = sub->add_option("--iters", f->iters, "Exactly this many steps (default: until converged)")
                      ->check(positive_integer());
   shaping.push_back(f->iters_opt);
-  shaping.push_back(sub->add_option("--max-iters", f->max_iters, "Cap on the steps when fitting until converged")
-                        ->capture_default_str()
-                        ->check(positive_integer()));
+  f->max_iters_opt = sub->add_option("--max-iters", f->max_iters,
+                                     "Cap on the steps when fitting until converged (laplace, pathfinder: on the "
+                                     "L-BFGS iterations, default 2000 and 1000)")
+                         ->capture_default_str()
+                         ->check(positive_integer());
+  shaping.push_back(f->max_iters_opt);
   f->batch_opt = sub->add_option("--batch-size", f->batch_size, "Minibatch rows per step (default: full batch)")
                      ->check(positive_integer());
   shaping.push_back(f->batch_opt);
@@ -959,6 +966,9 @@ Command add_fit_command(CLI::App& app) {
               if (!f->resume.empty()) throw UsageError("--resume: " + f->method + " writes no checkpoints");
               if (!f->loss_history.empty())
                 throw UsageError("--loss-history: " + f->method + " takes no steps, so it has no loss history");
+              if (f->method == "pathfinder" && f->paths > 1 && f->psis_opt->count() > 0)
+                throw UsageError("--psis-draws: multi-path pathfinder's k-hat is its resampling's, of --paths x 1000 "
+                                 "pooled draws; --psis-draws applies with --paths 1");
             }
             const bool stein = f->method == "svgd" || f->method == "asvgd";
             if (f->particles_opt->count() > 0 && !stein)

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <iterator>
 #include <set>
 
 #include "elbo/graph/error.hpp"
@@ -102,31 +103,6 @@ void hessian(LogDensity& density, const Model& model, std::span<const double> z,
   }
 }
 
-// log det of a symmetric matrix whose eigenvalues below `floor` are raised to it, and how
-// many were. Cholesky first (positive definite, nothing raised); eigenvalues otherwise.
-double raised_logdet(const Matrix& A, double floor, int64_t* raised) {
-  Eigen::LLT<Matrix> llt(A);
-  if (llt.info() == Eigen::Success) {
-    const Vector diag = llt.matrixL().toDenseMatrix().diagonal();
-    bool above = true;
-    for (int64_t i = 0; i < diag.size(); ++i) above = above && diag(i) * diag(i) >= floor;
-    if (above) {
-      if (raised) *raised = 0;
-      return 2 * diag.array().log().sum();
-    }
-  }
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(A, Eigen::EigenvaluesOnly);
-  double s = 0;
-  int64_t k = 0;
-  for (int64_t i = 0; i < eig.eigenvalues().size(); ++i) {
-    const double v = eig.eigenvalues()(i);
-    if (!(v >= floor)) ++k;
-    s += std::log(std::max(v, floor));
-  }
-  if (raised) *raised = k;
-  return s;
-}
-
 // Maximises f over log lambda in [ln 1e-4, ln 1e4] relative to lambda0: a grid of 33
 // points, then golden-section search around the best.
 template <class F>
@@ -186,7 +162,14 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
   std::vector<int64_t> idx = o.subset.empty() ? std::vector<int64_t>{} : flat_indices(model, o.subset, "subset");
   if (o.subset.empty())
     for (int64_t i = 0; i < D; ++i) idx.push_back(i);
-  const std::vector<int64_t> tuned = flat_indices(model, o.tuned_prior, "tuned_prior");
+  // Tuned priors count only inside the subset: outside it the weights are fixed at the
+  // mode and the evidence is the subset's (conditional) one, as laplace-torch's last-layer
+  // marginal likelihood.
+  std::vector<int64_t> tuned;
+  {
+    const std::vector<int64_t> named = flat_indices(model, o.tuned_prior, "tuned_prior");
+    std::set_intersection(named.begin(), named.end(), idx.begin(), idx.end(), std::back_inserter(tuned));
+  }
   const bool full = o.hessian == "full";
   const int64_t n = static_cast<int64_t>(idx.size());
   // FullRank holds D (D + 1) / 2 numbers for all D coordinates, the fixed ones included.
@@ -238,42 +221,57 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
     else
       d(k) -= lambda0;
   }
-  // H (or d) now holds the likelihood's (and the untuned priors') part.
-  const bool all_tuned = static_cast<int64_t>(tuned_in_subset.size()) == n;
-  Vector lik_eigen;
-  if (full && all_tuned && !tuned.empty()) lik_eigen = Eigen::SelfAdjointEigenSolver<Matrix>(H, Eigen::EigenvaluesOnly).eigenvalues();
+  // H (or d) now holds the likelihood's (and the untuned priors') part. For the search
+  // over lambda, log det(H + lambda E) from eigenvalues computed once: with T the tuned and
+  // U the untuned coordinates of the subset, det = det(H_UU) det(S + lambda I) for the
+  // Schur complement S = H_TT - H_TU H_UU^-1 H_UT (exact when nothing needs raising).
   // The floor of the precision's eigenvalues: at least the tuned prior's precision, the
   // curvature of a direction the data say nothing about (an exact mode has H >= it there).
   auto floor_of = [&](double lambda) { return tuned.empty() ? o.min_precision : std::max(o.min_precision, lambda); };
+  Vector tuned_eigen, untuned_eigen;  // full: eigenvalues of S and of H_UU
+  if (full) {
+    std::vector<int64_t> T = tuned_in_subset, U;
+    std::vector<char> in_t(static_cast<size_t>(n), 0);
+    for (int64_t k : T) in_t[k] = 1;
+    for (int64_t k = 0; k < n; ++k)
+      if (!in_t[k]) U.push_back(k);
+    Matrix HUU(U.size(), U.size()), HTU(T.size(), U.size()), HTT(T.size(), T.size());
+    for (size_t a = 0; a < U.size(); ++a)
+      for (size_t b = 0; b < U.size(); ++b) HUU(a, b) = H(U[a], U[b]);
+    for (size_t a = 0; a < T.size(); ++a) {
+      for (size_t b = 0; b < U.size(); ++b) HTU(a, b) = H(T[a], U[b]);
+      for (size_t b = 0; b < T.size(); ++b) HTT(a, b) = H(T[a], T[b]);
+    }
+    Matrix S = HTT;
+    if (!U.empty()) {
+      Eigen::SelfAdjointEigenSolver<Matrix> eu(HUU);
+      untuned_eigen = eu.eigenvalues();
+      if (!T.empty()) {
+        const Vector inv = eu.eigenvalues().cwiseMax(o.min_precision).cwiseInverse();
+        const Matrix W = HTU * eu.eigenvectors();
+        S -= W * inv.asDiagonal() * W.transpose();
+      }
+    }
+    if (!T.empty()) tuned_eigen = Eigen::SelfAdjointEigenSolver<Matrix>(0.5 * (S + S.transpose()), Eigen::EigenvaluesOnly).eigenvalues();
+  }
   auto logdet = [&](double lambda, int64_t* raised) {
     const double floor = floor_of(lambda);
+    double s = 0;
+    int64_t k = 0;
+    auto add = [&](double v, double at_least) {
+      if (!(v >= at_least)) ++k;
+      s += std::log(std::max(v, at_least));
+    };
     if (!full) {
-      double s = 0;
-      int64_t k = 0;
       std::vector<char> t(static_cast<size_t>(n), 0);
       for (int64_t i : tuned_in_subset) t[i] = 1;
-      for (int64_t i = 0; i < n; ++i) {
-        const double v = d(i) + (t[i] ? lambda : 0.0);
-        if (!(v >= floor)) ++k;
-        s += std::log(std::max(v, floor));
-      }
-      if (raised) *raised = k;
-      return s;
+      for (int64_t i = 0; i < n; ++i) add(d(i) + (t[i] ? lambda : 0.0), t[i] ? floor : o.min_precision);
+    } else {
+      for (int64_t i = 0; i < untuned_eigen.size(); ++i) add(untuned_eigen(i), o.min_precision);
+      for (int64_t i = 0; i < tuned_eigen.size(); ++i) add(tuned_eigen(i) + lambda, floor);
     }
-    if (lik_eigen.size() > 0) {
-      double s = 0;
-      int64_t k = 0;
-      for (int64_t i = 0; i < lik_eigen.size(); ++i) {
-        const double v = lik_eigen(i) + lambda;
-        if (!(v >= floor)) ++k;
-        s += std::log(std::max(v, floor));
-      }
-      if (raised) *raised = k;
-      return s;
-    }
-    Matrix A = H;
-    for (int64_t i : tuned_in_subset) A(i, i) += lambda;
-    return raised_logdet(A, floor, raised);
+    if (raised) *raised = k;
+    return s;
   };
   auto evidence = [&](double lambda, int64_t* raised) {
     return logp_rest + (tuned.empty() ? 0.0 : prior_part(lambda)) + 0.5 * static_cast<double>(n) * kLog2Pi -
@@ -294,13 +292,22 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
   const double floor = floor_of(lambda);
   if (!full) {
     std::vector<double> sd(static_cast<size_t>(D), o.fixed_sd);
-    for (int64_t k = 0; k < n; ++k) sd[idx[k]] = 1.0 / std::sqrt(std::max(d(k), floor));
+    std::vector<char> t(static_cast<size_t>(n), 0);
+    for (int64_t i : tuned_in_subset) t[i] = 1;
+    for (int64_t k = 0; k < n; ++k) sd[idx[k]] = 1.0 / std::sqrt(std::max(d(k), t[k] ? floor : o.min_precision));
     out.q = std::make_unique<MeanField>(z, sd);
     return out;
   }
-  if (out.raised > 0) {
+  // Every eigenvalue above the floor exactly when H - floor I has a Cholesky factor; else
+  // raise those below it (and count them).
+  Matrix shifted = H;
+  shifted.diagonal().array() -= floor;
+  out.raised = 0;
+  if (Eigen::LLT<Matrix>(shifted).info() != Eigen::Success) {
     Eigen::SelfAdjointEigenSolver<Matrix> eig(H);
-    Vector v = eig.eigenvalues().cwiseMax(floor);
+    Vector v = eig.eigenvalues();
+    for (int64_t i = 0; i < v.size(); ++i) out.raised += v(i) < floor;
+    v = v.cwiseMax(floor);
     H = eig.eigenvectors() * v.asDiagonal() * eig.eigenvectors().transpose();
     H = (0.5 * (H + H.transpose())).eval();
   }

@@ -67,9 +67,11 @@ class LineSearch {
     constexpr double c1 = 1e-4, c2 = 0.9;
     Trial prev = zero;
     double a = a1;
+    double bad = std::numeric_limits<double>::infinity();  // the shortest step found outside f's domain
     for (int i = 0; evals_ < max_evals_; ++i) {
       Trial t = eval(a);
       if (!t.finite()) {  // outside f's domain: shorten the step
+        bad = std::min(bad, a);
         a = 0.5 * (prev.a + a);
         continue;
       }
@@ -77,7 +79,12 @@ class LineSearch {
       if (std::fabs(t.slope) <= -c2 * zero.slope) return true;
       if (t.slope >= 0) return zoom(zero, t, prev);
       prev = t;
-      a *= 2;
+      a = std::min(2 * a, 0.5 * (a + bad));  // longer, but not back into the undefined region
+    }
+    // Out of evaluations while lengthening: the last point decreased f enough; take it.
+    if (prev.a > 0) {
+      eval(prev.a);
+      return true;
     }
     return false;
   }

@@ -141,8 +141,17 @@ struct PathOutcome {
   PathfinderPath info;
   bool ok = false;
   PathNormal best;
-  std::vector<double> draws, log_ratios;  // multi-path: [draws_per_path, D] and log p - log q
+  std::vector<double> log_ratios;  // multi-path: log p - log q of its draws_per_path draws
 };
+
+// Draw j of a path's best normal, as run_path made it (stream, counter 0, elements from j D).
+void draw_of_path(const PathOutcome& p, const Philox& rng, int path, int64_t j, double* x) {
+  const int64_t D = p.best.mu.size();
+  std::vector<double> u(static_cast<size_t>(D));
+  double lq = 0;
+  rng.normal(u.data(), D, kDrawStream + static_cast<uint64_t>(path), 0, j * D);
+  p.best.draw(u.data(), 1, x, &lq);
+}
 
 PathOutcome run_path(const Model& model, const PathfinderOptions& o, int path) {
   const int64_t D = model.flat_size();
@@ -154,7 +163,8 @@ PathOutcome run_path(const Model& model, const PathfinderOptions& o, int path) {
   Vector x0(D);
   std::vector<double> g(static_cast<size_t>(D));
   double lp0 = NAN;
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  bool start_ok = false;
+  for (int attempt = 0; attempt < 100 && !start_ok; ++attempt) {
     if (path == 0 && o.start && attempt == 0) {
       for (int64_t i = 0; i < D; ++i) x0(i) = (*o.start)[i];
     } else {
@@ -162,10 +172,10 @@ PathOutcome run_path(const Model& model, const PathfinderOptions& o, int path) {
       x0 = (2 * x0.array() - 1) * o.init_radius;
     }
     density.run(1, x0.data(), &lp0, g.data());
-    if (std::isfinite(lp0) && std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); })) break;
+    start_ok = std::isfinite(lp0) && std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); });
   }
-  if (!std::isfinite(lp0)) {
-    out.info.stopped = "no start with a finite log p in 100 draws";
+  if (!start_ok) {
+    out.info.stopped = "no start with a finite log p and gradient in 100 draws";
     return out;
   }
 
@@ -182,14 +192,16 @@ PathOutcome run_path(const Model& model, const PathfinderOptions& o, int path) {
   std::vector<double> u(static_cast<size_t>(o.elbo_draws * D)), phi(u.size()), lq(static_cast<size_t>(o.elbo_draws)),
       lp(lq.size());
   out.info.best_elbo = -std::numeric_limits<double>::infinity();
+  // The same standard normal draws at every point of the path (common random numbers): the
+  // ELBO estimates of the points then differ by the normals, not by the draws, and picking
+  // the largest of many noisy estimates is much less biased.
+  rng.normal(u.data(), o.elbo_draws * D, kElboStream + static_cast<uint64_t>(path), 0);
   PathNormal n;
   auto on_iterate = [&](const LbfgsIterate& it) {
     Eigen::Map<const Vector> x(it.x.data(), D), gf(it.grad.data(), D);
     if (it.iteration > 0) {
       h.add(x - prev_x, gf - prev_g, o.lbfgs.history);
       if (h.normal_at(x, gf, n)) {
-        rng.normal(u.data(), o.elbo_draws * D, kElboStream + static_cast<uint64_t>(path),
-                   static_cast<uint64_t>(it.iteration));
         n.draw(u.data(), o.elbo_draws, phi.data(), lq.data());
         elbo_density.run(o.elbo_draws, phi.data(), lp.data(), nullptr);
         out.info.evaluations += o.elbo_draws;
@@ -207,30 +219,37 @@ PathOutcome run_path(const Model& model, const PathfinderOptions& o, int path) {
     prev_g = gf;
   };
   std::vector<double> start(x0.data(), x0.data() + D);
-  LbfgsResult r = lbfgs_minimize(objective, start, o.lbfgs, on_iterate);
+  LbfgsResult r;
+  try {
+    r = lbfgs_minimize(objective, start, o.lbfgs, on_iterate);
+  } catch (const NumericalError& e) {  // this path fails; the others may not
+    out.ok = false;
+    out.info.stopped = e.what();
+    return out;
+  }
   out.info.iterations = r.iterations;
   out.info.evaluations += r.evaluations;
   out.info.rejected_updates = h.rejected;
   out.info.stopped = r.reason;
   if (out.ok) out.info.best_mean.assign(out.best.mu.data(), out.best.mu.data() + D);
   if (!out.ok || o.paths == 1 || !o.make_q) return out;
-  // Multi-path: draws from the best normal with their log importance ratios.
+  // Multi-path: draws from the best normal, in chunks, keeping only their log importance
+  // ratios (the chosen draws are made again after resampling: draw_of_path).
   const int64_t N = o.draws_per_path;
-  out.draws.resize(static_cast<size_t>(N * D));
   out.log_ratios.resize(static_cast<size_t>(N));
-  std::vector<double> un(static_cast<size_t>(N * D)), lqn(static_cast<size_t>(N)), lpn(lqn.size());
-  rng.normal(un.data(), N * D, kDrawStream + static_cast<uint64_t>(path), 0);
-  out.best.draw(un.data(), N, out.draws.data(), lqn.data());
   constexpr int64_t kChunk = 64;
+  std::vector<double> un(static_cast<size_t>(std::min(kChunk, N) * D)), xn(un.size()), lqn(kChunk), lpn(kChunk);
   for (int64_t s0 = 0; s0 < N; s0 += kChunk) {
     const int64_t m = std::min(kChunk, N - s0);
-    elbo_density.run(m, out.draws.data() + s0 * D, lpn.data() + s0, nullptr);
+    rng.normal(un.data(), m * D, kDrawStream + static_cast<uint64_t>(path), 0, s0 * D);
+    out.best.draw(un.data(), m, xn.data(), lqn.data());
+    elbo_density.run(m, xn.data(), lpn.data(), nullptr);
+    for (int64_t s = 0; s < m; ++s) {
+      const double ratio = lpn[s] - lqn[s];
+      out.log_ratios[s0 + s] = std::isnan(ratio) || ratio == INFINITY ? -INFINITY : ratio;  // weight 0
+    }
   }
   out.info.evaluations += N;
-  for (int64_t s = 0; s < N; ++s) {
-    const double ratio = lpn[s] - lqn[s];
-    out.log_ratios[s] = std::isnan(ratio) || ratio == INFINITY ? -INFINITY : ratio;  // weight 0
-  }
   return out;
 }
 
@@ -277,10 +296,11 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
     }
   };
   const int workers = std::min(o.threads, o.paths);
-  std::vector<std::thread> pool;
-  for (int t = 1; t < workers; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  {
+    std::vector<std::jthread> pool;  // joined on leaving the block, also when starting one throws
+    for (int t = 1; t < workers; ++t) pool.emplace_back(worker);
+    worker();
+  }
   if (error) std::rethrow_exception(error);
 
   PathfinderFit fit;
@@ -306,29 +326,28 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
 
   // Multi-path: pool the paths' draws (a failed path's draws weigh nothing), smooth the
   // weights with PSIS and resample with replacement.
-  std::vector<double> pooled, ratios;
+  std::vector<double> ratios;
   for (const PathOutcome& p : outcomes) {
-    if (p.ok) {
-      pooled.insert(pooled.end(), p.draws.begin(), p.draws.end());
+    if (p.ok)
       ratios.insert(ratios.end(), p.log_ratios.begin(), p.log_ratios.end());
-    } else {
-      pooled.insert(pooled.end(), static_cast<size_t>(o.draws_per_path * D), 0.0);
+    else
       ratios.insert(ratios.end(), static_cast<size_t>(o.draws_per_path), -INFINITY);
-    }
   }
   fit.psis = psis(ratios);
   std::vector<double> cdf(ratios.size());
   double total = 0;
   for (size_t i = 0; i < ratios.size(); ++i) cdf[i] = total += std::exp(fit.psis->log_weights[i]);
   std::vector<double> u(static_cast<size_t>(o.draws));
-  Philox(o.seed).uniform(u.data(), o.draws, kResampleStream, 0);
+  const Philox rng(o.seed);
+  rng.uniform(u.data(), o.draws, kResampleStream, 0);
   std::vector<double> mean(static_cast<size_t>(D), 0.0);
   auto q = std::make_unique<Empirical>(mean, o.draws, 0.0, o.seed);
   std::span<double> x = q->params();
   for (int64_t s = 0; s < o.draws; ++s) {
     const size_t k = std::min<size_t>(std::lower_bound(cdf.begin(), cdf.end(), u[s] * total) - cdf.begin(), cdf.size() - 1);
-    std::copy(pooled.begin() + static_cast<std::ptrdiff_t>(k * D), pooled.begin() + static_cast<std::ptrdiff_t>((k + 1) * D),
-              x.begin() + s * D);
+    const int path = static_cast<int>(k / static_cast<size_t>(o.draws_per_path));
+    draw_of_path(outcomes[static_cast<size_t>(path)], rng, path, static_cast<int64_t>(k) % o.draws_per_path,
+                 x.data() + s * D);
   }
   fit.q = std::move(q);
   return fit;

@@ -65,6 +65,11 @@ TEST(cli_pathfinder, initialises_advi) {
   ASSERT_EQ(hist.rows.size(), 500u);
   EXPECT_EQ(hist.rows[499][0], 500);
   for (const auto& row : hist.rows) EXPECT_TRUE(std::isfinite(row[1]));
+  // The start is Pathfinder's: the first step's loss is not the default start's.
+  CliResult plain = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "p.elbo", "--iters", "1",
+                                  "--loss-history", dir / "plain.csv"});
+  ASSERT_EQ(plain.code, 0) << describe(plain);
+  EXPECT_NE(parse_csv_text(read_text(dir / "plain.csv")).rows[0][1], hist.rows[0][1]);
   CliResult eval = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "test.csv", "--json"});
   ASSERT_EQ(eval.code, 0) << describe(eval);
   EXPECT_GT(nlohmann::json::parse(eval.out)["accuracy"].get<double>(), 0.85) << eval.out;

@@ -11,6 +11,7 @@
 #include "elbo/graph.hpp"
 #include "elbo/model.hpp"
 #include "elbo/vi/full_rank.hpp"
+#include "evidence_model.hpp"
 #include "regression_model.hpp"
 #include "support/expect_throw_msg.hpp"
 
@@ -74,58 +75,7 @@ TEST(laplace, a_subset_takes_the_conditional_gaussian_and_the_rest_stays_at_the_
   EXPECT_EQ(fit.gradient_evaluations, 2);
 }
 
-// w ~ N(0, 1 / sqrt(lambda)) [3], y ~ N(X w, 1): y ~ N(0, I + X X^T / lambda) exactly.
-struct Evidence {
-  Model m;
-  Tensor X, y;
-  explicit Evidence(double lambda0, int n = 200) : X(DType::f64, {n, 3}), y(DType::f64, {n}) {
-    Tensor e = Philox(21).normal(DType::f64, {4 * n}, 0, 0);
-    const double w[3] = {0.4, -0.3, 0.5};  // about the scale of a N(0, 1 / sqrt(4)) prior
-    for (int i = 0; i < n; ++i) {
-      double mu = 0;
-      for (int k = 0; k < 3; ++k) {
-        X.set(3 * i + k, e[3 * i + k]);
-        mu += w[k] * e[3 * i + k];
-      }
-      y.set(i, mu + e[3 * n + i]);
-    }
-    Expr wv = m.normal("w", 0.0, 1 / std::sqrt(lambda0), {3});
-    m.normal_likelihood("y", matmul(m.data("X", X), wv), 1.0, m.data("y_obs", y));
-  }
-  // log N(y | 0, I + X X^T / lambda) by the matrix determinant lemma and Woodbury:
-  // C = I + X X^T / l, log det C = log det(I3 + X^T X / l), y^T C^-1 y = y^T y - y^T X (l I3 + X^T X)^-1 X^T y.
-  double exact(double lambda) const {
-    const int64_t n = y.numel();
-    double G[3][3] = {}, Xy[3] = {}, yy = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      yy += y[i] * y[i];
-      for (int r = 0; r < 3; ++r) {
-        Xy[r] += X[3 * i + r] * y[i];
-        for (int c = 0; c < 3; ++c) G[r][c] += X[3 * i + r] * X[3 * i + c];
-      }
-    }
-    auto det3 = [](const double A[3][3]) {
-      return A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
-             A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
-    };
-    double A[3][3], B[3][3];
-    for (int r = 0; r < 3; ++r)
-      for (int c = 0; c < 3; ++c) {
-        A[r][c] = (r == c) + G[r][c] / lambda;
-        B[r][c] = lambda * (r == c) + G[r][c];
-      }
-    // B^-1 Xy by Cramer's rule.
-    const double dB = det3(B);
-    double quad = 0;
-    for (int k = 0; k < 3; ++k) {
-      double Bk[3][3];
-      for (int r = 0; r < 3; ++r)
-        for (int c = 0; c < 3; ++c) Bk[r][c] = c == k ? Xy[r] : B[r][c];
-      quad += Xy[k] * det3(Bk) / dB;
-    }
-    return -0.5 * static_cast<double>(n) * std::log(2 * M_PI) - 0.5 * std::log(det3(A)) - 0.5 * (yy - quad);
-  }
-};
+using testing::Evidence;
 
 TEST(laplace, evidence_is_exact_for_a_gaussian_model) {
   Evidence e(2.0);
@@ -153,6 +103,41 @@ TEST(laplace, tuned_prior_precision_is_near_the_exact_evidence_maximum) {
     }
     EXPECT_GT(fit.prior_precision, 0.1) << h;
   }
+}
+
+// a, b ~ N(0, sqrt(10)), y = 0 ~ N(a + b, 1 / sqrt(0.9)): precision [[1, .9], [.9, 1]],
+// eigenvalues 1.9 and 0.1.
+struct Skewed {
+  Model m;
+  Skewed() {
+    Expr a = m.normal("a", 0.0, std::sqrt(10.0)), b = m.normal("b", 0.0, std::sqrt(10.0));
+    m.normal_likelihood("y", a + b, 1 / std::sqrt(0.9), m.data("y_obs", Tensor(DType::f64, {1}, {0.0})));
+  }
+};
+
+TEST(laplace, raises_eigenvalues_below_the_floor_though_the_diagonal_is_above_it) {
+  // Both diagonal entries (1) and both Cholesky pivots (1, 0.19) pass a floor of 0.15; the
+  // eigenvalue 0.1 does not and is raised: the variance along (1, -1) / sqrt(2) becomes
+  // 1 / 0.15, along (1, 1) / sqrt(2) it stays 1 / 1.9.
+  Skewed k;
+  LaplaceFit fit = fit_laplace(k.m, {.hessian = "full", .min_precision = 0.15});
+  EXPECT_EQ(fit.raised, 1);
+  Tensor c = fit.q->cov();
+  const double along_diff = 0.5 * (c[0] - c[1] - c[2] + c[3]), along_sum = 0.5 * (c[0] + c[1] + c[2] + c[3]);
+  EXPECT_NEAR(along_diff, 1 / 0.15, 1e-5);
+  EXPECT_NEAR(along_sum, 1 / 1.9, 1e-6);
+  LaplaceFit kept = fit_laplace(k.m, {.hessian = "full"});
+  EXPECT_EQ(kept.raised, 0);
+  EXPECT_NEAR(0.5 * (kept.q->cov()[0] - kept.q->cov()[1] - kept.q->cov()[2] + kept.q->cov()[3]), 10.0, 1e-4);
+}
+
+TEST(laplace, tunes_only_the_priors_inside_the_subset) {
+  // Outside the subset the weights are fixed: naming them as tuned changes nothing.
+  TwoVariables v;
+  LaplaceFit only_b = fit_laplace(v.m, {.subset = {"b"}, .tuned_prior = {"b"}});
+  LaplaceFit both = fit_laplace(v.m, {.subset = {"b"}, .tuned_prior = {"a", "b"}});
+  EXPECT_EQ(only_b.prior_precision, both.prior_precision);
+  EXPECT_EQ(only_b.log_evidence, both.log_evidence);
 }
 
 TEST(laplace, names_bad_options) {

@@ -36,8 +36,9 @@ struct PathfinderOptions {
   /// L-BFGS: its history is the J of the inverse Hessian (Pathfinder.jl's 6 pairs, the
   /// paper's tolerances).
   LbfgsOptions lbfgs = {.max_iters = 1000, .history = 6, .tol_rel_obj = 1e-13};
-  /// Draws per ELBO estimate along the path (the paper's K = 5).
-  int64_t elbo_draws = 5;
+  /// Draws per ELBO estimate along the path (Stan's num_elbo_draws, 25; the paper's K is
+  /// 5). The same draws serve every point of a path (common random numbers).
+  int64_t elbo_draws = 25;
   /// Draws taken from each path's best normal for multi-path resampling, and the number of
   /// resampled draws returned (Stan's 1000 each).
   int64_t draws_per_path = 1000;
