@@ -134,9 +134,12 @@ OpDef with_isa_kernels(const OpDef& baseline) {
   if (!v) return baseline;
   OpDef d = baseline;
   d.forward_f32 = v->forward_f32;
-  d.forward_f64 = v->forward_f64;
   d.backward_f32 = v->backward_f32;
-  d.backward_f64 = v->backward_f64;
+  // float64 at avx512 takes the AVX2 kernels (isa.hpp, kernels_f64).
+  const OpDef* v64 = level == isa::Level::avx512 ? find(variant_ops(isa::Level::avx2), baseline.name) : v;
+  if (!v64) v64 = v;
+  d.forward_f64 = v64->forward_f64;
+  d.backward_f64 = v64->backward_f64;
   return d;
 }
 

@@ -5,7 +5,11 @@
 // (__AVX__, __FMA__, __AVX512F__), so the build compiles them three times: for baseline
 // x86-64 (SSE2, as the rest of the library), for AVX2 + FMA and for AVX-512 (F, DQ, VL, BW;
 // 16 floats a packet). Each OpDef takes the widest kernels the CPU has (make_op, op.hpp);
-// the program executor just calls op.forward_f32 etc. Code outside the op kernels with
+// the program executor just calls op.forward_f32 etc. At avx512 the float64 kernels are
+// the AVX2 ones: Eigen has no vector tanh for double, and the AVX-512 copy's scalar libm
+// calls made the tutorial network's float64 step 3.4x slower than the AVX2 copy's
+// (bench/pathfinder_bench, Laplace: 31 against 105 ms), while float32 gains (up to 1.4x,
+// docs/PERFORMANCE.md). Code outside the op kernels with
 // its own AVX2 copy (normal_draws.cpp, softplus_kernel.cpp) runs it at avx2 and avx512.
 // The AVX2 copy lives in one object whose every symbol but its table is made local
 // (CMakeLists.txt, "ISA kernels"), so no inline function compiled with AVX2 can stand in

@@ -39,9 +39,12 @@ TEST(isa_dispatch, the_active_level_is_the_one_asked_for) {
     const OpDef* k = isa::kernels(want, op->name);
     ASSERT_NE(k, nullptr) << op->name;
     EXPECT_EQ(op->forward_f32, k->forward_f32) << op->name;
-    EXPECT_EQ(op->forward_f64, k->forward_f64) << op->name;
     EXPECT_EQ(op->backward_f32, k->backward_f32) << op->name;
-    EXPECT_EQ(op->backward_f64, k->backward_f64) << op->name;
+    // float64 at avx512 runs the AVX2 kernels (isa.hpp).
+    const OpDef* k64 = want == isa::Level::avx512 ? isa::kernels(isa::Level::avx2, op->name) : k;
+    ASSERT_NE(k64, nullptr) << op->name;
+    EXPECT_EQ(op->forward_f64, k64->forward_f64) << op->name;
+    EXPECT_EQ(op->backward_f64, k64->backward_f64) << op->name;
   }
 }
 
