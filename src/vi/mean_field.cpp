@@ -79,7 +79,7 @@ void MeanField::sample(const double* eps, double* z, double* logq, int64_t S) co
       for_elements(d_, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) zs[i] = mu[i] + sigma[i] * es[i];
       });
-      logq[s] = logq_from_eps(es);
+      logq[s] = logq_after_refresh(es);
       continue;
     }
     double part[4] = {0, 0, 0, 0};
@@ -100,6 +100,10 @@ void MeanField::sample(const double* eps, double* z, double* logq, int64_t S) co
 
 double MeanField::logq_from_eps(const double* eps) const {
   refresh();
+  return logq_after_refresh(eps);
+}
+
+double MeanField::logq_after_refresh(const double* eps) const {
   // -1/2 sum eps^2 - sum log sigma - D log sqrt(2 pi), the first in four partial sums (one
   // running sum over the weights was a chain of dependent additions at every step).
   double part[4] = {0, 0, 0, 0};

@@ -47,6 +47,8 @@ class MeanField : public Approximation {
   /// sigma, log sigma and sigmoid(rho), recomputed only when rho changed (the optimizer
   /// writes params() directly, so the cache compares its copy of rho).
   void refresh() const;
+  // logq_from_eps once refresh() has run (sample() calls it without a second check of rho).
+  double logq_after_refresh(const double* eps) const;
   int64_t d_;
   std::vector<double> params_;
   mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, dsigma_;
