@@ -44,8 +44,25 @@ void MeanField::refresh() const {
   sigma_.resize(static_cast<size_t>(d_));
   inv_sigma_.resize(static_cast<size_t>(d_));
   dsigma_.resize(static_cast<size_t>(d_));
-  log_sigma_sum_ = detail::softplus_terms(single_precision_terms_ ? detail::Precision::single : detail::Precision::double_,
-                                          rho, d_, {sigma_.data(), inv_sigma_.data(), dsigma_.data()});
+  // In chunks of kTermsChunk parameters whose sums of log sigma are added in chunk order:
+  // the chunks run on the lent threads, and the sum is the same for any thread count (a
+  // model below one chunk sums exactly as one call).
+  const auto precision = single_precision_terms_ ? detail::Precision::single : detail::Precision::double_;
+  const int64_t chunks = (d_ + kTermsChunk - 1) / kTermsChunk;
+  chunk_sums_.assign(static_cast<size_t>(std::max<int64_t>(chunks, 1)), 0.0);
+  auto run = [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t b = c * kTermsChunk, n = std::min(kTermsChunk, d_ - b);
+      chunk_sums_[c] = detail::softplus_terms(precision, rho + b, n, {sigma_.data() + b, inv_sigma_.data() + b, dsigma_.data() + b});
+    }
+  };
+  if (parallel_ && chunks > 1)
+    parallel_(chunks, std::ref(run));
+  else
+    run(0, chunks);
+  double sum = 0;
+  for (double v : chunk_sums_) sum += v;
+  log_sigma_sum_ = chunks <= 1 ? chunk_sums_[0] : sum;
 }
 
 void MeanField::set_draw_dtype(DType dtype) {

@@ -53,6 +53,8 @@ class MeanField : public Approximation {
   std::vector<double> params_;
   mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, dsigma_;
   mutable double log_sigma_sum_ = 0;  // sum of log sigma, for logq_from_eps
+  static constexpr int64_t kTermsChunk = int64_t{1} << 15;  // refresh's unit of work
+  mutable std::vector<double> chunk_sums_;
   bool single_precision_terms_ = false;
   ParallelFor parallel_;
   // Elementwise work over n parameters, split by parallel_ from 2^15 of them.
