@@ -3,6 +3,7 @@
 
 #include "elbo/graph/log.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <span>
@@ -68,6 +69,13 @@ bool cpu_has(isa::Level level) {
   return false;
 }
 
+// The level is chosen while the OpDefs are initialised, before main, when no logger can
+// have been installed yet (log_message would drop the line): straight to stderr.
+void warn(const std::string& message) {
+  std::fprintf(stderr, "elbo: warning: %s\n", message.c_str());
+  log_message(LogLevel::warning, message);
+}
+
 isa::Level choose() {
   const isa::Level best = isa::available(isa::Level::avx512) ? isa::Level::avx512
                           : isa::available(isa::Level::avx2) ? isa::Level::avx2
@@ -77,13 +85,12 @@ isa::Level choose() {
   for (isa::Level l : {isa::Level::baseline, isa::Level::avx2, isa::Level::avx512}) {
     if (isa::name(l) != env) continue;
     if (isa::available(l)) return l;
-    log_message(LogLevel::warning, "ELBO_ISA=" + std::string(env) + ": " +
-                                       (cpu_has(l) ? "this build has no such kernels" : "this CPU lacks it") +
-                                       "; using baseline kernels");
+    warn("ELBO_ISA=" + std::string(env) + ": " + (cpu_has(l) ? "this build has no such kernels" : "this CPU lacks it") +
+         "; using baseline kernels");
     return isa::Level::baseline;
   }
-  log_message(LogLevel::warning, "ELBO_ISA=" + std::string(env) + " is not one of baseline, avx2, avx512, auto; using " +
-                                     std::string(isa::name(best)) + " kernels");
+  warn("ELBO_ISA=" + std::string(env) + " is not one of baseline, avx2, avx512, auto; using " +
+       std::string(isa::name(best)) + " kernels");
   return best;
 }
 

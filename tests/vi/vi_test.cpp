@@ -244,15 +244,18 @@ TEST(fit, is_bitwise_identical_for_one_and_two_threads) {
 }
 
 TEST(fit, splits_large_per_parameter_work_over_threads_with_the_same_bits) {
-  // 40,000 coordinates: above the size from which the noise, the copies, the checks and the
+  // Above the size from which the noise, the copies, the checks, MeanField's terms and the
   // optimizer's update run on the program's threads (Inference, kParallelElements = 2^15).
   // Elementwise work gives the same bits whatever the split; one draw a step, so the threads
-  // have nothing else to do. Adam and adagrad_window (whose window slot advances once a step).
+  // have nothing else to do.
+  // 40,001 coordinates: an odd split of the noise and of the 80,002 parameters; every
+  // optimizer (each indexes its state at its part's offset; adagrad_window's window slot
+  // advances once a step); 1, 2 and 3 threads.
   for (DType dtype : {DType::f32, DType::f64})
-    for (const char* opt : {"adam", "adagrad_window"}) {
+    for (const std::string& opt : optimizer_names()) {
       auto run = [&](int threads) {
         Model m(dtype);
-        const int64_t n = 40000;
+        const int64_t n = 40001;
         Expr w = m.normal("w", 0.0, 1.0, {n});
         m.normal_likelihood("y", w, 1.0, m.data("y_obs", Philox(3).normal(DType::f64, {n}, 0, 0)));
         ADVI advi(m, {.seed = 4, .optimizer = {.name = opt}, .threads = threads});
@@ -262,9 +265,11 @@ TEST(fit, splits_large_per_parameter_work_over_threads_with_the_same_bits) {
         out.insert(out.end(), p.begin(), p.end());
         return out;
       };
-      const std::vector<double> one = run(1), two = run(2);
+      const std::vector<double> one = run(1), two = run(2), three = run(3);
       ASSERT_EQ(one.size(), two.size());
+      ASSERT_EQ(one.size(), three.size());
       EXPECT_EQ(0, std::memcmp(one.data(), two.data(), one.size() * sizeof(double))) << dtype_name(dtype) << " " << opt;
+      EXPECT_EQ(0, std::memcmp(one.data(), three.data(), one.size() * sizeof(double))) << dtype_name(dtype) << " " << opt;
     }
 }
 

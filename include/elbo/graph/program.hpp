@@ -99,7 +99,8 @@ class Program {
   template <class T>
   std::span<const T> output_values(int i) const;
 
-  /// Gradient w.r.t. every parameter as a row-major [S, D] array.
+  /// Gradient w.r.t. every parameter as a row-major [S, D] array. Copies large parameters
+  /// on the program's threads, so (like the other runs) not from two threads at once.
   template <class T>
   void flat_gradient(T* out) const;
   /// Gradient w.r.t. one parameter, [S, ...shape].

@@ -5,6 +5,7 @@
 #include "elbo/vi/approximation.hpp"
 
 #include <functional>
+#include <utility>
 
 ELBO_API_BEGIN
 namespace elbo {
@@ -15,6 +16,16 @@ class MeanField : public Approximation {
   explicit MeanField(std::span<const double> mu, double start_sigma = 0.0);
   /// As above with per-coordinate initial sigma (must be positive).
   MeanField(std::span<const double> mu, std::span<const double> sigma);
+  /// Copies take the parameters and the cached terms, never the threads lent by an
+  /// Inference (set_parallel): those die with it.
+  MeanField(const MeanField& other) : MeanField(other, 0) {}
+  MeanField& operator=(const MeanField& other) {
+    MeanField copy(other);
+    std::swap(*this, copy);
+    return *this;
+  }
+  MeanField(MeanField&&) noexcept = default;
+  MeanField& operator=(MeanField&&) noexcept = default;
 
   std::string kind() const override { return "meanfield"; }
   int64_t dim() const override { return d_; }
@@ -33,17 +44,25 @@ class MeanField : public Approximation {
   std::vector<double> mean() const override;
   std::vector<double> sd() const override;
   Tensor cov() const override;
-  std::unique_ptr<Approximation> clone() const override {
-    auto c = std::make_unique<MeanField>(*this);
-    c->parallel_ = nullptr;  // the lender's threads are not the copy's
-    return c;
-  }
+  std::unique_ptr<Approximation> clone() const override { return std::make_unique<MeanField>(*this); }
   /// f32: sigma, 1 / sigma, log sigma and sigmoid(rho) in single precision (eight lanes at a
   /// time); f64 (the default): in double.
   void set_draw_dtype(DType dtype) override;
   void set_parallel(ParallelFor parallel) override { parallel_ = std::move(parallel); }
 
  private:
+  // The copy behind the copy constructor: every member but parallel_.
+  MeanField(const MeanField& other, int)
+      : Approximation(other),
+        d_(other.d_),
+        params_(other.params_),
+        rho_seen_(other.rho_seen_),
+        sigma_(other.sigma_),
+        inv_sigma_(other.inv_sigma_),
+        dsigma_(other.dsigma_),
+        log_sigma_sum_(other.log_sigma_sum_),
+        chunk_sums_(other.chunk_sums_),
+        single_precision_terms_(other.single_precision_terms_) {}
   /// sigma, log sigma and sigmoid(rho), recomputed only when rho changed (the optimizer
   /// writes params() directly, so the cache compares its copy of rho).
   void refresh() const;
