@@ -16,6 +16,16 @@ FullRank::FullRank(std::span<const double> mu) : d_(static_cast<int64_t>(mu.size
   v_.resize(static_cast<size_t>(d_));
 }
 
+void FullRank::set_cholesky(int64_t i, int64_t j, double value) {
+  if (i < 0 || i >= d_ || j < 0 || j > i)
+    throw InvalidArgument("FullRank::set_cholesky: (" + std::to_string(i) + ", " + std::to_string(j) +
+                          ") is not in the lower triangle of a " + std::to_string(d_) + " x " + std::to_string(d_) + " L");
+  if (i == j && !(value > 0 && std::isfinite(value)))
+    throw InvalidArgument("FullRank::set_cholesky: the diagonal entry (" + std::to_string(i) + ", " + std::to_string(i) +
+                          ") is " + std::to_string(value) + ", but must be positive and finite");
+  params_[tri(i, j)] = i == j ? detail::softplus_inverse(value) : value;
+}
+
 double FullRank::l(int64_t i, int64_t j) const {
   double r = params_[tri(i, j)];
   return i == j ? softplus(r) : r;

@@ -13,7 +13,6 @@
 #include "elbo/vi/full_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
 #include "log_density.hpp"
-#include "softplus.hpp"
 
 namespace elbo {
 
@@ -313,14 +312,9 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
   }
   const Matrix L = inverse_cholesky(H);
   auto q = std::make_unique<FullRank>(z);
-  std::span<double> p = q->params();
-  auto tri = [&](int64_t i, int64_t j) { return static_cast<size_t>(D + i * (i + 1) / 2 + j); };
-  for (int64_t i = 0; i < D; ++i) p[tri(i, i)] = detail::softplus_inverse(o.fixed_sd);
+  for (int64_t i = 0; i < D; ++i) q->set_cholesky(i, i, o.fixed_sd);
   for (int64_t a = 0; a < n; ++a)
-    for (int64_t b = 0; b <= a; ++b) {
-      const double v = L(a, b);
-      p[tri(idx[a], idx[b])] = a == b ? detail::softplus_inverse(v) : v;
-    }
+    for (int64_t b = 0; b <= a; ++b) q->set_cholesky(idx[a], idx[b], L(a, b));
   out.q = std::move(q);
   return out;
 }

@@ -15,7 +15,6 @@
 #include "elbo/vi/empirical.hpp"
 #include "elbo/vi/full_rank.hpp"
 #include "log_density.hpp"
-#include "softplus.hpp"
 
 namespace elbo {
 
@@ -316,10 +315,8 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
     const Matrix L = llt.matrixL();
     std::vector<double> mu(n.mu.data(), n.mu.data() + D);
     auto q = std::make_unique<FullRank>(mu);
-    std::span<double> params = q->params();
     for (int64_t i = 0; i < D; ++i)
-      for (int64_t j = 0; j <= i; ++j)
-        params[static_cast<size_t>(D + i * (i + 1) / 2 + j)] = i == j ? detail::softplus_inverse(L(i, j)) : L(i, j);
+      for (int64_t j = 0; j <= i; ++j) q->set_cholesky(i, j, L(i, j));
     fit.q = std::move(q);
     return fit;
   }

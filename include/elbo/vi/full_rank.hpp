@@ -33,6 +33,9 @@ class FullRank : public Approximation {
 
   /// L as a dense row-major [D, D] matrix.
   std::vector<double> cholesky() const;
+  /// Sets L(i, j), j <= i (a diagonal entry must be positive; it is stored as
+  /// softplus^-1): for methods that compute the factor themselves (Laplace, Pathfinder).
+  void set_cholesky(int64_t i, int64_t j, double value);
 
  private:
   int64_t tri(int64_t i, int64_t j) const { return d_ + i * (i + 1) / 2 + j; }
