@@ -122,6 +122,7 @@ std::string to_json(const FitCheckpoint& c) {
   j["optimizer"] = encode_doubles(c.state.optimizer);
   j["elbo_convergence"] = encode_doubles(c.elbo_convergence);
   j["parameter_convergence"] = encode_doubles(c.parameter_convergence);
+  j["annealing"] = encode_doubles(c.annealing);
   j["data_checksum"] = c.data_checksum;
   j["every"] = c.every;
   return j.dump();
@@ -165,6 +166,8 @@ FitCheckpoint checkpoint_from(const SavedApproximation& saved) {
                                                source + ": the checkpoint's 'checked_params'");
     c.elbo_convergence_from_history = true;
   }
+  if (format >= 3)
+    c.annealing = decode_doubles(field<std::string>(j, "annealing", source), source + ": the checkpoint's 'annealing'");
   c.data_checksum = field<std::string>(j, "data_checksum", source);
   c.every = field<int64_t>(j, "every", source);
   c.state.params = saved.params;

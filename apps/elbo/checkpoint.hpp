@@ -20,16 +20,19 @@ namespace elbo::cli {
 
 /// The metadata key of the checkpoint's state.
 inline constexpr const char* checkpoint_metadata_key = "elbo.checkpoint";
-/// Version of the JSON layout under that key. 2: the convergence tests' saved states
+/// Version of the JSON layout under that key. 3: the learning-rate annealing's state
+/// (PlateauAnnealing::saved_state; absent in 2, whose fits ran at a constant rate). 2: the
+/// convergence tests' saved states
 /// (Callback::saved_state); 1 stored the parameter test's last check, and the ELBO test's
 /// state is rebuilt from the loss history (still read).
-inline constexpr int checkpoint_format_version = 2;
+inline constexpr int checkpoint_format_version = 3;
 
 struct FitCheckpoint {
   nlohmann::json settings;      ///< the fit's flags, as `elbo fit` stores them
   Inference::State state;       ///< params are the saved approximation's
   std::vector<double> elbo_convergence;       ///< ElboConvergence::saved_state()
   std::vector<double> parameter_convergence;  ///< CheckParametersConvergence::saved_state()
+  std::vector<double> annealing;              ///< PlateauAnnealing::saved_state(); format >= 3
   /// A format-1 checkpoint: elbo_convergence is not stored and must be rebuilt from the
   /// loss history (parameter_convergence is its "checked_params").
   bool elbo_convergence_from_history = false;

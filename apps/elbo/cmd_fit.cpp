@@ -25,6 +25,7 @@
 #include "elbo/vi/inference.hpp"
 #include "elbo/vi/laplace.hpp"
 #include "elbo/vi/pathfinder.hpp"
+#include "elbo/vi/plateau_annealing.hpp"
 #include "elbo/vi/psis.hpp"
 #include "elbo/vi/optimizer.hpp"
 #include "fit_defaults.hpp"
@@ -44,6 +45,7 @@ struct FitFlags {
   std::string hidden = "5,5", activation = "tanh";
   bool bias = true;
   double prior_sd = 1.0;
+  std::string prior = "normal";  // "normal" or "hierarchical" (MlpOptions::prior)
   std::string method = "advi", optimizer = fit_defaults::optimizer;
   int64_t rank = 0;      // lowrank_advi; 0: the library's default
   std::string flow;      // nfvi; "": the library's default
@@ -55,6 +57,8 @@ struct FitFlags {
   std::string init = "default";       // step methods: "default" or "pathfinder"
   std::string loss_history;           // step methods: CSV of every step's loss, "" = none
   double lr = 0;
+  std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
+  double time_limit = 0;                // seconds, 0 = none (does not shape the result's bits: a budget)
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
   uint64_t seed = 0;
@@ -82,7 +86,7 @@ nlohmann::json settings_json(const FitFlags& f) {
   return {{"train", f.train},           {"out", f.out},
           {"target", f.target},         {"likelihood", f.likelihood},
           {"hidden", f.hidden},         {"activation", f.activation},
-          {"bias", f.bias},             {"prior_sd", f.prior_sd},
+          {"bias", f.bias},             {"prior_sd", f.prior_sd}, {"prior", f.prior},
           {"method", f.method},         {"optimizer", f.optimizer},
           {"rank", f.rank},             {"flow", f.flow},
           {"objective", f.objective},   {"particles", f.particles},
@@ -91,7 +95,8 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"max_iters", f.max_iters},   {"batch_size", f.batch_size},
           {"batch_given", f.batch_given}, {"mc_samples", f.mc_samples},
           {"dtype", f.dtype},           {"seed", f.seed},
-          {"no_standardize", f.no_standardize}, {"init", f.init}};
+          {"no_standardize", f.no_standardize}, {"init", f.init},
+          {"lr_schedule", f.lr_schedule}};
 }
 
 void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& source) {
@@ -104,6 +109,7 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.activation = j.at("activation").get<std::string>();
     f.bias = j.at("bias").get<bool>();
     f.prior_sd = j.at("prior_sd").get<double>();
+    f.prior = j.value("prior", std::string("normal"));  // absent before --prior
     f.method = j.at("method").get<std::string>();
     f.optimizer = j.at("optimizer").get<std::string>();
     // Absent from checkpoints written before lowrank_advi and nfvi.
@@ -123,6 +129,8 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.dtype = j.at("dtype").get<std::string>();
     f.seed = j.at("seed").get<uint64_t>();
     f.no_standardize = j.at("no_standardize").get<bool>();
+    // Absent before --lr-schedule: those fits ran at a constant rate.
+    f.lr_schedule = j.value("lr_schedule", std::string("constant"));
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(source + ": the checkpoint's settings are invalid (" + e.what() + ")");
   }
@@ -180,9 +188,7 @@ using Clock = std::chrono::steady_clock;
 std::string describe_network(const NetworkSpec& s) {
   std::string text = s.layers();
   text += ", " + s.mlp.activation + (s.mlp.bias ? ", biases" : ", no biases");
-  char prior[64];
-  std::snprintf(prior, sizeof prior, ", N(0, %g) priors", s.mlp.prior_sd);
-  return text + prior;
+  return text + ", " + prior_description(s.mlp);
 }
 
 // Where and how often checkpoints are written, and what a resumed fit starts from.
@@ -244,6 +250,7 @@ NetworkSpec network_options(FitFlags& f, const CheckpointPlan& plan) {
   spec.mlp.activation = f.activation;
   spec.mlp.bias = f.bias;
   spec.mlp.prior_sd = f.prior_sd;
+  spec.mlp.prior = f.prior;
   spec.dtype = f.dtype == "float64" ? DType::f64 : DType::f32;
   spec.standardized = !f.no_standardize;
   check_output_parent("--out", f.out);
@@ -403,6 +410,7 @@ struct FitOutcome {
   double seconds = 0;
   bool until_converged = false;
   double last_loss = 0;  // mean of the last (up to) 100 losses
+  double final_lr = 0;   // the rate of the last step (annealed: base x the schedule's scale)
   size_t tail = 0;
 };
 
@@ -416,13 +424,35 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
   out.until_converged = !f.iters_given;
   const int64_t steps = out.until_converged ? f.max_iters : f.iters;
   auto convergence = std::make_shared<FitConvergence>(steps);
-  if (out.until_converged) fo.callbacks.push_back(convergence);
+  // The rate is annealed on plateaus of the loss; until converged, the plateau after the
+  // last cut ends the fit. A constant rate uses Stan's and PyMC's tests instead.
+  const bool annealed = f.lr_schedule == "plateau";
+  const PlateauAnnealing::Options ao{.window = fit_defaults::anneal_window,
+                                     .patience = fit_defaults::anneal_patience,
+                                     .cuts = fit_defaults::anneal_cuts,
+                                     .stop_when_converged = out.until_converged};
+  auto annealing = std::make_shared<PlateauAnnealing>(ao);
+  if (annealed) {
+    fo.schedule = annealing;
+    fo.callbacks.push_back(annealing);
+  } else if (out.until_converged) {
+    fo.callbacks.push_back(convergence);
+  }
+  bool out_of_time = false;
+  if (f.time_limit > 0) {
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(f.time_limit));
+    fo.callbacks.push_back(std::make_shared<LambdaCallback>([&out_of_time, deadline](const StepInfo&) {
+      out_of_time = Clock::now() >= deadline;
+      return !out_of_time;
+    }));
+  }
 
   if (plan.resumed) {
     try {
       check_compatible(plan.resumed_file, model);
       inference.set_state(plan.resumed->state);
       convergence->restore(*plan.resumed, inference.approximation());
+      annealing->restore_state(plan.resumed->annealing);
     } catch (const InvalidArgument& e) {
       throw FormatError(f.resume + ": the checkpoint does not fit the network its settings build (" + e.what() + ")");
     }
@@ -435,6 +465,7 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
     c.state = inference.state();
     c.state.params.clear();  // the approximation's, saved as the file's parameters
     convergence->save(c);
+    if (annealed) c.annealing = annealing->saved_state();
     c.data_checksum = checksum;
     c.every = plan.every;
     save_approximation(plan.path, model, inference.approximation(),
@@ -481,13 +512,23 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
   const auto& hist = inference.hist();
   out.tail = std::min<size_t>(hist.size(), 100);
   for (size_t i = hist.size() - out.tail; i < hist.size(); ++i) out.last_loss += hist[i] / static_cast<double>(out.tail);
+  std::string why = report.stopped ? "; " + report.reason
+                                   : (out.until_converged ? "; not converged, stopped at the cap (--max-iters)" : "");
+  if (out_of_time)
+    why = "; stopped at the time limit (--time-limit " + std::to_string(f.time_limit) + " s)" +
+          (out.until_converged ? ", not converged" : "");
   std::printf("fitted: %ld steps%s in %.2f s (%.0f steps/s)%s; mean loss of the last %zu steps %.4g\n",
               static_cast<long>(inference.step()),
               out.start_step > 0 ? (" (" + std::to_string(report.steps) + " after resuming)").c_str() : "",
-              out.seconds, static_cast<double>(report.steps) / std::max(out.seconds, 1e-9),
-              report.stopped ? ("; " + report.reason).c_str()
-                             : (out.until_converged ? "; not converged, stopped at the cap (--max-iters)" : ""),
-              out.tail, out.last_loss);
+              out.seconds, static_cast<double>(report.steps) / std::max(out.seconds, 1e-9), why.c_str(), out.tail,
+              out.last_loss);
+  // From the schedule's state, not the optimizer's: a fit resumed at its last step runs no
+  // step that would set the optimizer's rate.
+  out.final_lr = annealed ? inference.optimizer().base_learning_rate() * annealing->scale()
+                          : inference.optimizer().learning_rate();
+  if (annealed)
+    std::printf("learning rate: %g at the end (%ld cuts by half on plateaus of the loss)\n", out.final_lr,
+                static_cast<long>(annealing->cuts_made()));
   return out;
 }
 
@@ -581,7 +622,9 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
                              {"rows", rows},
                              {"method", f.method},
                              {"optimizer", f.optimizer},
-                             {"learning_rate", inference.optimizer().learning_rate()},
+                             {"learning_rate", inference.optimizer().base_learning_rate()},
+                             {"final_learning_rate", out.final_lr},
+                             {"lr_schedule", f.lr_schedule},
                              {"steps", inference.step()},
                              {"stopped", report.reason},
                              {"mean_last_loss", out.last_loss},
@@ -640,7 +683,8 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& d
   if (f.subset == "last_layer")
     for (const std::string& name : net.weight_names)
       if (name.size() > 4 && name.compare(name.size() - 4, 4, "_out") == 0) lo.subset.push_back(name);
-  lo.tuned_prior = lo.subset.empty() ? net.weight_names : lo.subset;  // the evidence's weights
+  // The evidence's weights; a hierarchical prior learns its precisions in the model.
+  if (spec.mlp.prior == "normal") lo.tuned_prior = lo.subset.empty() ? net.weight_names : lo.subset;
   lo.prior_precision = 1.0 / (spec.mlp.prior_sd * spec.mlp.prior_sd);
   lo.threads = f.threads;
   if (f.max_iters_opt->count() > 0) lo.map.max_iters = f.max_iters;
@@ -832,6 +876,11 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(sub->add_option("--prior-sd", f->prior_sd, "sd of the N(0, sd) prior on every weight")
                         ->capture_default_str()
                         ->check(positive_number()));
+  shaping.push_back(sub->add_option("--prior", f->prior,
+                                    "normal: N(0, --prior-sd) on every weight; hierarchical: each layer's weights "
+                                    "N(0, lambda^-1/2) with a learned precision lambda ~ Gamma(6, 6) (PBP's prior)")
+                        ->capture_default_str()
+                        ->check(CLI::IsMember({"normal", "hierarchical"})));
   shaping.push_back(sub->add_option("--method", f->method,
                                     "Inference: advi (mean-field), fullrank_advi, lowrank_advi (diagonal plus "
                                     "rank-K factor), nfvi (normalizing flow), svgd (Stein particles), asvgd "
@@ -888,6 +937,15 @@ Command add_fit_command(CLI::App& app) {
                               "Learning rate (default: 0.01 for adam, else the optimizer's PyMC default)")
                   ->check(positive_number());
   shaping.push_back(f->lr_opt);
+  shaping.push_back(sub->add_option("--lr-schedule", f->lr_schedule,
+                                    "plateau: halve the learning rate when the loss stops falling beyond its noise "
+                                    "(until converged: the plateau after the last cut ends the fit); constant: keep "
+                                    "it (until converged: Stan's relative ELBO and PyMC's parameter tests)")
+                        ->capture_default_str()
+                        ->check(CLI::IsMember({"plateau", "constant"})));
+  sub->add_option("--time-limit", f->time_limit,
+                  "Stop the steps after this many seconds of fitting (then score and write as usual)")
+      ->check(positive_number());
   f->iters_opt = sub->add_option("--iters", f->iters, "Exactly this many steps (default: until converged)")
                      ->check(positive_integer());
   shaping.push_back(f->iters_opt);

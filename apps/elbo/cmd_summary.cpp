@@ -25,8 +25,9 @@ void run_summary(const SummaryFlags& f) {
   LoadedNetwork n = load_network(f.model);
   const NetworkSpec& s = n.spec;
   const std::string layers = s.layers();
-  std::printf("%s: %s network %s, %s, N(0, %g) priors; %s likelihood; %s approximation of %ld parameters, %s\n",
-              f.model.c_str(), s.mlp.activation.c_str(), layers.c_str(), s.mlp.bias ? "biases" : "no biases", s.mlp.prior_sd,
+  std::printf("%s: %s network %s, %s, %s; %s likelihood; %s approximation of %ld parameters, %s\n",
+              f.model.c_str(), s.mlp.activation.c_str(), layers.c_str(), s.mlp.bias ? "biases" : "no biases",
+              prior_description(s.mlp).c_str(),
               s.likelihood->name().c_str(), n.saved.kind.c_str(), static_cast<long>(n.saved.dim),
               std::string(dtype_name(s.dtype)).c_str());
   std::string features;

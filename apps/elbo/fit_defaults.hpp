@@ -13,15 +13,23 @@ inline constexpr double learning_rate = 0.01;
 inline constexpr double start_sigma = 0.05;
 /// Initial weight means: seeded N(0, 1) draws times min(1, init_gain / sqrt(fan_in)).
 inline constexpr double init_gain = 2.0;
-/// Fitting until converged: at most this many steps...
-inline constexpr int64_t max_iters = 10000;
-/// ...checking every eval_every steps the relative change of the mean loss of the last
+/// Fitting until converged: at most this many steps (a safeguard: the annealed rate's
+/// plateau test ends a fit first, typically after 10,000-50,000 steps; --time-limit bounds
+/// the time). With --lr-schedule constant, convergence is tested...
+inline constexpr int64_t max_iters = 100000;
+/// ...every eval_every steps the relative change of the mean loss of the last
 /// eval_every steps (Stan's test; stop when the mean or median of the last `buffer`
 /// changes is below tol_rel_obj) and the relative change of the variational parameters.
 inline constexpr int64_t eval_every = 100;
 inline constexpr double tol_rel_obj = 0.001;
 inline constexpr int64_t buffer = 10;
 inline constexpr double tol_params = 1e-3;
+/// --lr-schedule plateau (elbo/vi/plateau_annealing.hpp): windows of this many steps, the
+/// windows without a gain before a cut by half, and the cuts before a plateau ends the fit
+/// (the measurements behind them: docs/QUALITY.md).
+inline constexpr int64_t anneal_window = 1000;
+inline constexpr int64_t anneal_patience = 3;
+inline constexpr int64_t anneal_cuts = 4;
 /// Posterior draws for the training-fit line that fit prints.
 inline constexpr int64_t report_draws = 200;  // at most: fewer after a short fit (cmd_fit.cpp, plan_post_fit)
 inline constexpr int64_t min_report_draws = 10;

@@ -14,6 +14,16 @@ namespace elbo::cli {
 
 using nlohmann::json;
 
+std::string prior_description(const MlpOptions& mlp) {
+  char text[128];
+  if (mlp.prior == "hierarchical")
+    std::snprintf(text, sizeof text, "hierarchical priors (N(0, lambda^-1/2), lambda ~ Gamma(%g, %g) per layer)",
+                  mlp.precision_shape, mlp.precision_rate);
+  else
+    std::snprintf(text, sizeof text, "N(0, %g) priors", mlp.prior_sd);
+  return text;
+}
+
 std::string to_json(const NetworkSpec& s) {
   json j;
   j["format"] = network_format_version;
@@ -21,6 +31,9 @@ std::string to_json(const NetworkSpec& s) {
   j["activation"] = s.mlp.activation;
   j["bias"] = s.mlp.bias;
   j["prior_sd"] = s.mlp.prior_sd;
+  j["prior"] = s.mlp.prior;
+  j["precision_shape"] = s.mlp.precision_shape;
+  j["precision_rate"] = s.mlp.precision_rate;
   j["likelihood"] = s.likelihood->name();
   j["likelihood_settings"] = json::object();
   for (const auto& [name, value] : s.likelihood->settings()) j["likelihood_settings"][name] = value;
@@ -66,6 +79,10 @@ NetworkSpec network_spec_from_json(const std::string& text, const std::string& s
   s.mlp.activation = field<std::string>(j, "activation", source);
   s.mlp.bias = field<bool>(j, "bias", source);
   s.mlp.prior_sd = field<double>(j, "prior_sd", source);
+  // Absent before --prior: those networks had N(0, prior_sd) priors.
+  s.mlp.prior = j.value("prior", std::string("normal"));
+  s.mlp.precision_shape = j.value("precision_shape", 6.0);
+  s.mlp.precision_rate = j.value("precision_rate", 6.0);
   const std::string likelihood = field<std::string>(j, "likelihood", source);
   LikelihoodSettings settings;
   if (format >= 2) {

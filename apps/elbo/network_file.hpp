@@ -44,6 +44,9 @@ struct NetworkSpec {
   std::string layers() const;
 };
 
+/// "N(0, 1) priors" or "hierarchical priors (N(0, lambda^-1/2), lambda ~ Gamma(6, 6) per layer)".
+std::string prior_description(const MlpOptions& mlp);
+
 /// The JSON text stored in the metadata.
 std::string to_json(const NetworkSpec& spec);
 /// Parses it back. Throws FormatError naming `source` when a field is missing or invalid.

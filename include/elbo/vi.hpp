@@ -20,5 +20,6 @@
 #include "elbo/vi/optimizer.hpp"
 #include "elbo/vi/progress_bar.hpp"
 #include "elbo/vi/psis.hpp"
+#include "elbo/vi/plateau_annealing.hpp"
 #include "elbo/vi/schedule.hpp"
 #include "elbo/vi/stein.hpp"

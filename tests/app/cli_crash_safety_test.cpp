@@ -77,6 +77,7 @@ struct ResumeCase {
   std::vector<std::string> flags;
   std::string every, stop;
   bool converges = false;  // the fit stops by a convergence test after `stop`
+  std::string converged_text = "ELBO converged";  // what its message says
 };
 std::ostream& operator<<(std::ostream& os, const ResumeCase& c) { return os << c.what; }
 
@@ -90,7 +91,7 @@ TEST_P(CliResume, a_resumed_fit_writes_the_same_bytes_as_one_that_never_stopped)
   CliResult a = run_cli(dir, with(fit, {"--out", dir / "a.elbo"}));
   ASSERT_EQ(a.code, 0) << describe(a);
   if (c.converges) {
-    EXPECT_NE(a.out.find("ELBO converged"), std::string::npos) << describe(a);
+    EXPECT_NE(a.out.find(c.converged_text), std::string::npos) << describe(a);
   }
 
   CliResult b = run_cli(dir, with(fit, {"--out", dir / "b.elbo", "--checkpoint-every", c.every, "--stop-after", c.stop}));
@@ -113,7 +114,7 @@ TEST_P(CliResume, a_resumed_fit_writes_the_same_bytes_as_one_that_never_stopped)
   EXPECT_TRUE(read_text(dir / "a.elbo") == read_text(dir / "c.elbo"))
       << "a.elbo and c.elbo differ\n--- uninterrupted ---\n" << a.out << "--- resumed ---\n" << resumed.out;
   if (c.converges) {
-    EXPECT_NE(resumed.out.find("ELBO converged"), std::string::npos) << describe(resumed);
+    EXPECT_NE(resumed.out.find(c.converged_text), std::string::npos) << describe(resumed);
   }
   EXPECT_FALSE(has_temporary(dir));
 
@@ -142,10 +143,18 @@ INSTANTIATE_TEST_SUITE_P(
         // Until converged: the convergence tests' state is restored too (checkpoints off
         // the tests' 100-step grid).
         ResumeCase{"until_converged",
-                   {"--max-iters", "6000", "--hidden", "2", "--lr", "0.05", "--mc-samples", "3"},
+                   {"--max-iters", "6000", "--hidden", "2", "--lr", "0.05", "--mc-samples", "3", "--lr-schedule",
+                    "constant"},
                    "350",
                    "1050",
-                   true}),
+                   true},
+        // The annealed rate's schedule state (cuts, reference window) is restored too: the
+        // checkpoint falls mid-window, after cuts.
+        ResumeCase{"annealed_until_converged",
+                   {"--max-iters", "60000", "--hidden", "2", "--lr", "0.05"},
+                   "1500",
+                   "4500",
+                   true, "converged at step"}),
     [](const ::testing::TestParamInfo<ResumeCase>& info) { return info.param.what; });
 
 TEST(cli_crash_safety, a_fit_killed_at_random_moments_resumes_to_the_same_model) {

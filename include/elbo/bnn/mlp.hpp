@@ -19,6 +19,12 @@ struct MlpOptions {
   std::string activation = "tanh";  ///< "tanh" or "relu"
   bool bias = false;                ///< biases on every layer
   double prior_sd = 1.0;            ///< sd of the N(0, sd) prior on every weight
+  /// "normal": every weight and bias N(0, prior_sd). "hierarchical": each layer's weights
+  /// and biases N(0, lambda^-1/2) with the layer's precision lambda ~ Gamma(shape, rate)
+  /// (probabilistic backpropagation's prior, Hernandez-Lobato & Adams 2015), a free
+  /// variable "precision_<layer>" that the fit learns with the weights.
+  std::string prior = "normal";
+  double precision_shape = 6.0, precision_rate = 6.0;
   double total_size = 0;            ///< rows of the full data set (minibatches), 0 = unset
   /// Initial means of the weights: seeded N(0, init_scale^2) draws, like the tutorial's
   /// testval=np.random.randn(...) (at all-zero means every hidden unit would start alike).
