@@ -58,6 +58,7 @@ struct FitFlags {
   std::string loss_history;           // step methods: CSV of every step's loss, "" = none
   double lr = 0;
   std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
+  double init_scale = fit_defaults::start_sigma;  // the families' initial sigma (not fullrank_advi)
   double time_limit = 0;                // seconds, 0 = none (does not shape the result's bits: a budget)
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
@@ -96,7 +97,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"batch_given", f.batch_given}, {"mc_samples", f.mc_samples},
           {"dtype", f.dtype},           {"seed", f.seed},
           {"no_standardize", f.no_standardize}, {"init", f.init},
-          {"lr_schedule", f.lr_schedule}};
+          {"lr_schedule", f.lr_schedule}, {"init_scale", f.init_scale}};
 }
 
 void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& source) {
@@ -131,6 +132,7 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.no_standardize = j.at("no_standardize").get<bool>();
     // Absent before --lr-schedule: those fits ran at a constant rate.
     f.lr_schedule = j.value("lr_schedule", std::string("constant"));
+    f.init_scale = j.value("init_scale", 0.05);  // absent before --init-scale, whose default was 0.05
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(source + ": the checkpoint's settings are invalid (" + e.what() + ")");
   }
@@ -387,7 +389,7 @@ std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model, c
     io.optimizer.learning_rate = f.lr;
   else if (f.optimizer == fit_defaults::optimizer)
     io.optimizer.learning_rate = fit_defaults::learning_rate;
-  if (f.method != "fullrank_advi") io.start_sigma = fit_defaults::start_sigma;
+  if (f.method != "fullrank_advi") io.start_sigma = f.init_scale;
   if (f.rank > model.flat_size())
     throw UsageError("--rank: " + std::to_string(f.rank) + " is more than the network's " +
                      std::to_string(model.flat_size()) + " parameters");
@@ -943,6 +945,11 @@ Command add_fit_command(CLI::App& app) {
                                     "it (until converged: Stan's relative ELBO and PyMC's parameter tests)")
                         ->capture_default_str()
                         ->check(CLI::IsMember({"plateau", "constant"})));
+  shaping.push_back(sub->add_option("--init-scale", f->init_scale,
+                                    "The approximation's initial sigma for every weight (NumPyro's init_scale; "
+                                    "not fullrank_advi, which starts at PyMC's identity)")
+                        ->capture_default_str()
+                        ->check(positive_number()));
   sub->add_option("--time-limit", f->time_limit,
                   "Stop the steps after this many seconds of fitting (then score and write as usual)")
       ->check(positive_number());

@@ -7,15 +7,20 @@ namespace elbo::cli::fit_defaults {
 
 inline constexpr const char* optimizer = "adam";
 inline constexpr double learning_rate = 0.01;
-/// Mean-field ADVI's initial sigma for every coordinate. PyMC's softplus(0) = ln 2 is as
-/// wide as the weights themselves: the noise it injects keeps small networks near the
-/// prior (a sine regression's RMSE 0.45 instead of 0.195).
-inline constexpr double start_sigma = 0.05;
+/// The approximation's initial sigma for every coordinate (--init-scale). PyMC's
+/// softplus(0) = ln 2 is as wide as the weights themselves: the noise it injects keeps small
+/// networks near the prior (a sine regression's RMSE 0.45 instead of 0.195). 0.05 was the
+/// best of 0.02..ln 2 at a constant rate (docs/CLI.md, "Defaults"); with the annealed rate
+/// 0.003 is better than 0.05 on four of the five UCI sets and level on wine (docs/QUALITY.md),
+/// and level on moons and
+/// digits.
+inline constexpr double start_sigma = 0.003;
 /// Initial weight means: seeded N(0, 1) draws times min(1, init_gain / sqrt(fan_in)).
 inline constexpr double init_gain = 2.0;
-/// Fitting until converged: at most this many steps (a safeguard: the annealed rate's
-/// plateau test ends a fit first, typically after 10,000-50,000 steps; --time-limit bounds
-/// the time). With --lr-schedule constant, convergence is tested...
+/// Fitting until converged: at most this many steps. A safeguard: the annealed rate's
+/// plateau test ends a fit first (after 20,000 steps at least; 22,000-67,000 on the UCI
+/// sets), and --time-limit bounds the time. With --lr-schedule constant, convergence is
+/// tested...
 inline constexpr int64_t max_iters = 100000;
 /// ...every eval_every steps the relative change of the mean loss of the last
 /// eval_every steps (Stan's test; stop when the mean or median of the last `buffer`
