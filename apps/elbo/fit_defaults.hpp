@@ -11,9 +11,8 @@ inline constexpr double learning_rate = 0.01;
 /// softplus(0) = ln 2 is as wide as the weights themselves: the noise it injects keeps small
 /// networks near the prior (a sine regression's RMSE 0.45 instead of 0.195). 0.05 was the
 /// best of 0.02..ln 2 at a constant rate (docs/CLI.md, "Defaults"); with the annealed rate
-/// 0.003 is better than 0.05 on four of the five UCI sets and level on wine (docs/QUALITY.md),
-/// and level on moons and
-/// digits.
+/// 0.003 is better than 0.05 on four of the five UCI sets and level on wine, and level on
+/// moons and digits (docs/QUALITY.md).
 inline constexpr double start_sigma = 0.003;
 /// Initial weight means: seeded N(0, 1) draws times min(1, init_gain / sqrt(fan_in)).
 inline constexpr double init_gain = 2.0;
