@@ -21,10 +21,11 @@ double evaluate_key(const TempDir& dir, const std::string& model, const std::str
 TEST(cli_fit_recipe, the_default_fit_of_a_uci_sized_network_reaches_the_noise) {
   // y = 3 + 2 sin(x) + N(0, 0.05^2), 300 rows, one hidden layer of 50 (the UCI protocol's
   // network). The best possible test mlpd is that of the noise, -0.5 log(2 pi 0.05^2) - 0.5
-  // = 1.58. With these seeds the default (annealed, until converged) fit scores 1.45 on
-  // 1000 fresh rows; at a constant rate 0.01 and the former 10,000-step cap it scored 0.69
-  // (RMSE 0.096, twice the noise). 1.2 lies between them with room for another machine's
-  // floating-point path.
+  // = 1.58. With these seeds the default fit (annealed until converged, initial sigma 0.003)
+  // scores 1.44 (RMSE 0.054) on 1000 fresh rows; elbo's former default (a constant rate 0.01,
+  // the 10,000-step cap, initial sigma 0.05: `--lr-schedule constant --max-iters 10000
+  // --init-scale 0.05`) scored 0.54 (RMSE 0.133). 1.2 and 0.065 lie between them with room
+  // for another machine's floating-point path.
   TempDir dir;
   write_sine(dir / "train.csv", 300, 0.05, 21);
   write_sine(dir / "test.csv", 1000, 0.05, 22);
