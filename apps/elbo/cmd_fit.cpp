@@ -76,6 +76,7 @@ struct FitFlags {
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
               *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
+  CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -516,9 +517,11 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
   for (size_t i = hist.size() - out.tail; i < hist.size(); ++i) out.last_loss += hist[i] / static_cast<double>(out.tail);
   std::string why = report.stopped ? "; " + report.reason
                                    : (out.until_converged ? "; not converged, stopped at the cap (--max-iters)" : "");
-  if (out_of_time)
-    why = "; stopped at the time limit (--time-limit " + std::to_string(f.time_limit) + " s)" +
-          (out.until_converged ? ", not converged" : "");
+  if (out_of_time) {
+    char limit[64];
+    std::snprintf(limit, sizeof limit, "; stopped at the time limit (--time-limit %g s)", f.time_limit);
+    why = limit + std::string(out.until_converged ? ", not converged" : "");
+  }
   std::printf("fitted: %ld steps%s in %.2f s (%.0f steps/s)%s; mean loss of the last %zu steps %.4g\n",
               static_cast<long>(inference.step()),
               out.start_step > 0 ? (" (" + std::to_string(report.steps) + " after resuming)").c_str() : "",
@@ -939,20 +942,21 @@ Command add_fit_command(CLI::App& app) {
                               "Learning rate (default: 0.01 for adam, else the optimizer's PyMC default)")
                   ->check(positive_number());
   shaping.push_back(f->lr_opt);
-  shaping.push_back(sub->add_option("--lr-schedule", f->lr_schedule,
+  shaping.push_back(f->schedule_opt = sub->add_option("--lr-schedule", f->lr_schedule,
                                     "plateau: halve the learning rate when the loss stops falling beyond its noise "
                                     "(until converged: the plateau after the last cut ends the fit); constant: keep "
                                     "it (until converged: Stan's relative ELBO and PyMC's parameter tests)")
                         ->capture_default_str()
                         ->check(CLI::IsMember({"plateau", "constant"})));
-  shaping.push_back(sub->add_option("--init-scale", f->init_scale,
+  shaping.push_back(f->init_scale_opt = sub->add_option("--init-scale", f->init_scale,
                                     "The approximation's initial sigma for every weight (NumPyro's init_scale; "
                                     "not fullrank_advi, which starts at PyMC's identity)")
                         ->capture_default_str()
                         ->check(positive_number()));
-  sub->add_option("--time-limit", f->time_limit,
-                  "Stop the steps after this many seconds of fitting (then score and write as usual)")
-      ->check(positive_number());
+  f->time_limit_opt = sub->add_option("--time-limit", f->time_limit,
+                                      "Stop the steps after this many seconds of fitting (then score and write as "
+                                      "usual)")
+                          ->check(positive_number());
   f->iters_opt = sub->add_option("--iters", f->iters, "Exactly this many steps (default: until converged)")
                      ->check(positive_integer());
   shaping.push_back(f->iters_opt);
@@ -1015,6 +1019,9 @@ Command add_fit_command(CLI::App& app) {
               if (f->subset_opt->count() > 0)
                 throw UsageError("--subset: applies to --method laplace only (the method is " + f->method + ")");
             }
+            if (f->method == "fullrank_advi" && f->init_scale_opt->count() > 0)
+              throw UsageError("--init-scale: fullrank_advi starts at PyMC's identity Cholesky factor; it applies to "
+                               "the other families");
             if (f->method != "pathfinder" && f->paths_opt->count() > 0)
               throw UsageError("--paths: applies to --method pathfinder only (the method is " + f->method + ")");
             if ((f->method == "laplace" || f->method == "pathfinder") && f->init_opt->count() > 0)
@@ -1023,7 +1030,8 @@ Command add_fit_command(CLI::App& app) {
               const std::pair<CLI::Option*, const char*> steps_only[] = {
                   {f->optimizer_opt, "--optimizer"}, {f->lr_opt, "--lr"},         {f->iters_opt, "--iters"},
                   {f->batch_opt, "--batch-size"},    {f->mc_opt, "--mc-samples"}, {f->objective_opt, "--objective"},
-                  {f->every_opt, "--checkpoint-every"}};
+                  {f->every_opt, "--checkpoint-every"}, {f->schedule_opt, "--lr-schedule"},
+                  {f->init_scale_opt, "--init-scale"}, {f->time_limit_opt, "--time-limit"}};
               for (const auto& [opt, name] : steps_only)
                 if (opt->count() > 0)
                   throw UsageError(std::string(name) + ": " + f->method + " runs L-BFGS on all the rows and takes "

@@ -60,6 +60,20 @@ TEST(cli_fit_recipe, the_time_limit_stops_the_steps_and_the_model_is_still_writt
   CliResult bad = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "n.elbo", "--time-limit", "0"});
   EXPECT_EQ(bad.code, 2) << describe(bad);
   EXPECT_NE(bad.err.find("--time-limit"), std::string::npos) << bad.err;
+  // Options of the step methods are refused where they would be ignored.
+  const std::vector<std::vector<std::string>> ignored = {
+      {"--method", "laplace", "--time-limit", "5"},
+      {"--method", "pathfinder", "--lr-schedule", "constant"},
+      {"--method", "laplace", "--init-scale", "0.1"},
+      {"--method", "fullrank_advi", "--init-scale", "0.1"}};
+  for (const auto& flags : ignored) {
+    std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "n.elbo"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    CliResult r = run_cli(dir, args);
+    EXPECT_EQ(r.code, 2) << describe(r);
+    EXPECT_NE(r.err.find(flags[2] + ":"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "n.elbo"));
+  }
 }
 
 TEST(cli_fit_recipe, a_hierarchical_prior_learns_each_layers_precision) {
