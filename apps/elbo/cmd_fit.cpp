@@ -59,7 +59,7 @@ struct FitFlags {
   double lr = 0;
   std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
   double init_scale = fit_defaults::start_sigma;  // the families' initial sigma (not fullrank_advi)
-  double time_limit = 0;                // seconds, 0 = none (does not shape the result's bits: a budget)
+  double time_limit = 0;                // seconds, 0 = none; a budget of this run, not kept in checkpoints
   int64_t iters = 0, max_iters = fit_defaults::max_iters, batch_size = 0, mc_samples = 1;
   std::string dtype = "float32";
   uint64_t seed = 0;

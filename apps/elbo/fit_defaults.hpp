@@ -17,7 +17,7 @@ inline constexpr double start_sigma = 0.003;
 /// Initial weight means: seeded N(0, 1) draws times min(1, init_gain / sqrt(fan_in)).
 inline constexpr double init_gain = 2.0;
 /// Fitting until converged: at most this many steps. A safeguard: the annealed rate's
-/// plateau test ends a fit first (after 20,000 steps at least; 22,000-67,000 on the UCI
+/// plateau test ends a fit first (after 20,000 steps at least; 23,000-44,000 on the UCI
 /// sets), and --time-limit bounds the time. With --lr-schedule constant, convergence is
 /// tested...
 inline constexpr int64_t max_iters = 100000;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 // The path of the built binary (tests/CMakeLists.txt); empty when the CLI is not built
 // (ELBO_BUILD_APPS=OFF), and then every test is skipped (cli_binary_test.cpp).
@@ -143,6 +144,14 @@ inline std::string describe(const CliResult& r) {
   std::string text = "exit code ";
   text.append(std::to_string(r.code)).append("\n--- stdout ---\n").append(r.out);
   return text.append("\n--- stderr ---\n").append(r.err);
+}
+
+/// `elbo evaluate --model M --data D --json` run once, parsed; a failed command fails the
+/// test (and gives an empty object).
+inline nlohmann::json evaluate_json(const TempDir& dir, const std::string& model, const std::string& data) {
+  CliResult e = run_cli(dir, {"evaluate", "--model", model, "--data", data, "--json"});
+  EXPECT_EQ(e.code, 0) << describe(e);
+  return e.code == 0 ? nlohmann::json::parse(e.out) : nlohmann::json::object();
 }
 
 /// Parses a CSV text with a header into the header and rows of numbers.
