@@ -3,6 +3,9 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# 1: `make test` also installs the Python package into a fresh virtual environment and runs
+# its tests (scripts/python-tests.sh); CI's sanitizer build sets 0.
+PYTHON_TESTS ?= 1
 
 .PHONY: all deps configure build test demo bench portable-vs-native clean
 
@@ -19,6 +22,7 @@ build: configure
 
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@if [ "$(PYTHON_TESTS)" = 1 ]; then bash scripts/python-tests.sh $(BUILD); fi
 
 demo: build
 	@if [ -x $(BUILD)/bin/elbo ]; then $(BUILD)/bin/elbo demo; else $(BUILD)/examples/simple; fi

@@ -1,0 +1,169 @@
+"""The step methods with PyMC's names (``elbo.ADVI``, ``elbo.FullRankADVI``, ...) and
+``elbo.fit``: each fits an approximation of the model's posterior by stochastic
+optimisation, in C++ with the GIL released. Ctrl-C ends a fit early and keeps the result,
+as in PyMC."""
+from __future__ import annotations
+
+import secrets
+
+import numpy as np
+
+from . import _core
+from .approximation import Approximation
+from .model import Model, modelcontext
+from .optimizers import as_optimizer
+from .progress import progress_sink
+
+
+class Inference:
+    """Base of the step methods. ``fit(n)`` runs n more steps (PyMC's ``refine`` when called
+    again) and returns the approximation; ``hist`` holds every step's loss (the negative
+    ELBO estimate)."""
+
+    method = ""
+
+    def __init__(self, model: Model | None = None, *, random_seed: int | None = None, start=None,
+                 start_sigma: float | None = None, cost_part_grad_scale: float = 1.0, threads: int = 1,
+                 **family_options):
+        self.model = modelcontext(model)
+        if random_seed is None:
+            random_seed = secrets.randbits(63)
+        if not isinstance(random_seed, (int, np.integer)) or random_seed < 0:
+            raise ValueError(f"random_seed: expected a non-negative int, got {random_seed!r}")
+        if not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads: expected a positive int, got {threads!r}")
+        self.random_seed = int(random_seed)
+        self.cost_part_grad_scale = float(cost_part_grad_scale)
+        self._start = None if start is None else self._flat_start(start)
+        self._start_sigma = 0.0 if start_sigma is None else float(start_sigma)
+        self._threads = threads
+        self._family_options = family_options
+        self._optimizer = None
+        self._core = None
+        self.approx: Approximation | None = None
+
+    def _flat_start(self, start):
+        if isinstance(start, dict):
+            raise ValueError("start: give the flat unconstrained vector (model.initial_point()'s layout); "
+                             "a dict of values is not supported yet")
+        flat = np.asarray(start, dtype=float)
+        if flat.shape != (self.model.ndim,):
+            raise ValueError(f"start: expected shape ({self.model.ndim},), got {flat.shape}")
+        return flat
+
+    def _make(self, optimizer):
+        opts = dict(self._family_options)
+        self._core = _core.make_inference(
+            self.model._core, self.method, self.random_seed, optimizer=optimizer.name,
+            learning_rate=optimizer.learning_rate, threads=self._threads, start_sigma=self._start_sigma,
+            rank=int(opts.pop("rank", 0)), flow=str(opts.pop("flow", "")),
+            particles=int(opts.pop("n_particles", 100)), jitter=float(opts.pop("jitter", 1.0)),
+            temperature=float(opts.pop("temperature", 1.0)), start=self._start,
+            optimizer_options=dict(optimizer.options))
+        if opts:
+            raise ValueError(f"{type(self).__name__}: unknown option(s) {sorted(opts)}")
+        self.approx = Approximation(self)
+
+    def fit(self, n: int = 10000, *, obj_optimizer=None, callbacks=None, progressbar: bool = True,
+            obj_n_mc: int | None = None, total_grad_norm_constraint: float | None = None, beta: float = 1.0,
+            skip_nonfinite: bool = False) -> Approximation:
+        """Runs ``n`` more steps; returns the approximation (the same object every call).
+
+        ``obj_optimizer`` (e.g. ``elbo.adam(learning_rate=0.01)``) is fixed by the first call.
+        ``callbacks`` are elbo callbacks or callables ``cb(approx, losses, i)`` (PyMC's form;
+        returning False stops the fit)."""
+        if not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n: expected a non-negative int, got {n!r}")
+        optimizer = as_optimizer(obj_optimizer)
+        if total_grad_norm_constraint is not None:
+            optimizer = type(optimizer)(optimizer.name, optimizer.learning_rate,
+                                        {**optimizer.options, "total_grad_norm_constraint": total_grad_norm_constraint})
+        if self._core is None:
+            self._make(optimizer)
+            self._optimizer = optimizer
+        elif obj_optimizer is not None and optimizer != self._optimizer:
+            raise ValueError("obj_optimizer: the optimizer is fixed by the first fit call; make a new inference "
+                             "to change it")
+        if obj_n_mc is None:
+            obj_n_mc = 500 if self.method == "asvgd" else 1
+        wrapped = [self._wrap_callback(cb) for cb in (callbacks or [])]
+        write, animate = progress_sink()
+        self._core.fit(int(n), cost_part_grad_scale=self.cost_part_grad_scale, obj_n_mc=int(obj_n_mc),
+                       beta=float(beta), progressbar=bool(progressbar), progress_write=write, terminal=animate,
+                       callbacks=wrapped, skip_nonfinite=bool(skip_nonfinite))
+        return self.approx
+
+    def _wrap_callback(self, cb):
+        if isinstance(cb, _core.Callback):
+            return cb
+        if not callable(cb):
+            raise ValueError(f"callbacks: expected callables or elbo callbacks, got {cb!r}")
+        core = lambda: self._core  # noqa: E731 (late binding: made before the first fit's inference)
+
+        def call(step):
+            return cb(self.approx, core().hist, step)
+        return call
+
+    refine = fit
+
+    @property
+    def hist(self) -> np.ndarray:
+        """The loss of every step so far (PyMC's ``inference.hist``)."""
+        return np.empty(0) if self._core is None else self._core.hist
+
+
+class ADVI(Inference):
+    """Mean-field ADVI (``pm.ADVI``)."""
+    method = "advi"
+
+
+class FullRankADVI(Inference):
+    """Full-rank ADVI (``pm.FullRankADVI``)."""
+    method = "fullrank_advi"
+
+
+class LowRankADVI(Inference):
+    """Low-rank plus diagonal ADVI (NumPyro's AutoLowRankMultivariateNormal); ``rank=K``."""
+    method = "lowrank_advi"
+
+
+class NFVI(Inference):
+    """Normalizing-flow VI (``pm.NFVI``); ``flow="scale-loc"`` (PyMC's formula syntax)."""
+    method = "nfvi"
+
+
+class SVGD(Inference):
+    """Stein variational gradient descent (``pm.SVGD``); ``n_particles=100``, ``jitter=1``,
+    ``temperature=1``."""
+    method = "svgd"
+
+
+class ASVGD(Inference):
+    """Amortized SVGD (``pm.ASVGD``): 500 draws per step unless ``obj_n_mc`` says otherwise."""
+    method = "asvgd"
+
+
+METHODS = {c.method: c for c in (ADVI, FullRankADVI, LowRankADVI, NFVI, SVGD, ASVGD)}
+
+
+def fit(n: int = 10000, method="advi", model: Model | None = None, random_seed: int | None = None, start=None,
+        start_sigma: float | None = None, inf_kwargs: dict | None = None, **kwargs) -> Approximation:
+    """PyMC's ``pm.fit``: makes the inference ``method`` (a name or an Inference), runs ``n``
+    steps and returns the approximation (``approx.hist`` is the loss history).
+
+    Methods: ``"advi"``, ``"fullrank_advi"``, ``"lowrank_advi"``, ``"nfvi"``, ``"svgd"``,
+    ``"asvgd"``. Other keywords (``obj_optimizer``, ``callbacks``, ``progressbar``,
+    ``obj_n_mc``, ``total_grad_norm_constraint``) go to ``Inference.fit``."""
+    if isinstance(method, Inference):
+        if inf_kwargs or random_seed is not None or start is not None or start_sigma is not None:
+            raise ValueError("fit: random_seed, start, start_sigma and inf_kwargs belong to the inference "
+                             "when method is an Inference")
+        inference = method
+    elif isinstance(method, str):
+        if method not in METHODS:
+            raise ValueError(f"method: unknown method '{method}'; choose one of {', '.join(METHODS)}")
+        inference = METHODS[method](model, random_seed=random_seed, start=start, start_sigma=start_sigma,
+                                    **(inf_kwargs or {}))
+    else:
+        raise ValueError(f"method: expected a method name or an Inference, got {method!r}")
+    return inference.fit(n, **kwargs)
