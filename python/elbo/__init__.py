@@ -35,3 +35,11 @@ __all__ = [
     "math", "modelcontext", "momentum", "nesterov_momentum", "rmsprop", "sample_posterior_predictive", "set_data",
     "sgd",
 ]
+
+
+def __getattr__(name):
+    # The scikit-learn estimators import scikit-learn only when first asked for.
+    if name in ("BNNRegressor", "BNNClassifier", "load_bnn"):
+        from . import estimators
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'elbo' has no attribute '{name}'")

@@ -12,5 +12,6 @@ void bind_expressions(nb::module_& m);  // Expr, its operators and the math func
 void bind_model(nb::module_& m);        // Model, distributions, data containers
 void bind_inference(nb::module_& m);    // the step methods (ADVI ...) and their fit loop
 void bind_posterior(nb::module_& m);    // draws, posterior predictive, compiled predictors
+void bind_network(nb::module_& m);      // the command line in-process, and its model files
 
 }  // namespace elbo::python

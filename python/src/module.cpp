@@ -9,4 +9,5 @@ NB_MODULE(_core, m) {
   elbo::python::bind_model(m);
   elbo::python::bind_inference(m);
   elbo::python::bind_posterior(m);
+  elbo::python::bind_network(m);
 }

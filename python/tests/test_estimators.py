@@ -1,0 +1,130 @@
+"""The scikit-learn estimators: scikit-learn's own checks, and the model file shared with
+the command line (fitted in Python, predicted by `elbo predict`, and the reverse)."""
+import csv
+import os
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_moons
+from sklearn.utils.estimator_checks import check_estimator
+
+import elbo
+from elbo import _core
+
+
+@pytest.mark.parametrize("estimator", [elbo.BNNRegressor(), elbo.BNNClassifier()], ids=lambda e: type(e).__name__)
+def test_scikit_learn_checks(estimator):
+    results = check_estimator(estimator, on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
+    assert failed == []
+    # The one check that is skipped needs the environment variable SCIPY_ARRAY_API.
+    skipped = {r["check_name"] for r in results if r["status"] == "skipped"}
+    assert skipped <= {"check_array_api_input"}
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, y = make_moons(noise=0.2, random_state=0, n_samples=400)
+    return X[:200], y[:200], X[200:], y[200:]
+
+
+def cli(*args):
+    assert _core.run_cli([str(a) for a in args]) == 0
+
+
+def read_csv(path):
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([float(r[k]) for r in rows], dtype=np.float32) for k in rows[0]}
+
+
+def test_fitted_in_python_predicted_by_the_cli(moons, tmp_path):
+    X, y, X_test, _ = moons
+    clf = elbo.BNNClassifier(random_state=3).fit(X, y)
+    assert clf.score(X_test, moons[3]) > 0.9
+    model = tmp_path / "model.elbo"
+    clf.save(str(model))
+    np.save(tmp_path / "x.npy", X_test)
+    cli("predict", "--model", model, "--data", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
+    table = read_csv(tmp_path / "p.csv")
+    # The CSV holds float32's shortest text: the same numbers, rounded to float32.
+    np.testing.assert_array_equal(table["mean"], clf.predict_proba(X_test)[:, 1].astype(np.float32))
+    np.testing.assert_array_equal(table["entropy"], clf.predict_uncertainty(X_test)["entropy"].astype(np.float32))
+
+
+def test_fitted_by_the_cli_loaded_in_python(moons, tmp_path):
+    X, y, X_test, _ = moons
+    rng = np.random.default_rng(0)
+    target = X[:, 0] * 2 - X[:, 1] + 0.1 * rng.standard_normal(len(X))
+    np.save(tmp_path / "train.npy", np.column_stack([X, target]))
+    cli("fit", "--train", tmp_path / "train.npy", "--out", tmp_path / "m.elbo", "--hidden", "8", "--iters", "3000",
+        "--seed", 5)
+    np.save(tmp_path / "x.npy", X_test)
+    cli("predict", "--model", tmp_path / "m.elbo", "--data", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
+    reg = elbo.load_bnn(str(tmp_path / "m.elbo"))
+    assert isinstance(reg, elbo.BNNRegressor) and reg.hidden == (8,) and reg.n_features_in_ == 2
+    table = read_csv(tmp_path / "p.csv")
+    mean, sd = reg.predict(X_test, return_std=True)
+    np.testing.assert_array_equal(table["mean"], mean.astype(np.float32))
+    np.testing.assert_array_equal(table["sd"], sd.astype(np.float32))
+
+
+def test_same_flags_same_model_file_bytes(moons, tmp_path):
+    X, y, _, _ = moons
+    clf = elbo.BNNClassifier(hidden=(4,), iters=500, random_state=2).fit(X, y)
+    np.save(tmp_path / "train.npy", np.column_stack([X, y]).astype(np.float64))
+    cli("fit", "--train", tmp_path / "train.npy", "--out", tmp_path / "m.elbo", "--hidden", "4", "--iters", 500,
+        "--seed", 2, "--likelihood", "bernoulli")
+    # The same fit: the same variational parameters, so the same predictions, bit for bit.
+    a = elbo.load_bnn(str(tmp_path / "m.elbo"))
+    np.testing.assert_array_equal(a.predict_proba(X), clf.predict_proba(X))
+
+
+def test_pickle_round_trip_keeps_predictions(moons):
+    X, y, X_test, _ = moons
+    clf = elbo.BNNClassifier(iters=1000, random_state=1).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X_test), clf.predict_proba(X_test))
+
+
+def test_string_labels_and_three_classes():
+    rng = np.random.default_rng(0)
+    centers = np.array([[0, 0], [3, 0], [0, 3]])
+    labels = np.array(["a", "b", "c"])
+    idx = rng.integers(0, 3, 300)
+    X = centers[idx] + 0.5 * rng.standard_normal((300, 2))
+    clf = elbo.BNNClassifier(random_state=0).fit(X, labels[idx])
+    assert list(clf.classes_) == ["a", "b", "c"]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (300, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert clf.score(X, labels[idx]) > 0.95
+
+
+def test_errors_name_the_keyword(moons):
+    X, y, _, _ = moons
+    with pytest.raises(ValueError, match="init_scale"):
+        elbo.BNNClassifier(init_scale=-1).fit(X, y)
+    with pytest.raises(ValueError, match="hidden"):
+        elbo.BNNClassifier(hidden=(0,)).fit(X, y)
+    with pytest.raises(ValueError, match="2 classes"):
+        elbo.BNNClassifier().fit(X, np.zeros(len(X)))
+    clf = elbo.BNNClassifier(iters=200).fit(X, y)
+    with pytest.raises(ValueError, match="3 features"):
+        clf.predict(np.ones((2, 3)))
+
+
+def test_console_script_module(tmp_path, capfd):
+    from elbo import cli as cli_module
+    with pytest.raises(SystemExit) as stop:
+        import sys
+        saved = sys.argv
+        sys.argv = ["elbo", "--version"]
+        try:
+            cli_module.main()
+        finally:
+            sys.argv = saved
+    assert stop.value.code == 0
+    assert "elbo" in capfd.readouterr().out
+    assert os.path.exists(cli_module.__file__)
