@@ -4,6 +4,7 @@
 // network as apps/elbo/demo_tutorial.cpp builds it, the test accuracy of a fit, and the
 // JSON record of one timed fit (the fields of bench/peers/common.py's fit_record).
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -83,7 +84,25 @@ struct FitResult {
   /// Left out of `seconds` (building and compiling before the fit); 0 where not measured.
   /// The "wall_seconds" field (the whole call as a user sees it) is seconds + warmup_seconds.
   double warmup_seconds = 0;
+  /// The compiled predictor's time for one call at the test rows (median of repeated
+  /// calls, see median_predict_seconds); 0 where not measured.
+  double predict_seconds = 0;
 };
+
+/// The median wall time of `repeats` calls predict({x}, draws), after one call that
+/// allocates the predictor's buffers: the tutorial's sample_proba(X_test, 500).
+inline double median_predict_seconds(Predictor& predict, const Tensor& x, int64_t draws, int repeats = 31) {
+  using Clock = std::chrono::steady_clock;
+  predict({x}, draws);
+  std::vector<double> t;
+  for (int i = 0; i < repeats; ++i) {
+    auto t0 = Clock::now();
+    Tensor probs = predict({x}, draws);
+    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  std::nth_element(t.begin(), t.begin() + repeats / 2, t.end());
+  return t[static_cast<size_t>(repeats / 2)];
+}
 
 /// `"name": {...}` with bench/peers/common.py's fit_record fields; `timing` says what the
 /// clock covers (no quotes or backslashes in it).
@@ -93,10 +112,10 @@ inline void print_fit(const char* name, const FitResult& r, const char* timing, 
   std::printf("\"%s\": {\"steps\": %ld, \"seconds\": %.6f, \"steps_per_s\": %.1f, \"us_per_step\": %.4f, "
               "\"cpu_seconds\": %.6f, \"cpu_us_per_step\": %.4f, \"test_accuracy\": %.4f, \"final_loss\": %.4f, "
               "\"average_loss_last_1000\": %.4f, "
-              "\"wall_seconds\": %.6f, \"warmup_seconds\": %s, \"timing\": \"%s\"}%s",
+              "\"wall_seconds\": %.6f, \"warmup_seconds\": %s, \"predict_seconds\": %.6f, \"timing\": \"%s\"}%s",
               name, static_cast<long>(r.steps), r.seconds, r.steps / r.seconds, 1e6 * r.seconds / r.steps,
               r.cpu_seconds, 1e6 * r.cpu_seconds / r.steps, r.accuracy, r.final_loss, r.average_loss,
-              r.seconds + r.warmup_seconds, warmup, timing, last ? "" : ", ");
+              r.seconds + r.warmup_seconds, warmup, r.predict_seconds, timing, last ? "" : ", ");
 }
 
 }  // namespace elbo::bench

@@ -44,7 +44,7 @@ def main():
         accs = statistics.median(r[fit]["test_accuracy"] for r in elbo_runs)
         e = elbo_runs[0][fit]
         print(f"| elbo (median) | {elbo_runs[0]['optimizer']} | {e['steps']} | {e_wall:.1f} | {e_cpu:.1f} "
-              f"| {1e6 / e_wall:,.0f} | {1e6 / e_cpu:,.0f} | 1 | 1 | {100 * accs:.1f}% | 0 "
+              f"| {1e6 / e_wall:,.0f} | {1e6 / e_cpu:,.0f} | 1 | 1 | {100 * accs:.1f}% | {statistics.median(r[fit]['warmup_seconds'] for r in elbo_runs):.2f} "
               f"| {statistics.median(r[fit]['wall_seconds'] for r in elbo_runs):.2f} |")
         rows = [(p, p[fit], p["impl"] + " " + p.get("version", "")) for p in peers]
         if fit == "minibatch":  # NumPyro's second minibatch fit, rows drawn with replacement

@@ -18,7 +18,8 @@ from .data import Data, Deterministic, Minibatch, set_data
 from .distributions import (Bernoulli, Beta, Binomial, Categorical, Cauchy, Distribution, Exponential, Gamma,
                             HalfCauchy, HalfNormal, InverseGamma, Laplace, LogNormal, Normal, Poisson, StudentT,
                             Uniform)
-from .inference import ADVI, ASVGD, NFVI, SVGD, FullRankADVI, Inference, LowRankADVI, fit
+from .inference import (ADVI, ASVGD, NFVI, SVGD, FullRankADVI, Inference, LaplaceApproximation, LowRankADVI,
+                        Pathfinder, fit)
 from .inference_data import Trace
 from .model import Model, modelcontext
 from .optimizers import adadelta, adagrad, adagrad_window, adam, adamax, momentum, nesterov_momentum, rmsprop, sgd
@@ -30,7 +31,9 @@ __all__ = [
     "ADVI", "ASVGD", "Approximation", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy",
     "CheckParametersConvergence", "Data", "Deterministic", "Distribution", "ElboConvergence", "Exponential", "Expr",
     "FormatError", "FullRankADVI", "Gamma", "HalfCauchy", "HalfNormal", "Inference", "InverseGamma", "Laplace",
-    "LogNormal", "LowRankADVI", "Minibatch", "Model", "NFVI", "Normal", "NumericalError", "Poisson", "SVGD",
+    "LaplaceApproximation",
+    "LogNormal", "LowRankADVI", "Minibatch", "Model", "NFVI", "Normal", "NumericalError", "Pathfinder", "Poisson",
+    "SVGD",
     "ShapeError", "StudentT", "Trace", "Uniform", "adadelta", "adagrad", "adagrad_window", "adam", "adamax", "fit",
     "math", "modelcontext", "momentum", "nesterov_momentum", "rmsprop", "sample_posterior_predictive", "set_data",
     "sgd",

@@ -12,15 +12,12 @@ from .inference_data import Trace, to_inference_data
 class Approximation:
     """What ``fit`` returns. It stays tied to its inference: fitting more updates it."""
 
-    def __init__(self, inference):
+    def __init__(self, inference, q):
         self.inference = inference
         self.model = inference.model
+        self._q = q  # the library's approximation (owned by the inference or fit result)
         self._predictors: dict = {}
         self._calls = 0
-
-    @property
-    def _core(self):
-        return self.inference._core
 
     def _next_seed(self, random_seed):
         if random_seed is not None:
@@ -31,32 +28,32 @@ class Approximation:
     # --- the fit ------------------------------------------------------------------------
     @property
     def hist(self) -> np.ndarray:
-        """The loss of every step so far."""
-        return self._core.hist
+        """The loss of every step so far (empty for Pathfinder and Laplace, which take none)."""
+        return self.inference.hist
 
     @property
     def kind(self) -> str:
         """The family: "meanfield", "fullrank", "lowrank:K", "flow:...", "empirical"."""
-        return self._core.kind
+        return self._q.kind
 
     @property
     def params(self) -> np.ndarray:
         """The variational parameters, flat."""
-        return self._core.params
+        return self._q.params
 
     @property
     def mean(self) -> np.ndarray:
         """Mean of q in the flat unconstrained space."""
-        return self._core.mean
+        return self._q.mean
 
     @property
     def std(self) -> np.ndarray:
         """Marginal standard deviations of q in the flat unconstrained space."""
-        return self._core.sd
+        return self._q.sd
 
     @property
     def cov(self) -> np.ndarray:
-        return self._core.cov
+        return self._q.cov
 
     # --- draws --------------------------------------------------------------------------
     def sample(self, draws: int = 500, *, random_seed: int | None = None, return_inferencedata: bool = True,
@@ -67,7 +64,8 @@ class Approximation:
         ``psis=True`` resamples the draws by Pareto-smoothed importance weights."""
         if not isinstance(draws, (int, np.integer)) or draws < 1:
             raise ValueError(f"draws: expected a positive int, got {draws!r}")
-        values, theta = _core.sample(self._core, int(draws), self._next_seed(random_seed), psis=bool(psis))
+        values, theta = _core.sample(self.model._core, self._q, int(draws), self._next_seed(random_seed),
+                                     psis=bool(psis))
         trace = Trace(values, theta, self.model)
         return to_inference_data(trace) if return_inferencedata else trace
 
@@ -95,10 +93,18 @@ class Approximation:
         key = (node.id, tuple(k.id for k in keys), random_seed)
         predictor = self._predictors.get(key)
         if predictor is None:
-            predictor = _core.Predictor(self._core, node, keys, self._next_seed(random_seed))
+            predictor = _core.Predictor(self.model._core, self._q, node, keys, self._next_seed(random_seed))
             self._predictors[key] = predictor
         out = predictor(values, int(draws))
         return out[0] if size is None else out
 
     def __repr__(self) -> str:
         return f"<elbo.Approximation {self.kind}, {self.inference.method}, {len(self.hist)} steps>"
+
+    def __getattr__(self, name):
+        # Results of Pathfinder and Laplace (khat, log_evidence, mode, paths) read through.
+        result = self.__dict__.get("inference")
+        fit = getattr(result, "result", None) if result is not None else None
+        if fit is not None and not name.startswith("_") and hasattr(fit, name):
+            return getattr(fit, name)
+        raise AttributeError(f"'Approximation' has no attribute '{name}'")

@@ -62,7 +62,7 @@ class Inference:
             optimizer_options=dict(optimizer.options))
         if opts:
             raise ValueError(f"{type(self).__name__}: unknown option(s) {sorted(opts)}")
-        self.approx = Approximation(self)
+        self.approx = Approximation(self, self._core.approximation)
 
     def fit(self, n: int = 10000, *, obj_optimizer=None, callbacks=None, progressbar: bool = True,
             obj_n_mc: int | None = None, total_grad_norm_constraint: float | None = None, beta: float = 1.0,
@@ -143,7 +143,54 @@ class ASVGD(Inference):
     method = "asvgd"
 
 
-METHODS = {c.method: c for c in (ADVI, FullRankADVI, LowRankADVI, NFVI, SVGD, ASVGD)}
+class _OneShot(Inference):
+    """A method that runs once, by optimisation, with no steps and no loss history."""
+
+    def fit(self, n=None, *, progressbar: bool = True, **unused) -> Approximation:
+        """Runs the method (``n`` and the step methods' keywords are not used)."""
+        bad = set(unused) - {"obj_optimizer", "callbacks", "obj_n_mc", "total_grad_norm_constraint"}
+        if bad:
+            raise ValueError(f"{type(self).__name__}.fit: unknown keyword(s) {sorted(bad)}")
+        self.result = self._run(dict(self._family_options))
+        self.approx = Approximation(self, self.result.approximation)
+        return self.approx
+
+    refine = fit
+
+
+class Pathfinder(_OneShot):
+    """Pathfinder (Zhang et al. 2022): L-BFGS paths and the normal approximations along them.
+    ``paths=4`` (multi-path: the resampled draws, no density; its ``khat`` says whether to
+    trust them) or ``paths=1`` (the best normal, a full-rank q); ``draws=1000``,
+    ``max_iters=1000`` L-BFGS iterations."""
+    method = "pathfinder"
+
+    def _run(self, opts):
+        paths, draws = int(opts.pop("paths", 4)), int(opts.pop("draws", 1000))
+        max_iters = int(opts.pop("max_iters", 1000))
+        if opts:
+            raise ValueError(f"Pathfinder: unknown option(s) {sorted(opts)}")
+        return _core.fit_pathfinder(self.model._core, paths=paths, seed=self.random_seed, threads=self._threads,
+                                    draws=draws, max_iters=max_iters, start=self._start)
+
+
+class LaplaceApproximation(_OneShot):
+    """The Laplace approximation at the MAP: ``hessian="full"`` (a full-rank q) or
+    ``"diag"``; ``subset=[names]`` puts the Gaussian on those variables only (the others
+    stay at the mode); ``log_evidence`` and ``mode`` come with it."""
+    method = "laplace"
+
+    def _run(self, opts):
+        hessian, subset = str(opts.pop("hessian", "full")), list(opts.pop("subset", []) or [])
+        max_iters = int(opts.pop("max_iters", 2000))
+        if opts:
+            raise ValueError(f"LaplaceApproximation: unknown option(s) {sorted(opts)}")
+        return _core.fit_laplace(self.model._core, hessian=hessian, subset=subset, threads=self._threads,
+                                 max_iters=max_iters, start=self._start)
+
+
+METHODS = {c.method: c for c in (ADVI, FullRankADVI, LowRankADVI, NFVI, SVGD, ASVGD, Pathfinder,
+                                  LaplaceApproximation)}
 
 
 def fit(n: int = 10000, method="advi", model: Model | None = None, random_seed: int | None = None, start=None,
@@ -152,7 +199,8 @@ def fit(n: int = 10000, method="advi", model: Model | None = None, random_seed: 
     steps and returns the approximation (``approx.hist`` is the loss history).
 
     Methods: ``"advi"``, ``"fullrank_advi"``, ``"lowrank_advi"``, ``"nfvi"``, ``"svgd"``,
-    ``"asvgd"``. Other keywords (``obj_optimizer``, ``callbacks``, ``progressbar``,
+    ``"asvgd"``, and ``"pathfinder"`` and ``"laplace"``, which run once by optimisation
+    (``n`` is not used). Other keywords (``obj_optimizer``, ``callbacks``, ``progressbar``,
     ``obj_n_mc``, ``total_grad_norm_constraint``) go to ``Inference.fit``."""
     if isinstance(method, Inference):
         if inf_kwargs or random_seed is not None or start is not None or start_sigma is not None:

@@ -100,6 +100,15 @@ void bind_inference(nb::module_& m) {
           },
           nb::arg("eval_elbo") = 100, nb::arg("tol_rel_obj") = 0.01, nb::arg("buffer") = 0);
 
+  nb::class_<Approximation>(m, "Approximation", "A fitted q over the model's flat unconstrained vector.")
+      .def_prop_ro("kind", &Approximation::kind)
+      .def_prop_ro("dim", &Approximation::dim)
+      .def_prop_ro("has_density", &Approximation::has_density)
+      .def_prop_ro("params", [](const Approximation& q) { return span_to_numpy(q.params()); })
+      .def_prop_ro("mean", [](const Approximation& q) { return vector_to_numpy(q.mean()); })
+      .def_prop_ro("sd", [](const Approximation& q) { return vector_to_numpy(q.sd()); })
+      .def_prop_ro("cov", [](const Approximation& q) { return to_numpy(q.cov()); });
+
   nb::class_<Inference>(m, "Inference", "A step method over a model (use elbo.ADVI, elbo.fit ...).")
       .def(
           "fit",
@@ -148,12 +157,9 @@ void bind_inference(nb::module_& m) {
       .def_prop_ro("step", &Inference::step)
       .def_prop_ro("seed", &Inference::seed)
       .def_prop_ro("learning_rate", [](Inference& inference) { return inference.optimizer().learning_rate(); })
-      .def_prop_ro("kind", [](const Inference& inference) { return inference.approximation().kind(); })
-      .def_prop_ro("has_density", [](const Inference& inference) { return inference.approximation().has_density(); })
-      .def_prop_ro("params", [](const Inference& inference) { return span_to_numpy(inference.approximation().params()); })
-      .def_prop_ro("mean", [](const Inference& inference) { return vector_to_numpy(inference.approximation().mean()); })
-      .def_prop_ro("sd", [](const Inference& inference) { return vector_to_numpy(inference.approximation().sd()); })
-      .def_prop_ro("cov", [](const Inference& inference) { return to_numpy(inference.approximation().cov()); });
+      .def_prop_ro(
+          "approximation", [](Inference& inference) -> Approximation& { return inference.approximation(); },
+          nb::rv_policy::reference_internal, "The fitted q (it lives as long as the inference).");
 
   m.def(
       "make_inference",

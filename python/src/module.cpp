@@ -8,6 +8,7 @@ NB_MODULE(_core, m) {
   elbo::python::bind_expressions(m);
   elbo::python::bind_model(m);
   elbo::python::bind_inference(m);
+  elbo::python::bind_pathfinder_laplace(m);
   elbo::python::bind_posterior(m);
   elbo::python::bind_network(m);
 }

@@ -37,18 +37,19 @@ struct NamedPredictor {
 void bind_posterior(nb::module_& m) {
   m.def(
       "sample",
-      [](const Inference& inference, int64_t draws, uint64_t seed, bool psis, int64_t candidates) {
+      [](const Model& model, const Approximation& q, int64_t draws, uint64_t seed, bool psis, int64_t candidates) {
         if (draws < 1) throw nb::value_error(("sample: draws must be >= 1, got " + std::to_string(draws)).c_str());
         Trace trace;
         {
           nb::gil_scoped_release release;
-          trace = Posterior(inference).sample(draws, seed, {.psis = psis, .candidates = candidates});
+          trace = Posterior(model, q).sample(draws, seed, {.psis = psis, .candidates = candidates});
         }
         nb::dict values;
         for (const auto& name : trace.names()) values[name.c_str()] = to_numpy(trace[name]);
         return nb::make_tuple(values, to_numpy(trace.unconstrained()));
       },
-      nb::arg("inference"), nb::arg("draws"), nb::arg("seed"), nb::arg("psis") = false, nb::arg("candidates") = 0,
+      nb::arg("model"), nb::arg("q"), nb::arg("draws"), nb::arg("seed"), nb::arg("psis") = false,
+      nb::arg("candidates") = 0,
       "Draws of every free variable (constrained) and deterministic, and the flat unconstrained draws.");
 
   m.def(
@@ -81,16 +82,15 @@ void bind_posterior(nb::module_& m) {
   nb::class_<NamedPredictor>(m, "Predictor", "A compiled predictor of one expression (approx.sample_node).")
       .def(
           "__init__",
-          [](NamedPredictor* self, const Inference& inference, const Expr& expr, const std::vector<Expr>& replaceable,
-             uint64_t seed, int threads) {
+          [](NamedPredictor* self, const Model& model, const Approximation& q, const Expr& expr,
+             const std::vector<Expr>& replaceable, uint64_t seed, int threads) {
             std::vector<std::string> names;
             for (const Expr& e : replaceable) names.push_back(e.name());
-            new (self) NamedPredictor{Predictor(inference.model(), inference.approximation(), expr, replaceable,
-                                                {.threads = threads, .seed = seed}),
-                                      std::move(names), &inference.model()};
+            new (self) NamedPredictor{Predictor(model, q, expr, replaceable, {.threads = threads, .seed = seed}),
+                                      std::move(names), &model};
           },
-          nb::arg("inference"), nb::arg("expr"), nb::arg("replaceable"), nb::arg("seed"), nb::arg("threads") = 1,
-          nb::keep_alive<1, 2>())
+          nb::arg("model"), nb::arg("q"), nb::arg("expr"), nb::arg("replaceable"), nb::arg("seed"),
+          nb::arg("threads") = 1, nb::keep_alive<1, 2>(), nb::keep_alive<1, 3>())
       .def(
           "__call__",
           [](NamedPredictor& p, nb::list data, int64_t draws) {

@@ -35,12 +35,33 @@ def test_gaussian_families_recover_the_conjugate_posterior(method):
 
 def test_every_method_fits_and_samples():
     m = conjugate_model()
-    for method in ["advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd"]:
+    for method in ["advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd", "pathfinder", "laplace"]:
         approx = elbo.fit(300, method=method, model=m, random_seed=3, obj_optimizer=elbo.adam(learning_rate=0.05),
                           progressbar=False, **({"obj_n_mc": 10} if method == "asvgd" else {}))
         trace = approx.sample(50, return_inferencedata=False)
         assert trace["mu"].shape == (50,), method
         assert np.all(np.isfinite(trace["mu"])), method
+
+
+def test_laplace_is_exact_on_a_gaussian_posterior():
+    m = conjugate_model()
+    approx = elbo.fit(method="laplace", model=m)
+    # The log density is quadratic in mu: the mode and the Hessian are the posterior's; the
+    # Hessian's central differences are accurate to about 1e-10 relative (laplace.hpp).
+    np.testing.assert_allclose(approx.mean, [POST_MEAN], rtol=1e-6)
+    np.testing.assert_allclose(approx.std, [POST_SD], rtol=1e-6)
+    assert len(approx.hist) == 0 and np.isfinite(approx.log_evidence)
+
+
+def test_single_path_pathfinder_finds_the_gaussian_posterior():
+    m = conjugate_model()
+    approx = elbo.fit(method="pathfinder", model=m, random_seed=4, inf_kwargs={"paths": 1})
+    assert approx.kind == "fullrank"
+    # One dimension: the L-BFGS inverse Hessian of a quadratic is exact once a step has
+    # been taken; the best normal along the path is chosen by a 25-draw ELBO estimate, so
+    # allow 5 % of a posterior sd for the mean and 5 % for the sd.
+    assert abs(approx.mean[0] - POST_MEAN) < 0.05 * POST_SD
+    assert abs(approx.std[0] / POST_SD - 1) < 0.05
 
 
 def test_same_seed_same_bits_and_refine_continues():
