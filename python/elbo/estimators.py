@@ -100,12 +100,51 @@ def _seed(random_state) -> int:
 class _BNN(BaseEstimator):
     """What both estimators share: the flags, the fit through `elbo fit`, the model file."""
 
-    _likelihood_default = None
+    def __init__(self, hidden=(5, 5), likelihood=None, activation="tanh", bias=True, prior=None, prior_sd=None,
+                 method="advi", optimizer=None, lr=None, lr_schedule=None, init_scale=None, iters=None, max_iters=None,
+                 time_limit=None, batch_size=None, mc_samples=None, objective=None, rank=None, flow=None,
+                 particles=None, paths=None, init=None, hessian=None, subset=None, dtype=None, standardize=True,
+                 psis_draws=None, random_state=None, threads=1, draws=500, verbose=False):
+        self.hidden = hidden
+        self.likelihood = likelihood
+        self.activation = activation
+        self.bias = bias
+        self.prior = prior
+        self.prior_sd = prior_sd
+        self.method = method
+        self.optimizer = optimizer
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.init_scale = init_scale
+        self.iters = iters
+        self.max_iters = max_iters
+        self.time_limit = time_limit
+        self.batch_size = batch_size
+        self.mc_samples = mc_samples
+        self.objective = objective
+        self.rank = rank
+        self.flow = flow
+        self.particles = particles
+        self.paths = paths
+        self.init = init
+        self.hessian = hessian
+        self.subset = subset
+        self.dtype = dtype
+        self.standardize = standardize
+        self.psis_draws = psis_draws
+        self.random_state = random_state
+        self.threads = threads
+        self.draws = draws
+        self.verbose = verbose
+
+    def _likelihood(self):
+        """The --likelihood flag: the estimator's own choice unless one is given."""
+        raise NotImplementedError
 
     def _fit_args(self, train: str, out: str, history: str | None) -> list:
         args = ["fit", "--train", train, "--out", out, "--seed", _seed(self.random_state)]
         for name, flag in _FLAGS.items():
-            value = getattr(self, name, None)
+            value = self._likelihood() if name == "likelihood" else getattr(self, name)
             if value is None:
                 continue
             if name == "hidden":
@@ -186,44 +225,14 @@ _COMMON_DOC = """
 
 
 class BNNRegressor(RegressorMixin, _BNN):
-    __doc__ = "A Bayesian neural network for a numeric target (``elbo fit --likelihood normal``)." + _COMMON_DOC
+    __doc__ = ("A Bayesian neural network for a numeric target: ``likelihood`` normal (the default), "
+               "student_t or poisson." + _COMMON_DOC)
 
-    def __init__(self, hidden=(5, 5), likelihood="normal", activation="tanh", bias=True, prior=None, prior_sd=None,
-                 method="advi", optimizer=None, lr=None, lr_schedule=None, init_scale=None, iters=None, max_iters=None,
-                 time_limit=None, batch_size=None, mc_samples=None, objective=None, rank=None, flow=None,
-                 particles=None, paths=None, init=None, hessian=None, subset=None, dtype=None, standardize=True,
-                 psis_draws=None, random_state=None, threads=1, draws=500, verbose=False):
-        self.hidden = hidden
-        self.likelihood = likelihood
-        self.activation = activation
-        self.bias = bias
-        self.prior = prior
-        self.prior_sd = prior_sd
-        self.method = method
-        self.optimizer = optimizer
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.init_scale = init_scale
-        self.iters = iters
-        self.max_iters = max_iters
-        self.time_limit = time_limit
-        self.batch_size = batch_size
-        self.mc_samples = mc_samples
-        self.objective = objective
-        self.rank = rank
-        self.flow = flow
-        self.particles = particles
-        self.paths = paths
-        self.init = init
-        self.hessian = hessian
-        self.subset = subset
-        self.dtype = dtype
-        self.standardize = standardize
-        self.psis_draws = psis_draws
-        self.random_state = random_state
-        self.threads = threads
-        self.draws = draws
-        self.verbose = verbose
+    def _likelihood(self):
+        choice = "normal" if self.likelihood is None else self.likelihood
+        if choice not in ("normal", "student_t", "poisson"):
+            raise ValueError(f"likelihood: a regressor takes 'normal', 'student_t' or 'poisson', got {choice!r}")
+        return choice
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite=True)
@@ -236,51 +245,14 @@ class BNNRegressor(RegressorMixin, _BNN):
 
 
 class BNNClassifier(ClassifierMixin, _BNN):
-    __doc__ = ("A Bayesian neural network for class labels (bernoulli for two classes, categorical "
-               "for more)." + _COMMON_DOC)
+    __doc__ = ("A Bayesian neural network for class labels: ``likelihood`` bernoulli for two classes, "
+               "categorical for more." + _COMMON_DOC)
 
-    def __init__(self, hidden=(5, 5), activation="tanh", bias=True, prior=None, prior_sd=None, method="advi",
-                 optimizer=None, lr=None, lr_schedule=None, init_scale=None, iters=None, max_iters=None,
-                 time_limit=None, batch_size=None, mc_samples=None, objective=None, rank=None, flow=None,
-                 particles=None, paths=None, init=None, hessian=None, subset=None, dtype=None, standardize=True,
-                 psis_draws=None, random_state=None, threads=1, draws=500, verbose=False):
-        self.hidden = hidden
-        self.activation = activation
-        self.bias = bias
-        self.prior = prior
-        self.prior_sd = prior_sd
-        self.method = method
-        self.optimizer = optimizer
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.init_scale = init_scale
-        self.iters = iters
-        self.max_iters = max_iters
-        self.time_limit = time_limit
-        self.batch_size = batch_size
-        self.mc_samples = mc_samples
-        self.objective = objective
-        self.rank = rank
-        self.flow = flow
-        self.particles = particles
-        self.paths = paths
-        self.init = init
-        self.hessian = hessian
-        self.subset = subset
-        self.dtype = dtype
-        self.standardize = standardize
-        self.psis_draws = psis_draws
-        self.random_state = random_state
-        self.threads = threads
-        self.draws = draws
-        self.verbose = verbose
-
-    @property
-    def likelihood(self):
-        classes = getattr(self, "classes_", None)
-        if classes is None:
-            return None
-        return "bernoulli" if len(classes) == 2 else "categorical"
+    def _likelihood(self):
+        auto = "bernoulli" if len(self.classes_) == 2 else "categorical"
+        if self.likelihood not in (None, auto):
+            raise ValueError(f"likelihood: {len(self.classes_)} classes take '{auto}', got {self.likelihood!r}")
+        return auto
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=True)
@@ -327,7 +299,7 @@ def load_bnn(path: str):
     network = _core.FittedNetwork(path)
     hidden = tuple(int(w) for w in network.layers.split("->")[1:-1])
     if network.likelihood in ("bernoulli", "categorical"):
-        est = BNNClassifier(hidden=hidden)
+        est = BNNClassifier(hidden=hidden, likelihood=network.likelihood)
         est.classes_ = np.arange(2 if network.likelihood == "bernoulli" else network.outputs)
     else:
         est = BNNRegressor(hidden=hidden, likelihood=network.likelihood)
