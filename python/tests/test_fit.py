@@ -1,6 +1,8 @@
 """Fitting: the step methods, their options, callbacks, Ctrl-C, and the results."""
+import io
 import os
 import signal
+import sys
 import threading
 
 import numpy as np
@@ -162,3 +164,22 @@ def test_bad_arguments():
         elbo.fit(10, model=m, random_seed=-1)
     with pytest.raises(ValueError, match="start: expected shape"):
         elbo.fit(10, model=m, start=np.zeros(3))
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_goes_to_python_stderr(monkeypatch):
+    m = conjugate_model()
+    fake = _Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    elbo.fit(3000, model=m, random_seed=1)
+    text = fake.getvalue()
+    # PyMC's closing line, written through sys.stderr (what Jupyter captures).
+    assert "Finished [100%]: Average Loss = " in text
+    quiet = _Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    elbo.fit(3000, model=m, random_seed=1, progressbar=False)
+    assert quiet.getvalue() == ""
