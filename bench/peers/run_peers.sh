@@ -51,27 +51,16 @@ ARGS=(--train "$OUT/data/train.csv" --test "$OUT/data/test.csv"
   echo "- steps: $FULL_STEPS full batch, $MB_STEPS minibatch; float32; 1 thread${PEERS_CPU:+; pinned to CPU $PEERS_CPU}"
 } > "$OUT/env.txt"
 
-run() {  # name, command...
-  local name=$1
-  shift
-  say "running $name"
-  "${PIN[@]}" "$@" "${ARGS[@]}" > "$OUT/$name.json" 2> "$OUT/$name.log" || {
-    say "$name failed; see $OUT/$name.log"
-    tail -n 20 "$OUT/$name.log" >&2
-    return 1
-  }
-}
-
 cd "$PEERS"
-run elbo-1 "$ELBO"
-run numpyro "$VENV/bin/python" peer_numpyro.py
-run elbo-2 "$ELBO"
-run pymc "$VENV/bin/python" peer_pymc.py
+peers_run elbo-1 "$ELBO"
+peers_run numpyro "$VENV/bin/python" peer_numpyro.py
+peers_run elbo-2 "$ELBO"
+peers_run pymc "$VENV/bin/python" peer_pymc.py
 # Debian's torch 1.13 is built against Debian's NumPy 1.x, while the venv holds NumPy 2.x
 # for JAX and PyMC: the PyTorch peer runs on Debian's interpreter (the one the venv was made
 # from, so the same Python and the same torch) without the venv's site-packages.
-run pytorch /usr/bin/python3 peer_torch.py
-run elbo-3 "$ELBO"
+peers_run pytorch /usr/bin/python3 peer_torch.py
+peers_run elbo-3 "$ELBO"
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/env.txt"
 
 "$VENV/bin/python" "$PEERS/summarize.py" "$OUT" | tee "$OUT/summary.md"

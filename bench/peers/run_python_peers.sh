@@ -44,23 +44,13 @@ ARGS=(--train "$OUT/data/train.csv" --test "$OUT/data/test.csv" --full-steps "$F
   echo "- elbo: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (plus uncommitted changes, if any); Release; float32; 1 thread"
 } > "$OUT/env.txt"
 
-run() {  # name, command...
-  local name=$1
-  shift
-  say "running $name"
-  "${PIN[@]}" "$@" "${ARGS[@]}" > "$OUT/$name.json" 2> "$OUT/$name.log" || {
-    say "$name failed; see $OUT/$name.log"
-    tail -n 20 "$OUT/$name.log" >&2
-    exit 1
-  }
-}
 cd "$PEERS"
-run elbo-1 "$BUILD/bench/tutorial_fit_timing"
-run elbo-python-1 "$VENV/bin/python" peer_elbo_python.py
-run numpyro "$VENV/bin/python" peer_numpyro.py
-run elbo-2 "$BUILD/bench/tutorial_fit_timing"
-run elbo-python-2 "$VENV/bin/python" peer_elbo_python.py
-run pymc "$VENV/bin/python" peer_pymc.py
-run elbo-3 "$BUILD/bench/tutorial_fit_timing"
-run elbo-python-3 "$VENV/bin/python" peer_elbo_python.py
+peers_run elbo-1 "$BUILD/bench/tutorial_fit_timing"
+peers_run elbo-python-1 "$VENV/bin/python" peer_elbo_python.py
+peers_run numpyro "$VENV/bin/python" peer_numpyro.py
+peers_run elbo-2 "$BUILD/bench/tutorial_fit_timing"
+peers_run elbo-python-2 "$VENV/bin/python" peer_elbo_python.py
+peers_run pymc "$VENV/bin/python" peer_pymc.py
+peers_run elbo-3 "$BUILD/bench/tutorial_fit_timing"
+peers_run elbo-python-3 "$VENV/bin/python" peer_elbo_python.py
 "$VENV/bin/python" "$PEERS/summarize_python.py" "$OUT" | tee "$OUT/summary.md"

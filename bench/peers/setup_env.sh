@@ -63,3 +63,17 @@ peers_one_thread() {
 peers_python_versions() {
   echo "python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())'), $("$VENV/bin/python" -c 'import jax, jaxlib, numpyro, pymc, pytensor, sklearn, numpy; print(f"jax {jax.__version__}, jaxlib {jaxlib.__version__}, numpyro {numpyro.__version__}, pymc {pymc.__version__}, pytensor {pytensor.__version__}, scikit-learn {sklearn.__version__}, numpy {numpy.__version__}")')"
 }
+
+# peers_run NAME COMMAND...: runs COMMAND "${ARGS[@]}" (pinned by PIN) with its JSON line
+# into $OUT/NAME.json and its messages into $OUT/NAME.log; on failure shows the log's end
+# and returns 1.
+peers_run() {
+  local name=$1
+  shift
+  say "running $name"
+  "${PIN[@]}" "$@" "${ARGS[@]}" > "$OUT/$name.json" 2> "$OUT/$name.log" || {
+    say "$name failed; see $OUT/$name.log"
+    tail -n 20 "$OUT/$name.log" >&2
+    return 1
+  }
+}
