@@ -11,6 +11,7 @@
 #include <elbo/graph/error.hpp>
 #include <elbo/vi/callback.hpp>
 #include <elbo/vi/inference.hpp>
+#include <elbo/vi/objective.hpp>
 
 #include "arrays.hpp"
 #include "bindings.hpp"
@@ -113,11 +114,17 @@ void bind_inference(nb::module_& m) {
       .def(
           "fit",
           [](Inference& inference, int64_t n, double cost_part_grad_scale, int64_t obj_n_mc, double beta,
-             bool progressbar, nb::object progress_write, bool terminal, nb::list callbacks, bool skip_nonfinite) {
+             bool progressbar, nb::object progress_write, bool terminal, nb::list callbacks, bool skip_nonfinite,
+             std::optional<std::string> objective) {
             if (n < 0) throw nb::value_error(("fit: n must be >= 0, got " + std::to_string(n)).c_str());
             FitOptions options;
             options.cost_part_grad_scale = cost_part_grad_scale;
             options.obj_n_mc = obj_n_mc;
+            if (objective) {
+              long long particles = 0;
+              options.objective = parse_objective(*objective, &particles);
+              if (particles > 0) options.obj_n_mc = particles;
+            }
             options.beta = beta;
             options.progressbar = progressbar;
             options.skip_nonfinite = skip_nonfinite;
@@ -152,7 +159,7 @@ void bind_inference(nb::module_& m) {
           },
           nb::arg("n"), nb::arg("cost_part_grad_scale") = 1.0, nb::arg("obj_n_mc") = 1, nb::arg("beta") = 1.0,
           nb::arg("progressbar") = true, nb::arg("progress_write") = nb::none(), nb::arg("terminal") = false,
-          nb::arg("callbacks") = nb::list(), nb::arg("skip_nonfinite") = false)
+          nb::arg("callbacks") = nb::list(), nb::arg("skip_nonfinite") = false, nb::arg("objective") = nb::none())
       .def_prop_ro("hist", [](const Inference& inference) { return vector_to_numpy(inference.hist()); })
       .def_prop_ro("step", &Inference::step)
       .def_prop_ro("seed", &Inference::seed)

@@ -66,6 +66,22 @@ def test_single_path_pathfinder_finds_the_gaussian_posterior():
     assert abs(approx.std[0] / POST_SD - 1) < 0.05
 
 
+def test_renyi_and_iwae_objectives():
+    m = conjugate_model()
+    kl = elbo.fit(5000, model=m, random_seed=2, obj_optimizer=elbo.adam(learning_rate=0.01), obj_n_mc=10,
+                  progressbar=False)
+    for objective in ["renyi:0.5", "iwae:10"]:
+        approx = elbo.fit(5000, model=m, random_seed=2, obj_optimizer=elbo.adam(learning_rate=0.01), obj_n_mc=10,
+                          objective=objective, progressbar=False)
+        # Neither bound's optimal q is the posterior itself (they weight draws by p/q), and
+        # their gradients are noisier: the mean lands within 0.3 posterior sd (measured
+        # 0.19 sd for iwae:10 at 5000 steps), and the fit differs from the ELBO's.
+        assert abs(approx.mean[0] - POST_MEAN) < 0.3 * POST_SD, objective
+        assert not np.array_equal(approx.params, kl.params), objective
+    with pytest.raises(ValueError, match="renyi"):
+        elbo.fit(10, model=m, objective="renyi:1", progressbar=False)
+
+
 def test_same_seed_same_bits_and_refine_continues():
     m = conjugate_model()
     a = elbo.fit(500, model=m, random_seed=7, progressbar=False)
