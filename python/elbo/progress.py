@@ -17,10 +17,13 @@ def _in_notebook() -> bool:
 def progress_sink():
     """(write, animate): the writer the C++ loop calls, and whether it redraws in place."""
     stream = sys.stderr
+    notebook = _in_notebook()
 
     def write(text: str) -> None:
+        if notebook:  # Jupyter redraws a line at "\r" itself; it has no erase-line code
+            text = text.replace("\x1b[K", "")
         stream.write(text)
         stream.flush()
 
-    animate = bool(getattr(stream, "isatty", lambda: False)()) or _in_notebook()
+    animate = bool(getattr(stream, "isatty", lambda: False)()) or notebook
     return write, animate
