@@ -18,6 +18,7 @@
 #include "elbo/vi/normalizing_flow.hpp"
 #include "elbo/vi/stein.hpp"
 #include "elbo/vi/progress_bar.hpp"
+#include "blocked_logp.hpp"
 #include "interrupt.hpp"
 
 namespace elbo {
@@ -113,6 +114,10 @@ struct Inference::Impl {
   InferenceOptions options_;
   std::unique_ptr<Optimizer> optimizer_;
   LogpProgram logp_;
+  // A data-parallel fit's log p over this process's blocks (null otherwise).
+  std::unique_ptr<BlockedLogp> blocked_;
+  double varlogp(int64_t s) const { return blocked_ ? blocked_->varlogp(s) : logp_.varlogp(s); }
+  double datalogp(int64_t s) const { return blocked_ ? blocked_->datalogp(s) : logp_.datalogp(s); }
   std::vector<double> hist_;
   int64_t step_ = 0;
   FitReport report_;
@@ -165,6 +170,8 @@ Inference::Impl::Impl(const Model& model, std::unique_ptr<Approximation> approxi
     throw ShapeError("Inference: the approximation has dimension " + std::to_string(approx_->dim()) +
                      " but the model has " + std::to_string(model.flat_size()) + " free parameters");
   optimizer_->reset(static_cast<int64_t>(approx_->params().size()));
+  if (options_.data_parallel.communicator)
+    blocked_ = std::make_unique<BlockedLogp>(model, logp_, options_.data_parallel);
 }
 
 Inference::Inference(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)
@@ -250,6 +257,7 @@ Optimizer::ParallelFor Inference::Impl::optimizer_parallel() {
 // phi, a family's parameters along phi pushed back through z. The loss recorded is
 // -mean log p / c at those points, for monitoring.
 Inference::Impl::StepStatus Inference::Impl::run_stein_step(const FitOptions& o, uint64_t stream) {
+  if (blocked_) throw InvalidArgument("data-parallel fit: SVGD and ASVGD are not data-parallel yet");
   const int64_t D = approx_->dim(), E = approx_->noise_dim();
   const auto* particles = dynamic_cast<const Empirical*>(approx_.get());
   const int64_t S = draws_per_step(o);
@@ -310,7 +318,15 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
     });
   approx_->sample(eps_.data(), z_.data(), logq_.data(), S);
   logp_.load_batch(t);
-  if (model_->dtype() == DType::f32) {
+  if (blocked_) {
+    g_checked_finite_ = false;
+    if (model_->dtype() == DType::f32) {
+      for (size_t i = 0; i < z_.size(); ++i) z32_[i] = static_cast<float>(z_[i]);
+      blocked_->run(z32_.data(), g_.data(), o.beta);
+    } else {
+      blocked_->run(z_.data(), g_.data(), o.beta);
+    }
+  } else if (model_->dtype() == DType::f32) {
     for_parameters(static_cast<int64_t>(z_.size()), [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) z32_[i] = static_cast<float>(z_[i]);
     });
@@ -326,11 +342,11 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
     g_checked_finite_ = false;
     logp_.run(z_.data(), g_.data(), o.beta);
   }
-  const double c = logp_.normalizing_constant();
+  const double c = blocked_ ? 1.0 : logp_.normalizing_constant();  // data-parallel: no total_size
   double loss = 0;
   const bool renyi = objective_.kind == Objective::Kind::renyi;
   if (!renyi) {
-    for (int64_t s = 0; s < S; ++s) loss += -(logp_.datalogp(s) + o.beta * (logp_.varlogp(s) - logq_[s]));
+    for (int64_t s = 0; s < S; ++s) loss += -(datalogp(s) + o.beta * (varlogp(s) - logq_[s]));
     loss /= static_cast<double>(S) * c;
   } else {
     // -1/(1-alpha) log mean_s exp((1-alpha) log w_s), log-sum-exp from the largest term;
@@ -338,7 +354,7 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
     const double a = 1.0 - objective_.alpha;
     double m = -INFINITY, sum = 0;
     for (int64_t s = 0; s < S; ++s) {
-      log_w_[s] = logp_.varlogp(s) + logp_.datalogp(s) - logq_[s];
+      log_w_[s] = varlogp(s) + datalogp(s) - logq_[s];
       m = std::max(m, a * log_w_[s]);
     }
     for (int64_t s = 0; s < S; ++s) sum += std::exp(a * log_w_[s] - m);
@@ -362,8 +378,8 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
     // The first sample whose parts are not finite (each is finite when only their sum
     // overflowed).
     int64_t s = 0;
-    while (s + 1 < S && std::isfinite(logp_.varlogp(s)) && std::isfinite(logp_.datalogp(s))) ++s;
-    double vl = logp_.varlogp(s), dl = logp_.datalogp(s);
+    while (s + 1 < S && std::isfinite(varlogp(s)) && std::isfinite(datalogp(s))) ++s;
+    double vl = varlogp(s), dl = datalogp(s);
     std::string part = !std::isfinite(dl) ? "the data log-likelihood is " + num(dl)
                        : !std::isfinite(vl)
                            ? "the prior log density is " + num(vl) + ": " + nonfinite_prior_term(*model_, z_.data() + s * D)

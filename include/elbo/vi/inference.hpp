@@ -14,6 +14,7 @@
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
 #include "elbo/vi/callback.hpp"
+#include "elbo/vi/communicator.hpp"
 #include "elbo/vi/objective.hpp"
 #include "elbo/vi/optimizer.hpp"
 #include "elbo/vi/progress_bar.hpp"
@@ -21,6 +22,22 @@
 
 ELBO_API_BEGIN
 namespace elbo {
+
+/// Data-parallel fitting (InferenceOptions::data_parallel): the rows of the model's data are
+/// cut into blocks of `block_rows` counted from the first row of the whole data set; this
+/// process holds the consecutive blocks from `first_block` on (its data containers named in
+/// `row_data` hold exactly their rows). Every step evaluates log p block by block, adds the
+/// blocks' gradients and log-likelihoods in fixed point (exact_sum.hpp) and sums them over
+/// the processes with one allreduce_sum; block 0 carries the prior. Every process draws the
+/// same noise from the shared seed and makes the same update, so each holds the same
+/// approximation, and the bits do not depend on the number of processes or their shares.
+/// Full batch only: the model may not draw minibatches or set total_size.
+struct DataParallelOptions {
+  std::shared_ptr<Communicator> communicator = nullptr;  ///< null: not data-parallel
+  std::vector<std::string> row_data = {};                ///< containers whose rows are split
+  int64_t block_rows = 1024;
+  int64_t first_block = 0;
+};
 
 struct InferenceOptions {
   uint64_t seed = 0;
@@ -41,6 +58,8 @@ struct InferenceOptions {
   int64_t particles = 100;
   double jitter = 1.0;
   double temperature = 1.0;
+  /// Data-parallel fitting over processes (see DataParallelOptions); off by default.
+  DataParallelOptions data_parallel = {};
 };
 
 struct FitOptions {
