@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(g++ make cmake ninja-build pkg-config libeigen3-dev libgtest-dev libgmock-dev
           libbenchmark-dev libcli11-dev nlohmann-json3-dev librandom123-dev gnuplot-nox
           clang libclang-rt-14-dev   # clang and libFuzzer: fuzz/run_fuzzers.sh
-          python3-dev python3-venv)  # the Python package (pyproject.toml; its PyPI deps go into a venv)
+          python3-dev python3-venv   # the Python package (pyproject.toml; its PyPI deps go into a venv)
+          libopenmpi-dev openmpi-bin)  # data-parallel `mpirun elbo fit` (ELBO_MPI) and its tests
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

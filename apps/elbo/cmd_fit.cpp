@@ -28,6 +28,8 @@
 #include "elbo/vi/plateau_annealing.hpp"
 #include "elbo/vi/psis.hpp"
 #include "elbo/vi/optimizer.hpp"
+#include "elbo/mpi/mpi_communicator.hpp"
+#include "row_share.hpp"
 #include "fit_defaults.hpp"
 #include "khat_text.hpp"
 #include "metric_text.hpp"
@@ -67,6 +69,10 @@ struct FitFlags {
   int64_t psis_draws = fit_defaults::psis_draws;  // 0: no k-hat (does not change the fit)
   CLI::Option* psis_opt = nullptr;                 // given: exactly that many draws
   bool no_standardize = false;
+  // Data-parallel fits (run_data_parallel_fit): block by block with exact sums, over the
+  // processes of `mpirun` when launched by it.
+  bool data_parallel = false;
+  int64_t block_rows = 1024;
   // Whether --lr, --iters, --batch-size were given (their absence means something).
   bool lr_given = false, iters_given = false, batch_given = false;
   // Checkpoints (not part of the fit's settings: they do not change its result).
@@ -98,7 +104,8 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"batch_given", f.batch_given}, {"mc_samples", f.mc_samples},
           {"dtype", f.dtype},           {"seed", f.seed},
           {"no_standardize", f.no_standardize}, {"init", f.init},
-          {"lr_schedule", f.lr_schedule}, {"init_scale", f.init_scale}};
+          {"lr_schedule", f.lr_schedule}, {"init_scale", f.init_scale},
+          {"data_parallel", f.data_parallel}, {"block_rows", f.block_rows}};
 }
 
 void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& source) {
@@ -134,6 +141,8 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     // Absent before --lr-schedule: those fits ran at a constant rate.
     f.lr_schedule = j.value("lr_schedule", std::string("constant"));
     f.init_scale = j.value("init_scale", 0.05);  // absent before --init-scale, whose default was 0.05
+    f.data_parallel = j.value("data_parallel", false);  // absent before data-parallel fits
+    f.block_rows = j.value("block_rows", int64_t{1024});
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(source + ": the checkpoint's settings are invalid (" + e.what() + ")");
   }
@@ -333,17 +342,23 @@ struct ModelData {
   Tensor x, y;
 };
 
-ModelData standardize(NetworkSpec& spec, const TrainingData& d) {
+// `shared`: a data-parallel fit's processes, whose statistics come from every one's rows
+// (total_rows of them), in fixed point (row_share.hpp).
+ModelData standardize(NetworkSpec& spec, const TrainingData& d, Communicator* shared = nullptr,
+                      int64_t total_rows = 0) {
   const int64_t rows = d.rows(), F = spec.feature_count();
   const bool target = spec.likelihood->standardizes_target();
   spec.x_mean.assign(static_cast<size_t>(F), 0.0);
   spec.x_sd.assign(static_cast<size_t>(F), 1.0);
+  auto fit = [&](const Tensor& x) {
+    return shared ? shared_standardizer(x, total_rows, *shared) : data::Standardizer::fit(x);
+  };
   if (spec.standardized) {
-    data::Standardizer s = data::Standardizer::fit(d.set.x);
+    data::Standardizer s = fit(d.set.x);
     spec.x_mean = s.mean();
     spec.x_sd = s.sd();
     if (target) {
-      data::Standardizer sy = data::Standardizer::fit(Tensor(DType::f64, {rows, 1}, d.y));
+      data::Standardizer sy = fit(Tensor(DType::f64, {rows, 1}, d.y));
       spec.y_mean = sy.mean()[0];
       spec.y_sd = sy.sd()[0];
     }
@@ -380,8 +395,10 @@ Model build_model(const FitFlags& f, const NetworkSpec& spec, const ModelData& d
   return model;
 }
 
-std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model, const std::optional<Tensor>& start) {
+std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model, const std::optional<Tensor>& start,
+                                              const DataParallelOptions& data_parallel = {}) {
   InferenceOptions io;
+  io.data_parallel = data_parallel;
   io.seed = f.seed;
   io.threads = f.threads;
   io.start = start ? *start : model.initial_point();
@@ -419,9 +436,12 @@ struct FitOutcome {
 
 // Runs the fit: resumes from the checkpoint, writes checkpoints, stops at convergence, at
 // the step count, on Ctrl-C (writing a last checkpoint) or at --stop-after (tests).
+// `writer`: whether this process writes checkpoints and draws the progress bar (one process
+// of a data-parallel fit does).
 FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const NetworkSpec& spec, Model& model,
-                         Inference& inference, const std::string& checksum) {
+                         Inference& inference, const std::string& checksum, bool writer = true) {
   FitOptions fo{.obj_n_mc = f.mc_samples};
+  fo.progressbar = writer;
   if (f.method != "svgd" && f.method != "asvgd") fo.objective = parse_objective(f.objective, nullptr);
   FitOutcome out;
   out.until_converged = !f.iters_given;
@@ -476,7 +496,7 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
                         {checkpoint_metadata_key, to_json(c)},
                         {"elbo.version", ELBO_VERSION}});
   };
-  if (plan.every > 0)
+  if (plan.every > 0 && writer)
     fo.callbacks.push_back(std::make_shared<LambdaCallback>([&](const StepInfo& info) {
       if (info.step % plan.every == 0) write_checkpoint();
       return true;
@@ -505,7 +525,7 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
   const FitReport& report = inference.last_fit();
   const std::string resume_hint = plan.every > 0 ? "; continue with: elbo fit --resume " + plan.path : "";
   if (report.interrupted) {
-    if (plan.every > 0) write_checkpoint();
+    if (plan.every > 0 && writer) write_checkpoint();
     throw Error("interrupted (Ctrl-C) at step " + std::to_string(inference.step()) + "; nothing was written to " +
                 f.out + resume_hint);
   }
@@ -821,7 +841,105 @@ Tensor pathfinder_start(const FitFlags& f, const NetworkSpec& spec, const ModelD
   return Tensor(DType::f64, {model.flat_size()}, p.best_mean);
 }
 
+// A data-parallel fit (docs/CLI.md, "Data-parallel fits"): --data-parallel, or any fit
+// that `mpirun` launched. Each process reads its blocks of the NPY file; the statistics and
+// every step's gradient are summed over the processes in fixed point, so the model file is
+// the same, bit for bit, for any number of processes. Process 0 prints, writes the
+// checkpoints and the model; an error on any process ends the whole job.
+void check_data_parallel_flags(const FitFlags& f) {
+  auto refuse = [](const std::string& what) {
+    throw UsageError(what + " (a data-parallel fit: --data-parallel or mpirun)");
+  };
+  if (f.method != "advi" && f.method != "fullrank_advi" && f.method != "lowrank_advi" && f.method != "nfvi")
+    refuse("--method " + f.method + ": only advi, fullrank_advi, lowrank_advi and nfvi run data-parallel");
+  if (f.batch_given) refuse("--batch-size: a data-parallel fit is full-batch");
+  if (f.time_limit > 0) refuse("--time-limit: the processes' clocks would stop them at different steps");
+  if (f.init == "pathfinder") refuse("--init pathfinder: Pathfinder does not run data-parallel");
+  if (f.likelihood.empty() || f.likelihood == "categorical")
+    refuse("--likelihood: give normal, student_t, poisson or bernoulli; each process sees only its rows, so the "
+           "likelihood is not inferred, and categorical is not supported yet");
+  if (!is_npy_path(f.train)) refuse("--train: " + f.train + " is not an NPY file; each process reads its rows of one");
+  if (f.block_rows < 1) refuse("--block-rows: must be >= 1");
+}
+
+void run_data_parallel_fit(FitFlags& f, std::shared_ptr<Communicator> comm) {
+  const int rank = comm->rank();
+  const bool writer = rank == 0;
+  if (!writer) {  // one report: process 0's
+    std::fflush(stdout);
+    if (!std::freopen("/dev/null", "w", stdout)) throw Error("cannot silence the standard output of process " +
+                                                             std::to_string(rank));
+  }
+  CheckpointPlan plan = plan_checkpoints(f);
+  check_data_parallel_flags(f);
+  NetworkSpec spec = network_options(f, plan);
+  RowShare share = read_row_share(f.train, f.block_rows, *comm);
+  int64_t target = 0;
+  try {
+    target = data::column_index(share.table.columns, f.target);
+  } catch (const InvalidArgument&) {
+    throw UsageError("--target: '" + f.target + "' is neither a column name nor a 0-based column index of " + f.train +
+                     "; the columns are: " + join_names(share.table.columns));
+  }
+  TrainingData data;
+  data.checksum = shared_checksum(share, f.block_rows, *comm);
+  if (plan.resumed && plan.resumed->data_checksum != data.checksum)
+    throw FormatError(f.resume + ": the training data " + f.train +
+                      " has changed since the checkpoint was written, or the checkpoint is not of a data-parallel "
+                      "fit, so the fit cannot be continued");
+  data.set = data::split_target(share.table, target);
+  data.y.resize(static_cast<size_t>(data.rows()));
+  for (int64_t r = 0; r < data.rows(); ++r) data.y[static_cast<size_t>(r)] = data.set.y[r];
+  spec.target = data.set.target_name;
+  spec.target_index = target;
+  spec.features = data.set.feature_names;
+  try {
+    spec.likelihood = likelihood_for_target(f.likelihood, data.y);
+  } catch (const InvalidArgument& e) {
+    throw FormatError(f.train + ": rows " + std::to_string(share.first_row) + " to " +
+                      std::to_string(share.first_row + data.rows() - 1) + ": --likelihood " + f.likelihood +
+                      " does not fit target '" + spec.target + "': " + e.what());
+  }
+  std::printf("data: %s, %ld rows, %ld features; target '%s'; %d process%s, blocks of %ld rows\n", f.train.c_str(),
+              static_cast<long>(share.total_rows), static_cast<long>(spec.feature_count()), spec.target.c_str(),
+              comm->size(), comm->size() == 1 ? "" : "es", static_cast<long>(f.block_rows));
+  std::printf("likelihood: %s (as asked with --likelihood)\n", spec.likelihood->description().c_str());
+  ModelData inputs = standardize(spec, data, comm.get(), share.total_rows);
+  Model model = build_model(f, spec, inputs);
+  DataParallelOptions dp;
+  dp.communicator = comm;
+  dp.row_data = {"x", "y"};
+  dp.block_rows = f.block_rows;
+  dp.first_block = share.first_block;
+  std::unique_ptr<Inference> inference = make_fit_inference(f, model, std::nullopt, dp);
+  FitOutcome outcome = run_inference(f, plan, spec, model, *inference, data.checksum, writer);
+  if (!writer) return;
+  if (!f.loss_history.empty()) write_loss_history(f.loss_history, inference->hist());
+  std::printf("training score and PSIS k-hat: not computed in a data-parallel fit (`elbo evaluate` and `elbo "
+              "check` compute them on a data file)\n");
+  save_model(f, spec, model, *inference, outcome, share.total_rows, std::nullopt);
+}
+
 void run_fit(FitFlags& f) {
+  if (launched_by_mpi() || f.data_parallel) {
+    std::shared_ptr<Communicator> comm;
+    try {
+      comm = launched_by_mpi() ? mpi_world() : std::make_shared<SingleProcess>();
+    } catch (const InvalidArgument& e) {
+      throw UsageError(std::string("mpirun: ") + e.what());
+    }
+    if (comm->size() == 1) return run_data_parallel_fit(f, comm);
+    try {
+      run_data_parallel_fit(f, comm);
+    } catch (const UsageError& e) {
+      mpi_abort(2, "elbo fit: error on process " + std::to_string(comm->rank()) + " of " +
+                       std::to_string(comm->size()) + ": " + e.what());
+    } catch (const std::exception& e) {
+      mpi_abort(1, "elbo fit: error on process " + std::to_string(comm->rank()) + " of " +
+                       std::to_string(comm->size()) + ": " + e.what());
+    }
+    return;
+  }
   if (f.method == "laplace" || f.method == "pathfinder") {
     CheckpointPlan plan = plan_checkpoints(f);
     NetworkSpec spec = network_options(f, plan);
@@ -1001,6 +1119,12 @@ Command add_fit_command(CLI::App& app) {
   sub->add_option("--loss-history", f->loss_history,
                   "Also write every step's loss (PyMC's inference.hist, the minibatch scale) to this CSV file "
                   "(columns step, loss; written atomically)");
+  sub->add_flag("--data-parallel", f->data_parallel,
+                "Fit block by block with exact sums, as a data-parallel fit over `mpirun` processes does (the same "
+                "model file for any process count; implied under mpirun)");
+  sub->add_option("--block-rows", f->block_rows, "Rows per block of a data-parallel fit")
+      ->capture_default_str()
+      ->check(positive_integer());
   sub->add_option("--resume", f->resume,
                   "Continue the fit saved in this checkpoint, bitwise as if it had not stopped");
   // For tests: stop (as if killed) after this many steps in all, leaving the checkpoints.

@@ -39,6 +39,8 @@ data::Table table_from_npy(const std::string& path) {
 
 }  // namespace
 
+bool is_npy_path(const std::string& path) { return ends_with_npy(path); }
+
 data::Table read_table(const std::string& path) {
   return ends_with_npy(path) ? table_from_npy(path) : data::read_csv(path);
 }

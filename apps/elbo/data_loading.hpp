@@ -12,6 +12,8 @@ namespace elbo::cli {
 /// Throws FormatError naming the file (and line and column for CSV), or for an NPY array
 /// that is not 2-D or holds a value that is not finite (naming its row and column).
 data::Table read_table(const std::string& path);
+/// Whether `path` names an NPY file (by its extension, any case).
+bool is_npy_path(const std::string& path);
 
 /// "a, b, c" (for messages).
 std::string join_names(const std::vector<std::string>& names);

@@ -100,6 +100,12 @@ bool NpyBatchReader::next(int64_t batch_rows, Tensor& x_out) {
 }
 
 void NpyBatchReader::reset() { state_->next_row = 0; }
+void NpyBatchReader::seek(int64_t row) {
+  if (row < 0 || row > rows())
+    throw InvalidArgument(state_->path + ": cannot seek to row " + std::to_string(row) + " of " +
+                          std::to_string(rows()));
+  state_->next_row = row;
+}
 const Shape& NpyBatchReader::shape() const { return state_->header.shape; }
 DType NpyBatchReader::dtype() const { return state_->header.dtype(); }
 const std::string& NpyBatchReader::path() const { return state_->path; }

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "elbo/graph/error.hpp"
+#include "interrupt.hpp"
 
 namespace elbo {
 
@@ -44,10 +45,10 @@ BlockedLogp::BlockedLogp(const Model& model, LogpProgram& logp, const DataParall
 template <class T>
 void BlockedLogp::run(const T* theta, double* grad, double prior_weight) {
   const int64_t S = logp_->samples(), D = logp_->flat_size(), SD = S * D;
-  sums_.assign(static_cast<size_t>(SD + 2 * S + 1), FixedPoint{0});
+  sums_.assign(static_cast<size_t>(SD + 2 * S + 2), FixedPoint{0});
   block_grad_.resize(static_cast<size_t>(SD));
   if constexpr (std::is_same_v<T, float>) block_grad32_.resize(static_cast<size_t>(SD));
-  FixedPoint& misfits = sums_.back();
+  FixedPoint& misfits = sums_[static_cast<size_t>(SD + 2 * S)];
   auto add_scalar = [&](size_t at, double v) {
     if (fits_fixed_point(v))
       sums_[at] += to_fixed_point(v);
@@ -69,10 +70,12 @@ void BlockedLogp::run(const T* theta, double* grad, double prior_weight) {
       if (prior) add_scalar(static_cast<size_t>(SD + S + s), logp_->varlogp(s));
     }
   }
+  sums_.back() = detail::InterruptGuard::interrupted() ? 1 : 0;
   options_.communicator->allreduce_sum(sums_);
+  stop_requested_ = sums_.back() != 0;
   varlogp_.resize(static_cast<size_t>(S));
   datalogp_.resize(static_cast<size_t>(S));
-  if (sums_.back() != 0) {
+  if (sums_[static_cast<size_t>(SD + 2 * S)] != 0) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     std::fill(grad, grad + SD, nan);
     std::fill(varlogp_.begin(), varlogp_.end(), nan);

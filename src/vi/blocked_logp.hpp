@@ -30,13 +30,17 @@ class BlockedLogp {
   double datalogp(int64_t s) const { return datalogp_[static_cast<size_t>(s)]; }
   /// Blocks held by this process.
   int64_t blocks() const { return static_cast<int64_t>(blocks_.size()); }
+  /// Whether some process had been interrupted (Ctrl-C) by the last run's allreduce: the
+  /// same answer on every process, so all stop after the same step.
+  bool stop_requested() const { return stop_requested_; }
 
  private:
   LogpProgram* logp_;
   DataParallelOptions options_;
   std::vector<Expr> inputs_;                 // the row_data containers
   std::vector<std::vector<Tensor>> blocks_;  // [block][input]
-  std::vector<FixedPoint> sums_;             // [S*D gradient, S datalogp, S varlogp, misfits]
+  std::vector<FixedPoint> sums_;  // [S*D gradient, S datalogp, S varlogp, misfits, interrupted]
+  bool stop_requested_ = false;
   std::vector<double> varlogp_, datalogp_, block_grad_;
   std::vector<float> block_grad32_;
 };

@@ -493,7 +493,8 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
           break;
         }
     }
-    if (detail::InterruptGuard::interrupted()) {
+    // A data-parallel fit stops when any process was interrupted, at the same step on all.
+    if (blocked_ ? blocked_->stop_requested() : detail::InterruptGuard::interrupted()) {
       report_.interrupted = true;
       how = "Interrupted";
       break;

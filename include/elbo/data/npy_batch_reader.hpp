@@ -31,6 +31,9 @@ class NpyBatchReader {
   bool next(int64_t batch_rows, Tensor& x_out);
   /// Rewinds to the first row.
   void reset();
+  /// The next batch starts at `row` (0 <= row <= rows(); InvalidArgument otherwise): how a
+  /// process of a data-parallel fit reads only its rows.
+  void seek(int64_t row);
 
   /// The full array's shape; shape()[0] is the number of rows.
   const Shape& shape() const;

@@ -1,0 +1,103 @@
+#include "row_share.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstdio>
+
+#include "elbo/data/npy_batch_reader.hpp"
+#include "elbo/graph/error.hpp"
+#include "elbo/vi/exact_sum.hpp"
+
+namespace elbo::cli {
+
+RowShare read_row_share(const std::string& path, int64_t block_rows, const Communicator& comm) {
+  data::NpyBatchReader reader(path);
+  if (reader.shape().size() != 2)
+    throw FormatError(path + ": expected a 2-D array [rows, columns], got " + std::to_string(reader.shape().size()) +
+                      " dimensions");
+  const int64_t N = reader.rows(), cols = reader.shape()[1];
+  if (N < 1 || cols < 1) throw FormatError(path + ": the array has no values");
+  const int64_t blocks = (N + block_rows - 1) / block_rows, R = comm.size(), r = comm.rank();
+  RowShare share;
+  share.total_rows = N;
+  share.first_block = r * blocks / R;
+  const int64_t last_block = (r + 1) * blocks / R;
+  share.blocks = last_block - share.first_block;
+  share.first_row = std::min(N, share.first_block * block_rows);
+  const int64_t end_row = std::min(N, last_block * block_rows), n = end_row - share.first_row;
+  for (int64_t c = 0; c < cols; ++c) share.table.columns.push_back("c" + std::to_string(c));
+  Tensor values(DType::f64, {n, cols});
+  reader.seek(share.first_row);
+  int64_t at = 0;
+  Tensor batch;
+  while (at < n && reader.next(std::min<int64_t>(n - at, 65536), batch)) {
+    Tensor b64 = batch.to(DType::f64);
+    const double* src = b64.data<double>();
+    double* dst = values.data<double>() + at * cols;
+    for (int64_t i = 0; i < b64.numel(); ++i) {
+      if (!std::isfinite(src[i]))
+        throw FormatError(path + ": row " + std::to_string(share.first_row + at + i / cols) + ", column " +
+                          std::to_string(i % cols) + " is " + (std::isnan(src[i]) ? "NaN" : "infinite") +
+                          "; every value must be finite");
+      dst[i] = src[i];
+    }
+    at += b64.dim(0);
+  }
+  share.table.values = std::move(values);
+  return share;
+}
+
+data::Standardizer shared_standardizer(const Tensor& x, int64_t total_rows, Communicator& comm) {
+  const int64_t n = x.dim(0), F = x.dim(1);
+  std::vector<FixedPoint> sums(static_cast<size_t>(F + 1), 0);
+  auto add = [&](size_t k, double v) {
+    if (!fits_fixed_point(v))
+      throw FormatError("data-parallel fit: a training value's magnitude (" + std::to_string(v) +
+                        ") is too large for the exact sums of the statistics");
+    sums[k] += to_fixed_point(v);
+  };
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < F; ++c) add(static_cast<size_t>(c), x[r * F + c]);
+  comm.allreduce_sum(sums);
+  std::vector<double> mean(static_cast<size_t>(F)), sd(static_cast<size_t>(F), 1.0);
+  for (int64_t c = 0; c < F; ++c)
+    mean[static_cast<size_t>(c)] = from_fixed_point(sums[static_cast<size_t>(c)]) / static_cast<double>(total_rows);
+  std::fill(sums.begin(), sums.end(), FixedPoint{0});
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < F; ++c) {
+      const double d = x[r * F + c] - mean[static_cast<size_t>(c)];
+      add(static_cast<size_t>(c), d * d);
+    }
+  comm.allreduce_sum(sums);
+  for (int64_t c = 0; c < F; ++c) {
+    const double v = std::sqrt(from_fixed_point(sums[static_cast<size_t>(c)]) / static_cast<double>(total_rows));
+    const double eps = std::numeric_limits<double>::epsilon();
+    const double m = mean[static_cast<size_t>(c)];
+    sd[static_cast<size_t>(c)] = v <= 10.0 * eps * std::abs(m) || v == 0.0 ? 1.0 : v;  // Standardizer's rule
+  }
+  return data::Standardizer(mean, sd);
+}
+
+std::string shared_checksum(const RowShare& share, int64_t block_rows, Communicator& comm) {
+  const int64_t cols = share.table.cols(), n = share.table.rows();
+  std::vector<FixedPoint> sum(1, 0);
+  for (int64_t b = 0; b < share.blocks; ++b) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    auto eat = [&h](uint64_t u) {
+      for (int k = 0; k < 8; ++k) {
+        h ^= (u >> (8 * k)) & 0xff;
+        h *= 0x100000001b3ull;
+      }
+    };
+    eat(static_cast<uint64_t>(share.first_block + b));
+    const int64_t r0 = b * block_rows, r1 = std::min(n, r0 + block_rows);
+    for (int64_t i = r0 * cols; i < r1 * cols; ++i) eat(std::bit_cast<uint64_t>(share.table.values[i]));
+    sum[0] += static_cast<FixedPoint>(h);
+  }
+  comm.allreduce_sum(sum);
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "blocks:%016llx", static_cast<unsigned long long>(static_cast<uint64_t>(sum[0])));
+  return hex;
+}
+
+}  // namespace elbo::cli
