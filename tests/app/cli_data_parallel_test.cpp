@@ -1,0 +1,129 @@
+// Data-parallel `elbo fit` (docs/CLI.md, "Data-parallel fits"): `mpirun -np R elbo fit`
+// writes the same model file, bit for bit, as `elbo fit --data-parallel` in one process,
+// for R = 1 to 4 (oversubscribed on a small machine); a bad row ends the whole job naming
+// the process and the file, with no model file; what cannot run data-parallel is refused.
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "cli_runner.hpp"
+#include "elbo/data/npy.hpp"
+#include "elbo/graph/random.hpp"
+
+// The mpirun found when the build found MPI (tests/CMakeLists.txt); empty otherwise.
+#ifndef ELBO_MPIRUN
+#define ELBO_MPIRUN ""
+#endif
+
+namespace elbo::app_test {
+namespace {
+
+class DataParallel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::string(ELBO_CLI).empty()) GTEST_SKIP() << "the CLI is not built";
+    dir_ = std::make_unique<TempDir>();
+    // 2,000 rows, 3 features and a target: 8 blocks of 256 rows, the last one short.
+    Philox rng(4);
+    Tensor x = rng.normal(DType::f64, {2000, 3}, 0, 0);
+    Tensor table(DType::f64, {2000, 4});
+    for (int64_t r = 0; r < 2000; ++r) {
+      for (int64_t c = 0; c < 3; ++c) table.set(r * 4 + c, x[r * 3 + c]);
+      table.set(r * 4 + 3, std::sin(x[r * 3]) - 0.5 * x[r * 3 + 1] + 0.1 * x[r * 3 + 2]);
+    }
+    data::write_npy(path("train.npy"), table);
+    // Open MPI refuses to run as root without these (CI runs as root).
+    ::setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  }
+  std::string path(const std::string& name) const { return *dir_ / name; }
+  std::vector<std::string> fit_args(const std::string& train, const std::string& out) const {
+    return {"fit", "--train", train, "--out", out, "--likelihood", "normal", "--hidden", "8", "--iters", "600",
+            "--block-rows", "256", "--seed", "3"};
+  }
+  // `mpirun -np R elbo ARGS...`, its output captured.
+  CliResult mpirun(int R, const std::vector<std::string>& args) {
+    std::string cmd = shell_quote(ELBO_MPIRUN) + " --oversubscribe -np " + std::to_string(R) + " " + shell_quote(ELBO_CLI);
+    for (const std::string& a : args) cmd += " " + shell_quote(a);
+    const std::string out = path(".mpi_stdout"), err = path(".mpi_stderr");
+    cmd += " >" + shell_quote(out) + " 2>" + shell_quote(err);
+    const int status = std::system(cmd.c_str());
+    CliResult r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    r.out = read_text(out);
+    r.err = read_text(err);
+    return r;
+  }
+  std::unique_ptr<TempDir> dir_;
+};
+
+TEST_F(DataParallel, every_process_count_writes_the_same_model_file) {
+  if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
+  std::vector<std::string> one = fit_args(path("train.npy"), path("one.elbo"));
+  one.push_back("--data-parallel");
+  CliResult r = run_cli(*dir_, one);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  const std::string reference = read_text(path("one.elbo"));
+  ASSERT_FALSE(reference.empty());
+  for (int R = 1; R <= 4; ++R) {
+    const std::string out = path("r" + std::to_string(R) + ".elbo");
+    CliResult m = mpirun(R, fit_args(path("train.npy"), out));
+    ASSERT_EQ(m.code, 0) << "R=" << R << "\n" << describe(m);
+    EXPECT_EQ(read_text(out), reference) << "R=" << R;
+    EXPECT_NE(m.out.find(std::to_string(R) + (R == 1 ? " process," : " processes,")), std::string::npos) << m.out;
+  }
+}
+
+TEST_F(DataParallel, a_checkpoint_of_three_processes_resumes_with_two) {
+  if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
+  std::vector<std::string> whole = fit_args(path("train.npy"), path("whole.elbo"));
+  whole.push_back("--data-parallel");
+  ASSERT_EQ(run_cli(*dir_, whole).code, 0);
+  std::vector<std::string> first = fit_args(path("train.npy"), path("part.elbo"));
+  for (const char* a : {"--checkpoint-every", "100", "--stop-after", "300"}) first.push_back(a);
+  CliResult stop = mpirun(3, first);
+  ASSERT_NE(stop.code, 0);  // --stop-after ends it as if killed, leaving the checkpoint
+  ASSERT_TRUE(std::filesystem::exists(path("part.elbo.ckpt"))) << describe(stop);
+  CliResult resumed = mpirun(2, {"fit", "--resume", path("part.elbo.ckpt")});
+  ASSERT_EQ(resumed.code, 0) << describe(resumed);
+  EXPECT_EQ(read_text(path("part.elbo")), read_text(path("whole.elbo")));
+}
+
+TEST_F(DataParallel, a_bad_row_ends_every_process_naming_it_and_the_file) {
+  if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
+  Tensor t = data::read_npy(path("train.npy"));
+  t.set(1500 * 4 + 2, std::nan(""));  // in the last process's rows of three
+  data::write_npy(path("bad.npy"), t);
+  CliResult r = mpirun(3, fit_args(path("bad.npy"), path("bad.elbo")));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("error on process 2 of 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.npy: row 1500, column 2 is NaN"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(path("bad.elbo")));
+}
+
+TEST_F(DataParallel, refuses_what_does_not_run_data_parallel) {
+  std::vector<std::string> args = fit_args(path("train.npy"), path("m.elbo"));
+  args.push_back("--data-parallel");
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--batch-size", "50"}, {"--time-limit", "10"}, {"--method", "svgd"}}) {
+    std::vector<std::string> a = args;
+    a.push_back(flag);
+    a.push_back(value);
+    CliResult r = run_cli(*dir_, a);
+    EXPECT_EQ(r.code, 2) << flag << "\n" << describe(r);
+    EXPECT_NE(r.err.find("data-parallel"), std::string::npos) << r.err;
+  }
+  std::vector<std::string> no_likelihood = {"fit", "--train", path("train.npy"), "--out", path("m.elbo"),
+                                            "--data-parallel"};
+  CliResult r = run_cli(*dir_, no_likelihood);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--likelihood"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(path("m.elbo")));
+}
+
+}  // namespace
+}  // namespace elbo::app_test
