@@ -1,7 +1,7 @@
 // Layers are used one way: a file of a lower layer never includes a header of a higher one
 // (docs/ARCHITECTURE.md). Scans include/ and src/ and reads every #include.
 // Order, lowest first: graph, data, transforms, distributions, model, vi, predict = io,
-// bnn, plot. The umbrella include/elbo/elbo.hpp, apps/ and examples/ sit above every layer and
+// bnn, plot, mpi (the MPI communicator, its own library elbo_mpi). The umbrella include/elbo/elbo.hpp, apps/ and examples/ sit above every layer and
 // may include anything.
 #include <gtest/gtest.h>
 
@@ -21,6 +21,7 @@ const std::map<std::string, int>& layer_levels() {
   static const std::map<std::string, int> levels = {
       {"graph", 0}, {"data", 1}, {"transforms", 2}, {"distributions", 3}, {"model", 4},
       {"vi", 5},    {"predict", 6}, {"io", 6},      {"bnn", 7},           {"plot", 8},
+      {"mpi", 9},
   };
   return levels;
 }

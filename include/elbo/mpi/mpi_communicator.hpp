@@ -6,8 +6,10 @@
 #include <memory>
 #include <string>
 
+#include "elbo/export.hpp"
 #include "elbo/vi/communicator.hpp"
 
+ELBO_API_BEGIN
 namespace elbo {
 
 /// Whether this elbo_mpi was built with MPI.
@@ -24,3 +26,4 @@ std::shared_ptr<Communicator> mpi_world();
 [[noreturn]] void mpi_abort(int code, const std::string& message);
 
 }  // namespace elbo
+ELBO_API_END
