@@ -28,13 +28,13 @@ data() {  # rows features -> path (written once)
   echo "- elbo $(git -C "$ROOT" rev-parse --short HEAD), $(mpirun --version | head -1)"
   echo "- $STEPS full-batch steps per fit, float32, blocks of 4096 rows, 1 thread per process, mpirun --oversubscribe"
 } > "$OUT/env.txt"
-fit() {  # name processes data hidden -> "name processes rows seconds steps_per_s"
+fit() {  # name processes data hidden -> "name processes rows steps seconds"
   local log="$OUT/fit-$1-$2.log"
   "${MPIRUN[@]}" -np "$2" "$BUILD/bin/elbo" fit --train "$3" --out "$OUT/m.elbo" --likelihood normal \
     --hidden "$4" --iters "$STEPS" --block-rows 4096 --threads 1 > "$log" 2>&1
   local rows
   rows=$(sed -n 's/^data: [^,]*, \([0-9]*\) rows.*/\1/p' "$log")
-  echo "$1 $2 $rows $(sed -n 's/.*steps in \([0-9.]*\) s (\([0-9.]*\) steps\/s).*/\1 \2/p' "$log")"
+  echo "$1 $2 $rows $STEPS $(sed -n 's/.*steps in \([0-9.]*\) s (.*/\1/p' "$log")"
 }
 BIG=$(data 1000000 20)
 : > "$OUT/fits.txt"

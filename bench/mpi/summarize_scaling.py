@@ -7,11 +7,11 @@ Usage: summarize_scaling.py OUT_DIR   (fits.txt, allreduce.txt, env.txt)
 The model of one step of a data-parallel fit on M machines with B rows per step in all:
     T(M) = c * B / M + A(M),   A(M) = 2 log2(M) * alpha + 2 (M - 1) / M * bytes / beta
 c is the compute per row of the network (seconds per row per step, from one process; it
-includes the step's fixed work, which is small beside 10^5 rows and more), `bytes` the
+includes the step's fixed work, which is small beside thousands of rows), `bytes` the
 allreduce's payload (16 bytes per weight, plus four 16-byte scalars), and alpha, beta the
 network's latency and bandwidth (a ring allreduce's volume, a tree's rounds). alpha and
-beta are fitted to the local allreduce measurements (processes on one machine, through
-shared memory); the predictions use a cluster's instead, stated below.
+beta are measured locally (processes on one machine, through shared memory); the
+predictions use a cluster's instead, stated below.
 """
 import json
 import math
@@ -27,14 +27,6 @@ NETWORKS = [  # name in fits.txt, label, weights D
 ]
 
 
-def fit_line(xs, ys):
-    n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
-    return my - slope * mx, slope
-
-
 def allreduce_time(machines, nbytes, alpha, beta):
     if machines == 1:
         return 0.0
@@ -47,8 +39,8 @@ def main():
     for line in (out / "fits.txt").read_text().split("\n"):
         parts = line.split()
         if len(parts) == 5:
-            name, procs, rows, seconds, rate = parts
-            fits[(name, int(procs))] = (int(rows), float(seconds), float(rate))
+            name, procs, rows, steps, seconds = parts
+            fits[(name, int(procs))] = (int(rows), float(seconds), int(steps) / float(seconds))
     if (out / "env.txt").exists():
         print((out / "env.txt").read_text().rstrip())
         print()
@@ -56,8 +48,8 @@ def main():
     print("**Measured**: steps per second of `mpirun -np R elbo fit` on 10^6 rows x 20 features "
           "(2 cores: 4 processes are oversubscribed)")
     print()
-    print("| network | processes | steps/s | speed-up | efficiency |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| network | processes | s per step | steps/s | speed-up | efficiency |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name in ("20-50-1", "20-100-100-1"):
         if (name, 1) not in fits:
             continue
@@ -65,12 +57,13 @@ def main():
         for procs in (1, 2, 4):
             if (name, procs) in fits:
                 rate = fits[(name, procs)][2]
-                print(f"| {name} | {procs} | {rate:.2f} | {rate / base:.2f} | {rate / base / procs:.2f} |")
+                print(f"| {name} | {procs} | {1 / rate:.3f} | {rate:.2f} | {rate / base:.2f} | "
+                      f"{rate / base / procs:.2f} |")
     print()
 
     samples = [json.loads(l) for l in (out / "allreduce.txt").read_text().splitlines() if l.startswith("{")]
-    print("**Allreduce** (`mpi_allreduce_timing`, median of 50): seconds by payload, and the fit "
-          "alpha + bytes / beta")
+    print("**Allreduce** (`mpi_allreduce_timing`, median of 50) by payload; alpha is the time of the "
+          "smallest payload, beta the bandwidth of the largest beyond it")
     print()
     print("| processes | " + " | ".join(f"{s['bytes']:,} B" for s in samples if s["processes"] == 2) +
           " | alpha (µs) | beta (GB/s) |")
@@ -78,10 +71,11 @@ def main():
     local = {}
     for procs in sorted({s["processes"] for s in samples}):
         rows = [s for s in samples if s["processes"] == procs]
-        a, b = fit_line([s["bytes"] for s in rows], [s["median_seconds"] for s in rows])
-        local[procs] = (a, 1 / b if b > 0 else float("inf"))
+        alpha = rows[0]["median_seconds"]
+        beta = rows[-1]["bytes"] / max(rows[-1]["median_seconds"] - alpha, 1e-12)
+        local[procs] = (alpha, beta)
         print(f"| {procs} | " + " | ".join(f"{1e6 * s['median_seconds']:.1f} µs" for s in rows) +
-              f" | {1e6 * a:.1f} | {1e-9 / b:.2f} |")
+              f" | {1e6 * alpha:.1f} | {beta / 1e9:.2f} |")
     print()
 
     print(f"**Predicted** speed-up on M machines (one process each) with B rows per step in all, "
