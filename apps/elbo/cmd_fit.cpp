@@ -852,7 +852,6 @@ void check_data_parallel_flags(const FitFlags& f) {
   };
   if (f.method != "advi" && f.method != "fullrank_advi" && f.method != "lowrank_advi" && f.method != "nfvi")
     refuse("--method " + f.method + ": only advi, fullrank_advi, lowrank_advi and nfvi run data-parallel");
-  if (f.batch_given) refuse("--batch-size: a data-parallel fit is full-batch");
   if (f.time_limit > 0) refuse("--time-limit: the processes' clocks would stop them at different steps");
   if (f.init == "pathfinder") refuse("--init pathfinder: Pathfinder does not run data-parallel");
   if (f.likelihood.empty() || f.likelihood == "categorical")
@@ -905,12 +904,23 @@ void run_data_parallel_fit(FitFlags& f, std::shared_ptr<Communicator> comm) {
               comm->size(), comm->size() == 1 ? "" : "es", static_cast<long>(f.block_rows));
   std::printf("likelihood: %s (as asked with --likelihood)\n", spec.likelihood->description().c_str());
   ModelData inputs = standardize(spec, data, comm.get(), share.total_rows);
-  Model model = build_model(f, spec, inputs);
+  if (f.batch_given && f.batch_size > share.total_rows)
+    throw UsageError("--batch-size: " + std::to_string(f.batch_size) + " is more than the " +
+                     std::to_string(share.total_rows) + " rows of " + f.train);
+  // The model holds this process's rows whole; the data-parallel fit draws the minibatches.
+  FitFlags whole = f;
+  whole.batch_given = false;
+  Model model = build_model(whole, spec, inputs);
   DataParallelOptions dp;
   dp.communicator = comm;
   dp.row_data = {"x", "y"};
   dp.block_rows = f.block_rows;
   dp.first_block = share.first_block;
+  if (f.batch_given) {
+    dp.batch_rows = f.batch_size;
+    dp.total_rows = share.total_rows;
+    dp.batch_seed = f.seed + 1;
+  }
   std::unique_ptr<Inference> inference = make_fit_inference(f, model, std::nullopt, dp);
   FitOutcome outcome = run_inference(f, plan, spec, model, *inference, data.checksum, writer);
   if (!writer) return;

@@ -322,9 +322,9 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
     g_checked_finite_ = false;
     if (model_->dtype() == DType::f32) {
       for (size_t i = 0; i < z_.size(); ++i) z32_[i] = static_cast<float>(z_[i]);
-      blocked_->run(z32_.data(), g_.data(), o.beta);
+      blocked_->run(z32_.data(), g_.data(), o.beta, t);
     } else {
-      blocked_->run(z_.data(), g_.data(), o.beta);
+      blocked_->run(z_.data(), g_.data(), o.beta, t);
     }
   } else if (model_->dtype() == DType::f32) {
     for_parameters(static_cast<int64_t>(z_.size()), [&](int64_t b, int64_t e) {
@@ -342,7 +342,7 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
     g_checked_finite_ = false;
     logp_.run(z_.data(), g_.data(), o.beta);
   }
-  const double c = blocked_ ? 1.0 : logp_.normalizing_constant();  // data-parallel: no total_size
+  const double c = blocked_ ? blocked_->normalizing_constant() : logp_.normalizing_constant();
   double loss = 0;
   const bool renyi = objective_.kind == Objective::Kind::renyi;
   if (!renyi) {

@@ -78,6 +78,24 @@ TEST_F(DataParallel, every_process_count_writes_the_same_model_file) {
   }
 }
 
+TEST_F(DataParallel, minibatches_give_the_same_model_file_for_every_process_count) {
+  if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
+  std::vector<std::string> one = fit_args(path("train.npy"), path("one.elbo"));
+  for (const char* a : {"--batch-size", "100", "--data-parallel"}) one.push_back(a);
+  CliResult r = run_cli(*dir_, one);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("minibatches of 100 rows"), std::string::npos) << r.out;
+  for (int R : {2, 3}) {
+    const std::string out = path("mb" + std::to_string(R) + ".elbo");
+    std::vector<std::string> args = fit_args(path("train.npy"), out);
+    args.push_back("--batch-size");
+    args.push_back("100");
+    CliResult m = mpirun(R, args);
+    ASSERT_EQ(m.code, 0) << describe(m);
+    EXPECT_EQ(read_text(out), read_text(path("one.elbo"))) << "R=" << R;
+  }
+}
+
 TEST_F(DataParallel, a_checkpoint_of_three_processes_resumes_with_two) {
   if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
   std::vector<std::string> whole = fit_args(path("train.npy"), path("whole.elbo"));
@@ -109,7 +127,7 @@ TEST_F(DataParallel, refuses_what_does_not_run_data_parallel) {
   std::vector<std::string> args = fit_args(path("train.npy"), path("m.elbo"));
   args.push_back("--data-parallel");
   for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
-           {"--batch-size", "50"}, {"--time-limit", "10"}, {"--method", "svgd"}}) {
+           {"--time-limit", "10"}, {"--method", "svgd"}, {"--init", "pathfinder"}}) {
     std::vector<std::string> a = args;
     a.push_back(flag);
     a.push_back(value);

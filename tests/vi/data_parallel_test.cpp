@@ -89,8 +89,18 @@ InferenceOptions adam_options() {
   return o;
 }
 
+// SGD: one step moves the parameters by the learning rate times the gradient, so comparing
+// parameters after one step compares gradients (Adam's first step is about the sign only).
+InferenceOptions sgd_options() {
+  InferenceOptions o = adam_options();
+  o.optimizer.name = "sgd";
+  o.optimizer.learning_rate = 1e-3;
+  return o;
+}
+
 // The parameters after `steps` steps of a fit over R ranks (every rank's, in rank order).
-std::vector<std::vector<double>> fit_ranks(int R, DType dtype, int64_t steps, int64_t obj_n_mc = 1) {
+std::vector<std::vector<double>> fit_ranks(int R, DType dtype, int64_t steps, int64_t obj_n_mc = 1,
+                                           int64_t batch_rows = 0, bool sgd = false) {
   Data d = make_data(dtype);
   SharedSum shared(R);
   std::vector<std::vector<double>> params(static_cast<size_t>(R));
@@ -100,11 +110,14 @@ std::vector<std::vector<double>> fit_ranks(int R, DType dtype, int64_t steps, in
       const int64_t b0 = r * kBlocks / R, b1 = (r + 1) * kBlocks / R;
       const int64_t row0 = std::min(kRows, b0 * kBlock), row1 = std::min(kRows, b1 * kBlock);
       auto m = network(d.x.rows(row0, row1), d.y.rows(row0, row1), dtype);
-      InferenceOptions o = adam_options();
+      InferenceOptions o = sgd ? sgd_options() : adam_options();
       o.data_parallel.communicator = std::make_shared<ThreadRank>(shared, r);
       o.data_parallel.row_data = {"x", "y"};
       o.data_parallel.block_rows = kBlock;
       o.data_parallel.first_block = b0;
+      o.data_parallel.batch_rows = batch_rows;
+      o.data_parallel.total_rows = kRows;
+      o.data_parallel.batch_seed = 21;
       ADVI advi(*m, o);
       advi.fit(steps, {.obj_n_mc = obj_n_mc, .progressbar = false});
       auto p = advi.approximation().params();
@@ -124,14 +137,51 @@ TEST(DataParallel, EveryRankCountGivesTheSameBits) {
   }
 }
 
+TEST(DataParallel, MinibatchesGiveTheSameBitsForEveryRankCount) {
+  const auto one = fit_ranks(1, DType::f32, 300, 1, 17);
+  for (int R : {2, 3, 5, 12}) {
+    const auto many = fit_ranks(R, DType::f32, 300, 1, 17);
+    for (int r = 0; r < R; ++r) EXPECT_EQ(many[static_cast<size_t>(r)], one[0]) << "R=" << R << " rank " << r;
+  }
+}
+
+TEST(DataParallel, MinibatchGradientMatchesTheSameRowsInOneRun) {
+  // The first step's batch drawn as the data-parallel fit draws it, fitted by a plain model
+  // on exactly those rows with total_size: the same gradient up to rounding.
+  const int64_t M = 17;
+  Data d = make_data(DType::f64);
+  std::vector<uint32_t> bits(M);
+  Philox(21).bits(bits.data(), M, 7, 0);  // blocked_logp.cpp's stream for batch rows, step 0
+  std::vector<int64_t> rows(M);
+  for (int64_t i = 0; i < M; ++i) rows[i] = static_cast<int64_t>((static_cast<uint64_t>(bits[i]) * kRows) >> 32);
+  const auto blocked = fit_ranks(1, DType::f64, 1, 1, M, true);
+  Model m;
+  Philox rng(3);
+  Expr xe = m.data("x", d.x.gather_rows(rows)), ye = m.data("y", d.y.gather_rows(rows));
+  Expr w1 = m.normal("w1", 0, 1, {3, 4}, {.initial = rng.normal(DType::f64, {3, 4}, 0, 0)});
+  Expr w2 = m.normal("w2", 0, 1, {4}, {.initial = rng.normal(DType::f64, {4}, 1, 0)});
+  Expr sd = m.half_normal("sd", 1.0);
+  m.normal_likelihood("out", matmul(tanh(matmul(xe, w1)), w2), sd, ye, {.total_size = static_cast<double>(kRows)});
+  ADVI plain(m, sgd_options());
+  plain.fit(1, {.progressbar = false});
+  auto p = plain.approximation().params();
+  // The step moved the parameters by about 1e-3 x gradients of order 10-100: a wrong scale
+  // (total / batch) would show at 1e-2; rounding of the two sums stays below 1e-12.
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(blocked[0][i], p[i], 1e-12) << i;
+  double moved = 0;
+  const auto start = m.initial_point();
+  for (size_t i = 0; i < p.size() / 2; ++i) moved = std::max(moved, std::abs(p[i] - start[static_cast<int64_t>(i)]));
+  EXPECT_GT(moved, 1e-3);  // the comparison above is of a real step
+}
+
 TEST(DataParallel, BlockedGradientIsThePlainOne) {
-  // One step from the same start with the same noise: the blocked sum differs from the
+  // One SGD step from the same start with the same noise: the blocked sum differs from the
   // plain program's only by rounding (fixed point 2^-64 per block term, double sums), so
-  // the parameters after one Adam step agree to about 1e-12.
-  const auto blocked = fit_ranks(1, DType::f64, 1);
+  // the parameters after one step agree to about 1e-12.
+  const auto blocked = fit_ranks(1, DType::f64, 1, 1, 0, true);
   Data d = make_data(DType::f64);
   auto m = network(d.x, d.y, DType::f64);
-  ADVI plain(*m, adam_options());
+  ADVI plain(*m, sgd_options());
   plain.fit(1, {.progressbar = false});
   auto p = plain.approximation().params();
   ASSERT_EQ(p.size(), blocked[0].size());

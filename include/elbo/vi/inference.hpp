@@ -31,12 +31,18 @@ namespace elbo {
 /// the processes with one allreduce_sum; block 0 carries the prior. Every process draws the
 /// same noise from the shared seed and makes the same update, so each holds the same
 /// approximation, and the bits do not depend on the number of processes or their shares.
-/// Full batch only: the model may not draw minibatches or set total_size.
+/// The model itself may not draw minibatches or set total_size: with batch_rows > 0 the fit
+/// draws each step's batch_rows rows (with replacement, from Philox(batch_seed) at the
+/// step's index, as pm.Minibatch does) out of all total_rows; each process runs the drawn
+/// rows of its blocks, block by block, and the sums are scaled by total_rows / batch_rows.
 struct DataParallelOptions {
   std::shared_ptr<Communicator> communicator = nullptr;  ///< null: not data-parallel
   std::vector<std::string> row_data = {};                ///< containers whose rows are split
   int64_t block_rows = 1024;
   int64_t first_block = 0;
+  int64_t batch_rows = 0;   ///< 0: full batch
+  int64_t total_rows = 0;   ///< rows over all processes (minibatches only)
+  uint64_t batch_seed = 0;  ///< minibatches only
 };
 
 struct InferenceOptions {
