@@ -857,7 +857,9 @@ void check_data_parallel_flags(const FitFlags& f) {
   if (f.likelihood.empty() || f.likelihood == "categorical")
     refuse("--likelihood: give normal, student_t, poisson or bernoulli; each process sees only its rows, so the "
            "likelihood is not inferred, and categorical is not supported yet");
-  if (!is_npy_path(f.train)) refuse("--train: " + f.train + " is not an NPY file; each process reads its rows of one");
+  for (const std::string& path : shard_paths(f.train))
+    if (!is_npy_path(path))
+      refuse("--train: " + path + " is not an NPY file; each process reads its rows of one NPY file or of NPY shards");
   if (f.block_rows < 1) refuse("--block-rows: must be >= 1");
 }
 

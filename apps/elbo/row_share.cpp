@@ -10,13 +10,40 @@
 
 namespace elbo::cli {
 
-RowShare read_row_share(const std::string& path, int64_t block_rows, const Communicator& comm) {
-  data::NpyBatchReader reader(path);
-  if (reader.shape().size() != 2)
-    throw FormatError(path + ": expected a 2-D array [rows, columns], got " + std::to_string(reader.shape().size()) +
-                      " dimensions");
-  const int64_t N = reader.rows(), cols = reader.shape()[1];
-  if (N < 1 || cols < 1) throw FormatError(path + ": the array has no values");
+std::vector<std::string> shard_paths(const std::string& train) {
+  std::vector<std::string> paths;
+  size_t start = 0;
+  while (start <= train.size()) {
+    const size_t comma = train.find(',', start);
+    const std::string path = train.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (path.empty()) throw FormatError("--train: an empty file name in the list '" + train + "'");
+    paths.push_back(path);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return paths;
+}
+
+RowShare read_row_share(const std::string& train, int64_t block_rows, const Communicator& comm) {
+  // The shards' headers give the rows of each; the rows are the shards' in list order.
+  std::vector<std::string> paths = shard_paths(train);
+  std::vector<data::NpyBatchReader> readers;
+  std::vector<int64_t> starts;  // each shard's first global row
+  int64_t N = 0, cols = -1;
+  for (const std::string& path : paths) {
+    readers.emplace_back(path);
+    const data::NpyBatchReader& reader = readers.back();
+    if (reader.shape().size() != 2)
+      throw FormatError(path + ": expected a 2-D array [rows, columns], got " +
+                        std::to_string(reader.shape().size()) + " dimensions");
+    if (cols >= 0 && reader.shape()[1] != cols)
+      throw FormatError(path + ": has " + std::to_string(reader.shape()[1]) + " columns, but " + paths[0] + " has " +
+                        std::to_string(cols) + "; every shard needs the same columns");
+    cols = reader.shape()[1];
+    starts.push_back(N);
+    N += reader.rows();
+  }
+  if (N < 1 || cols < 1) throw FormatError(train + ": the data has no values");
   const int64_t blocks = (N + block_rows - 1) / block_rows, R = comm.size(), r = comm.rank();
   RowShare share;
   share.total_rows = N;
@@ -27,21 +54,26 @@ RowShare read_row_share(const std::string& path, int64_t block_rows, const Commu
   const int64_t end_row = std::min(N, last_block * block_rows), n = end_row - share.first_row;
   for (int64_t c = 0; c < cols; ++c) share.table.columns.push_back("c" + std::to_string(c));
   Tensor values(DType::f64, {n, cols});
-  reader.seek(share.first_row);
-  int64_t at = 0;
   Tensor batch;
-  while (at < n && reader.next(std::min<int64_t>(n - at, 65536), batch)) {
-    Tensor b64 = batch.to(DType::f64);
-    const double* src = b64.data<double>();
-    double* dst = values.data<double>() + at * cols;
-    for (int64_t i = 0; i < b64.numel(); ++i) {
-      if (!std::isfinite(src[i]))
-        throw FormatError(path + ": row " + std::to_string(share.first_row + at + i / cols) + ", column " +
-                          std::to_string(i % cols) + " is " + (std::isnan(src[i]) ? "NaN" : "infinite") +
-                          "; every value must be finite");
-      dst[i] = src[i];
+  for (size_t k = 0; k < readers.size(); ++k) {
+    const int64_t shard_end = starts[k] + readers[k].rows();
+    const int64_t from = std::max(share.first_row, starts[k]), to = std::min(end_row, shard_end);
+    if (from >= to) continue;  // no rows of this process in this shard: only its header was read
+    readers[k].seek(from - starts[k]);
+    int64_t at = from;
+    while (at < to && readers[k].next(std::min<int64_t>(to - at, 65536), batch)) {
+      Tensor b64 = batch.to(DType::f64);
+      const double* src = b64.data<double>();
+      double* dst = values.data<double>() + (at - share.first_row) * cols;
+      for (int64_t i = 0; i < b64.numel(); ++i) {
+        if (!std::isfinite(src[i]))
+          throw FormatError(paths[k] + ": row " + std::to_string(at - starts[k] + i / cols) + ", column " +
+                            std::to_string(i % cols) + " is " + (std::isnan(src[i]) ? "NaN" : "infinite") +
+                            "; every value must be finite");
+        dst[i] = src[i];
+      }
+      at += b64.dim(0);
     }
-    at += b64.dim(0);
   }
   share.table.values = std::move(values);
   return share;

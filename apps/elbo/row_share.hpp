@@ -22,9 +22,14 @@ struct RowShare {
   int64_t blocks = 0;      ///< held by this process
 };
 
-/// Reads this process's blocks of the 2-D NPY file `path`. Throws FormatError naming the
-/// file (and the global row and column of a value that is not finite).
-RowShare read_row_share(const std::string& path, int64_t block_rows, const Communicator& comm);
+/// The files of `train`: one NPY file, or shards separated by commas ("a.npy,b.npy").
+std::vector<std::string> shard_paths(const std::string& train);
+
+/// Reads this process's blocks of the 2-D NPY file, or of the shards' rows one after the
+/// other (the same columns in each); of a shard outside its rows it reads only the header.
+/// Throws FormatError naming the file (and the row, within that file, and column of a value
+/// that is not finite).
+RowShare read_row_share(const std::string& train, int64_t block_rows, const Communicator& comm);
 
 /// Standardizer::fit's statistics over every process's rows of x ([local rows, F]):
 /// the mean and the population sd of each column from fixed-point sums (a column without

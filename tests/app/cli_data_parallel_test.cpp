@@ -96,6 +96,31 @@ TEST_F(DataParallel, minibatches_give_the_same_model_file_for_every_process_coun
   }
 }
 
+TEST_F(DataParallel, shards_are_the_rows_of_one_file) {
+  if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
+  // Three shards of 700, 1 and 1,299 rows: the blocks of 256 rows cross their borders.
+  Tensor t = data::read_npy(path("train.npy"));
+  data::write_npy(path("s0.npy"), t.rows(0, 700));
+  data::write_npy(path("s1.npy"), t.rows(700, 701));
+  data::write_npy(path("s2.npy"), t.rows(701, 2000));
+  const std::string shards = path("s0.npy") + "," + path("s1.npy") + "," + path("s2.npy");
+  std::vector<std::string> one = fit_args(path("train.npy"), path("one.elbo"));
+  one.push_back("--data-parallel");
+  ASSERT_EQ(run_cli(*dir_, one).code, 0);
+  CliResult m = mpirun(3, fit_args(shards, path("shards.elbo")));
+  ASSERT_EQ(m.code, 0) << describe(m);
+  // The model files differ only in the --train they record: their predictions are equal.
+  CliResult a = run_cli(*dir_, {"predict", "--model", path("one.elbo"), "--data", path("train.npy")});
+  CliResult b = run_cli(*dir_, {"predict", "--model", path("shards.elbo"), "--data", path("train.npy")});
+  ASSERT_EQ(a.code, 0) << describe(a);
+  EXPECT_EQ(a.out, b.out);
+  // A shard with other columns is refused naming it.
+  data::write_npy(path("narrow.npy"), Tensor(DType::f64, {5, 3}));
+  CliResult bad = mpirun(2, fit_args(path("s0.npy") + "," + path("narrow.npy"), path("bad.elbo")));
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("narrow.npy: has 3 columns"), std::string::npos) << bad.err;
+}
+
 TEST_F(DataParallel, a_checkpoint_of_three_processes_resumes_with_two) {
   if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
   std::vector<std::string> whole = fit_args(path("train.npy"), path("whole.elbo"));
