@@ -854,13 +854,35 @@ void check_data_parallel_flags(const FitFlags& f) {
     refuse("--method " + f.method + ": only advi, fullrank_advi, lowrank_advi and nfvi run data-parallel");
   if (f.time_limit > 0) refuse("--time-limit: the processes' clocks would stop them at different steps");
   if (f.init == "pathfinder") refuse("--init pathfinder: Pathfinder does not run data-parallel");
-  if (f.likelihood.empty() || f.likelihood == "categorical")
-    refuse("--likelihood: give normal, student_t, poisson or bernoulli; each process sees only its rows, so the "
-           "likelihood is not inferred, and categorical is not supported yet");
+  if (f.likelihood.empty())
+    refuse("--likelihood: give it (normal, student_t, poisson, bernoulli or categorical); each process sees only its "
+           "rows, so the likelihood is not inferred");
   for (const std::string& path : shard_paths(f.train))
     if (!is_npy_path(path))
       refuse("--train: " + path + " is not an NPY file; each process reads its rows of one NPY file or of NPY shards");
   if (f.block_rows < 1) refuse("--block-rows: must be >= 1");
+}
+
+// A categorical likelihood over every process's labels: K is the largest label anywhere
+// plus one, from per-label counts summed over the processes; each process's labels must be
+// whole numbers in 0 .. 999.
+std::unique_ptr<Likelihood> shared_categorical(const std::vector<double>& y, Communicator& comm) {
+  constexpr int64_t kLabels = 1000;
+  std::vector<FixedPoint> counts(kLabels, 0);
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double v = y[i];
+    if (!(v >= 0 && v < static_cast<double>(kLabels) && v == std::floor(v)))
+      throw InvalidArgument("value " + std::to_string(v) + " in row " + std::to_string(i + 1) +
+                            " of this process's rows is not a class label (a whole number in 0 .. 999)");
+    counts[static_cast<size_t>(v)] += 1;
+  }
+  comm.allreduce_sum(counts);
+  int64_t classes = 0;
+  for (int64_t k = 0; k < kLabels; ++k)
+    if (counts[static_cast<size_t>(k)] != 0) classes = k + 1;
+  auto likelihood = make_likelihood("categorical", {{"classes", static_cast<double>(classes)}});
+  if (std::string problem = likelihood->check_targets(y); !problem.empty()) throw InvalidArgument(problem);
+  return likelihood;
 }
 
 void run_data_parallel_fit(FitFlags& f, std::shared_ptr<Communicator> comm) {
@@ -895,7 +917,8 @@ void run_data_parallel_fit(FitFlags& f, std::shared_ptr<Communicator> comm) {
   spec.target_index = target;
   spec.features = data.set.feature_names;
   try {
-    spec.likelihood = likelihood_for_target(f.likelihood, data.y);
+    spec.likelihood = f.likelihood == "categorical" ? shared_categorical(data.y, *comm)
+                                                     : likelihood_for_target(f.likelihood, data.y);
   } catch (const InvalidArgument& e) {
     throw FormatError(f.train + ": rows " + std::to_string(share.first_row) + " to " +
                       std::to_string(share.first_row + data.rows() - 1) + ": --likelihood " + f.likelihood +

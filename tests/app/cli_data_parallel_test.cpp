@@ -96,6 +96,32 @@ TEST_F(DataParallel, minibatches_give_the_same_model_file_for_every_process_coun
   }
 }
 
+TEST_F(DataParallel, categorical_classes_are_counted_over_every_process) {
+  if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
+  // Labels 0 .. 3 by the sign pattern of two features; only the last rows hold label 3, so
+  // the first processes see fewer classes than there are.
+  Tensor t = data::read_npy(path("train.npy"));
+  for (int64_t r = 0; r < 2000; ++r) {
+    double label = (t[r * 4] > 0 ? 1.0 : 0.0) + (t[r * 4 + 1] > 0 ? 1.0 : 0.0);
+    t.set(r * 4 + 3, r >= 1900 ? 3.0 : label);
+  }
+  data::write_npy(path("classes.npy"), t);
+  std::vector<std::string> args = {"fit", "--train", path("classes.npy"), "--likelihood", "categorical",
+                                   "--hidden", "8", "--iters", "300", "--block-rows", "256"};
+  std::vector<std::string> one = args;
+  for (const char* a : {"--out", "", "--data-parallel"}) one.push_back(a);
+  one[one.size() - 2] = path("one.elbo");
+  CliResult r = run_cli(*dir_, one);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("categorical with 4 classes"), std::string::npos) << r.out;
+  std::vector<std::string> many = args;
+  many.push_back("--out");
+  many.push_back(path("three.elbo"));
+  CliResult m = mpirun(3, many);
+  ASSERT_EQ(m.code, 0) << describe(m);
+  EXPECT_EQ(read_text(path("three.elbo")), read_text(path("one.elbo")));
+}
+
 TEST_F(DataParallel, shards_are_the_rows_of_one_file) {
   if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
   // Three shards of 700, 1 and 1,299 rows: the blocks of 256 rows cross their borders.
