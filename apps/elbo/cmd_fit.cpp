@@ -857,9 +857,10 @@ void check_data_parallel_flags(const FitFlags& f) {
   if (f.likelihood.empty())
     refuse("--likelihood: give it (normal, student_t, poisson, bernoulli or categorical); each process sees only its "
            "rows, so the likelihood is not inferred");
-  for (const std::string& path : shard_paths(f.train))
-    if (!is_npy_path(path))
-      refuse("--train: " + path + " is not an NPY file; each process reads its rows of one NPY file or of NPY shards");
+  const std::vector<std::string> paths = shard_paths(f.train);
+  if (paths.size() > 1)
+    for (const std::string& path : paths)
+      if (!is_npy_path(path)) refuse("--train: " + path + " is not an NPY file; shards are NPY files");
   if (f.block_rows < 1) refuse("--block-rows: must be >= 1");
 }
 

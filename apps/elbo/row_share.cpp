@@ -4,6 +4,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "data_loading.hpp"
+#include "elbo/data/csv.hpp"
 #include "elbo/data/npy_batch_reader.hpp"
 #include "elbo/graph/error.hpp"
 #include "elbo/vi/exact_sum.hpp"
@@ -24,9 +31,122 @@ std::vector<std::string> shard_paths(const std::string& train) {
   return paths;
 }
 
-RowShare read_row_share(const std::string& train, int64_t block_rows, const Communicator& comm) {
+namespace {
+
+void fill_block_layout(RowShare& share, int64_t N, int64_t block_rows, const Communicator& comm) {
+  const int64_t blocks = (N + block_rows - 1) / block_rows, R = comm.size(), r = comm.rank();
+  share.total_rows = N;
+  share.first_block = r * blocks / R;
+  const int64_t last_block = (r + 1) * blocks / R;
+  share.blocks = last_block - share.first_block;
+  share.first_row = std::min(N, share.first_block * block_rows);
+}
+
+// A CSV file: process 0 reads it once for the byte offset and line number of every block's
+// first row (blank lines do not count; a line break inside quotes is refused); they reach
+// every process in one allreduce; each process then reads only its blocks' bytes and
+// parses them after the header.
+RowShare read_csv_row_share(const std::string& path, int64_t block_rows, Communicator& comm) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError("cannot open '" + path + "': " + std::strerror(errno));
+  std::vector<FixedPoint> layout(4, 0);  // rows, header end, header lines, file size
+  std::vector<int64_t> starts, lines;    // per block (process 0)
+  if (comm.rank() == 0) {
+    int64_t offset = 0, line = 1, rows = 0, line_start = 0, header_end = -1;
+    bool blank = true, quoted = false;
+    char buf[1 << 16];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+      const std::streamsize got = in.gcount();
+      for (std::streamsize i = 0; i < got; ++i, ++offset) {
+        const char c = buf[i];
+        if (c == '"') quoted = !quoted;
+        if (c == '\n') {
+          if (quoted)
+            throw FormatError(path + ":" + std::to_string(line) + ": a line break inside quotes; a data-parallel "
+                              "fit reads CSV rows line by line");
+          if (!blank) {
+            if (header_end < 0) {
+              header_end = offset + 1;
+              layout[2] = line;
+            } else {
+              if (rows % block_rows == 0) starts.push_back(line_start), lines.push_back(line);
+              ++rows;
+            }
+          }
+          ++line;
+          line_start = offset + 1;
+          blank = true;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+          blank = false;
+        }
+      }
+      if (!in) break;
+    }
+    if (!blank && header_end >= 0) {  // a last row without a line break
+      if (rows % block_rows == 0) starts.push_back(line_start), lines.push_back(line);
+      ++rows;
+    }
+    if (header_end < 0 || rows == 0) throw FormatError(path + ": needs a header row and at least one data row");
+    layout = {rows, header_end, layout[2], offset};
+  }
+  comm.allreduce_sum(layout);
+  const int64_t N = static_cast<int64_t>(layout[0]), header_end = static_cast<int64_t>(layout[1]);
+  const int64_t header_lines = static_cast<int64_t>(layout[2]), size = static_cast<int64_t>(layout[3]);
+  const int64_t blocks = (N + block_rows - 1) / block_rows;
+  std::vector<FixedPoint> where(static_cast<size_t>(2 * blocks), 0);
+  for (size_t b = 0; b < starts.size(); ++b) where[2 * b] = starts[b], where[2 * b + 1] = lines[b];
+  comm.allreduce_sum(where);
+  RowShare share;
+  fill_block_layout(share, N, block_rows, comm);
+  const int64_t b0 = share.first_block, b1 = b0 + share.blocks;
+  auto read_bytes = [&](int64_t from, int64_t to) {
+    std::string text(static_cast<size_t>(to - from), '\0');
+    in.clear();
+    in.seekg(from);
+    in.read(text.data(), to - from);
+    return text;
+  };
+  if (share.blocks == 0) {  // no rows here: the columns, from the header and block 0
+    const int64_t block0_end = blocks > 1 ? static_cast<int64_t>(where[2]) : size;
+    share.table = data::parse_csv(read_bytes(0, header_end) + read_bytes(static_cast<int64_t>(where[0]), block0_end),
+                                  path);
+    share.table.values = Tensor(DType::f64, {0, share.table.cols()});
+    return share;
+  }
+  const int64_t from = static_cast<int64_t>(where[2 * b0]);
+  const int64_t to = b1 < blocks ? static_cast<int64_t>(where[2 * b1]) : size;
+  const int64_t first_line = static_cast<int64_t>(where[2 * b0 + 1]);
+  std::string text = read_bytes(0, header_end);
+  if (text.empty() || text.back() != '\n') text += '\n';
+  text += read_bytes(from, to);
+  try {
+    share.table = data::parse_csv(text, path);
+  } catch (const FormatError& e) {
+    // "path:L:C: ..." counts lines in the text parsed: the header's, then this process's.
+    std::string m = e.what();
+    const std::string prefix = path + ":";
+    if (m.rfind(prefix, 0) == 0) {
+      size_t end = prefix.size();
+      while (end < m.size() && std::isdigit(static_cast<unsigned char>(m[end]))) ++end;
+      if (end > prefix.size()) {
+        const int64_t local = std::stoll(m.substr(prefix.size(), end - prefix.size()));
+        const int64_t global = local <= header_lines ? local : first_line + (local - header_lines - 1);
+        m = prefix + std::to_string(global) + m.substr(end);
+      }
+    }
+    throw FormatError(m);
+  }
+  if (share.table.rows() != std::min(N, b1 * block_rows) - share.first_row)
+    throw FormatError(path + ": changed while it was read");
+  return share;
+}
+
+}  // namespace
+
+RowShare read_row_share(const std::string& train, int64_t block_rows, Communicator& comm) {
   // The shards' headers give the rows of each; the rows are the shards' in list order.
   std::vector<std::string> paths = shard_paths(train);
+  if (paths.size() == 1 && !is_npy_path(paths[0])) return read_csv_row_share(paths[0], block_rows, comm);
   std::vector<data::NpyBatchReader> readers;
   std::vector<int64_t> starts;  // each shard's first global row
   int64_t N = 0, cols = -1;
@@ -44,14 +164,9 @@ RowShare read_row_share(const std::string& train, int64_t block_rows, const Comm
     N += reader.rows();
   }
   if (N < 1 || cols < 1) throw FormatError(train + ": the data has no values");
-  const int64_t blocks = (N + block_rows - 1) / block_rows, R = comm.size(), r = comm.rank();
   RowShare share;
-  share.total_rows = N;
-  share.first_block = r * blocks / R;
-  const int64_t last_block = (r + 1) * blocks / R;
-  share.blocks = last_block - share.first_block;
-  share.first_row = std::min(N, share.first_block * block_rows);
-  const int64_t end_row = std::min(N, last_block * block_rows), n = end_row - share.first_row;
+  fill_block_layout(share, N, block_rows, comm);
+  const int64_t end_row = std::min(N, (share.first_block + share.blocks) * block_rows), n = end_row - share.first_row;
   for (int64_t c = 0; c < cols; ++c) share.table.columns.push_back("c" + std::to_string(c));
   Tensor values(DType::f64, {n, cols});
   Tensor batch;

@@ -15,7 +15,7 @@
 namespace elbo::cli {
 
 struct RowShare {
-  data::Table table;       ///< this process's rows, every column (float64), named c0, c1, ...
+  data::Table table;       ///< this process's rows, every column (float64); NPY columns are c0, c1, ...
   int64_t total_rows = 0;  ///< of the whole file
   int64_t first_row = 0;   ///< the global index of table's first row
   int64_t first_block = 0;
@@ -26,10 +26,11 @@ struct RowShare {
 std::vector<std::string> shard_paths(const std::string& train);
 
 /// Reads this process's blocks of the 2-D NPY file, or of the shards' rows one after the
-/// other (the same columns in each); of a shard outside its rows it reads only the header.
-/// Throws FormatError naming the file (and the row, within that file, and column of a value
-/// that is not finite).
-RowShare read_row_share(const std::string& train, int64_t block_rows, const Communicator& comm);
+/// other (the same columns in each; of a shard outside its rows only the header), or of a
+/// CSV file (process 0 reads it once for the blocks' byte offsets, which reach the others
+/// in one allreduce; each then reads only its blocks' bytes and the header). Throws
+/// FormatError naming the file (and the row and column, or file:line:column, of a bad value).
+RowShare read_row_share(const std::string& train, int64_t block_rows, Communicator& comm);
 
 /// Standardizer::fit's statistics over every process's rows of x ([local rows, F]):
 /// the mean and the population sd of each column from fixed-point sums (a column without

@@ -122,6 +122,50 @@ TEST_F(DataParallel, categorical_classes_are_counted_over_every_process) {
   EXPECT_EQ(read_text(path("three.elbo")), read_text(path("one.elbo")));
 }
 
+TEST_F(DataParallel, csv_rows_are_read_by_the_processes_that_hold_them) {
+  if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
+  // The CSV of train.npy's rows, with a blank line (not a row) inside the second block.
+  Tensor t = data::read_npy(path("train.npy"));
+  std::string csv = "a,b,c,y\n";
+  for (int64_t r = 0; r < 2000; ++r) {
+    if (r == 300) csv += "\n";
+    for (int64_t c = 0; c < 4; ++c) csv += (c ? "," : "") + std::to_string(t[r * 4 + c]);
+    csv += "\n";
+  }
+  write_text(path("train.csv"), csv);
+  std::vector<std::string> one = fit_args(path("train.csv"), path("one.elbo"));
+  one.push_back("--data-parallel");
+  CliResult r = run_cli(*dir_, one);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("2000 rows, 3 features; target 'y'"), std::string::npos) << r.out;
+  for (int R : {2, 3}) {
+    const std::string out = path("csv" + std::to_string(R) + ".elbo");
+    CliResult m = mpirun(R, fit_args(path("train.csv"), out));
+    ASSERT_EQ(m.code, 0) << describe(m);
+    EXPECT_EQ(read_text(out), read_text(path("one.elbo"))) << "R=" << R;
+  }
+  // A bad cell in the third process's rows is reported at its line in the file: row 1,800
+  // is line 1,803 (the header and the blank line come before it).
+  std::string bad = csv;
+  size_t at = 0;
+  for (int line = 1; line < 1803; ++line) at = bad.find('\n', at) + 1;
+  bad.replace(at, bad.find(',', at) - at, "oops");
+  write_text(path("bad.csv"), bad);
+  CliResult m = mpirun(3, fit_args(path("bad.csv"), path("bad.elbo")));
+  EXPECT_NE(m.code, 0);
+  EXPECT_NE(m.err.find("error on process 2 of 3"), std::string::npos) << m.err;
+  EXPECT_NE(m.err.find("bad.csv:1803:1"), std::string::npos) << m.err;
+  EXPECT_FALSE(std::filesystem::exists(path("bad.elbo")));
+  // More processes than blocks: the ones without rows still take part.
+  write_text(path("small.csv"), "a,b,c,y\n1,2,3,4\n2,3,4,5\n3,4,5,7\n");
+  std::vector<std::string> small = fit_args(path("small.csv"), path("small1.elbo"));
+  small.push_back("--data-parallel");
+  ASSERT_EQ(run_cli(*dir_, small).code, 0);
+  CliResult s2 = mpirun(2, fit_args(path("small.csv"), path("small2.elbo")));
+  ASSERT_EQ(s2.code, 0) << describe(s2);
+  EXPECT_EQ(read_text(path("small2.elbo")), read_text(path("small1.elbo")));
+}
+
 TEST_F(DataParallel, shards_are_the_rows_of_one_file) {
   if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
   // Three shards of 700, 1 and 1,299 rows: the blocks of 256 rows cross their borders.
