@@ -117,6 +117,7 @@ Tensor Tensor::rows(int64_t begin, int64_t end) const {
   s[0] = end - begin;
   Tensor t(dtype_, s);
   int64_t row = shape_[0] ? numel() / shape_[0] : 0;
+  if (row * (end - begin) == 0) return t;  // no values: nothing to copy (memcpy takes no null pointers)
   if (dtype_ == DType::f32)
     std::memcpy(t.f32_.data(), f32_.data() + begin * row, sizeof(float) * size_t(row * (end - begin)));
   else
