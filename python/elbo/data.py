@@ -9,10 +9,12 @@ from . import _core
 from .model import Model, has_context, modelcontext
 
 
-def Data(name: str, value, *, model: Model | None = None) -> _core.Expr:
+def Data(name: str, value, *, dims=None, model: Model | None = None) -> _core.Expr:
     """A named data container holding ``value`` (an array); replace it later with
-    ``set_data`` (the row count may change)."""
+    ``set_data`` (the row count may change). ``dims`` names its dimensions (coords)."""
     m = modelcontext(model)
+    if dims is not None:
+        m.named_vars_to_dims[name] = (dims,) if isinstance(dims, str) else tuple(dims)
     if isinstance(value, MinibatchArray):
         return m._register(name, value.materialize(m))
     return m._register(name, m._core.data(name, value))
@@ -96,9 +98,12 @@ def Minibatch(*arrays, batch_size: int = 128, random_seed: int = 42, model: Mode
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def Deterministic(name: str, value, *, model: Model | None = None) -> _core.Expr:
-    """A named deterministic: recorded in ``approx.sample()``'s draws."""
+def Deterministic(name: str, value, *, dims=None, model: Model | None = None) -> _core.Expr:
+    """A named deterministic: recorded in ``approx.sample()``'s draws; ``dims`` names its
+    dimensions (coords) there."""
     m = modelcontext(model)
+    if dims is not None:
+        m.named_vars_to_dims[name] = (dims,) if isinstance(dims, str) else tuple(dims)
     if not isinstance(value, _core.Expr):
         value = m._core.as_operand(value, name)
     return m._register(name, m._core.deterministic(name, value))

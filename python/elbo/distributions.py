@@ -50,7 +50,10 @@ class Distribution:
                     raise ValueError(f"{name}: {cls.__name__} needs parameter '{k}'")
                 values[k] = cls.defaults[k]
         if dims is not None:
-            raise ValueError(f"{name}: dims= is not supported; give shape=")
+            if observed is not None:
+                m.named_vars_to_dims[name] = (dims,) if isinstance(dims, str) else tuple(dims)
+            else:
+                shape = m.shape_of_dims(name, dims, shape)
         if initval is not None and testval is not None:
             raise ValueError(f"{name}: give initval or testval, not both")
         if initval is None:

@@ -28,10 +28,18 @@ def _arviz():
     return arviz
 
 
+def coords_and_dims(model, names) -> dict:
+    """az.from_dict's coords and dims for the variables `names` that have dims."""
+    dims = {n: list(d) for n, d in model.named_vars_to_dims.items() if n in names}
+    used = {d for ds in dims.values() for d in ds}
+    return {"coords": {d: model.coords[d] for d in used if d in model.coords}, "dims": dims}
+
+
 def to_inference_data(trace: Trace):
     az = _arviz()
     posterior = {name: np.asarray(v)[None, ...] for name, v in trace.items()}
-    idata = az.from_dict(posterior=posterior, attrs={"inference_library": "elbo"})
+    idata = az.from_dict(posterior=posterior, attrs={"inference_library": "elbo"},
+                         **coords_and_dims(trace.model, posterior))
     theta = trace.unconstrained
     unconstrained = {}
     for v in trace.model._core.free_variables:

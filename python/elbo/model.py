@@ -19,13 +19,19 @@ class Model:
 
     ``dtype`` is ``"float64"`` (default) or ``"float32"`` (the engine's fast path for
     neural networks, PyMC's ``floatX``). Variables are reached by name, ``m["w"]`` or
-    ``m.w``.
+    ``m.w``. ``coords`` names dimensions and their labels (PyMC's coords): a variable given
+    ``dims=("feature", "hidden")`` takes its shape from them, and draws carry them into
+    ArviZ.
     """
 
-    def __init__(self, dtype: str = "float64"):
+    def __init__(self, dtype: str = "float64", coords: dict | None = None):
         self._core = _core.Model(dtype)
         self.named_vars: dict[str, _core.Expr] = {}
         self._minibatches = 0
+        self.coords: dict[str, list] = {}
+        self.named_vars_to_dims: dict[str, tuple] = {}
+        for name, values in (coords or {}).items():
+            self.add_coord(name, values)
 
     # --- context ----------------------------------------------------------------------
     def __enter__(self) -> "Model":
@@ -52,6 +58,30 @@ class Model:
 
     def __contains__(self, name: str) -> bool:
         return name in self.named_vars
+
+    def add_coord(self, name: str, values) -> None:
+        """Names a dimension and its labels (PyMC's Model.add_coord)."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"coords: a dimension's name is a non-empty str, got {name!r}")
+        labels = list(values)
+        if len(set(map(repr, labels))) != len(labels):
+            raise ValueError(f"coords: the labels of '{name}' repeat")
+        self.coords[name] = labels
+
+    def shape_of_dims(self, var: str, dims, shape=None) -> tuple:
+        """The shape that `dims` give variable `var` (checked against `shape` if given)."""
+        dims = (dims,) if isinstance(dims, str) else tuple(dims)
+        for d in dims:
+            if d not in self.coords:
+                raise ValueError(f"{var}: dims: '{d}' is not a dimension of the model's coords "
+                                 f"({', '.join(self.coords) or 'none'})")
+        from_dims = tuple(len(self.coords[d]) for d in dims)
+        if shape is not None:
+            given = (shape,) if isinstance(shape, int) else tuple(shape)
+            if given != from_dims:
+                raise ValueError(f"{var}: shape {given} does not match dims {dims} of sizes {from_dims}")
+        self.named_vars_to_dims[var] = dims
+        return from_dims
 
     def _register(self, name: str, value: _core.Expr) -> _core.Expr:
         value._name = name

@@ -8,7 +8,7 @@ import secrets
 import numpy as np
 
 from . import _core
-from .inference_data import Trace, _arviz, flat_draws
+from .inference_data import Trace, _arviz, coords_and_dims, flat_draws
 from .model import Model, modelcontext
 
 
@@ -28,7 +28,8 @@ def sample_posterior_predictive(trace, model: Model | None = None, var_names=Non
         return draws
     az = _arviz()
     pp = {k: np.asarray(v)[None, ...] for k, v in draws.items()}
+    labels = coords_and_dims(m, pp)
     if extend_inferencedata and not isinstance(trace, Trace):
-        trace.add_groups(posterior_predictive=pp)
+        trace.add_groups(posterior_predictive=pp, **labels)
         return trace
-    return az.from_dict(posterior_predictive=pp)
+    return az.from_dict(posterior_predictive=pp, **labels)

@@ -76,3 +76,26 @@ def test_sample_node_errors(regression):
         approx.sample_node("mu")
     with pytest.raises(elbo.ShapeError):
         approx.sample_node(m["mu"], size=3, more_replacements={m["x"]: np.ones((4, 3))})
+
+
+def test_coords_and_dims_reach_arviz():
+    X = np.random.default_rng(1).standard_normal((30, 2))
+    coords = {"feature": ["age", "dose"], "obs": list(range(30))}
+    with elbo.Model(coords=coords) as m:
+        x = elbo.Data("x", X, dims=("obs", "feature"))
+        w = elbo.Normal("w", 0, 1, dims="feature")
+        mu = elbo.Deterministic("mu", x @ w, dims="obs")
+        elbo.Normal("y", mu, 1.0, observed=X @ np.array([1.0, -1.0]), dims="obs")
+        approx = elbo.fit(2000, random_seed=0, progressbar=False)
+    assert w.shape == (2,)
+    idata = approx.sample(100, random_seed=0)
+    assert idata.posterior["w"].dims == ("chain", "draw", "feature")
+    assert list(idata.posterior["w"].coords["feature"].values) == ["age", "dose"]
+    assert idata.posterior["mu"].dims == ("chain", "draw", "obs")
+    pp = elbo.sample_posterior_predictive(idata, model=m, random_seed=1, extend_inferencedata=True)
+    assert pp.posterior_predictive["y"].dims == ("chain", "draw", "obs")
+    with elbo.Model(coords=coords):
+        with pytest.raises(ValueError, match="'hidden' is not a dimension"):
+            elbo.Normal("v", 0, 1, dims=("feature", "hidden"))
+        with pytest.raises(ValueError, match="does not match dims"):
+            elbo.Normal("u", 0, 1, shape=(3,), dims="feature")
