@@ -1,5 +1,6 @@
 #include "blocked_logp.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -109,14 +110,19 @@ void BlockedLogp::run(const T* theta, double* grad, double prior_weight, uint64_
       drawn_[static_cast<size_t>(i)] = bounded(bits_[static_cast<size_t>(i)], N);
       first_block_drawn = std::min(first_block_drawn, drawn_[static_cast<size_t>(i)] / B);
     }
-    const int64_t first = options_.first_block, last = (first_row_ + local_rows_ + B - 1) / B;
-    for (int64_t b = first; b < last; ++b) {
+    // This process's draws, grouped by block in one stable sort (the drawn order within a
+    // block is kept), then one run per block.
+    local_drawn_.clear();
+    for (int64_t row : drawn_)
+      if (row >= first_row_ && row < first_row_ + local_rows_) local_drawn_.push_back(row);
+    std::stable_sort(local_drawn_.begin(), local_drawn_.end(),
+                     [B](int64_t a, int64_t b) { return a / B < b / B; });
+    for (size_t i = 0; i < local_drawn_.size();) {
+      const int64_t block = local_drawn_[i] / B;
       rows_.clear();
-      for (int64_t i = 0; i < M; ++i)
-        if (drawn_[static_cast<size_t>(i)] / B == b) rows_.push_back(drawn_[static_cast<size_t>(i)] - first_row_);
-      if (rows_.empty()) continue;
+      for (; i < local_drawn_.size() && local_drawn_[i] / B == block; ++i) rows_.push_back(local_drawn_[i] - first_row_);
       for (size_t k = 0; k < inputs_.size(); ++k) logp_->program().set_data_rows(inputs_[k], local_[k], rows_);
-      add_run(theta, prior_weight / scale_, b == first_block_drawn);
+      add_run(theta, prior_weight / scale_, block == first_block_drawn);
     }
   }
   sums_.back() = detail::InterruptGuard::interrupted() ? 1 : 0;

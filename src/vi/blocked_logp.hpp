@@ -53,7 +53,7 @@ class BlockedLogp {
   int64_t local_rows_ = 0, first_row_ = 0;
   double scale_ = 1.0;
   std::vector<uint32_t> bits_;
-  std::vector<int64_t> drawn_, rows_;
+  std::vector<int64_t> drawn_, local_drawn_, rows_;
   // Runs log p on the rows now set and adds it to the sums (the prior's when `prior`).
   template <class T>
   void add_run(const T* theta, double prior_weight, bool prior);
