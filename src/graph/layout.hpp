@@ -4,7 +4,12 @@
 // stored feature-major (each feature contiguous over the rows, column-major). Narrow
 // networks then run as long vectorised loops over rows (see docs/PERFORMANCE.md).
 // Ranks 0 and 1 are identical in both layouts.
+#include <algorithm>
 #include <array>
+#include <type_traits>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 #include <cstdint>
 
 #include "elbo/graph/shape.hpp"
@@ -82,21 +87,52 @@ void to_row_major(const S* src, T* dst, const Shape& shape) {
         dst[b * block + i * cols + j] = static_cast<T>(src[b * block + j * rows + i]);
 }
 
-/// Calls f(offset) for each element in logical row-major order, with the element's offset
-/// in the internal layout.
-template <class F>
-void for_each_logical(const Shape& shape, F f) {
-  int r = static_cast<int>(shape.size());
-  auto st = strides(shape);
-  std::array<int64_t, 4> dims{1, 1, 1, 1}, s{0, 0, 0, 0};
-  for (int a = 0; a < r; ++a) {
-    dims[4 - r + a] = shape[a];
-    s[4 - r + a] = st[a];
+/// The transpose of src's rows [r0, r1) and columns [c0, c1) into dst: dst[c * ldd + r] =
+/// src[r * lds + c]. In tiles of 16 x 16, so that both sides are read and written a cache
+/// line at a time (an element-by-element scatter touches a new line per element once the
+/// matrix outgrows the cache); for float, 4 x 4 blocks of a tile with SSE shuffles. A copy:
+/// the same values for any split of the ranges.
+template <class T>
+void transpose_block(const T* src, int64_t lds, T* dst, int64_t ldd, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  constexpr int64_t kTile = 16;
+  for (int64_t rb = r0; rb < r1; rb += kTile) {
+    const int64_t re = std::min(rb + kTile, r1);
+    for (int64_t cb = c0; cb < c1; cb += kTile) {
+      const int64_t ce = std::min(cb + kTile, c1);
+      int64_t r4 = rb, c4 = cb;  // the part covered by whole 4 x 4 blocks
+#if defined(__SSE__)
+      if constexpr (std::is_same_v<T, float>) {
+        r4 = rb + (re - rb) / 4 * 4;
+        c4 = cb + (ce - cb) / 4 * 4;
+        for (int64_t r = rb; r < r4; r += 4)
+          for (int64_t c = cb; c < c4; c += 4) {
+            __m128 a = _mm_loadu_ps(src + r * lds + c), b = _mm_loadu_ps(src + (r + 1) * lds + c);
+            __m128 e = _mm_loadu_ps(src + (r + 2) * lds + c), f = _mm_loadu_ps(src + (r + 3) * lds + c);
+            _MM_TRANSPOSE4_PS(a, b, e, f);
+            _mm_storeu_ps(dst + c * ldd + r, a);
+            _mm_storeu_ps(dst + (c + 1) * ldd + r, b);
+            _mm_storeu_ps(dst + (c + 2) * ldd + r, e);
+            _mm_storeu_ps(dst + (c + 3) * ldd + r, f);
+          }
+      }
+#endif
+      // The rest: columns past c4 for every row, and rows past r4 for the blocks' columns.
+      for (int64_t c = c4; c < ce; ++c)
+        for (int64_t r = rb; r < re; ++r) dst[c * ldd + r] = src[r * lds + c];
+      for (int64_t c = cb; c < c4; ++c)
+        for (int64_t r = r4; r < re; ++r) dst[c * ldd + r] = src[r * lds + c];
+    }
   }
-  for (int64_t i0 = 0; i0 < dims[0]; ++i0)
-    for (int64_t i1 = 0; i1 < dims[1]; ++i1)
-      for (int64_t i2 = 0; i2 < dims[2]; ++i2)
-        for (int64_t i3 = 0; i3 < dims[3]; ++i3) f(i0 * s[0] + i1 * s[1] + i2 * s[2] + i3 * s[3]);
 }
-
+/// Rows [i0, i1) of one row-major [rows, cols] matrix into the internal layout
+/// (dst[j * rows + i] = src[i * cols + j]).
+template <class T>
+void rows_into_internal(const T* src, T* dst, int64_t rows, int64_t cols, int64_t i0, int64_t i1) {
+  transpose_block(src, cols, dst, rows, i0, i1, int64_t{0}, cols);
+}
+/// The inverse: rows [i0, i1) of the row-major [rows, cols] matrix from its internal layout.
+template <class T>
+void rows_from_internal(const T* src, T* dst, int64_t rows, int64_t cols, int64_t i0, int64_t i1) {
+  transpose_block(src, rows, dst, cols, int64_t{0}, cols, i0, i1);
+}
 }  // namespace elbo::layout

@@ -92,7 +92,6 @@ void take_params(ProgramCore& c, const std::vector<Expr>& params) {
     c.params.push_back(e.id());
     c.flat_size += numel(e.shape());
     if (c.flat_size > INT32_MAX) throw InvalidArgument("Program: the parameters have more than 2^31 - 1 elements");
-    layout::for_each_logical(e.shape(), [&](int64_t at) { c.flat_to_internal.push_back(static_cast<int32_t>(at)); });
   }
 }
 
@@ -193,6 +192,32 @@ void check_value_type(const ProgramCore& c, const char* fn) {
 }  // namespace
 
 template <class T>
+void Program::copy_param(const Shape& shape, const T* src, T* dst, bool into_internal) {
+  const int64_t n = numel(shape);
+  if (n == 0) return;
+  if (layout::is_trivial(shape)) {
+    copy_elements(n, [&](int64_t b, int64_t e) { std::copy(src + b, src + e, dst + b); });
+    return;
+  }
+  const int64_t r = static_cast<int64_t>(shape.size()), rows = shape[r - 2], cols = shape[r - 1];
+  const int64_t block = rows * cols;
+  for (int64_t k = 0; k < n / block; ++k) {
+    const T* s = src + k * block;
+    T* d = dst + k * block;
+    auto part = [&](int64_t i0, int64_t i1) {
+      if (into_internal)
+        layout::rows_into_internal(s, d, rows, cols, i0, i1);
+      else
+        layout::rows_from_internal(s, d, rows, cols, i0, i1);
+    };
+    if (block >= (int64_t{1} << 15))
+      parallel_for(rows, part);
+    else
+      part(0, rows);
+  }
+}
+
+template <class T>
 void Program::set_flat_params(const T* theta) {
   impl_->forward_current = false;
   ProgramCore& c = impl_->core;
@@ -202,17 +227,11 @@ void Program::set_flat_params(const T* theta) {
     else return impl_->f64.get();
   }();
   ex.size_params();
-  const int32_t* at = c.flat_to_internal.data();
   for (size_t p = 0; p < c.params.size(); ++p) {
     int i = c.params[p];
     const int64_t n = c.sizes[i], off = c.param_offsets[p];
-    for (int64_t s = 0; s < c.S; ++s) {
-      const T* src = theta + s * c.flat_size + off;
-      T* dst = ex.buf[i].data() + s * n;
-      copy_elements(n, [&](int64_t b, int64_t e) {
-        for (int64_t k = b; k < e; ++k) dst[at[off + k]] = src[k];
-      });
-    }
+    for (int64_t s = 0; s < c.S; ++s)
+      copy_param(c.shapes[i], theta + s * c.flat_size + off, ex.buf[i].data() + s * n, true);
   }
 }
 template void Program::set_flat_params<float>(const float*);
@@ -492,17 +511,12 @@ void Program::flat_gradient(T* out) const {
     if constexpr (std::is_same_v<T, float>) return impl_->f32.get();
     else return impl_->f64.get();
   }();
-  const int32_t* at = c.flat_to_internal.data();
   for (size_t p = 0; p < c.params.size(); ++p) {
     int i = c.params[p];
     const int64_t n = c.sizes[i], off = c.param_offsets[p];
-    for (int64_t s = 0; s < c.S; ++s) {
-      const T* src = ex.grad[i].data() + s * n;
-      T* dst = out + s * c.flat_size + off;
-      const_cast<Program*>(this)->copy_elements(n, [&](int64_t b, int64_t e) {
-        for (int64_t k = b; k < e; ++k) dst[k] = src[at[off + k]];
-      });
-    }
+    for (int64_t s = 0; s < c.S; ++s)
+      const_cast<Program*>(this)->copy_param(c.shapes[i], ex.grad[i].data() + s * n, out + s * c.flat_size + off,
+                                             false);
   }
 }
 template void Program::flat_gradient<float>(float*) const;

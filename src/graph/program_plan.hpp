@@ -29,10 +29,6 @@ struct ProgramCore {
   std::vector<char> buffer_only;
   std::vector<int64_t> param_offsets;
   int64_t flat_size = 0;
-  // flat_to_internal[param_offsets[p] + i]: where the parameter's row-major element i lies
-  // in its internal-layout buffer. Parameter shapes never change, so set_flat_params and
-  // flat_gradient copy through this one table instead of converting each parameter's layout.
-  std::vector<int32_t> flat_to_internal;
   std::vector<char> needed;      // per node: run or read by a run (after rewriting)
   // Per node: its values outlive a run (outputs and parameters), so a sampled one holds S
   // copies. Every other sampled node holds one scratch copy per task, reused from sample to

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <functional>
 #include <bit>
+#include <optional>
+#include <typeinfo>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -19,6 +21,7 @@
 #include "elbo/vi/stein.hpp"
 #include "elbo/vi/progress_bar.hpp"
 #include "blocked_logp.hpp"
+#include "mean_field_adam_step.hpp"
 #include "interrupt.hpp"
 
 namespace elbo {
@@ -98,6 +101,13 @@ struct Inference::Impl {
 
   enum class StepStatus { ok, skipped };
   StepStatus run_step(const FitOptions& o, uint64_t stream);
+  // The general step; batch_loaded: the fused step loaded this step's batch already.
+  StepStatus run_general_step(const FitOptions& o, uint64_t stream, bool batch_loaded);
+  // The fused step (mean_field_adam_step.hpp) where it applies: nullopt when this step must
+  // take the general path, with *batch_loaded telling whether the batch was loaded.
+  std::optional<StepStatus> run_fused_step(const FitOptions& o, uint64_t stream, bool* batch_loaded);
+  bool fused_step_applies(const FitOptions& o);
+  std::unique_ptr<MeanFieldAdamStep> fused_;
   // "mu[3] of w_in_1[1,1]" (the coordinate it belongs to), or just "planar0.u[2]".
   std::string param_label(int64_t i) const {
     const int64_t c = approx_->coordinate(i);
@@ -138,6 +148,7 @@ struct Inference::Impl {
   // NumericalError naming the step and `what`.
   StepStatus skip_or_throw(const FitOptions& o, double loss, const std::string& what);
   StepStatus apply_update(const FitOptions& o, double loss);
+  StepStatus restore_after_nonfinite_update(const FitOptions& o, double loss);
   // Sets objective_ for a fit or adaptation call and checks it against the options and
   // the family; `fn` names the call in messages.
   void select_objective(const FitOptions& o, const std::string& fn);
@@ -301,8 +312,60 @@ Inference::Impl::StepStatus Inference::Impl::run_stein_step(const FitOptions& o,
   return apply_update(o, loss);
 }
 
+bool Inference::Impl::fused_step_applies(const FitOptions& o) {
+  return !blocked_ && objective_.kind == Objective::Kind::kl && o.obj_n_mc == 1 && model_->dtype() == DType::f32 &&
+         typeid(static_cast<const Approximation&>(*approx_)) == typeid(MeanField) &&
+         optimizer_->next_adam_step().has_value();
+}
+
+std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const FitOptions& o, uint64_t stream,
+                                                                           bool* batch_loaded) {
+  const int64_t D = approx_->dim();
+  if (!fused_) {
+    auto chunks = [this](int64_t n, const std::function<void(int64_t, int64_t)>& f) {
+      if (logp_.program().threads() > 1 && n > 1) {
+        auto part = [&f](int64_t b, int64_t e) { f(b, e); };
+        logp_.program().parallel_for(n, part);
+      } else
+        f(int64_t{0}, n);
+    };
+    fused_ = std::make_unique<MeanFieldAdamStep>(D, chunks, optimizer_parallel());
+  }
+  const uint64_t t = static_cast<uint64_t>(step_);
+  auto params = approx_->params();
+  if (!fused_->draw(params, Philox(options_.seed), stream, t, z32_.data(), &logq_[0])) return std::nullopt;
+  logp_.load_batch(t);
+  *batch_loaded = true;
+  logp_.run(z32_.data(), g32_.data(), o.beta);
+  // run_general_step's loss and gradient weight at one draw, the same operations.
+  const double c = logp_.normalizing_constant();
+  double loss = 0;
+  loss += -(logp_.datalogp(0) + o.beta * (logp_.varlogp(0) - logq_[0]));
+  loss /= 1.0 * c;
+  const double w = 1.0 / (1.0 * c);
+  if (!std::isfinite(loss) || !fused_->gradient_is_finite(g32_.data(), w, o.beta, o.cost_part_grad_scale))
+    return std::nullopt;  // the general path names what is not finite
+  if (o.schedule)
+    optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
+  const auto adam = optimizer_->next_adam_step();
+  const bool finite = fused_->update(params, g32_.data(), w, o.beta, o.cost_part_grad_scale, *adam, backup_.data());
+  optimizer_->commit_fused_step();
+  if (!finite) return restore_after_nonfinite_update(o, loss);
+  hist_.push_back(loss);
+  ++step_;
+  return StepStatus::ok;
+}
+
 Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint64_t stream) {
   if (objective_.kind == Objective::Kind::ksd) return run_stein_step(o, stream);
+  bool batch_loaded = false;
+  if (fused_step_applies(o))
+    if (auto status = run_fused_step(o, stream, &batch_loaded)) return *status;
+  return run_general_step(o, stream, batch_loaded);
+}
+
+Inference::Impl::StepStatus Inference::Impl::run_general_step(const FitOptions& o, uint64_t stream,
+                                                              bool batch_loaded) {
   const int64_t S = o.obj_n_mc, D = approx_->dim(), E = approx_->noise_dim();
   const uint64_t t = static_cast<uint64_t>(step_);
   // The draws of several samples on the program's threads: each part is the part of the
@@ -317,7 +380,7 @@ Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint6
       draw_noise(rng, model_->dtype(), eps_.data() + b, e - b, stream, t, b);
     });
   approx_->sample(eps_.data(), z_.data(), logq_.data(), S);
-  logp_.load_batch(t);
+  if (!batch_loaded) logp_.load_batch(t);
   if (blocked_) {
     g_checked_finite_ = false;
     if (model_->dtype() == DType::f32) {
@@ -420,18 +483,23 @@ Inference::Impl::StepStatus Inference::Impl::apply_update(const FitOptions& o, d
     std::copy(params.begin() + b, params.begin() + e, backup_.begin() + b);
   });
   optimizer_->step(params, grad_, optimizer_parallel());
-  if (!all_finite_parallel(params))
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (std::isfinite(params[i])) continue;
-      std::string what = "the variational parameter " + param_label(static_cast<int64_t>(i)) + " became " +
-                         num(params[i]) + " after the " + optimizer_->name() + " update (learning rate " +
-                         num(optimizer_->learning_rate()) + ")";
-      std::copy(backup_.begin(), backup_.end(), params.begin());
-      return fail(what);
-    }
+  if (!all_finite_parallel(params)) return restore_after_nonfinite_update(o, loss);
   hist_.push_back(loss);
   ++step_;
   return StepStatus::ok;
+}
+
+// An update that left a parameter non-finite: named, and the parameters restored from
+// backup_ (the optimizer's state keeps the update).
+Inference::Impl::StepStatus Inference::Impl::restore_after_nonfinite_update(const FitOptions& o, double loss) {
+  auto params = approx_->params();
+  size_t i = 0;
+  while (i + 1 < params.size() && std::isfinite(params[i])) ++i;
+  std::string what = "the variational parameter " + param_label(static_cast<int64_t>(i)) + " became " +
+                     num(params[i]) + " after the " + optimizer_->name() + " update (learning rate " +
+                     num(optimizer_->learning_rate()) + ")";
+  std::copy(backup_.begin(), backup_.end(), params.begin());
+  return skip_or_throw(o, loss, what);
 }
 
 void Inference::Impl::select_objective(const FitOptions& o, const std::string& fn) {

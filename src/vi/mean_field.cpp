@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "elbo/graph/error.hpp"
+#include "chunked_sums.hpp"
 #include "softplus.hpp"
 #include "softplus_kernel.hpp"
 
@@ -60,9 +61,7 @@ void MeanField::refresh() const {
     parallel_(chunks, std::ref(run));
   else
     run(0, chunks);
-  double sum = 0;
-  for (double v : chunk_sums_) sum += v;
-  log_sigma_sum_ = chunks <= 1 ? chunk_sums_[0] : sum;
+  log_sigma_sum_ = detail::sum_of_chunks(chunk_sums_.data(), chunks);
 }
 
 void MeanField::set_draw_dtype(DType dtype) {
@@ -91,27 +90,26 @@ void MeanField::sample(const double* eps, double* z, double* logq, int64_t S) co
   for (int64_t s = 0; s < S; ++s) {
     const double* __restrict es = eps + s * d_;
     double* __restrict zs = z + s * d_;
-    if (parallel_ && d_ >= (int64_t{1} << 15)) {
-      // On the lent threads: z elementwise, then log q as logq_from_eps sums it (same bits).
-      for_elements(d_, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) zs[i] = mu[i] + sigma[i] * es[i];
-      });
-      logq[s] = logq_after_refresh(es);
+    if (d_ <= kTermsChunk) {  // z and the squares in one pass
+      detail::SquareLanes lanes;
+      int64_t i = 0;
+      for (; i + 4 <= d_; i += 4)
+        for (int j = 0; j < 4; ++j) {
+          zs[i + j] = mu[i + j] + sigma[i + j] * es[i + j];
+          lanes.part[j] += es[i + j] * es[i + j];
+        }
+      for (; i < d_; ++i) {
+        zs[i] = mu[i] + sigma[i] * es[i];
+        lanes.part[0] += es[i] * es[i];
+      }
+      logq[s] = -0.5 * lanes.total() - log_sigma_sum_ - static_cast<double>(d_) * kHalfLog2Pi;
       continue;
     }
-    double part[4] = {0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 4 <= d_; i += 4)
-      for (int j = 0; j < 4; ++j) {
-        zs[i + j] = mu[i + j] + sigma[i + j] * es[i + j];
-        part[j] += es[i + j] * es[i + j];
-      }
-    for (; i < d_; ++i) {
-      zs[i] = mu[i] + sigma[i] * es[i];
-      part[0] += es[i] * es[i];
-    }
-    const double squares = (part[0] + part[1]) + (part[2] + part[3]);
-    logq[s] = -0.5 * squares - log_sigma_sum_ - static_cast<double>(d_) * kHalfLog2Pi;
+    // On the lent threads: z elementwise, then log q as logq_from_eps sums it (same bits).
+    for_elements(d_, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) zs[i] = mu[i] + sigma[i] * es[i];
+    });
+    logq[s] = logq_after_refresh(es);
   }
 }
 
@@ -121,14 +119,16 @@ double MeanField::logq_from_eps(const double* eps) const {
 }
 
 double MeanField::logq_after_refresh(const double* eps) const {
-  // -1/2 sum eps^2 - sum log sigma - D log sqrt(2 pi), the first in four partial sums (one
-  // running sum over the weights was a chain of dependent additions at every step).
-  double part[4] = {0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 4 <= d_; i += 4)
-    for (int j = 0; j < 4; ++j) part[j] += eps[i + j] * eps[i + j];
-  for (; i < d_; ++i) part[0] += eps[i] * eps[i];
-  const double squares = (part[0] + part[1]) + (part[2] + part[3]);
+  // -1/2 sum eps^2 - sum log sigma - D log sqrt(2 pi), the first in four partial sums per
+  // chunk (one running sum over the weights was a chain of dependent additions at every
+  // step), in the order of chunked_sums.hpp.
+  // (0 + t0 + t1 + ..., as detail::sum_of_chunks; one chunk's total as it is.)
+  double squares = 0;
+  for (int64_t b = 0; b < d_; b += kTermsChunk) {
+    detail::SquareLanes lanes;
+    lanes.add(eps + b, std::min(kTermsChunk, d_ - b));
+    squares = d_ <= kTermsChunk ? lanes.total() : squares + lanes.total();
+  }
   return -0.5 * squares - log_sigma_sum_ - static_cast<double>(d_) * kHalfLog2Pi;
 }
 

@@ -196,9 +196,22 @@ class Adam : public Base {
  public:
   explicit Adam(const OptimizerOptions& o) : Base("adam", o, 1e-3, 1e-8) {}
   std::vector<std::vector<double>*> buffers() override { return {&m_, &v_}; }
+  std::optional<AdamStep> next_adam_step() override {
+    if (o_.total_grad_norm_constraint > 0) return std::nullopt;
+    return AdamStep{o_.beta1, o_.beta2, eps_, step_size(t_ + 1), m_.data(), v_.data()};
+  }
+  void commit_fused_step() override {
+    ++t_;
+    finish_update();
+  }
+  // The bias-corrected step size at step t (from 1).
+  double step_size(int64_t step) const {
+    const double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(step);
+    return lr_ * std::sqrt(1 - std::pow(b2, t)) / (1 - std::pow(b1, t));
+  }
   void update(std::span<double> p, std::span<const double> g, size_t off) override {
-    const double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(t_), eps = eps_;
-    const double a = lr_ * std::sqrt(1 - std::pow(b2, t)) / (1 - std::pow(b1, t));
+    const double b1 = o_.beta1, b2 = o_.beta2, eps = eps_;
+    const double a = step_size(t_);
     // Local pointers and constants: with the members, every store through p could change
     // eps_ for the compiler, which reloaded it and kept the loop on one element at a time.
     double* __restrict m = m_.data() + off;

@@ -78,11 +78,16 @@ ELBO_SIMD_INLINE double terms_loop(const double* rho, int64_t n, const SoftplusT
 // u's rounding, and 1 / u is sigmoid's too. The sum of log sigma without a log per element:
 // sigma = 2^k m with m in [1, 2); a block's mantissas multiplied per lane (8 factors, below
 // 2^8) and its exponents added, then one log of the products per block.
-ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
+//
+// The blocks of rho[0 .. n) from the start while they lie in the vector path's range: each
+// block's terms go to store(i0, sigma, 1 / sigma, sigmoid) and its sum of log sigma is added
+// to log_sum, block by block. A block outside the range goes to fallback(i0, log_sum), which
+// returns false to stop there. Returns the first element not done.
+template <class Store, class Fallback>
+ELBO_SIMD_INLINE int64_t blocks_f32(const double* rho, int64_t n, double& log_sum, Store store, Fallback fallback) {
   using simd::U32x8;
   using simd::I32x8;
   alignas(32) float xf[kBlock], e[kBlock], s[kBlock], inv[kBlock], ds[kBlock];
-  double log_sum = 0;
   int64_t i0 = 0;
   for (; i0 + kBlock <= n; i0 += kBlock) {
     for (int64_t b = 0; b < kBlock; ++b) xf[b] = static_cast<float>(rho[i0 + b]);
@@ -95,7 +100,7 @@ ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const Softp
       simd::store8(e + b, simd::exp_bounded_f32(simd::select(ok, -ax, F32x8{})));
     }
     if (!all_ok) {
-      log_sum += terms_scalar(rho, i0, i0 + kBlock, out);
+      if (!fallback(i0, log_sum)) return i0;
       continue;
     }
     for (int64_t b = 0; b < kBlock; b += 8) {
@@ -120,16 +125,48 @@ ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const Softp
     for (int j = 0; j < 8; ++j)
       block += static_cast<double>(log_product[j]) + exponents[j] * static_cast<double>(simd::constants::kLn2);
     log_sum += block;
-    for (int64_t b = 0; b < kBlock; ++b) {
-      out.sigma[i0 + b] = s[b];
-      out.inv_sigma[i0 + b] = inv[b];
-      out.dsigma[i0 + b] = ds[b];
-    }
+    store(i0, s, inv, ds);
   }
+  return i0;
+}
+
+ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
+  double log_sum = 0;
+  const int64_t i0 = blocks_f32(
+      rho, n, log_sum,
+      [&](int64_t at, const float* s, const float* inv, const float* ds) {
+        for (int64_t b = 0; b < kBlock; ++b) {
+          out.sigma[at + b] = s[b];
+          out.inv_sigma[at + b] = inv[b];
+          out.dsigma[at + b] = ds[b];
+        }
+      },
+      [&](int64_t at, double& sum) {
+        sum += terms_scalar(rho, at, at + kBlock, out);
+        return true;
+      });
   return log_sum + terms_scalar(rho, i0, n, out);
 }
 
+// The float terms of whole blocks (n a multiple of kBlock); false at a block outside the range.
+ELBO_SIMD_INLINE bool blocks_loop_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+  const int64_t done = blocks_f32(
+      rho, n, log_sum,
+      [&](int64_t at, const float* s, const float* inv, const float* ds) {
+        for (int64_t b = 0; b < kBlock; ++b) {
+          out.sigma[at + b] = s[b];
+          out.inv_sigma[at + b] = inv[b];
+          out.dsigma[at + b] = ds[b];
+        }
+      },
+      [](int64_t, double&) { return false; });
+  return done == n;
+}
+
 double terms_baseline(const double* rho, int64_t n, const SoftplusTerms& out) { return terms_loop(rho, n, out); }
+bool blocks_baseline_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+  return blocks_loop_f32(rho, n, out, log_sum);
+}
 double terms_baseline_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
   return terms_loop_f32(rho, n, out);
 }
@@ -141,6 +178,10 @@ __attribute__((target("avx2"))) double terms_avx2(const double* rho, int64_t n, 
 }
 __attribute__((target("avx2"))) double terms_avx2_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
   return terms_loop_f32(rho, n, out);
+}
+__attribute__((target("avx2"))) bool blocks_avx2_f32(const double* rho, int64_t n, const SoftplusTermsF32& out,
+                                                     double& log_sum) {
+  return blocks_loop_f32(rho, n, out, log_sum);
 }
 #endif
 
@@ -158,6 +199,15 @@ double softplus_terms(isa::Level level, Precision precision, const double* rho, 
 double softplus_terms(Precision precision, const double* rho, int64_t n, const SoftplusTerms& out) {
   static const isa::Level level = isa::active();
   return softplus_terms(level, precision, rho, n, out);
+}
+
+bool softplus_blocks_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+  static const isa::Level level = isa::active();
+#ifdef ELBO_SOFTPLUS_AVX2
+  if (level != isa::Level::baseline) return blocks_avx2_f32(rho, n, out, log_sum);
+#endif
+  (void)level;
+  return blocks_baseline_f32(rho, n, out, log_sum);
 }
 
 }  // namespace elbo::detail

@@ -28,4 +28,18 @@ double softplus_terms(Precision precision, const double* rho, int64_t n, const S
 /// The same with the kernels of `level` (tests compare the levels; it must be available).
 double softplus_terms(isa::Level level, Precision precision, const double* rho, int64_t n, const SoftplusTerms& out);
 
+/// The single-precision terms as floats, for kernels that keep them in float
+/// (src/vi/mean_field_adam_step.cpp).
+struct SoftplusTermsF32 {
+  float* sigma;
+  float* inv_sigma;
+  float* dsigma;
+};
+/// The terms of softplus_terms(single) for whole blocks of 64: n must be a multiple of 64.
+/// Adds each block's sum of log sigma to log_sum in block order, as softplus_terms adds them
+/// to its sum; the values are those softplus_terms gives, as floats. Returns false, at a
+/// block with |rho| > 87 or a non-finite rho (softplus_terms computes those in double), with
+/// `out` and log_sum then partly written.
+bool softplus_blocks_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum);
+
 }  // namespace elbo::detail

@@ -124,6 +124,11 @@ class Program {
       f(int64_t{0}, n);
   }
 
+  // One parameter's values [shape] between the flat vector's row-major order and the
+  // program's internal layout (into_internal: flat -> program), by copy_elements's rule.
+  template <class T>
+  void copy_param(const Shape& shape, const T* src, T* dst, bool into_internal);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -49,6 +49,9 @@ class MeanField : public Approximation {
   /// time); f64 (the default): in double.
   void set_draw_dtype(DType dtype) override;
   void set_parallel(ParallelFor parallel) override { parallel_ = std::move(parallel); }
+  /// The unit of the per-parameter sums (log sigma, the squares of the noise): they are
+  /// added within chunks of this many parameters, the chunks in order, for any thread count.
+  static constexpr int64_t kTermsChunk = int64_t{1} << 15;
 
  private:
   // The copy behind the copy constructor: every member but parallel_.
@@ -72,7 +75,6 @@ class MeanField : public Approximation {
   std::vector<double> params_;
   mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, dsigma_;
   mutable double log_sigma_sum_ = 0;  // sum of log sigma, for logq_from_eps
-  static constexpr int64_t kTermsChunk = int64_t{1} << 15;  // refresh's unit of work
   mutable std::vector<double> chunk_sums_;
   bool single_precision_terms_ = false;
   ParallelFor parallel_;

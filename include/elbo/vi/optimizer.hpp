@@ -48,6 +48,20 @@ class Optimizer {
     (void)parallel;
     step(params, grad);
   }
+  /// Adam's update of one step, for a kernel that fuses it into its own pass over the
+  /// parameters (src/vi/mean_field_adam_step.cpp): for parameter i with gradient g,
+  ///   m[i] = b1 m[i] + (1 - b1) g;  v[i] = b2 v[i] + (1 - b2) g g;  p -= a m[i] / (sqrt(v[i]) + eps)
+  /// with the same operations as step(), so the bits are the same.
+  struct AdamStep {
+    double b1, b2, eps, a;
+    double* m;
+    double* v;
+  };
+  /// The next step's AdamStep, for Adam without a gradient-norm constraint (which needs the
+  /// whole gradient first); nullopt for every other optimizer. The step counts once the
+  /// caller has applied it and calls commit_fused_step().
+  virtual std::optional<AdamStep> next_adam_step() { return std::nullopt; }
+  virtual void commit_fused_step() {}
   double learning_rate() const { return lr_; }
   /// Schedules and step-size adaptation change the rate between steps.
   void set_learning_rate(double lr) { lr_ = lr; }

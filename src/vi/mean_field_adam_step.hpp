@@ -1,0 +1,54 @@
+#pragma once
+// The commonest step of a fit, fused: mean-field ADVI with one draw per step, the ELBO's
+// objective, Adam, on a float32 model. The general path (Inference::run_step) makes about
+// ten passes over arrays of the D or 2D variational parameters in double: the noise, z and
+// its float copy, the gradient widened and checked, the gradient of mu and rho, their check,
+// a backup, Adam, the parameters' check. This makes two: draw() reads mu and rho and
+// writes z in float (with the noise and sigma's terms kept in float for the second), and
+// update() reads the float gradient and writes mu, rho and Adam's moments, keeping a
+// backup of mu and rho as it goes. The operations are the general path's, in the same
+// order, so a step gives the same bits either way (tests/vi/mean_field_adam_step_test.cpp).
+//
+// Whatever the general path would report or undo takes it instead: draw() and
+// gradient_is_finite() return false, before anything is written, when a rho lies outside
+// the single-precision kernel's range or the gradient could be non-finite; the caller then
+// runs the step the general way, which draws the same noise.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "elbo/graph/random.hpp"
+#include "elbo/vi/optimizer.hpp"
+#include "elbo/vi/parallel_for.hpp"
+
+namespace elbo {
+
+class MeanFieldAdamStep {
+ public:
+  /// For D parameters; `chunks` runs f over chunk indices [0, n) on the threads (any
+  /// split), `elements` over parameter indices.
+  MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor elements);
+
+  /// The noise of (stream, t) as Inference draws it in float, sigma's terms from rho, and
+  /// z32 = float(mu + sigma eps); log q of the draw into *logq. params = [mu, rho].
+  bool draw(std::span<const double> params, const Philox& rng, uint64_t stream, uint64_t t, float* z32,
+            double* logq);
+  /// Whether g32 (d log p / dz) is finite and bounds the gradient of mu and rho below
+  /// overflow, with the gradient's constants: w = 1 / c, beta, scale (cost_part_grad_scale).
+  bool gradient_is_finite(const float* g32, double w, double beta, double scale);
+  /// MeanField::gradient's one-draw gradient from g32 and Adam's update of mu and rho with
+  /// it, their old values into backup [2D]. Returns whether the new parameters are finite.
+  bool update(std::span<double> params, const float* g32, double w, double beta, double scale,
+              const Optimizer::AdamStep& adam, double* backup);
+
+ private:
+  int64_t d_, chunks_, body_;  // body_: the parameters in whole blocks of 64 (float terms)
+  ParallelFor chunk_parallel_, element_parallel_;
+  std::vector<float> eps_, inv_sigma_, dsigma_;  // [D]; the terms for [0, body_)
+  std::vector<double> tail_inv_sigma_, tail_dsigma_;  // the last d % 64, computed in double
+  // Per chunk: the sums of log sigma and of the squares, and maxima for the bound.
+  std::vector<double> log_sigma_, squares_, max_inv_sigma_, max_abs_eps_, max_abs_g_;
+  std::vector<char> ok_;
+};
+
+}  // namespace elbo
