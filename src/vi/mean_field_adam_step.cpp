@@ -3,9 +3,10 @@
 #include "mean_field_adam_step.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cmath>
 #include <functional>
-#include <limits>
 
 #include "chunked_sums.hpp"
 #include "elbo/vi/mean_field.hpp"
@@ -20,6 +21,16 @@ constexpr int64_t kTermsBlock = 64;  // softplus_blocks_f32's block
 constexpr int64_t kPiece = 512;      // the noise and sigma of a piece stay in L1
 // Beyond this bound on |gradient| (far below overflow) the step takes the general path.
 constexpr double kSafeGradient = 1e300;
+
+// The largest |x[k]| as the bits of a float: for non-negative floats the integer order of
+// the bits is the numbers' order, and inf and NaN lie above every finite value
+// (kFloatInfBits and beyond). An integer maximum, so that the loop vectorises.
+constexpr uint32_t kFloatInfBits = 0x7f800000u;
+uint32_t max_abs_bits(const float* __restrict x, int64_t n) {
+  uint32_t m = 0;
+  for (int64_t k = 0; k < n; ++k) m = std::max(m, std::bit_cast<uint32_t>(x[k]) & 0x7fffffffu);
+  return m;
+}
 }  // namespace
 
 MeanFieldAdamStep::MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor elements)
@@ -59,10 +70,9 @@ bool MeanFieldAdamStep::draw(std::span<const double> params, const Philox& rng, 
           ok = detail::softplus_blocks_f32(rho + i, body_end - i,
                                            {sigma, inv_sigma_.data() + i, dsigma_.data() + i}, log_sigma);
           if (!ok) break;
-          const float* inv = inv_sigma_.data() + i;
-          float m = 0;
-          for (int64_t k = 0; k < body_end - i; ++k) m = std::max(m, inv[k]);
-          max_inv = std::max(max_inv, static_cast<double>(m));
+          // (The float terms of a block in range are finite: |rho| <= 87.)
+          const uint32_t m = max_abs_bits(inv_sigma_.data() + i, body_end - i);
+          max_inv = std::max(max_inv, static_cast<double>(std::bit_cast<float>(m)));
           for (int64_t k = i; k < body_end; ++k)
             z32[k] = static_cast<float>(mu[k] + static_cast<double>(sigma[k - i]) * static_cast<double>(eps[k - i]));
         }
@@ -76,7 +86,7 @@ bool MeanFieldAdamStep::draw(std::span<const double> params, const Philox& rng, 
             z32[body_ + k] = static_cast<float>(mu[body_ + k] + tail_sigma[k] * static_cast<double>(eps[body_ + k - i]));
           }
         }
-        for (int64_t k = 0; k < j - i; ++k) max_eps = std::max(max_eps, std::abs(eps[k]));
+        max_eps = std::max(max_eps, std::bit_cast<float>(max_abs_bits(eps, j - i)));
         lanes.add(eps, j - i);
       }
       ok_[c] = ok;
@@ -99,15 +109,9 @@ bool MeanFieldAdamStep::gradient_is_finite(const float* g32, double w, double be
   auto run = [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t b = c * kChunk, e = std::min(d_, b + kChunk);
-      float m = 0;
-      bool finite = true;
-      for (int64_t k = b; k < e; ++k) {
-        const float a = std::abs(g32[k]);
-        finite = finite && a <= std::numeric_limits<float>::max();  // false for NaN too
-        m = std::max(m, a);
-      }
-      ok_[c] = finite;
-      max_abs_g_[c] = m;
+      const uint32_t m = max_abs_bits(g32 + b, e - b);
+      ok_[c] = m < kFloatInfBits;
+      max_abs_g_[c] = std::bit_cast<float>(m);
     }
   };
   chunk_parallel_(chunks_, std::ref(run));
@@ -127,45 +131,76 @@ bool MeanFieldAdamStep::gradient_is_finite(const float* g32, double w, double be
 }
 
 namespace {
-// One parameter's Adam update, the operations of Adam::update (optimizers.cpp).
-inline void adam_update(double& p, double& m, double& v, double g, const Optimizer::AdamStep& s) {
-  m = s.b1 * m + (1 - s.b1) * g;
-  v = s.b2 * v + (1 - s.b2) * g * g;
-  p -= s.a * m / (std::sqrt(v) + s.eps);
+// x's exponent bits plus one in the exponent's lowest place: the top bit is set exactly
+// when the exponent is all ones (x is inf or NaN). An integer sum without a comparison, so
+// that the loop below vectorises (a bool from == kept it scalar).
+inline uint64_t nonfinite_top_bit(double x) {
+  constexpr uint64_t kExponent = 0x7ff0000000000000ull;
+  return (std::bit_cast<uint64_t>(x) & kExponent) + (uint64_t{1} << 52);
+}
+
+struct UpdateConstants {
+  double w, beta, scale, a;       // the gradient's, a = beta (scale - 1)
+  double b1, b2, step, adam_eps;  // Adam's
+};
+
+// n parameters with sigma's terms inv and ds: MeanField::gradient's one-draw expressions,
+// then Adam::update's (optimizers.cpp), the same operations. Returns whether any new
+// parameter is not finite. The arrays are function parameters marked __restrict (GCC kept
+// the loop scalar with the same pointers as restrict locals) and the constants locals, so
+// that the loop vectorises.
+template <class Term>
+uint64_t update_range(const UpdateConstants& c, int64_t n, const float* __restrict eps, const float* __restrict g,
+                      const Term* __restrict inv, const Term* __restrict ds, double* __restrict mu,
+                      double* __restrict rho, double* __restrict m_mu, double* __restrict m_rho,
+                      double* __restrict v_mu, double* __restrict v_rho, double* __restrict old_mu,
+                      double* __restrict old_rho) {
+  const double w = c.w, beta = c.beta, scale = c.scale, a = c.a;
+  const double b1 = c.b1, b2 = c.b2, step = c.step, adam_eps = c.adam_eps;
+  uint64_t bad = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const double x = static_cast<double>(eps[k]), gz = static_cast<double>(g[k]);
+    const double is = static_cast<double>(inv[k]), dsk = static_cast<double>(ds[k]);
+    const double gmu = w * (0.0 + (-gz + a * x * is));
+    const double grho = w * (0.0 + (-gz * x + beta * (-x * x + scale * (x * x - 1.0)) * is)) * dsk;
+    old_mu[k] = mu[k];
+    old_rho[k] = rho[k];
+    const double mm = b1 * m_mu[k] + (1 - b1) * gmu;
+    const double vm = b2 * v_mu[k] + (1 - b2) * gmu * gmu;
+    const double new_mu = mu[k] - step * mm / (std::sqrt(vm) + adam_eps);
+    const double mr = b1 * m_rho[k] + (1 - b1) * grho;
+    const double vr = b2 * v_rho[k] + (1 - b2) * grho * grho;
+    const double new_rho = rho[k] - step * mr / (std::sqrt(vr) + adam_eps);
+    m_mu[k] = mm;
+    v_mu[k] = vm;
+    mu[k] = new_mu;
+    m_rho[k] = mr;
+    v_rho[k] = vr;
+    rho[k] = new_rho;
+    bad |= nonfinite_top_bit(new_mu) | nonfinite_top_bit(new_rho);
+  }
+  return bad >> 63;
 }
 }  // namespace
 
 bool MeanFieldAdamStep::update(std::span<double> params, const float* g32, double w, double beta, double scale,
                                const Optimizer::AdamStep& adam, double* backup) {
-  const int64_t d = d_;
-  // MeanField::gradient's one-draw expressions: a = beta (scale - 1).
-  const double a = beta * (scale - 1.0);
-  bool finite = true;
+  const int64_t d = d_, body = body_;
+  const UpdateConstants c{w, beta, scale, beta * (scale - 1.0), adam.b1, adam.b2, adam.a, adam.eps};
+  double* mu = params.data();
+  double* rho = params.data() + d;
+  std::atomic<bool> finite{true};
+  auto range = [&](int64_t b, int64_t e, const auto* inv, const auto* ds) {
+    return update_range(c, e - b, eps_.data() + b, g32 + b, inv, ds, mu + b, rho + b, adam.m + b, adam.m + d + b,
+                        adam.v + b, adam.v + d + b, backup + b, backup + d + b);
+  };
   auto run = [&](int64_t b, int64_t e) {
-    double* __restrict mu = params.data();
-    double* __restrict rho = params.data() + d;
-    double* __restrict m = adam.m;
-    double* __restrict v = adam.v;
-    double* __restrict old = backup;
-    const float* __restrict eps = eps_.data();
-    const float* __restrict g = g32;
-    bool part_finite = true;
-    auto one = [&](int64_t k, double inv, double ds) {
-      const double x = static_cast<double>(eps[k]), gz = static_cast<double>(g[k]);
-      const double gmu = w * (0.0 + (-gz + a * x * inv));
-      const double grho = w * (0.0 + (-gz * x + beta * (-x * x + scale * (x * x - 1.0)) * inv)) * ds;
-      old[k] = mu[k];
-      old[d + k] = rho[k];
-      adam_update(mu[k], m[k], v[k], gmu, adam);
-      adam_update(rho[k], m[d + k], v[d + k], grho, adam);
-      part_finite = part_finite && std::isfinite(mu[k]) && std::isfinite(rho[k]);
-    };
-    const int64_t body_end = std::min(e, body_);
-    const float* __restrict inv = inv_sigma_.data();
-    const float* __restrict ds = dsigma_.data();
-    for (int64_t k = b; k < body_end; ++k) one(k, static_cast<double>(inv[k]), static_cast<double>(ds[k]));
-    for (int64_t k = std::max(b, body_); k < e; ++k) one(k, tail_inv_sigma_[k - body_], tail_dsigma_[k - body_]);
-    if (!part_finite) finite = false;  // several threads may write false, none writes true
+    const int64_t body_end = std::min(e, body), tail_begin = std::max(b, body);
+    uint64_t bad = 0;
+    if (body_end > b) bad |= range(b, body_end, inv_sigma_.data() + b, dsigma_.data() + b);
+    if (e > tail_begin)
+      bad |= range(tail_begin, e, tail_inv_sigma_.data() + (tail_begin - body), tail_dsigma_.data() + (tail_begin - body));
+    if (bad) finite = false;
   };
   element_parallel_(d, std::ref(run));
   return finite;
