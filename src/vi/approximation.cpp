@@ -1,5 +1,7 @@
 #include "elbo/vi/approximation.hpp"
 
+#include "elbo/graph/error.hpp"
+
 #include <vector>
 
 namespace elbo {
@@ -8,6 +10,10 @@ void Approximation::sample(const double* eps, double* z, double* logq, int64_t S
   sample_z(eps, z, S);
   const int64_t n = noise_dim();
   for (int64_t s = 0; s < S; ++s) logq[s] = logq_from_eps(eps + s * n);
+}
+
+double Approximation::log_density(const double*) const {
+  throw InvalidArgument("the " + kind() + " approximation has no closed-form density at a given point");
 }
 
 void Approximation::gradient(const double* eps, const double* dlogp_dz, int64_t S, double scale, double c,

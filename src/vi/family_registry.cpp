@@ -9,6 +9,7 @@
 #include "elbo/vi/full_rank.hpp"
 #include "elbo/vi/low_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
+#include "elbo/vi/mixture.hpp"
 #include "elbo/vi/normalizing_flow.hpp"
 
 namespace elbo {
@@ -29,6 +30,16 @@ int64_t parse_rank(const std::string& option) {
   auto [p, ec] = std::from_chars(option.data(), option.data() + option.size(), k);
   if (option.empty() || ec != std::errc() || p != option.data() + option.size()) return -1;
   return k;
+}
+
+// "K:KIND", a mixture's option: its member count (>= 1) and member kind; false when malformed
+// or when the member is itself a mixture.
+bool parse_mixture(const std::string& option, int64_t* k, std::string* member) {
+  const size_t colon = option.find(':');
+  if (colon == std::string::npos) return false;
+  *k = parse_rank(option.substr(0, colon));
+  *member = option.substr(colon + 1);
+  return *k >= 1 && member->rfind("mixture", 0) != 0;
 }
 
 struct Family {
@@ -84,6 +95,24 @@ const Family kFamilies[] = {
      [](const std::string& option, std::span<const double> mu) -> std::unique_ptr<Approximation> {
        return std::make_unique<NormalizingFlow>(mu, option);
      }},
+    {"mixture", true,
+     [](const std::string& option, int64_t d) {
+       int64_t k = 0;
+       std::string member;
+       if (!parse_mixture(option, &k, &member)) return int64_t{-1};
+       const int64_t per = family_param_count(member, d);
+       return per < 0 ? int64_t{-1} : checked(per, k);
+     },
+     [](const std::string& option, std::span<const double> mu) -> std::unique_ptr<Approximation> {
+       int64_t k = 0;
+       std::string member;
+       if (!parse_mixture(option, &k, &member))
+         throw InvalidArgument("approximation kind 'mixture:" + option + "': expected mixture:K:KIND with K >= 1 and a "
+                               "member kind that is not a mixture");
+       std::vector<std::unique_ptr<Approximation>> members;
+       for (int64_t i = 0; i < k; ++i) members.push_back(make_family(member, mu));
+       return std::make_unique<Mixture>(std::move(members));
+     }},
     {"empirical", true,
      [](const std::string& option, int64_t d) {
        const int64_t n = parse_rank(option);
@@ -125,6 +154,11 @@ bool is_family_kind(const std::string& kind) {
   if (!f || !f->has_option) return f != nullptr;
   if (std::string(f->name) == "lowrank") return parse_rank(option) >= 1;
   if (std::string(f->name) == "empirical") return parse_rank(option) >= 2;
+  if (std::string(f->name) == "mixture") {
+    int64_t k = 0;
+    std::string member;
+    return parse_mixture(option, &k, &member) && is_family_kind(member);
+  }
   try {
     parse_flow_formula(option);
   } catch (const InvalidArgument&) {
@@ -145,7 +179,7 @@ std::unique_ptr<Approximation> make_family(const std::string& kind, std::span<co
   const Family* f = find(kind, &option);
   if (!f)
     throw InvalidArgument("unknown approximation kind '" + kind +
-                          "' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA or empirical:PARTICLES)");
+                          "' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA, mixture:K:KIND or empirical:PARTICLES)");
   return f->make(option, mu);
 }
 

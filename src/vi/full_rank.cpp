@@ -60,6 +60,19 @@ double FullRank::logq_from_eps(const double* eps) const {
   return lq;
 }
 
+double FullRank::log_density(const double* z) const {
+  // eps = L^-1 (z - mu) by forward substitution.
+  std::vector<double> e(static_cast<size_t>(d_));
+  double lq = 0;
+  for (int64_t i = 0; i < d_; ++i) {
+    double acc = z[i] - params_[i];
+    for (int64_t k = 0; k < i; ++k) acc -= l(i, k) * e[k];
+    e[i] = acc / l(i, i);
+    lq += -0.5 * e[i] * e[i] - std::log(l(i, i)) - kHalfLog2Pi;
+  }
+  return lq;
+}
+
 // With v = L^-T eps:  d logq/dmu = (scale - 1) v;
 // d logq/dL_ij = -v_i eps_j + scale (v_i eps_j - [i == j] / L_ii)   (i >= j).
 void FullRank::gradient(const double* eps, const double* g, int64_t S, double scale, double c, double beta,

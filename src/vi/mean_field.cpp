@@ -196,6 +196,15 @@ void MeanField::backward(const double* eps, const double* dz, const double* dlog
   for (int64_t i = 0; i < d_; ++i) grho[i] *= dsigma[i];
 }
 
+double MeanField::log_density(const double* z) const {
+  double lq = 0;
+  for (int64_t i = 0; i < d_; ++i) {
+    const double s = softplus(params_[d_ + i]), e = (z[i] - params_[i]) / s;
+    lq += -0.5 * e * e - std::log(s) - kHalfLog2Pi;
+  }
+  return lq;
+}
+
 double MeanField::entropy() const {
   double h = 0;
   for (int64_t i = 0; i < d_; ++i) h += std::log(softplus(params_[d_ + i])) + 0.5 + kHalfLog2Pi;

@@ -45,6 +45,10 @@ class Approximation {
   virtual void sample_z(const double* eps, double* z, int64_t S) const = 0;
   /// log q(z) of the draw made from eps (one sample, eps is [noise_dim()]).
   virtual double logq_from_eps(const double* eps) const = 0;
+  /// log q at a given point z [D], for families whose density there has a closed form
+  /// (MeanField, FullRank, Mixture of those); the default throws InvalidArgument naming
+  /// the kind.
+  virtual double log_density(const double* z) const;
   /// z [S, D] and log q(z) [S] for S draws in one pass.
   virtual void sample(const double* eps, double* z, double* logq, int64_t S) const;
 

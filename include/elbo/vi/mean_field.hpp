@@ -35,6 +35,7 @@ class MeanField : public Approximation {
   int64_t coordinate(int64_t i) const override { return i < d_ ? i : i - d_; }
   void sample_z(const double* eps, double* z, int64_t S) const override;
   double logq_from_eps(const double* eps) const override;
+  double log_density(const double* z) const override;
   void sample(const double* eps, double* z, double* logq, int64_t S) const override;
   void gradient(const double* eps, const double* dlogp_dz, int64_t S, double scale, double c, double beta,
                 double* grad) const override;
