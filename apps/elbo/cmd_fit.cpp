@@ -24,6 +24,7 @@
 #include "elbo/vi/callback.hpp"
 #include "elbo/vi/inference.hpp"
 #include "elbo/vi/laplace.hpp"
+#include "elbo/vi/mixture.hpp"
 #include "elbo/vi/pathfinder.hpp"
 #include "elbo/vi/plateau_annealing.hpp"
 #include "elbo/vi/psis.hpp"
@@ -58,6 +59,7 @@ struct FitFlags {
   int paths = 4;                      // pathfinder: paths (Stan's default)
   std::string init = "default";       // step methods: "default" or "pathfinder"
   std::string loss_history;           // step methods: CSV of every step's loss, "" = none
+  int64_t ensemble = 1;               // advi, fullrank_advi: fits combined as a Mixture
   double lr = 0;
   std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
   double init_scale = fit_defaults::start_sigma;  // the families' initial sigma (not fullrank_advi)
@@ -956,7 +958,98 @@ void run_data_parallel_fit(FitFlags& f, std::shared_ptr<Communicator> comm) {
   save_model(f, spec, model, *inference, outcome, share.total_rows, std::nullopt);
 }
 
+// --ensemble K (docs/CLI.md, "Ensembles"): K fits of the network, member k with the seed
+// SEED + 1000 k (its starting weights, noise and minibatches), one after the other, each
+// with every flag of a single fit; the model is their equal-weight mixture (Mixture), whose
+// draws pick a member at random. Member 0 is the fit that --ensemble 1 (the default) makes.
+constexpr uint64_t kEnsembleSeedStride = 1000;
+
+void check_ensemble_flags(const FitFlags& f) {
+  if (f.ensemble == 1) return;
+  auto refuse = [](const std::string& what) { throw UsageError(what + " (with --ensemble)"); };
+  if (f.method != "advi" && f.method != "fullrank_advi")
+    refuse("--method " + f.method + ": an ensemble's members are advi or fullrank_advi fits (their mixture needs each "
+           "member's density at a point)");
+  if (launched_by_mpi() || f.data_parallel) refuse("--data-parallel: an ensemble is not fitted data-parallel");
+  if (!f.resume.empty() || !f.checkpoint.empty())
+    refuse("--resume/--checkpoint: an ensemble's members are not checkpointed");
+  if (!f.loss_history.empty()) refuse("--loss-history: an ensemble has one history per member, not written");
+}
+
+void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec& spec, const TrainingData& data,
+                      const ModelData& inputs) {
+  std::vector<std::unique_ptr<Approximation>> members;
+  nlohmann::json member_info = nlohmann::json::array();
+  int64_t steps = 0;
+  double loss_sum = 0;
+  double seconds = 0, base_lr = 0;
+  bool interrupted = false;
+  std::unique_ptr<Model> first_model;
+  for (int64_t k = 0; k < f.ensemble && !interrupted; ++k) {
+    FitFlags member = f;
+    member.seed = f.seed + kEnsembleSeedStride * static_cast<uint64_t>(k);
+    std::printf("ensemble member %ld of %ld (seed %llu)\n", static_cast<long>(k + 1), static_cast<long>(f.ensemble),
+                static_cast<unsigned long long>(member.seed));
+    std::fflush(stdout);
+    auto model = std::make_unique<Model>(build_model(member, spec, inputs));
+    const std::optional<Tensor> start =
+        member.init == "pathfinder" ? std::optional<Tensor>(pathfinder_start(member, spec, inputs)) : std::nullopt;
+    std::unique_ptr<Inference> inference = make_fit_inference(member, *model, start);
+    const FitOutcome outcome = run_inference(member, plan, spec, *model, *inference, data.checksum);
+    interrupted = inference->last_fit().interrupted;
+    steps += inference->step();
+    loss_sum += outcome.last_loss;
+    seconds += outcome.seconds;
+    member_info.push_back({{"seed", member.seed},
+                           {"steps", inference->step()},
+                           {"stopped", inference->last_fit().reason},
+                           {"mean_last_loss", outcome.last_loss},
+                           {"final_learning_rate", outcome.final_lr}});
+    members.push_back(inference->approximation().clone());
+    base_lr = inference->optimizer().base_learning_rate();  // the same for every member
+    if (!first_model) first_model = std::move(model);
+  }
+  if (interrupted && static_cast<int64_t>(members.size()) < f.ensemble)
+    std::printf("interrupted: the ensemble has the %ld member%s fitted so far\n", static_cast<long>(members.size()),
+                members.size() == 1 ? "" : "s");
+  const int64_t fitted = static_cast<int64_t>(members.size());
+  const Mixture q(std::move(members));
+  std::printf("ensemble: %ld members, %ld steps in all, %.2f s\n", static_cast<long>(fitted), static_cast<long>(steps),
+              seconds);
+  const PostFitPlan post = plan_post_fit(f, steps, data.rows());
+  report_training_fit(f, post, spec, data, q);
+  const std::optional<ApproximationCheck> check = report_khat(f, post, spec, inputs, q);
+  nlohmann::json fit_info = {{"train", f.train},
+                             {"rows", data.rows()},
+                             {"method", f.method},
+                             {"optimizer", f.optimizer},
+                             {"learning_rate", base_lr},
+                             {"final_learning_rate", member_info[0]["final_learning_rate"]},
+                             {"lr_schedule", f.lr_schedule},
+                             {"steps", steps},
+                             {"stopped", interrupted ? std::string("interrupted") : std::string()},
+                             {"mean_last_loss", loss_sum / static_cast<double>(fitted)},
+                             {"mc_samples", f.mc_samples},
+                             {"particles", int64_t{0}},
+                             {"objective", f.objective},
+                             {"batch_size", f.batch_given ? f.batch_size : data.rows()},
+                             {"seed", f.seed},
+                             {"ensemble", fitted},
+                             {"members", member_info}};
+  if (check) {
+    fit_info["psis_khat"] = khat_json(check->psis.khat);
+    fit_info["psis_ess"] = check->psis.ess;
+    fit_info["psis_draws"] = check->draws;
+  }
+  save_approximation(f.out, *first_model, q,
+                     {{network_metadata_key, to_json(spec)},
+                      {"elbo.fit", fit_info.dump()},
+                      {"elbo.version", ELBO_VERSION}});
+  std::printf("wrote %s\n", f.out.c_str());
+}
+
 void run_fit(FitFlags& f) {
+  check_ensemble_flags(f);
   if (launched_by_mpi() || f.data_parallel) {
     std::shared_ptr<Communicator> comm;
     try {
@@ -993,6 +1086,7 @@ void run_fit(FitFlags& f) {
   TrainingData data = load_training_data(f, plan, spec);
   choose_likelihood(f, spec, data);
   ModelData inputs = standardize(spec, data);
+  if (f.ensemble > 1) return run_ensemble_fit(f, plan, spec, data, inputs);
   Model model = build_model(f, spec, inputs);
   // A resumed fit takes its state from the checkpoint; its start does not matter.
   const std::optional<Tensor> start =
@@ -1048,6 +1142,11 @@ Command add_fit_command(CLI::App& app) {
                         ->capture_default_str()
                         ->check(CLI::IsMember({"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd",
                                                "laplace", "pathfinder"})));
+  shaping.push_back(sub->add_option("--ensemble", f->ensemble,
+                                    "advi, fullrank_advi: fit K members from the seeds SEED, SEED + 1000, ... and "
+                                    "keep their equal-weight mixture (an ensemble of VI fits)")
+                        ->capture_default_str()
+                        ->check(positive_integer()));
   f->paths_opt = sub->add_option("--paths", f->paths,
                                  "pathfinder: paths; 1 gives the best normal (full-rank), more the draws of all "
                                  "paths resampled by their importance weights (Stan's default 4)")
