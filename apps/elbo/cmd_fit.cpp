@@ -973,7 +973,6 @@ void check_ensemble_flags(const FitFlags& f) {
   if (launched_by_mpi() || f.data_parallel) refuse("--data-parallel: an ensemble is not fitted data-parallel");
   if (!f.resume.empty() || !f.checkpoint.empty())
     refuse("--resume/--checkpoint: an ensemble's members are not checkpointed");
-  if (!f.loss_history.empty()) refuse("--loss-history: an ensemble has one history per member, not written");
 }
 
 void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec& spec, const TrainingData& data,
@@ -985,6 +984,7 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
   double seconds = 0, base_lr = 0;
   bool interrupted = false;
   std::unique_ptr<Model> first_model;
+  std::string history = "member,step,loss\n";  // --loss-history: every member's losses
   for (int64_t k = 0; k < f.ensemble && !interrupted; ++k) {
     FitFlags member = f;
     member.seed = f.seed + kEnsembleSeedStride * static_cast<uint64_t>(k);
@@ -1005,6 +1005,11 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
                            {"stopped", inference->last_fit().reason},
                            {"mean_last_loss", outcome.last_loss},
                            {"final_learning_rate", outcome.final_lr}});
+    char line[96];
+    for (size_t i = 0; i < inference->hist().size(); ++i) {
+      std::snprintf(line, sizeof line, "%ld,%zu,%.17g\n", static_cast<long>(k), i + 1, inference->hist()[i]);
+      history += line;
+    }
     members.push_back(inference->approximation().clone());
     base_lr = inference->optimizer().base_learning_rate();  // the same for every member
     if (!first_model) first_model = std::move(model);
@@ -1013,6 +1018,10 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
     std::printf("interrupted: the ensemble has the %ld member%s fitted so far\n", static_cast<long>(members.size()),
                 members.size() == 1 ? "" : "s");
   const int64_t fitted = static_cast<int64_t>(members.size());
+  if (!f.loss_history.empty()) {
+    data::write_file_atomically(f.loss_history, history);
+    std::printf("loss history: %s (%ld members)\n", f.loss_history.c_str(), static_cast<long>(fitted));
+  }
   const Mixture q(std::move(members));
   std::printf("ensemble: %ld members, %ld steps in all, %.2f s\n", static_cast<long>(fitted), static_cast<long>(steps),
               seconds);

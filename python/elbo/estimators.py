@@ -27,7 +27,7 @@ _FLAGS = {
     "batch_size": "--batch-size", "mc_samples": "--mc-samples", "objective": "--objective", "rank": "--rank",
     "flow": "--flow", "particles": "--particles", "paths": "--paths", "init": "--init", "hessian": "--hessian",
     "subset": "--subset", "dtype": "--dtype", "psis_draws": "--psis-draws", "threads": "--threads",
-    "likelihood": "--likelihood",
+    "likelihood": "--likelihood", "ensemble": "--ensemble",
 }
 _STEP_METHODS = {"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd"}
 
@@ -104,7 +104,7 @@ class _BNN(BaseEstimator):
                  method="advi", optimizer=None, lr=None, lr_schedule=None, init_scale=None, iters=None, max_iters=None,
                  time_limit=None, batch_size=None, mc_samples=None, objective=None, rank=None, flow=None,
                  particles=None, paths=None, init=None, hessian=None, subset=None, dtype=None, standardize=True,
-                 psis_draws=None, random_state=None, threads=1, draws=500, verbose=False):
+                 psis_draws=None, ensemble=None, random_state=None, threads=1, draws=500, verbose=False):
         self.hidden = hidden
         self.likelihood = likelihood
         self.activation = activation
@@ -132,6 +132,7 @@ class _BNN(BaseEstimator):
         self.dtype = dtype
         self.standardize = standardize
         self.psis_draws = psis_draws
+        self.ensemble = ensemble
         self.random_state = random_state
         self.threads = threads
         self.draws = draws

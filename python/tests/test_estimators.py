@@ -53,6 +53,22 @@ def test_fitted_in_python_predicted_by_the_cli(moons, tmp_path):
     np.testing.assert_array_equal(table["entropy"], clf.predict_uncertainty(X_test)["entropy"].astype(np.float32))
 
 
+def test_an_ensemble_is_a_mixture_the_cli_reads(moons, tmp_path):
+    # ensemble=3: three fits kept as their mixture, saved and read back by `elbo predict`
+    # with the same probabilities; at least as accurate on the held-out moons as one fit
+    # is asked to be above.
+    X, y, X_test, y_test = moons
+    clf = elbo.BNNClassifier(random_state=3, ensemble=3).fit(X, y)
+    assert clf.score(X_test, y_test) > 0.9
+    model = tmp_path / "ensemble.elbo"
+    clf.save(str(model))
+    assert b"mixture:3:meanfield" in model.read_bytes()
+    np.save(tmp_path / "x.npy", X_test)
+    cli("predict", "--model", model, "--data", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
+    table = read_csv(tmp_path / "p.csv")
+    np.testing.assert_array_equal(table["mean"], clf.predict_proba(X_test)[:, 1].astype(np.float32))
+
+
 def test_fitted_by_the_cli_loaded_in_python(moons, tmp_path):
     X, y, X_test, _ = moons
     rng = np.random.default_rng(0)

@@ -19,12 +19,19 @@ TEST(cli_ensemble, fits_the_members_and_every_command_reads_their_mixture) {
   write_sine(dir / "train.csv", 300, 0.05, 21);
   write_sine(dir / "test.csv", 1000, 0.05, 22);
   CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "e.elbo", "--hidden", "50",
-                                "--ensemble", "3", "--psis-draws", "200"});
+                                "--ensemble", "3", "--psis-draws", "200", "--loss-history", dir / "h.csv"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("ensemble member 1 of 3 (seed 0)"), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("ensemble member 3 of 3 (seed 2000)"), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("ensemble: 3 members"), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("PSIS k-hat: "), std::string::npos) << fit.out;
+  // The loss history: every member's steps, with the member's index first.
+  const CsvText history = parse_csv_text(read_text(dir / "h.csv"));
+  ASSERT_EQ(history.header, (std::vector<std::string>{"member", "step", "loss"}));
+  ASSERT_FALSE(history.rows.empty());
+  EXPECT_EQ(history.rows.front()[0], 0);
+  EXPECT_EQ(history.rows.front()[1], 1);
+  EXPECT_EQ(history.rows.back()[0], 2);
   const std::string file = read_text(dir / "e.elbo");
   EXPECT_NE(file.find("mixture:3:meanfield"), std::string::npos);
   EXPECT_NE(file.find("\"ensemble\":3"), std::string::npos);
@@ -61,7 +68,6 @@ TEST(cli_ensemble, refuses_what_an_ensemble_cannot_do) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
       {{"--ensemble", "0"}, "--ensemble"},
       {{"--ensemble", "2", "--method", "svgd"}, "--method svgd"},
-      {{"--ensemble", "2", "--loss-history", dir / "h.csv"}, "--loss-history"},
       {{"--ensemble", "2", "--checkpoint", dir / "c.ckpt"}, "--resume/--checkpoint"},
   };
   for (const auto& [flags, named] : refused) {
