@@ -57,6 +57,30 @@ TEST(step_alloc, advi_steps_allocate_nothing_full_batch_and_minibatch) {
   }
 }
 
+TEST(step_alloc, fused_mean_field_adam_steps_allocate_nothing) {
+  // One draw per step with Adam on a float32 model: the fused step
+  // (src/vi/mean_field_adam_step.hpp), on the tutorial's network and on 40,001 weights
+  // (two chunks of its per-parameter sums, split over two threads).
+  SKIP_UNLESS_COUNTING();
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    Tutorial t(50);
+    Model wide(DType::f32);
+    const int64_t n = 40001;
+    Expr w = wide.normal("w", 0.0, 1.0, {n});
+    wide.normal_likelihood("y", w, 1.0, wide.data("y_obs", Tensor(DType::f64, {n})));
+    for (Model* m : {&t.m, &wide}) {
+      ADVI advi(*m, {.seed = 1, .optimizer = {.name = "adam", .learning_rate = 0.01}, .threads = threads});
+      FitOptions quiet{.progressbar = false};
+      advi.fit(5, quiet);  // sizes every buffer and the fused step's
+      auto few = count_allocations([&] { advi.fit(20, quiet); });
+      auto many = count_allocations([&] { advi.fit(400, quiet); });
+      EXPECT_EQ(few.news, many.news) << "operator new calls grow with the step count";
+      EXPECT_EQ(few.mallocs, many.mallocs) << "malloc calls grow with the step count";
+    }
+  }
+}
+
 // Known limit: switching between sizes re-runs shape inference, which allocates its Shape
 // vectors (a few dozen small allocations per switch); calls that repeat the last size
 // allocate nothing.
