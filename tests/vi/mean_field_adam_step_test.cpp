@@ -45,7 +45,7 @@ Fitted fit_regression(int64_t n, bool general, int threads, FitOptions fo, doubl
   if (extras.minibatch) {
     Expr v = m.normal("v", 0.0, 1.0);
     auto in = m.minibatch({"y_batch"}, {y}, {.batch_size = 16, .seed = 5});
-    m.normal_likelihood("y_mb", v, 1.0, in[0], {.total_size = n});
+    m.normal_likelihood("y_mb", v, 1.0, in[0], {.total_size = static_cast<double>(n)});
   }
   if (extras.generator_calls) {
     Expr yb = m.data("y_gen", y.rows(0, 8));
@@ -60,7 +60,7 @@ Fitted fit_regression(int64_t n, bool general, int threads, FitOptions fo, doubl
         },
         n));
     Expr u = m.normal("u", 0.0, 1.0);
-    m.normal_likelihood("y_g", u, 1.0, yb, {.total_size = n});
+    m.normal_likelihood("y_g", u, 1.0, yb, {.total_size = static_cast<double>(n)});
   }
   m.normal_likelihood("y", w, 1.0, m.data("y_obs", y));
   OptimizerOptions opt{.name = "adam", .learning_rate = lr};
