@@ -7,6 +7,7 @@
 #include "elbo/vi/empirical.hpp"
 #include "elbo/vi/flow_formula.hpp"
 #include "elbo/vi/full_rank.hpp"
+#include "elbo/vi/kronecker_normal.hpp"
 #include "elbo/vi/low_rank.hpp"
 #include "elbo/vi/mean_field.hpp"
 #include "elbo/vi/mixture.hpp"
@@ -125,6 +126,17 @@ const Family kFamilies[] = {
                                "number >= 2");
        return std::make_unique<Empirical>(mu, n, 0.0, 0);  // the particles are set afterwards
      }},
+    {"kron", true,
+     [](const std::string& option, int64_t d) {
+       try {
+         return KroneckerNormal::param_count(KroneckerNormal::parse_blocks(option), d);
+       } catch (const InvalidArgument&) {
+         return int64_t{-1};
+       }
+     },
+     [](const std::string& option, std::span<const double> mu) -> std::unique_ptr<Approximation> {
+       return std::make_unique<KroneckerNormal>(mu, KroneckerNormal::parse_blocks(option));
+     }},
 };
 
 // The entry for kind and the option after its ':'; null when none matches.
@@ -154,6 +166,7 @@ bool is_family_kind(const std::string& kind) {
   if (!f || !f->has_option) return f != nullptr;
   if (std::string(f->name) == "lowrank") return parse_rank(option) >= 1;
   if (std::string(f->name) == "empirical") return parse_rank(option) >= 2;
+  if (std::string(f->name) == "kron") return family_param_count(kind, std::numeric_limits<int64_t>::max() / 16) >= 0;
   if (std::string(f->name) == "mixture") {
     int64_t k = 0;
     std::string member;
@@ -179,7 +192,7 @@ std::unique_ptr<Approximation> make_family(const std::string& kind, std::span<co
   const Family* f = find(kind, &option);
   if (!f)
     throw InvalidArgument("unknown approximation kind '" + kind +
-                          "' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA, mixture:K:KIND or empirical:PARTICLES)");
+                          "' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA, mixture:K:KIND, empirical:PARTICLES or kron:BLOCKS)");
   return f->make(option, mu);
 }
 

@@ -15,7 +15,8 @@
 ELBO_API_BEGIN
 namespace elbo {
 
-/// The family names: "meanfield", "fullrank", "lowrank", "flow", "mixture", "empirical".
+/// The family names: "meanfield", "fullrank", "lowrank", "flow", "mixture", "empirical",
+/// "kron".
 std::vector<std::string> family_names();
 
 /// Whether `kind` names a family with a well-formed option (a rank >= 1, a formula that
