@@ -11,6 +11,7 @@
 
 #include "elbo/graph/error.hpp"
 #include "elbo/vi/full_rank.hpp"
+#include "elbo/vi/kronecker_normal.hpp"
 #include "elbo/vi/mean_field.hpp"
 #include "log_density.hpp"
 
@@ -142,8 +143,11 @@ Matrix inverse_cholesky(const Matrix& A) {
 }  // namespace
 
 LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
-  if (o.hessian != "full" && o.hessian != "diag")
-    throw InvalidArgument("fit_laplace: option 'hessian' is '" + o.hessian + "', but must be 'full' or 'diag'");
+  if (o.hessian != "full" && o.hessian != "diag" && o.hessian != "kron")
+    throw InvalidArgument("fit_laplace: option 'hessian' is '" + o.hessian + "', but must be 'full', 'diag' or 'kron'");
+  if (o.hessian == "kron" && !o.kronecker_factors)
+    throw InvalidArgument("fit_laplace: option 'hessian' is 'kron', but option 'kronecker_factors' is not set (a "
+                          "network's come from elbo/bnn/kronecker_factors.hpp)");
   if (!(o.prior_precision > 0) || !std::isfinite(o.prior_precision))
     throw InvalidArgument("fit_laplace: option 'prior_precision' is " + std::to_string(o.prior_precision) +
                           ", but must be positive and finite");
@@ -169,8 +173,7 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
     const std::vector<int64_t> named = flat_indices(model, o.tuned_prior, "tuned_prior");
     std::set_intersection(named.begin(), named.end(), idx.begin(), idx.end(), std::back_inserter(tuned));
   }
-  const bool full = o.hessian == "full";
-  const int64_t n = static_cast<int64_t>(idx.size());
+  const bool full = o.hessian == "full", kron = o.hessian == "kron";
   // FullRank holds D (D + 1) / 2 numbers for all D coordinates, the fixed ones included.
   if (full && D > 20000)
     throw InvalidArgument("fit_laplace: option 'hessian' is 'full', but a full-rank q over the model's " +
@@ -197,17 +200,63 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
   const std::vector<double>& z = out.map.x;
   const double logp_mode = -out.map.value;
 
+  // kron: the factors' blocks inside the subset, each factor's eigenvalues and vectors;
+  // the subset's other coordinates take the diagonal.
+  std::vector<char> is_tuned(static_cast<size_t>(D), 0);
+  for (int64_t j : tuned) is_tuned[j] = 1;
+  struct Block {
+    KroneckerBlock at;
+    Eigen::SelfAdjointEigenSolver<Matrix> a, g;
+  };
+  std::vector<Block> blocks;
+  std::vector<int64_t> rest = idx;  // the coordinates the finite differences estimate
+  if (kron) {
+    std::vector<char> in_subset(static_cast<size_t>(D), 0), in_block(static_cast<size_t>(D), 0);
+    for (int64_t j : idx) in_subset[j] = 1;
+    for (const KroneckerFactors& f : o.kronecker_factors(z)) {
+      const KroneckerBlock& b = f.block;
+      const int64_t size = b.rows * b.cols;
+      if (b.offset < 0 || b.rows < 1 || b.cols < 1 || b.offset + size > D ||
+          static_cast<int64_t>(f.a.size()) != b.rows * b.rows || static_cast<int64_t>(f.g.size()) != b.cols * b.cols)
+        throw InvalidArgument("fit_laplace: option 'kronecker_factors' gave a block at " + std::to_string(b.offset) +
+                              " of " + std::to_string(b.rows) + " x " + std::to_string(b.cols) +
+                              " whose place or factors do not fit the model's " + std::to_string(D) + " coordinates");
+      if (!std::all_of(in_subset.begin() + b.offset, in_subset.begin() + b.offset + size, [](char c) { return c; }))
+        continue;
+      if (!std::all_of(is_tuned.begin() + b.offset, is_tuned.begin() + b.offset + size, [](char c) { return c; }))
+        throw InvalidArgument("fit_laplace: hessian 'kron': the block at " + model.describe_flat_index(b.offset) +
+                              " is not in option 'tuned_prior' (the factors hold the likelihood's curvature; the "
+                              "prior's N(0, 1 / sqrt(prior_precision)) is added to them)");
+      for (int64_t j = b.offset; j < b.offset + size; ++j) {
+        if (in_block[j]) throw InvalidArgument("fit_laplace: option 'kronecker_factors' gave overlapping blocks");
+        in_block[j] = 1;
+      }
+      auto factor = [](const std::vector<double>& v, int64_t k) {
+        Matrix m = Eigen::Map<const Matrix>(v.data(), k, k);  // symmetric: the layout does not matter
+        return Eigen::SelfAdjointEigenSolver<Matrix>(0.5 * (m + m.transpose()));
+      };
+      blocks.push_back({b, factor(f.a, b.rows), factor(f.g, b.cols)});
+    }
+    std::sort(blocks.begin(), blocks.end(), [](const Block& x, const Block& y) { return x.at.offset < y.at.offset; });
+    rest.clear();
+    for (int64_t j : idx)
+      if (!in_block[j]) rest.push_back(j);
+  }
+  // The likelihood's curvature of a block's eigen-direction (i, j): the product of the
+  // factors' eigenvalues, each at least 0 (they are positive semi-definite up to rounding).
+  auto block_curvature = [](const Block& b, int64_t i, int64_t j) {
+    return std::max(b.a.eigenvalues()(i), 0.0) * std::max(b.g.eigenvalues()(j), 0.0);
+  };
+  const int64_t n = static_cast<int64_t>(rest.size());
   Matrix H;
   Vector d;
-  hessian(density, model, z, idx, full, H, d, out.gradient_evaluations);
+  hessian(density, model, z, rest, full, H, d, out.gradient_evaluations);
 
   // Prior precision: H = H_lik + lambda0 on the tuned coordinates; the evidence as a
   // function of lambda (the mode fixed).
-  std::vector<char> is_tuned(static_cast<size_t>(D), 0);
-  for (int64_t j : tuned) is_tuned[j] = 1;
-  std::vector<int64_t> tuned_in_subset;  // positions within idx
+  std::vector<int64_t> tuned_in_subset;  // positions within rest
   for (int64_t k = 0; k < n; ++k)
-    if (is_tuned[idx[k]]) tuned_in_subset.push_back(k);
+    if (is_tuned[rest[k]]) tuned_in_subset.push_back(k);
   double sum_sq = 0;
   for (int64_t j : tuned) sum_sq += z[j] * z[j];
   const double P = static_cast<double>(tuned.size());
@@ -269,11 +318,14 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
       for (int64_t i = 0; i < untuned_eigen.size(); ++i) add(untuned_eigen(i), o.min_precision);
       for (int64_t i = 0; i < tuned_eigen.size(); ++i) add(tuned_eigen(i) + lambda, floor);
     }
+    for (const Block& b : blocks)
+      for (int64_t i = 0; i < b.at.rows; ++i)
+        for (int64_t j = 0; j < b.at.cols; ++j) add(block_curvature(b, i, j) + lambda, floor);
     if (raised) *raised = k;
     return s;
   };
   auto evidence = [&](double lambda, int64_t* raised) {
-    return logp_rest + (tuned.empty() ? 0.0 : prior_part(lambda)) + 0.5 * static_cast<double>(n) * kLog2Pi -
+    return logp_rest + (tuned.empty() ? 0.0 : prior_part(lambda)) + 0.5 * static_cast<double>(idx.size()) * kLog2Pi -
            0.5 * logdet(lambda, raised);
   };
   double lambda = lambda0;
@@ -289,11 +341,36 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
       d(k) += lambda;
   }
   const double floor = floor_of(lambda);
+  if (kron) {
+    std::vector<KroneckerBlock> places;
+    for (const Block& b : blocks) places.push_back(b.at);
+    auto q = std::make_unique<KroneckerNormal>(z, places);
+    for (int64_t i = 0; i < D; ++i) q->set_scale(i, o.fixed_sd);
+    std::vector<char> t(static_cast<size_t>(n), 0);
+    for (int64_t i : tuned_in_subset) t[i] = 1;
+    for (int64_t k = 0; k < n; ++k) q->set_scale(rest[k], 1.0 / std::sqrt(std::max(d(k), t[k] ? floor : o.min_precision)));
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      const Block& b = blocks[k];
+      for (int64_t i = 0; i < b.at.rows; ++i)
+        for (int64_t j = 0; j < b.at.cols; ++j)
+          q->set_scale(b.at.offset + i * b.at.cols + j, 1.0 / std::sqrt(block_curvature(b, i, j) + lambda));
+      // Row-major copies of the eigenvector matrices (column i is eigenvector i).
+      auto row_major = [](const Matrix& m) {
+        std::vector<double> v(static_cast<size_t>(m.size()));
+        for (int64_t r = 0; r < m.rows(); ++r)
+          for (int64_t c = 0; c < m.cols(); ++c) v[static_cast<size_t>(r * m.cols() + c)] = m(r, c);
+        return v;
+      };
+      q->set_factors(k, row_major(b.a.eigenvectors()), row_major(b.g.eigenvectors()));
+    }
+    out.q = std::move(q);
+    return out;
+  }
   if (!full) {
     std::vector<double> sd(static_cast<size_t>(D), o.fixed_sd);
     std::vector<char> t(static_cast<size_t>(n), 0);
     for (int64_t i : tuned_in_subset) t[i] = 1;
-    for (int64_t k = 0; k < n; ++k) sd[idx[k]] = 1.0 / std::sqrt(std::max(d(k), t[k] ? floor : o.min_precision));
+    for (int64_t k = 0; k < n; ++k) sd[rest[k]] = 1.0 / std::sqrt(std::max(d(k), t[k] ? floor : o.min_precision));
     out.q = std::make_unique<MeanField>(z, sd);
     return out;
   }
@@ -314,7 +391,7 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
   auto q = std::make_unique<FullRank>(z);
   for (int64_t i = 0; i < D; ++i) q->set_cholesky(i, i, o.fixed_sd);
   for (int64_t a = 0; a < n; ++a)
-    for (int64_t b = 0; b <= a; ++b) q->set_cholesky(idx[a], idx[b], L(a, b));
+    for (int64_t b = 0; b <= a; ++b) q->set_cholesky(rest[a], rest[b], L(a, b));
   out.q = std::move(q);
   return out;
 }

@@ -14,6 +14,7 @@
 // coordinates, and O(D'^3) for the full factorisation, so full Laplace suits models of up
 // to some thousands of parameters; last-layer Laplace suits wide networks.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,14 +24,29 @@
 #include "elbo/graph/tensor.hpp"
 #include "elbo/model/model.hpp"
 #include "elbo/vi/approximation.hpp"
+#include "elbo/vi/kronecker_normal.hpp"
 #include "elbo/vi/lbfgs.hpp"
 
 ELBO_API_BEGIN
 namespace elbo {
 
+/// One layer's Kronecker factors of the likelihood's Hessian: over the coordinates of
+/// `block` (a [rows, cols] matrix, row-major) the Hessian of -log p(y | z) is about A (x) G,
+/// A [rows, rows] and G [cols, cols] symmetric positive semi-definite, row-major.
+struct KroneckerFactors {
+  KroneckerBlock block;
+  std::vector<double> a, g;
+};
+
 struct LaplaceOptions {
-  /// "full": the whole Hessian (q is FullRank); "diag": its diagonal (q is MeanField).
+  /// "full": the whole Hessian (q is FullRank); "diag": its diagonal (q is MeanField);
+  /// "kron": Kronecker-factored blocks from `kronecker_factors` plus the diagonal of the
+  /// coordinates outside them (q is KroneckerNormal).
   std::string hessian = "full";
+  /// hessian "kron": the likelihood's factors at the mode (a network's come from
+  /// elbo/bnn/kronecker_factors.hpp). Blocks outside the subset are left out; a block's
+  /// variables must be in tuned_prior (the prior's precision is added to the factors').
+  std::function<std::vector<KroneckerFactors>(std::span<const double> mode)> kronecker_factors = {};
   /// The free variables the Gaussian covers; empty: all. The others stay at the mode, with
   /// standard deviation `fixed_sd` (the covariance of the subset is then the conditional
   /// one, (H_subset)^-1).
