@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "elbo/bnn/likelihood_registry.hpp"
 #include "elbo/graph/random.hpp"
@@ -49,16 +50,55 @@ Mlp build_mlp(Model& m, Expr x, Expr y, const MlpOptions& o, const Likelihood& l
     net.weight_names.push_back(name);
     return m.normal(name, 0.0, layer_sd, shape, {.initial = init});
   };
-  Expr h = x;
+  // A layer's weights: the variable, and under linearisation its value at the expansion
+  // point (a constant) and the difference from it.
+  const bool linear = !o.linearize_at.empty();
+  struct Weight {
+    Expr value, at, delta;
+  };
+  auto weight = [&](const std::string& name, Shape shape, bool bias) {
+    Weight w{parameter(name, shape, bias), {}, {}};
+    if (!linear) return w;
+    auto it = o.linearize_at.find(name);
+    if (it == o.linearize_at.end())
+      throw InvalidArgument("build_mlp: argument 'linearize_at' has no value for '" + name + "'");
+    if (it->second.shape() != shape)
+      throw ShapeError("build_mlp: argument 'linearize_at' gives '" + name + "' the shape " +
+                       shape_str(it->second.shape()) + ", but the weight has " + shape_str(shape));
+    w.at = m.graph().constant(it->second);
+    w.delta = w.value - w.at;
+    return w;
+  };
+  // The pre-activation h W (+ b) and, linearised, its tangent dz = dh W* + h* (W - W*) (+ b - b*)
+  // with h, dh the layer's input at the expansion point and its tangent (dh invalid: 0).
+  Expr h = x, dh;
+  auto affine = [&](const Weight& w, const std::optional<Weight>& b, Expr* dz) {
+    if (!linear) {
+      Expr z = matmul(h, w.value);
+      return b ? z + b->value : z;
+    }
+    Expr z = matmul(h, w.at);
+    *dz = matmul(h, w.delta);
+    if (dh.valid()) *dz = *dz + matmul(dh, w.at);
+    if (b) {
+      z = z + b->at;
+      *dz = *dz + b->delta;
+    }
+    return z;
+  };
   int64_t width = x.shape()[1];
   size_t layers = o.hidden.size();
   for (size_t l = 0; l < layers; ++l) {
     std::string from = l == 0 ? "in" : std::to_string(l);
     start_layer(std::to_string(l + 1));
-    Expr w = parameter("w_" + from + "_" + std::to_string(l + 1), {width, o.hidden[l]}, false);
-    h = matmul(h, w);
-    if (o.bias) h = h + parameter("b_" + std::to_string(l + 1), {o.hidden[l]}, true);
-    h = o.activation == "tanh" ? tanh(h) : relu(h);
+    const Weight w = weight("w_" + from + "_" + std::to_string(l + 1), {width, o.hidden[l]}, false);
+    std::optional<Weight> b;
+    if (o.bias) b = weight("b_" + std::to_string(l + 1), {o.hidden[l]}, true);
+    Expr dz;
+    Expr z = affine(w, b, &dz);
+    h = o.activation == "tanh" ? tanh(z) : relu(z);
+    // The activation's slope at the expansion point times the tangent.
+    if (linear) dh = o.activation == "tanh" ? (1.0 - square(h)) * dz : where(h, dz, m.graph().scalar(0.0));
     width = o.hidden[l];
   }
   std::string last = layers == 0 ? "in" : std::to_string(layers);
@@ -66,8 +106,17 @@ Mlp build_mlp(Model& m, Expr x, Expr y, const MlpOptions& o, const Likelihood& l
   // One output: [N] (a vector of weights); K outputs: [N, K].
   Shape w_out = outputs == 1 ? Shape{width} : Shape{width, outputs};
   Shape b_out = outputs == 1 ? Shape{} : Shape{outputs};
-  net.logits = matmul(h, parameter("w_" + last + "_out", w_out, false));
-  if (o.bias) net.logits = net.logits + parameter("b_out", b_out, true);
+  const Weight w = weight("w_" + last + "_out", w_out, false);
+  std::optional<Weight> b;
+  if (o.bias) b = weight("b_out", b_out, true);
+  Expr dz;
+  net.logits = affine(w, b, &dz);
+  if (linear) {
+    net.logits = net.logits + dz;
+    for (const auto& [name, value] : o.linearize_at)
+      if (std::find(net.weight_names.begin(), net.weight_names.end(), name) == net.weight_names.end())
+        throw InvalidArgument("build_mlp: argument 'linearize_at' names '" + name + "', which is not a weight or bias");
+  }
   LikelihoodNodes nodes = likelihood.observe(m, net.logits, y, ObservedOptions{.total_size = o.total_size});
   net.output = nodes.output;
   net.parameters = std::move(nodes.parameters);

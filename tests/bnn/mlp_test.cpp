@@ -112,5 +112,62 @@ TEST(categorical_fit, is_bitwise_identical_for_one_and_two_threads) {
   }
 }
 
+// The last layer at weights z, [rows * K], through a point q.
+std::vector<double> logits_at(const Built& b, const Likelihood& likelihood, const std::vector<double>& z) {
+  const MeanField point(z, std::vector<double>(z.size(), 1e-300));
+  return draw_predictive(b.model, point, b.net, likelihood, *b.net.x.value(), 1, 0).output;
+}
+
+void expect_linearised_network_is_the_first_order_expansion(const Likelihood& likelihood, const std::string& activation) {
+  const MlpOptions plain{.hidden = {5, 4}, .activation = activation, .bias = true, .init_seed = 9};
+  auto network = build(likelihood, plain);
+  const std::vector<double> at = network->model.initial_point().to_vector();
+  MlpOptions linear = plain;
+  for (const FreeVariable& v : network->model.free_variables())
+    if (v.name.rfind("w_", 0) == 0 || v.name.rfind("b_", 0) == 0)
+      linear.linearize_at[v.name] = Tensor(DType::f64, v.shape, std::span<const double>(at).subspan(v.offset, v.size));
+  auto linearised = build(likelihood, linear);
+  ASSERT_EQ(linearised->model.flat_size(), network->model.flat_size());
+  // At the expansion point: the network's own output.
+  const std::vector<double> f0 = logits_at(*network, likelihood, at), l0 = logits_at(*linearised, likelihood, at);
+  for (size_t i = 0; i < f0.size(); ++i) EXPECT_NEAR(l0[i], f0[i], 1e-12) << i;
+  // Along a direction d: f(w*) + t J d, with J d from central differences of the network.
+  std::vector<double> d(at.size()), up(at.size()), down(at.size()), moved(at.size());
+  for (size_t j = 0; j < at.size(); ++j) d[j] = std::sin(2.3 * static_cast<double>(j) + 0.4);
+  const double eps = 1e-6, t = 0.3;
+  for (size_t j = 0; j < at.size(); ++j) {
+    up[j] = at[j] + eps * d[j];
+    down[j] = at[j] - eps * d[j];
+    moved[j] = at[j] + t * d[j];
+  }
+  const std::vector<double> fu = logits_at(*network, likelihood, up), fd = logits_at(*network, likelihood, down);
+  const std::vector<double> lt = logits_at(*linearised, likelihood, moved), ft = logits_at(*network, likelihood, moved);
+  double curved = 0;
+  for (size_t i = 0; i < f0.size(); ++i) {
+    const double jd = (fu[i] - fd[i]) / (2 * eps);
+    EXPECT_NEAR(lt[i], f0[i] + t * jd, 1e-7 * (1 + std::fabs(lt[i]))) << activation << " " << i;
+    curved = std::max(curved, std::fabs(ft[i] - lt[i]));
+  }
+  EXPECT_GT(curved, 1e-3) << "the network itself is not linear along d, so the check above could fail";
+}
+
+TEST(build_mlp, linearize_at_gives_the_first_order_expansion_in_the_weights) {
+  expect_linearised_network_is_the_first_order_expansion(*make_likelihood("bernoulli"), "tanh");
+  expect_linearised_network_is_the_first_order_expansion(*make_likelihood("categorical", {{"classes", 3}}), "relu");
+  expect_linearised_network_is_the_first_order_expansion(*make_likelihood("normal"), "relu");
+}
+
+TEST(build_mlp, linearize_at_names_a_missing_or_misshapen_weight) {
+  auto likelihood = make_likelihood("bernoulli");
+  MlpOptions o{.hidden = {2}};
+  o.linearize_at["w_in_1"] = Tensor(DType::f64, {3, 2});
+  EXPECT_THROW_MSG(build(*likelihood, o), InvalidArgument, "no value for 'w_1_out'");
+  o.linearize_at["w_1_out"] = Tensor(DType::f64, {3});
+  EXPECT_THROW_MSG(build(*likelihood, o), ShapeError, "'w_1_out' the shape [3]");
+  o.linearize_at["w_1_out"] = Tensor(DType::f64, {2});
+  o.linearize_at["w_typo"] = Tensor(DType::f64, {2});
+  EXPECT_THROW_MSG(build(*likelihood, o), InvalidArgument, "'w_typo', which is not a weight");
+}
+
 }  // namespace
 }  // namespace elbo

@@ -4,6 +4,7 @@
 // hidden {5, 5}, tanh, no biases and the Bernoulli likelihood it is the network of PyMC3's
 // "Variational Inference: Bayesian Neural Networks" tutorial.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,12 @@ struct MlpOptions {
   /// of 96 %, docs/CLI.md; the cap keeps wide inputs from saturating tanh). 0: the draws
   /// as they are, biases too.
   double init_gain = 0;
+  /// Non-empty: the network is linearised in its weights around these values (one per
+  /// weight and bias name, in their shapes): the last layer is f(x, w*) + J(x, w*) (w - w*),
+  /// J the Jacobian in the weights (Immer, Korzepa & Bauer 2021; laplace-torch's "glm"
+  /// predictive). The likelihood sits on that, so draws of w give the linearised
+  /// network's predictive. Empty: the network itself.
+  std::map<std::string, Tensor> linearize_at = {};
 };
 
 /// What build_mlp adds to the model.
