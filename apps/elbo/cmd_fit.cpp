@@ -23,6 +23,7 @@
 #include "elbo/vi/approximation_check.hpp"
 #include "elbo/vi/callback.hpp"
 #include "elbo/vi/inference.hpp"
+#include "elbo/bnn/kronecker_factors.hpp"
 #include "elbo/vi/laplace.hpp"
 #include "elbo/vi/mixture.hpp"
 #include "elbo/vi/pathfinder.hpp"
@@ -54,7 +55,8 @@ struct FitFlags {
   std::string flow;      // nfvi; "": the library's default
   std::string objective = "kl";  // kl, renyi:ALPHA or iwae:K
   int64_t particles = 100;       // svgd: particles; asvgd: draws per step
-  std::string hessian;           // laplace: "full" or "diag"; "": full up to kLaplaceFullLimit parameters
+  std::string hessian;           // laplace: "full", "diag" or "kron"; "": full up to kLaplaceFullLimit parameters, else kron
+  std::string predictive;        // laplace: "linearised" or "sampled"; "": linearised over all weights, else sampled
   std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
   int paths = 4;                      // pathfinder: paths (Stan's default)
   std::string init = "default";       // step methods: "default" or "pathfinder"
@@ -82,7 +84,7 @@ struct FitFlags {
   int64_t checkpoint_every = 0, stop_after = 0;
 
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
-              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *optimizer_opt = nullptr,
+              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
   CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
@@ -607,8 +609,16 @@ void report_training_fit(const FitFlags& f, const PostFitPlan& plan, const Netwo
   Expr x = model.data("x", Tensor(spec.dtype, {1, F}));
   Expr y = model.data("y", Tensor(spec.dtype, {1}));
   Mlp net = build_mlp(model, x, y, spec.mlp, *spec.likelihood);
-  std::vector<double> mean =
-      mean_output(model, q, net, model_inputs(spec, d.set.x), plan.report_draws, f.seed + 2, plan.threads);
+  // The linearised network's predictive (Laplace's default) has a model of its own.
+  Model linear(spec.dtype);
+  Mlp linear_net;
+  if (spec.linearized)
+    linear_net = build_mlp(linear, linear.data("x", Tensor(spec.dtype, {1, F})),
+                           linear.data("y", Tensor(spec.dtype, {1})), predictive_mlp(spec, model, net, q),
+                           *spec.likelihood);
+  const std::vector<double> mean =
+      mean_output(spec.linearized ? linear : model, q, spec.linearized ? linear_net : net, model_inputs(spec, d.set.x),
+                  plan.report_draws, f.seed + 2, plan.threads);
   TrainingScore score = spec.likelihood->training_score(mean, d.y, spec.target_scale());
   char percent[32];
   std::snprintf(percent, sizeof percent, "%.1f%%", 100 * score.value);
@@ -701,12 +711,23 @@ void save_optimised_fit(const FitFlags& f, const NetworkSpec& spec, const ModelD
   std::printf("wrote %s\n", f.out.c_str());
 }
 
-void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& data, const ModelData& inputs) {
+void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData& data, const ModelData& inputs) {
+  NetworkSpec spec = network;
+  spec.linearized = f.predictive.empty() ? f.subset == "all" : f.predictive == "linearised";
   Model model(DType::f64);
   Mlp net = build_float64_model(f, spec, inputs, model);
   const int64_t D = model.flat_size();
   LaplaceOptions lo;
-  lo.hessian = f.hessian.empty() ? (D <= kLaplaceFullLimit ? "full" : "diag") : f.hessian;
+  // K-FAC adds the prior's precision to the factors, so it needs the N(0, sd) prior.
+  const bool kron_applies = spec.mlp.prior == "normal";
+  lo.hessian = f.hessian.empty() ? (D <= kLaplaceFullLimit ? "full" : kron_applies ? "kron" : "diag") : f.hessian;
+  if (lo.hessian == "kron" && !kron_applies)
+    throw UsageError("--hessian kron: needs --prior normal (the prior's precision is added to the Kronecker factors; "
+                     "a hierarchical prior's is learned); use --hessian diag or full");
+  if (lo.hessian == "kron")
+    lo.kronecker_factors = [&](std::span<const double> z) {
+      return mlp_kronecker_factors(model, net, spec.mlp, *spec.likelihood, z, f.threads);
+    };
   if (f.subset == "last_layer")
     for (const std::string& name : net.weight_names)
       if (name.size() > 4 && name.compare(name.size() - 4, 4, "_out") == 0) lo.subset.push_back(name);
@@ -719,8 +740,9 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& d
     throw UsageError("--hessian full: the network has " + std::to_string(D) +
                      " parameters, and a full-rank q over them is too large; use --hessian diag");
   std::printf("fitting: laplace (hessian %s over %s, %ld parameters), MAP by L-BFGS, prior precision by the "
-              "Laplace evidence\n",
-              lo.hessian.c_str(), f.subset == "all" ? "all the weights" : "the last layer", static_cast<long>(D));
+              "Laplace evidence; %s predictive\n",
+              lo.hessian.c_str(), f.subset == "all" ? "all the weights" : "the last layer", static_cast<long>(D),
+              spec.linearized ? "linearised" : "sampled");
   std::fflush(stdout);
   auto t0 = Clock::now();
   LaplaceFit fit = fit_laplace(model, lo);
@@ -746,6 +768,7 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& d
                              {"method", "laplace"},
                              {"hessian", lo.hessian},
                              {"subset", f.subset},
+                             {"predictive", spec.linearized ? "linearised" : "sampled"},
                              {"map_iterations", fit.map.iterations},
                              {"map_evaluations", fit.map.evaluations},
                              {"map_stopped", fit.map.reason},
@@ -1169,9 +1192,10 @@ Command add_fit_command(CLI::App& app) {
                     ->check(CLI::IsMember({"default", "pathfinder"}));
   shaping.push_back(f->init_opt);
   f->hessian_opt = sub->add_option("--hessian", f->hessian,
-                                   "laplace: full (a full-rank Gaussian) or diag (its diagonal, mean-field); default "
-                                   "full up to " + std::to_string(kLaplaceFullLimit) + " parameters, else diag")
-                       ->check(CLI::IsMember({"full", "diag"}));
+                                   "laplace: full (a full-rank Gaussian), diag (its diagonal, mean-field) or kron "
+                                   "(Kronecker-factored Gauss-Newton blocks per layer, K-FAC); default full up to " +
+                                       std::to_string(kLaplaceFullLimit) + " parameters, else kron")
+                       ->check(CLI::IsMember({"full", "diag", "kron"}));
   shaping.push_back(f->hessian_opt);
   f->subset_opt = sub->add_option("--subset", f->subset,
                                   "laplace: last_layer (the output layer's weights, laplace-torch's default; the "
@@ -1180,6 +1204,12 @@ Command add_fit_command(CLI::App& app) {
                       ->capture_default_str()
                       ->check(CLI::IsMember({"all", "last_layer"}));
   shaping.push_back(f->subset_opt);
+  f->predictive_opt = sub->add_option("--predictive", f->predictive,
+                                      "laplace: linearised (the network linearised in its weights at the MAP, the "
+                                      "GLM predictive; the default with --subset all) or sampled (the network itself "
+                                      "at each draw; the default with last_layer, where the two are the same)")
+                          ->check(CLI::IsMember({"linearised", "sampled"}));
+  shaping.push_back(f->predictive_opt);
   f->particles_opt = sub->add_option("--particles", f->particles,
                                      "svgd: the number of particles; asvgd: draws per step (default 100, PyMC's "
                                      "SVGD; asvgd's --mc-samples, when given, must agree)")
@@ -1286,6 +1316,8 @@ Command add_fit_command(CLI::App& app) {
                 throw UsageError("--hessian: applies to --method laplace only (the method is " + f->method + ")");
               if (f->subset_opt->count() > 0)
                 throw UsageError("--subset: applies to --method laplace only (the method is " + f->method + ")");
+              if (f->predictive_opt->count() > 0)
+                throw UsageError("--predictive: applies to --method laplace only (the method is " + f->method + ")");
             }
             if (f->method == "fullrank_advi" && f->init_scale_opt->count() > 0)
               throw UsageError("--init-scale: fullrank_advi starts at PyMC's identity Cholesky factor; it applies to "

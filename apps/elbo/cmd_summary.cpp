@@ -47,10 +47,11 @@ void run_summary(const SummaryFlags& f) {
     const nlohmann::json info = nlohmann::json::parse(fit->second, nullptr, /*allow_exceptions=*/false);
     if (info.is_object() && info.value("method", std::string()) == "laplace" && info.contains("log_evidence") &&
         info["log_evidence"].is_number() && info.contains("prior_precision") && info["prior_precision"].is_number())
-      std::printf("fit: laplace, hessian %s over %s, prior precision %.4g, log evidence %.6g\n",
+      std::printf("fit: laplace, hessian %s over %s, prior precision %.4g, log evidence %.6g; %s predictive\n",
                   info.value("hessian", std::string("?")).c_str(),
                   info.value("subset", std::string("all")) == "all" ? "all the weights" : "the last layer",
-                  info["prior_precision"].get<double>(), info["log_evidence"].get<double>());
+                  info["prior_precision"].get<double>(), info["log_evidence"].get<double>(),
+                  n.spec.linearized ? "linearised" : "sampled");
     if (info.is_object() && info.contains("psis_khat") && info.contains("psis_draws") &&
         info["psis_draws"].is_number_integer()) {
       const nlohmann::json& k = info["psis_khat"];

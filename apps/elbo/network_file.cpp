@@ -1,6 +1,7 @@
 #include "json_field.hpp"
 #include "network_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,7 @@ std::string to_json(const NetworkSpec& s) {
   j["x_sd"] = s.x_sd;
   j["y_mean"] = s.y_mean;
   j["y_sd"] = s.y_sd;
+  j["predictive"] = s.linearized ? "linearised" : "sampled";
   return j.dump();
 }
 
@@ -116,6 +118,11 @@ NetworkSpec network_spec_from_json(const std::string& text, const std::string& s
   s.x_sd = field<std::vector<double>>(j, "x_sd", source);
   s.y_mean = field<double>(j, "y_mean", source);
   s.y_sd = field<double>(j, "y_sd", source);
+  // Absent before the linearised predictive: sampled.
+  const std::string predictive = j.value("predictive", std::string("sampled"));
+  if (predictive != "sampled" && predictive != "linearised")
+    bad(source, "predictive '" + predictive + "' is not sampled or linearised");
+  s.linearized = predictive == "linearised";
 
   if (s.features.empty()) bad(source, "no features");
   if (s.x_mean.size() != s.features.size() || s.x_sd.size() != s.features.size())
@@ -151,7 +158,24 @@ LoadedNetwork load_network(const std::string& path) {
     throw FormatError(std::string(e.what()) + " (the file does not match its network description)");
   }
   n.q = make_approximation(n.saved);
+  if (n.spec.linearized) {
+    n.linearized_model = std::make_unique<Model>(n.spec.dtype);
+    Expr lx = n.linearized_model->data("x", Tensor(n.spec.dtype, {1, F}));
+    Expr ly = n.linearized_model->data("y", Tensor(n.spec.dtype, {1}));
+    n.linearized_net = build_mlp(*n.linearized_model, lx, ly, predictive_mlp(n.spec, *n.model, n.net, *n.q),
+                                 *n.spec.likelihood);
+  }
   return n;
+}
+
+MlpOptions predictive_mlp(const NetworkSpec& spec, const Model& model, const Mlp& net, const Approximation& q) {
+  MlpOptions mlp = spec.mlp;
+  if (!spec.linearized) return mlp;
+  const std::vector<double> mean = q.mean();
+  for (const FreeVariable& v : model.free_variables())
+    if (std::find(net.weight_names.begin(), net.weight_names.end(), v.name) != net.weight_names.end())
+      mlp.linearize_at[v.name] = Tensor(DType::f64, v.shape, std::span<const double>(mean).subspan(v.offset, v.size));
+  return mlp;
 }
 
 Tensor model_inputs(const NetworkSpec& spec, const Tensor& features) {
@@ -160,8 +184,10 @@ Tensor model_inputs(const NetworkSpec& spec, const Tensor& features) {
 
 PredictiveDraws predictive_draws(const LoadedNetwork& n, const Tensor& features, int64_t draws, uint64_t seed,
                                  int threads) {
-  return draw_predictive(*n.model, *n.q, n.net, *n.spec.likelihood, model_inputs(n.spec, features), draws, seed,
-                         threads, n.spec.target_scale());
+  const bool linear = n.linearized_model != nullptr;
+  return draw_predictive(linear ? *n.linearized_model : *n.model, *n.q, linear ? n.linearized_net : n.net,
+                         *n.spec.likelihood, model_inputs(n.spec, features), draws, seed, threads,
+                         n.spec.target_scale());
 }
 
 std::string NetworkSpec::layers() const {

@@ -37,6 +37,10 @@ struct NetworkSpec {
   /// A likelihood that standardises its target: the network models (y - y_mean) / y_sd.
   double y_mean = 0, y_sd = 1;
   bool standardized = true;
+  /// Predictions from the network linearised in its weights at q's mean (Laplace's GLM
+  /// predictive, build_mlp's linearize_at), stored as "predictive": "linearised"; else from
+  /// the network itself at each draw ("sampled", and files without the field).
+  bool linearized = false;
 
   int64_t feature_count() const { return static_cast<int64_t>(features.size()); }
   TargetScale target_scale() const { return {y_mean, y_sd}; }
@@ -59,7 +63,15 @@ struct LoadedNetwork {
   std::unique_ptr<Model> model;  ///< x and y are data containers "x", "y"
   Mlp net;
   std::unique_ptr<Approximation> q;
+  /// With spec.linearized: the linearised network that predictions use (predictive_draws);
+  /// null otherwise. model and net stay the network itself (its log p, for k-hat).
+  std::unique_ptr<Model> linearized_model;
+  Mlp linearized_net;
 };
+
+/// spec.mlp, and with spec.linearized the expansion point: q's mean at every weight and bias
+/// of `net` (built on `model`).
+MlpOptions predictive_mlp(const NetworkSpec& spec, const Model& model, const Mlp& net, const Approximation& q);
 
 /// Loads `path` (io::load_approximation: FormatError for a missing, truncated, corrupted or
 /// foreign file), reads the network description, rebuilds the model with build_mlp on a

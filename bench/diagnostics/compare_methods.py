@@ -76,7 +76,11 @@ METHODS = [
     ("Pathfinder, 4 paths", ["--method", "pathfinder"]),
     ("Pathfinder, 1 path", ["--method", "pathfinder", "--paths", "1"]),
     ("Laplace (last layer, full)", ["--method", "laplace"]),
-    ("Laplace (all, diag)", ["--method", "laplace", "--subset", "all", "--hessian", "diag"]),
+    ("Laplace (all, diag)", ["--method", "laplace", "--subset", "all", "--hessian", "diag",
+                             "--predictive", "sampled"]),
+    ("Laplace (all, diag, linearised)", ["--method", "laplace", "--subset", "all", "--hessian", "diag"]),
+    ("Laplace (all, full, linearised)", ["--method", "laplace", "--subset", "all", "--hessian", "full"]),
+    ("Laplace (all, kron, linearised)", ["--method", "laplace", "--subset", "all", "--hessian", "kron"]),
 ]
 
 

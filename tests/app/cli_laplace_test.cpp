@@ -1,6 +1,7 @@
 // elbo fit --method laplace through the command line: a classifier (moons) and a regression
-// (a sine), each held to the bounds the ADVI tests of the same data use, then predict,
-// evaluate and summary on the Laplace model file, and the option checks.
+// (a sine), each held to the bounds the ADVI tests of the same data use, over the last layer
+// and (K-FAC, linearised predictive) over every weight, then predict, evaluate and summary
+// on the Laplace model files, and the option checks.
 #include <cmath>
 #include <string>
 
@@ -37,8 +38,36 @@ TEST(cli_laplace, classifies_moons_as_well_as_advi_and_prints_khat) {
       << summary.out;
   EXPECT_NE(summary.out.find("PSIS k-hat: "), std::string::npos) << summary.out;
 
-  // Diagonal over every weight (its sampled predictive is not held to ADVI's bounds: a
-  // full-network Laplace needs the linearised predictive, not in elbo yet).
+  // Every weight: Kronecker-factored Gauss-Newton blocks with the linearised predictive
+  // (the default over all the weights), held to the same bounds.
+  CliResult kron = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "k.elbo", "--method", "laplace",
+                                 "--hessian", "kron", "--subset", "all"});
+  ASSERT_EQ(kron.code, 0) << describe(kron);
+  EXPECT_NE(kron.out.find("hessian kron over all the weights, 51 parameters"), std::string::npos) << kron.out;
+  EXPECT_NE(kron.out.find("; linearised predictive"), std::string::npos) << kron.out;
+  EXPECT_NE(kron.out.find("PSIS k-hat: "), std::string::npos) << kron.out;
+  CliResult keval = run_cli(dir, {"evaluate", "--model", dir / "k.elbo", "--data", dir / "test.csv", "--json"});
+  ASSERT_EQ(keval.code, 0) << describe(keval);
+  j = nlohmann::json::parse(keval.out);
+  EXPECT_GT(j["accuracy"].get<double>(), 0.85) << keval.out;
+  EXPECT_GT(j["mlpd"].get<double>(), std::log(0.5)) << keval.out;
+  CliResult ksummary = run_cli(dir, {"summary", "--model", dir / "k.elbo"});
+  ASSERT_EQ(ksummary.code, 0) << describe(ksummary);
+  EXPECT_NE(ksummary.out.find("hessian kron over all the weights"), std::string::npos) << ksummary.out;
+  EXPECT_NE(ksummary.out.find("linearised predictive"), std::string::npos) << ksummary.out;
+
+  // The same fit's sampled predictive differs from the linearised one (the network is not
+  // linear in its first layers), and both files predict.
+  CliResult sampled = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "s.elbo", "--method", "laplace",
+                                    "--hessian", "kron", "--subset", "all", "--predictive", "sampled"});
+  ASSERT_EQ(sampled.code, 0) << describe(sampled);
+  CliResult lin_pred = run_cli(dir, {"predict", "--model", dir / "k.elbo", "--data", dir / "test.csv"});
+  CliResult smp_pred = run_cli(dir, {"predict", "--model", dir / "s.elbo", "--data", dir / "test.csv"});
+  ASSERT_EQ(lin_pred.code, 0) << describe(lin_pred);
+  ASSERT_EQ(smp_pred.code, 0) << describe(smp_pred);
+  EXPECT_NE(lin_pred.out, smp_pred.out);
+
+  // Diagonal over every weight.
   CliResult diag = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "d.elbo", "--method", "laplace",
                                  "--hessian", "diag", "--subset", "all"});
   ASSERT_EQ(diag.code, 0) << describe(diag);
@@ -71,6 +100,13 @@ TEST(cli_laplace, names_the_options_it_does_not_take) {
   CliResult h = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--hessian", "diag"});
   EXPECT_NE(h.code, 0);
   EXPECT_NE(h.err.find("--hessian: applies to --method laplace only"), std::string::npos) << describe(h);
+  CliResult p = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--predictive", "sampled"});
+  EXPECT_NE(p.code, 0);
+  EXPECT_NE(p.err.find("--predictive: applies to --method laplace only"), std::string::npos) << describe(p);
+  CliResult k = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "laplace",
+                              "--hessian", "kron", "--prior", "hierarchical"});
+  EXPECT_NE(k.code, 0);
+  EXPECT_NE(k.err.find("--hessian kron: needs --prior normal"), std::string::npos) << describe(k);
 }
 
 }  // namespace
