@@ -821,10 +821,11 @@ void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData
   report_training_fit(f, post, spec, data, *fit.q);
   std::optional<PsisResult> psis = fit.psis;
   int64_t psis_draws = 0;
-  if (fit.psis) {  // multi-path: the k-hat of its own importance resampling
+  if (fit.psis) {  // draws: the k-hat of multi-path's resampling, or of one path's draws
     psis_draws = static_cast<int64_t>(fit.psis->log_weights.size());
-    std::printf("PSIS k-hat: %.2f, %s (pathfinder's resampling of %ld pooled draws, ESS %.0f)\n", fit.psis->khat,
-                khat_verdict(fit.psis->khat).c_str(), static_cast<long>(psis_draws), fit.psis->ess);
+    std::printf("PSIS k-hat: %.2f, %s (pathfinder's %s %ld %s draws, ESS %.0f)\n", fit.psis->khat,
+                khat_verdict(fit.psis->khat).c_str(), po.paths == 1 ? "normal," : "resampling of",
+                static_cast<long>(psis_draws), po.paths == 1 ? "of its" : "pooled", fit.psis->ess);
   } else if (const std::optional<ApproximationCheck> check = report_khat(f, post, spec, inputs, *fit.q)) {
     psis = check->psis;
     psis_draws = check->draws;

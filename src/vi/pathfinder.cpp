@@ -26,7 +26,8 @@ using Vector = Eigen::VectorXd;
 // Random streams: a path's start, its ELBO draws (counter = iteration), its final draws,
 // the resampling.
 constexpr uint64_t kStartStream = 20, kElboStream = 1 << 20, kDrawStream = 2 << 20, kResampleStream = 3 << 20;
-// A single-path q is a FullRank: D (D + 1) / 2 numbers and a D x D factorisation.
+// Up to this many parameters a single-path q is a FullRank (D (D + 1) / 2 numbers and a
+// D x D factorisation); above, it is draws from the normal (Stan's output), as multi-path's.
 constexpr int64_t kSinglePathMaxDim = 5000;
 
 // The normal N(mu, H) at one point of the path, H = diag(alpha) + B M B^T, with what
@@ -231,10 +232,10 @@ PathOutcome run_path(const Model& model, const PathfinderOptions& o, int path) {
   out.info.rejected_updates = h.rejected;
   out.info.stopped = r.reason;
   if (out.ok) out.info.best_mean.assign(out.best.mu.data(), out.best.mu.data() + D);
-  if (!out.ok || o.paths == 1 || !o.make_q) return out;
-  // Multi-path: draws from the best normal, in chunks, keeping only their log importance
-  // ratios (the chosen draws are made again after resampling: draw_of_path).
-  const int64_t N = o.draws_per_path;
+  if (!out.ok || !o.make_q || (o.paths == 1 && D <= kSinglePathMaxDim)) return out;
+  // Multi-path (or a single path's draws): draws from the best normal, in chunks, keeping
+  // only their log importance ratios (the draws are made again afterwards: draw_of_path).
+  const int64_t N = o.paths == 1 ? o.draws : o.draws_per_path;
   out.log_ratios.resize(static_cast<size_t>(N));
   constexpr int64_t kChunk = 64;
   std::vector<double> un(static_cast<size_t>(std::min(kChunk, N) * D)), xn(un.size()), lqn(kChunk), lpn(kChunk);
@@ -258,7 +259,7 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
   if (o.paths < 1) throw InvalidArgument("fit_pathfinder: option 'paths' is " + std::to_string(o.paths) + ", but must be >= 1");
   if (o.elbo_draws < 1)
     throw InvalidArgument("fit_pathfinder: option 'elbo_draws' is " + std::to_string(o.elbo_draws) + ", but must be >= 1");
-  if (o.paths > 1 && (o.draws_per_path < 1 || o.draws < 2))
+  if ((o.paths > 1 && o.draws_per_path < 1) || o.draws < 2)
     throw InvalidArgument("fit_pathfinder: options 'draws_per_path' (" + std::to_string(o.draws_per_path) + ") and 'draws' (" +
                           std::to_string(o.draws) + ") must be >= 1 and >= 2");
   if (o.paths > 1 && o.paths * o.draws_per_path < 25)
@@ -275,10 +276,6 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
   if (o.start && o.start->numel() != D)
     throw InvalidArgument("fit_pathfinder: option 'start' has " + std::to_string(o.start->numel()) +
                           " values, but the model has " + std::to_string(D) + " free parameters");
-  if (o.paths == 1 && o.make_q && D > kSinglePathMaxDim)
-    throw InvalidArgument("fit_pathfinder: option 'paths' is 1, whose q is a full-rank normal, but the model has " +
-                          std::to_string(D) + " parameters (at most " + std::to_string(kSinglePathMaxDim) +
-                          "); use several paths (their result is draws)");
 
   // Paths on the threads, each into its own slot: the result does not depend on the order.
   std::vector<PathOutcome> outcomes(static_cast<size_t>(o.paths));
@@ -308,6 +305,16 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
     throw NumericalError("fit_pathfinder: no path found a normal with a finite ELBO (" + outcomes[0].info.stopped + ")");
   if (!o.make_q) return fit;
 
+  if (o.paths == 1 && D > kSinglePathMaxDim) {
+    // o.draws draws from the best normal, as they are (no resampling), and the PSIS of
+    // their importance ratios.
+    fit.psis = psis(outcomes[0].log_ratios);
+    const Philox rng(o.seed);
+    auto q = std::make_unique<Empirical>(std::vector<double>(static_cast<size_t>(D), 0.0), o.draws, 0.0, o.seed);
+    for (int64_t s = 0; s < o.draws; ++s) draw_of_path(outcomes[0], rng, 0, s, q->params().data() + s * D);
+    fit.q = std::move(q);
+    return fit;
+  }
   if (o.paths == 1) {
     const PathNormal& n = outcomes[0].best;
     Eigen::LLT<Matrix> llt(n.dense());

@@ -38,6 +38,29 @@ TEST(pathfinder, single_path_finds_the_gaussian_posterior) {
   EXPECT_FALSE(fit.psis.has_value());
 }
 
+TEST(pathfinder, a_single_path_above_5000_parameters_gives_draws_of_its_normal) {
+  // 6000 independent N(0.7, 1.5^2): a full-rank q would hold 18 million numbers, so the path
+  // returns 1000 draws of its normal (Stan's output) and their PSIS. The diagonal L-BFGS
+  // estimate is exact here, so the ratios are flat: k-hat well below 0.5. Over 6000 x 1000
+  // draws the mean is within 0.01 of 0.7 (its standard error is 0.0006) and the sd within
+  // 2 % of 1.5 (standard error 0.02 %); the margins allow for a normal a little narrow, as
+  // in the test above.
+  Model m;
+  m.normal("z", 0.7, 1.5, {6000});
+  PathfinderFit fit = fit_pathfinder(m, {.paths = 1, .seed = 4});
+  EXPECT_EQ(fit.q->kind(), "empirical:1000");
+  ASSERT_TRUE(fit.psis.has_value());
+  EXPECT_LT(fit.psis->khat, 0.5);
+  const std::vector<double> mean = fit.q->mean(), sd = fit.q->sd();
+  double mean_of_means = 0, mean_of_variances = 0;
+  for (size_t i = 0; i < mean.size(); ++i) {
+    mean_of_means += mean[i] / 6000;
+    mean_of_variances += sd[i] * sd[i] / 6000;
+  }
+  EXPECT_NEAR(mean_of_means, 0.7, 0.01);
+  EXPECT_NEAR(std::sqrt(mean_of_variances), 1.5, 0.03);
+}
+
 TEST(pathfinder, multi_path_resamples_draws_of_the_posterior_and_reports_khat) {
   // 4 paths x 1000 draws resampled to 1000. The normals are a little narrow (above), so
   // the ratios have a tail: k-hat 0.64 here, "usable" (< 0.7) as the check asserts; the

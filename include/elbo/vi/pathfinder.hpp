@@ -40,7 +40,8 @@ struct PathfinderOptions {
   /// 5). The same draws serve every point of a path (common random numbers).
   int64_t elbo_draws = 25;
   /// Draws taken from each path's best normal for multi-path resampling, and the number of
-  /// resampled draws returned (Stan's 1000 each).
+  /// resampled draws returned (Stan's 1000 each; also a single path's draws above 5000
+  /// parameters).
   int64_t draws_per_path = 1000;
   int64_t draws = 1000;
   uint64_t seed = 0;
@@ -61,12 +62,13 @@ struct PathfinderPath {
 };
 
 struct PathfinderFit {
-  /// paths == 1: the best normal as a FullRank q; paths > 1: the resampled draws as an
-  /// Empirical q (particles, no density).
+  /// paths == 1: the best normal as a FullRank q up to 5000 parameters, above that `draws`
+  /// draws from it as an Empirical q (Stan's single-path output); paths > 1: the resampled
+  /// draws as an Empirical q (particles, no density).
   std::unique_ptr<Approximation> q;
   std::vector<PathfinderPath> paths;
   /// paths > 1: PSIS of the pooled draws' log p - log q (its k-hat says whether the
-  /// resampled draws can be trusted).
+  /// resampled draws can be trusted); one path above 5000 parameters: that of its draws.
   std::optional<PsisResult> psis;
 };
 
