@@ -1,6 +1,5 @@
 #include "elbo/bnn/kronecker_factors.hpp"
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -8,61 +7,15 @@
 #include "elbo/bnn/predictive_draws.hpp"
 #include "elbo/graph/error.hpp"
 #include "elbo/vi/mean_field.hpp"
+#include "mlp_layers.hpp"
 
 namespace elbo {
 
 namespace {
 
-using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-// One layer of the network: its weights (with the bias as the last row when there is one)
-// at z, and where they are.
-struct Layer {
-  KroneckerBlock block;
-  RowMatrix w;  // [in (+1), out]
-  bool bias = false;
-};
-
-const FreeVariable& variable(const Model& model, const std::string& name) {
-  for (const FreeVariable& v : model.free_variables())
-    if (v.name == name) return v;
-  throw InvalidArgument("mlp_kronecker_factors: the model has no weight '" + name +
-                        "'; was it built by build_mlp with these options?");
-}
-
-std::vector<Layer> layers_at(const Model& model, const Mlp& net, const MlpOptions& o, int64_t features, int64_t outputs,
-                             std::span<const double> z) {
-  std::vector<Layer> layers;
-  size_t name = 0;
-  int64_t in = features;
-  const size_t count = o.hidden.size() + 1;
-  for (size_t l = 0; l < count; ++l) {
-    const int64_t out = l < o.hidden.size() ? o.hidden[l] : outputs;
-    const FreeVariable& w = variable(model, net.weight_names.at(name++));
-    Layer layer;
-    layer.bias = o.bias;
-    layer.block = {w.offset, in + (o.bias ? 1 : 0), out};
-    if (w.size != in * out) throw InvalidArgument("mlp_kronecker_factors: weight '" + w.name + "' has the wrong size");
-    if (o.bias) {
-      const FreeVariable& b = variable(model, net.weight_names.at(name++));
-      if (b.offset != w.offset + in * out || b.size != out)
-        throw InvalidArgument("mlp_kronecker_factors: bias '" + b.name + "' does not follow weight '" + w.name +
-                              "' in the flat vector");
-    }
-    layer.w = Eigen::Map<const RowMatrix>(z.data() + w.offset, layer.block.rows, out);
-    layers.push_back(std::move(layer));
-    in = out;
-  }
-  return layers;
-}
-
-// h W (+ the bias row).
-RowMatrix affine(const RowMatrix& h, const Layer& layer) {
-  const int64_t in = h.cols();
-  RowMatrix z = h * layer.w.topRows(in);
-  if (layer.bias) z.rowwise() += layer.w.row(in);
-  return z;
-}
+using bnn_detail::MlpForward;
+using bnn_detail::MlpLayer;
+using bnn_detail::RowMatrix;
 
 // Lambda_n's square-root factors: for each row n a K x K matrix R_n with R_n^T R_n = Lambda_n,
 // the Hessian of -log p(y_n | f_n) in f_n by central differences of the likelihood's log
@@ -127,24 +80,10 @@ std::vector<KroneckerFactors> mlp_kronecker_factors(const Model& model, const Ml
   if (!x_value || !y_value) throw InvalidArgument("mlp_kronecker_factors: the network's x and y are not data inputs");
   const int64_t N = x_value->dim(0), F = x_value->dim(1), K = likelihood.outputs();
   const std::vector<double> xv = x_value->to_vector(), y = y_value->to_vector();
-  const std::vector<Layer> layers = layers_at(model, net, o, F, K, z);
-
-  // Forward: each layer's input and the derivative of its activation.
-  std::vector<RowMatrix> inputs, slopes;
-  RowMatrix h = Eigen::Map<const RowMatrix>(xv.data(), N, F);
-  for (size_t l = 0; l + 1 < layers.size(); ++l) {
-    const RowMatrix pre = affine(h, layers[l]);
-    inputs.push_back(std::move(h));
-    if (o.activation == "tanh") {
-      h = pre.array().tanh();
-      slopes.push_back((1.0 - h.array().square()).matrix());
-    } else {
-      h = pre.cwiseMax(0.0);
-      slopes.push_back((pre.array() > 0.0).cast<double>().matrix());
-    }
-  }
-  const RowMatrix f = affine(h, layers.back());
-  inputs.push_back(std::move(h));
+  const std::vector<MlpLayer> layers = bnn_detail::mlp_layers(model, net, o, F, K, z, "mlp_kronecker_factors");
+  const MlpForward forward =
+      bnn_detail::mlp_forward(layers, Eigen::Map<const RowMatrix>(xv.data(), N, F), o.activation);
+  const RowMatrix& f = forward.f;
 
   // The network's own program at z (a point q) gives f again, as a check that the layers
   // were read right, and the likelihood's parameters there.
@@ -162,14 +101,11 @@ std::vector<KroneckerFactors> mlp_kronecker_factors(const Model& model, const Ml
 
   std::vector<KroneckerFactors> out(layers.size());
   for (size_t l = 0; l < layers.size(); ++l) {
-    const Layer& layer = layers[l];
-    out[l].block = layer.block;
-    RowMatrix a(N, layer.block.rows);
-    a.leftCols(inputs[l].cols()) = inputs[l];
-    if (layer.bias) a.col(a.cols() - 1).setOnes();
+    out[l].block = layers[l].block;
+    const RowMatrix a = bnn_detail::layer_input(layers[l], forward.inputs[l]);
     const RowMatrix A = a.transpose() * a;
     out[l].a.assign(A.data(), A.data() + A.size());
-    out[l].g.assign(static_cast<size_t>(layer.block.cols * layer.block.cols), 0.0);
+    out[l].g.assign(static_cast<size_t>(layers[l].block.cols * layers[l].block.cols), 0.0);
   }
   // Backward, once per row of R_n: v starts as row r of R_n at the last layer and goes
   // back through the weights and the activations' slopes; G gets v^T v at every layer.
@@ -181,8 +117,7 @@ std::vector<KroneckerFactors> mlp_kronecker_factors(const Model& model, const Ml
       const RowMatrix g = v.transpose() * v;
       for (int64_t i = 0; i < g.size(); ++i) out[l].g[static_cast<size_t>(i)] += g.data()[i] / static_cast<double>(N);
       if (l == 0) break;
-      const int64_t in = inputs[l].cols();
-      v = (v * layers[l].w.topRows(in).transpose()).cwiseProduct(slopes[l - 1]);
+      v = bnn_detail::back_to_previous_layer(layers, forward, l, v);
     }
   }
   return out;

@@ -12,6 +12,11 @@ void Approximation::sample(const double* eps, double* z, double* logq, int64_t S
   for (int64_t s = 0; s < S; ++s) logq[s] = logq_from_eps(eps + s * n);
 }
 
+void Approximation::linear_variance(const double*, int64_t, double*) const {
+  throw InvalidArgument("the " + kind() + " approximation has no closed-form covariance for the variance of a linear "
+                        "function (a Gaussian family has: meanfield, fullrank, kron)");
+}
+
 double Approximation::log_density(const double*) const {
   throw InvalidArgument("the " + kind() + " approximation has no closed-form density at a given point");
 }

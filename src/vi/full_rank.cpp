@@ -157,3 +157,26 @@ std::vector<double> FullRank::sd() const {
 }
 
 }  // namespace elbo
+
+namespace elbo {
+
+void FullRank::linear_variance(const double* j, int64_t n, double* out) const {
+  // ||L^T j||^2: (L^T j)_k = sum_{i >= k} L(i, k) j_i.
+  const std::vector<double> L = cholesky();
+  std::vector<double> t(static_cast<size_t>(d_));
+  for (int64_t r = 0; r < n; ++r) {
+    const double* row = j + r * d_;
+    std::fill(t.begin(), t.end(), 0.0);
+    for (int64_t i = 0; i < d_; ++i) {
+      const double ji = row[i];
+      if (ji == 0) continue;
+      const double* li = L.data() + i * d_;
+      for (int64_t k = 0; k <= i; ++k) t[k] += li[k] * ji;
+    }
+    double acc = 0;
+    for (double v : t) acc += v * v;
+    out[r] = acc;
+  }
+}
+
+}  // namespace elbo

@@ -185,6 +185,25 @@ std::vector<double> KroneckerNormal::sd() const {
   return out;
 }
 
+void KroneckerNormal::linear_variance(const double* j, int64_t n, double* out) const {
+  // With z - mu = F eps, F's columns the scaled eigen-directions: ||F^T j||^2, per block
+  // (QA^T J QG) .* S for J the block of j as a [rows, cols] matrix.
+  const double* s = params_.data() + d_;
+  for (int64_t r = 0; r < n; ++r) {
+    const double* row = j + r * d_;
+    double acc = 0;
+    for (int64_t i = 0; i < d_; ++i)
+      if (!in_block_[i]) acc += row[i] * row[i] * s[i] * s[i];
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      const KroneckerBlock& k = blocks_[b];
+      const ConstMap qa(params_.data() + qa_at(b), k.rows, k.rows), qg(params_.data() + qg_at(b), k.cols, k.cols);
+      const RowMatrix m = qa.transpose() * ConstMap(row + k.offset, k.rows, k.cols) * qg;
+      acc += m.cwiseProduct(ConstMap(s + k.offset, k.rows, k.cols)).squaredNorm();
+    }
+    out[r] = acc;
+  }
+}
+
 Tensor KroneckerNormal::cov() const {
   if (d_ > 20000)
     throw InvalidArgument("KroneckerNormal::cov: a dense covariance over " + std::to_string(d_) +

@@ -229,3 +229,21 @@ Tensor MeanField::cov() const {
 }
 
 }  // namespace elbo
+
+namespace elbo {
+
+void MeanField::linear_variance(const double* j, int64_t n, double* out) const {
+  std::vector<double> var(static_cast<size_t>(d_));
+  for (int64_t i = 0; i < d_; ++i) {
+    const double s = softplus(params_[d_ + i]);
+    var[i] = s * s;
+  }
+  for (int64_t r = 0; r < n; ++r) {
+    const double* row = j + r * d_;
+    double acc = 0;
+    for (int64_t i = 0; i < d_; ++i) acc += row[i] * row[i] * var[i];
+    out[r] = acc;
+  }
+}
+
+}  // namespace elbo

@@ -12,6 +12,9 @@
 #include "elbo/graph/error.hpp"
 #include "elbo/graph/random.hpp"
 #include "elbo/vi/family_registry.hpp"
+#include "elbo/vi/full_rank.hpp"
+#include "elbo/vi/low_rank.hpp"
+#include "elbo/vi/mean_field.hpp"
 
 namespace elbo {
 namespace {
@@ -117,6 +120,47 @@ TEST(kronecker_normal, bad_blocks_and_training_are_refused) {
   std::vector<double> eps(6, 0.1), dz(6, 1.0), grad(q.params().size());
   const double dlogq = 1;
   EXPECT_THROW(q.backward(eps.data(), dz.data(), &dlogq, 1, 1.0, grad.data()), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace elbo
+
+namespace elbo {
+namespace {
+
+// j Sigma j^T from the dense covariance.
+double quadratic(const Tensor& cov, const std::vector<double>& j) {
+  const int64_t D = static_cast<int64_t>(j.size());
+  double acc = 0;
+  for (int64_t r = 0; r < D; ++r)
+    for (int64_t c = 0; c < D; ++c) acc += j[r] * cov[r * D + c] * j[c];
+  return acc;
+}
+
+TEST(linear_variance, is_j_sigma_j_for_each_gaussian_family) {
+  const KroneckerNormal kron = example();
+  std::vector<double> mu(10, 0.1);
+  MeanField mf(mu, std::vector<double>{0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0});
+  FullRank fr(mu);
+  for (int64_t i = 0; i < 10; ++i)
+    for (int64_t k = 0; k <= i; ++k) fr.set_cholesky(i, k, i == k ? 0.5 + 0.1 * i : 0.05 * (i - 2 * k));
+  std::vector<double> j(30);
+  for (size_t i = 0; i < j.size(); ++i) j[i] = std::cos(0.9 * static_cast<double>(i) + 0.2);
+  for (const Approximation* q : {static_cast<const Approximation*>(&kron), static_cast<const Approximation*>(&mf),
+                                 static_cast<const Approximation*>(&fr)}) {
+    double out[3];
+    q->linear_variance(j.data(), 3, out);
+    const Tensor cov = q->cov();
+    for (int r = 0; r < 3; ++r) {
+      const std::vector<double> row(j.begin() + 10 * r, j.begin() + 10 * r + 10);
+      const double want = quadratic(cov, row);
+      EXPECT_NEAR(out[r], want, 1e-12 * (1 + want)) << q->kind() << " row " << r;
+    }
+  }
+  // A family without a closed-form covariance says so.
+  LowRank low(mu, 2);
+  double out = 0;
+  EXPECT_THROW(low.linear_variance(j.data(), 1, &out), InvalidArgument);
 }
 
 }  // namespace

@@ -95,6 +95,11 @@ class Approximation {
   virtual std::vector<double> sd() const = 0;
   /// Covariance of q in unconstrained space, [D, D].
   virtual Tensor cov() const = 0;
+  /// The variance under q of each of n linear functions z -> j . z: j_i Sigma j_i^T for the
+  /// rows j_i of j ([n, D], row-major) into out [n], without forming Sigma where the family
+  /// allows (the probit predictive's logit variances). Closed forms for MeanField, FullRank
+  /// and KroneckerNormal; the default throws InvalidArgument naming the kind.
+  virtual void linear_variance(const double* j, int64_t n, double* out) const;
 
   virtual std::unique_ptr<Approximation> clone() const = 0;
 };

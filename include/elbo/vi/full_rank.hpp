@@ -30,6 +30,7 @@ class FullRank : public Approximation {
   std::vector<double> mean() const override;
   std::vector<double> sd() const override;
   Tensor cov() const override;
+  void linear_variance(const double* j, int64_t n, double* out) const override;
   std::unique_ptr<Approximation> clone() const override { return std::make_unique<FullRank>(*this); }
 
   /// L as a dense row-major [D, D] matrix.

@@ -67,6 +67,7 @@ class KroneckerNormal final : public Approximation {
   std::vector<double> sd() const override;
   /// Dense [D, D]; InvalidArgument above 20,000 coordinates (it would not fit in memory).
   Tensor cov() const override;
+  void linear_variance(const double* j, int64_t n, double* out) const override;
   std::unique_ptr<Approximation> clone() const override { return std::make_unique<KroneckerNormal>(*this); }
 
  private:

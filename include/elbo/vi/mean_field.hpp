@@ -45,6 +45,7 @@ class MeanField : public Approximation {
   std::vector<double> mean() const override;
   std::vector<double> sd() const override;
   Tensor cov() const override;
+  void linear_variance(const double* j, int64_t n, double* out) const override;
   std::unique_ptr<Approximation> clone() const override { return std::make_unique<MeanField>(*this); }
   /// f32: sigma, 1 / sigma, log sigma and sigmoid(rho) in single precision (eight lanes at a
   /// time); f64 (the default): in double.

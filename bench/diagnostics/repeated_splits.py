@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Issue #18's "no worse than ADVI", over many splits instead of one (docs/DIAGNOSTICS.md):
+test accuracy of `elbo fit` with mean-field ADVI, Pathfinder (4 paths and 1) and Laplace
+(last layer; all weights with K-FAC and the linearised predictive) on breast cancer over
+random half/half splits, and RMSE on the UCI concrete set's first published splits; each
+with the command line's defaults and --seed 1. Prints the mean over the splits, its
+standard error, and the mean paired difference to ADVI with its standard error.
+
+    bench/peers/.venv/bin/python bench/diagnostics/repeated_splits.py --elbo build/bin/elbo \\
+        --out /tmp/splits --splits 10
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import train_test_split
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+METHODS = [
+    ("mean-field ADVI", ["--method", "advi"]),
+    ("Pathfinder, 4 paths", ["--method", "pathfinder"]),
+    ("Pathfinder, 1 path", ["--method", "pathfinder", "--paths", "1"]),
+    ("Laplace (last layer, full)", ["--method", "laplace"]),
+    ("Laplace (all, kron, linearised)", ["--method", "laplace", "--subset", "all", "--hessian", "kron"]),
+]
+
+
+def write_csv(path, x, y):
+    names = [f"x{i}" for i in range(x.shape[1])] + ["y"]
+    np.savetxt(path, np.c_[x, y], delimiter=",", header=",".join(names), comments="", fmt="%.10g")
+
+
+def splits(name, uci, n):
+    if name == "breast cancer":
+        bc = load_breast_cancer()
+        for s in range(n):
+            yield train_test_split(bc.data, bc.target, test_size=0.5, random_state=s)
+        return
+    folder = os.path.join(uci, "concrete")
+    data = np.loadtxt(os.path.join(folder, "data.txt"))
+    feat = np.loadtxt(os.path.join(folder, "index_features.txt"), dtype=int)
+    targ = int(np.loadtxt(os.path.join(folder, "index_target.txt")))
+    for s in range(n):
+        tr = np.loadtxt(os.path.join(folder, f"index_train_{s}.txt"), dtype=int)
+        te = np.loadtxt(os.path.join(folder, f"index_test_{s}.txt"), dtype=int)
+        yield data[tr][:, feat], data[te][:, feat], data[tr, targ], data[te, targ]
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
+    return p.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--elbo", default=os.path.join(ROOT, "build", "bin", "elbo"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "build-diagnostics"))
+    ap.add_argument("--uci", default=os.path.join(ROOT, "..", "shared", "data", "uci"))
+    ap.add_argument("--splits", type=int, default=10)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    print("| data | method | mean test score | its SE | mean difference to ADVI | its SE |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for name, metric in [("breast cancer", "accuracy"), ("concrete (UCI)", "rmse")]:
+        scores = {label: [] for label, _ in METHODS}
+        for s, (xtr, xte, ytr, yte) in enumerate(splits(name, a.uci, a.splits)):
+            train, test = os.path.join(a.out, "train.csv"), os.path.join(a.out, "test.csv")
+            write_csv(train, xtr, ytr)
+            write_csv(test, xte, yte)
+            for label, args in METHODS:
+                model = os.path.join(a.out, "m.elbo")
+                run([a.elbo, "fit", "--train", train, "--out", model, "--seed", "1", "--threads", "1"] + args)
+                ev = json.loads(run([a.elbo, "evaluate", "--model", model, "--data", test, "--json"]))
+                scores[label].append(ev[metric])
+                print(f"{name} split {s} | {label} | {metric} {ev[metric]:.4f}", file=sys.stderr)
+        base = np.array(scores["mean-field ADVI"])
+        for label, _ in METHODS:
+            v = np.array(scores[label])
+            d = v - base
+            k = len(v)
+            scale = 100 if metric == "accuracy" else 1
+            unit = " %" if metric == "accuracy" else ""
+            print(f"| {name} | {label} | {scale * v.mean():.2f}{unit} | {scale * v.std(ddof=1) / np.sqrt(k):.2f} | "
+                  f"{scale * d.mean():+.2f} | {scale * d.std(ddof=1) / np.sqrt(k):.2f} |")
+
+
+if __name__ == "__main__":
+    main()
