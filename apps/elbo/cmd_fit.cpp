@@ -56,7 +56,7 @@ struct FitFlags {
   std::string objective = "kl";  // kl, renyi:ALPHA or iwae:K
   int64_t particles = 100;       // svgd: particles; asvgd: draws per step
   std::string hessian;           // laplace: "full", "diag" or "kron"; "": full up to kLaplaceFullLimit parameters, else kron
-  std::string predictive;        // laplace: "linearised" or "sampled"; "": linearised over all weights, else sampled
+  std::string predictive;        // laplace: "linearised", "probit" or "sampled"; "": linearised over all weights, else sampled
   std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
   int paths = 4;                      // pathfinder: paths (Stan's default)
   std::string init = "default";       // step methods: "default" or "pathfinder"
@@ -609,15 +609,16 @@ void report_training_fit(const FitFlags& f, const PostFitPlan& plan, const Netwo
   Expr x = model.data("x", Tensor(spec.dtype, {1, F}));
   Expr y = model.data("y", Tensor(spec.dtype, {1}));
   Mlp net = build_mlp(model, x, y, spec.mlp, *spec.likelihood);
-  // The linearised network's predictive (Laplace's default) has a model of its own.
+  // The linearised network's predictive (Laplace's default over all the weights) has a model
+  // of its own; the probit's training score is that of the linearised draws it approximates.
   Model linear(spec.dtype);
   Mlp linear_net;
-  if (spec.linearized)
+  if (spec.linearized())
     linear_net = build_mlp(linear, linear.data("x", Tensor(spec.dtype, {1, F})),
                            linear.data("y", Tensor(spec.dtype, {1})), predictive_mlp(spec, model, net, q),
                            *spec.likelihood);
   const std::vector<double> mean =
-      mean_output(spec.linearized ? linear : model, q, spec.linearized ? linear_net : net, model_inputs(spec, d.set.x),
+      mean_output(spec.linearized() ? linear : model, q, spec.linearized() ? linear_net : net, model_inputs(spec, d.set.x),
                   plan.report_draws, f.seed + 2, plan.threads);
   TrainingScore score = spec.likelihood->training_score(mean, d.y, spec.target_scale());
   char percent[32];
@@ -713,7 +714,10 @@ void save_optimised_fit(const FitFlags& f, const NetworkSpec& spec, const ModelD
 
 void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData& data, const ModelData& inputs) {
   NetworkSpec spec = network;
-  spec.linearized = f.predictive.empty() ? f.subset == "all" : f.predictive == "linearised";
+  spec.predictive = !f.predictive.empty() ? f.predictive : f.subset == "all" ? "linearised" : "sampled";
+  if (spec.predictive == "probit" && spec.likelihood->class_names().empty())
+    throw UsageError("--predictive probit: the probit approximation is for class labels, but the likelihood is " +
+                     spec.likelihood->description() + "; use linearised");
   Model model(DType::f64);
   Mlp net = build_float64_model(f, spec, inputs, model);
   const int64_t D = model.flat_size();
@@ -742,7 +746,7 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
   std::printf("fitting: laplace (hessian %s over %s, %ld parameters), MAP by L-BFGS, prior precision by the "
               "Laplace evidence; %s predictive\n",
               lo.hessian.c_str(), f.subset == "all" ? "all the weights" : "the last layer", static_cast<long>(D),
-              spec.linearized ? "linearised" : "sampled");
+              spec.predictive.c_str());
   std::fflush(stdout);
   auto t0 = Clock::now();
   LaplaceFit fit = fit_laplace(model, lo);
@@ -768,7 +772,7 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
                              {"method", "laplace"},
                              {"hessian", lo.hessian},
                              {"subset", f.subset},
-                             {"predictive", spec.linearized ? "linearised" : "sampled"},
+                             {"predictive", spec.predictive},
                              {"map_iterations", fit.map.iterations},
                              {"map_evaluations", fit.map.evaluations},
                              {"map_stopped", fit.map.reason},
@@ -1207,9 +1211,10 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(f->subset_opt);
   f->predictive_opt = sub->add_option("--predictive", f->predictive,
                                       "laplace: linearised (the network linearised in its weights at the MAP, the "
-                                      "GLM predictive; the default with --subset all) or sampled (the network itself "
-                                      "at each draw; the default with last_layer, where the two are the same)")
-                          ->check(CLI::IsMember({"linearised", "sampled"}));
+                                      "GLM predictive; the default with --subset all), probit (its probit "
+                                      "approximation for class labels: no draws) or sampled (the network itself at "
+                                      "each draw; the default with last_layer, where it equals linearised)")
+                          ->check(CLI::IsMember({"linearised", "probit", "sampled"}));
   shaping.push_back(f->predictive_opt);
   f->particles_opt = sub->add_option("--particles", f->particles,
                                      "svgd: the number of particles; asvgd: draws per step (default 100, PyMC's "

@@ -51,7 +51,7 @@ void run_summary(const SummaryFlags& f) {
                   info.value("hessian", std::string("?")).c_str(),
                   info.value("subset", std::string("all")) == "all" ? "all the weights" : "the last layer",
                   info["prior_precision"].get<double>(), info["log_evidence"].get<double>(),
-                  n.spec.linearized ? "linearised" : "sampled");
+                  n.spec.predictive.c_str());
     if (info.is_object() && info.contains("psis_khat") && info.contains("psis_draws") &&
         info["psis_draws"].is_number_integer()) {
       const nlohmann::json& k = info["psis_khat"];

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "elbo/bnn/likelihood_registry.hpp"
+#include "elbo/bnn/probit_predictive.hpp"
 #include "elbo/data/standardizer.hpp"
 #include "elbo/graph/error.hpp"
 #include "elbo/io/approximation_file.hpp"
@@ -47,7 +48,7 @@ std::string to_json(const NetworkSpec& s) {
   j["x_sd"] = s.x_sd;
   j["y_mean"] = s.y_mean;
   j["y_sd"] = s.y_sd;
-  j["predictive"] = s.linearized ? "linearised" : "sampled";
+  j["predictive"] = s.predictive;
   return j.dump();
 }
 
@@ -119,10 +120,11 @@ NetworkSpec network_spec_from_json(const std::string& text, const std::string& s
   s.y_mean = field<double>(j, "y_mean", source);
   s.y_sd = field<double>(j, "y_sd", source);
   // Absent before the linearised predictive: sampled.
-  const std::string predictive = j.value("predictive", std::string("sampled"));
-  if (predictive != "sampled" && predictive != "linearised")
-    bad(source, "predictive '" + predictive + "' is not sampled or linearised");
-  s.linearized = predictive == "linearised";
+  s.predictive = j.value("predictive", std::string("sampled"));
+  if (s.predictive != "sampled" && s.predictive != "linearised" && s.predictive != "probit")
+    bad(source, "predictive '" + s.predictive + "' is not sampled, linearised or probit");
+  if (s.predictive == "probit" && s.likelihood->class_names().empty())
+    bad(source, "predictive 'probit' needs a likelihood of class labels, not " + s.likelihood->name());
 
   if (s.features.empty()) bad(source, "no features");
   if (s.x_mean.size() != s.features.size() || s.x_sd.size() != s.features.size())
@@ -158,7 +160,7 @@ LoadedNetwork load_network(const std::string& path) {
     throw FormatError(std::string(e.what()) + " (the file does not match its network description)");
   }
   n.q = make_approximation(n.saved);
-  if (n.spec.linearized) {
+  if (n.spec.predictive == "linearised") {
     n.linearized_model = std::make_unique<Model>(n.spec.dtype);
     Expr lx = n.linearized_model->data("x", Tensor(n.spec.dtype, {1, F}));
     Expr ly = n.linearized_model->data("y", Tensor(n.spec.dtype, {1}));
@@ -170,7 +172,7 @@ LoadedNetwork load_network(const std::string& path) {
 
 MlpOptions predictive_mlp(const NetworkSpec& spec, const Model& model, const Mlp& net, const Approximation& q) {
   MlpOptions mlp = spec.mlp;
-  if (!spec.linearized) return mlp;
+  if (!spec.linearized()) return mlp;
   const std::vector<double> mean = q.mean();
   for (const FreeVariable& v : model.free_variables())
     if (std::find(net.weight_names.begin(), net.weight_names.end(), v.name) != net.weight_names.end())
@@ -184,6 +186,8 @@ Tensor model_inputs(const NetworkSpec& spec, const Tensor& features) {
 
 PredictiveDraws predictive_draws(const LoadedNetwork& n, const Tensor& features, int64_t draws, uint64_t seed,
                                  int threads) {
+  if (n.spec.predictive == "probit")
+    return probit_predictive(*n.model, n.net, n.spec.mlp, *n.spec.likelihood, *n.q, model_inputs(n.spec, features));
   const bool linear = n.linearized_model != nullptr;
   return draw_predictive(linear ? *n.linearized_model : *n.model, *n.q, linear ? n.linearized_net : n.net,
                          *n.spec.likelihood, model_inputs(n.spec, features), draws, seed, threads,

@@ -37,10 +37,13 @@ struct NetworkSpec {
   /// A likelihood that standardises its target: the network models (y - y_mean) / y_sd.
   double y_mean = 0, y_sd = 1;
   bool standardized = true;
-  /// Predictions from the network linearised in its weights at q's mean (Laplace's GLM
-  /// predictive, build_mlp's linearize_at), stored as "predictive": "linearised"; else from
-  /// the network itself at each draw ("sampled", and files without the field).
-  bool linearized = false;
+  /// Where predictions come from: "sampled" (the network itself at each draw; files
+  /// without the field), "linearised" (the network linearised in its weights at q's mean,
+  /// Laplace's GLM predictive: build_mlp's linearize_at) or "probit" (the probit
+  /// approximation of the linearised predictive, for class labels: probit_predictive).
+  std::string predictive = "sampled";
+  /// Whether predictions use the network linearised at q's mean (linearised or probit).
+  bool linearized() const { return predictive != "sampled"; }
 
   int64_t feature_count() const { return static_cast<int64_t>(features.size()); }
   TargetScale target_scale() const { return {y_mean, y_sd}; }
@@ -63,14 +66,15 @@ struct LoadedNetwork {
   std::unique_ptr<Model> model;  ///< x and y are data containers "x", "y"
   Mlp net;
   std::unique_ptr<Approximation> q;
-  /// With spec.linearized: the linearised network that predictions use (predictive_draws);
-  /// null otherwise. model and net stay the network itself (its log p, for k-hat).
+  /// With spec.predictive "linearised": the linearised network that predictions draw from
+  /// (predictive_draws); null otherwise. model and net stay the network itself (its log p,
+  /// for k-hat; the probit's native passes).
   std::unique_ptr<Model> linearized_model;
   Mlp linearized_net;
 };
 
-/// spec.mlp, and with spec.linearized the expansion point: q's mean at every weight and bias
-/// of `net` (built on `model`).
+/// spec.mlp, and with spec.linearized() the expansion point: q's mean at every weight and
+/// bias of `net` (built on `model`).
 MlpOptions predictive_mlp(const NetworkSpec& spec, const Model& model, const Mlp& net, const Approximation& q);
 
 /// Loads `path` (io::load_approximation: FormatError for a missing, truncated, corrupted or
@@ -83,7 +87,9 @@ LoadedNetwork load_network(const std::string& path);
 /// model's dtype.
 Tensor model_inputs(const NetworkSpec& spec, const Tensor& features);
 
-/// draw_predictive at raw `features` [rows, F], in the target's units.
+/// draw_predictive at raw `features` [rows, F], in the target's units (the linearised
+/// network's with spec.predictive "linearised"; with "probit", probit_predictive's one
+/// deterministic draw, whatever `draws` and `seed`).
 PredictiveDraws predictive_draws(const LoadedNetwork& network, const Tensor& features, int64_t draws, uint64_t seed,
                                  int threads = 1);
 
