@@ -753,8 +753,10 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf("MAP: %ld L-BFGS iterations, %ld evaluations (%s), log p %.6g\n", static_cast<long>(fit.map.iterations),
               static_cast<long>(fit.map.evaluations), fit.map.reason.c_str(), -fit.map.value);
-  std::printf("Hessian: %ld gradient evaluations%s; prior precision %.4g (sd %.4g), log evidence %.6g\n",
-              static_cast<long>(fit.gradient_evaluations),
+  const std::string kfac =
+      lo.hessian == "kron" ? "Kronecker factors of " + std::to_string(fit.kronecker_blocks) + " layers and " : "";
+  std::printf("Hessian: %s%ld gradient evaluations%s; prior precision %.4g (sd %.4g), log evidence %.6g\n",
+              kfac.c_str(), static_cast<long>(fit.gradient_evaluations),
               fit.raised > 0 ? (", " + std::to_string(fit.raised) + (lo.hessian == "full" ? " eigenvalues" : " diagonal entries") +
                                 " of the precision raised to the prior precision").c_str() : "",
               fit.prior_precision, 1 / std::sqrt(fit.prior_precision), fit.log_evidence);

@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_methods import ROOT, write_csv  # noqa: E402  (the same CSV layout)
 
 METHODS = [
     ("mean-field ADVI", ["--method", "advi"]),
@@ -28,11 +29,6 @@ METHODS = [
     ("Laplace (last layer, full)", ["--method", "laplace"]),
     ("Laplace (all, kron, linearised)", ["--method", "laplace", "--subset", "all", "--hessian", "kron"]),
 ]
-
-
-def write_csv(path, x, y):
-    names = [f"x{i}" for i in range(x.shape[1])] + ["y"]
-    np.savetxt(path, np.c_[x, y], delimiter=",", header=",".join(names), comments="", fmt="%.10g")
 
 
 def splits(name, uci, n):

@@ -363,6 +363,7 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
       };
       q->set_factors(k, row_major(b.a.eigenvectors()), row_major(b.g.eigenvectors()));
     }
+    out.kronecker_blocks = static_cast<int64_t>(blocks.size());
     out.q = std::move(q);
     return out;
   }

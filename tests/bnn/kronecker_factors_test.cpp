@@ -122,7 +122,9 @@ TEST(mlp_kronecker_factors, kron_laplace_of_a_linear_gaussian_network_is_the_ful
     return mlp_kronecker_factors(b->model, b->net, b->options, *likelihood, z);
   };
   LaplaceFit kron = fit_laplace(b->model, lo);
-  EXPECT_EQ(kron.q->kind().rfind("kron:", 0), 0u);
+  EXPECT_EQ(kron.q->kind(), "kron:0x3x1");  // the weights and the bias as one block [2 + 1, 1]
+  EXPECT_EQ(kron.kronecker_blocks, 1);
+  EXPECT_EQ(kron.gradient_evaluations, 0);  // sigma is outside the subset: no differences
   EXPECT_NEAR(kron.prior_precision, full.prior_precision, 1e-4 * full.prior_precision);
   EXPECT_NEAR(kron.log_evidence, full.log_evidence, 1e-5 * std::fabs(full.log_evidence));
   const Tensor cf = full.q->cov(), ck = kron.q->cov();

@@ -78,6 +78,7 @@ struct LaplaceFit {
   double prior_precision = 0;   ///< chosen (or as given when nothing is tuned)
   int64_t raised = 0;           ///< eigenvalues or diagonal entries raised to min_precision
   int64_t gradient_evaluations = 0;  ///< for the Hessian (the MAP's are in map.evaluations)
+  int64_t kronecker_blocks = 0;      ///< hessian "kron": the blocks q holds
 };
 
 /// Fits the Laplace approximation. Throws InvalidArgument naming the option (an unknown
