@@ -26,7 +26,7 @@ _FLAGS = {
     "init_scale": "--init-scale", "iters": "--iters", "max_iters": "--max-iters", "time_limit": "--time-limit",
     "batch_size": "--batch-size", "mc_samples": "--mc-samples", "objective": "--objective", "rank": "--rank",
     "flow": "--flow", "particles": "--particles", "paths": "--paths", "init": "--init", "hessian": "--hessian",
-    "subset": "--subset", "dtype": "--dtype", "psis_draws": "--psis-draws", "threads": "--threads",
+    "subset": "--subset", "predictive": "--predictive", "dtype": "--dtype", "psis_draws": "--psis-draws", "threads": "--threads",
     "likelihood": "--likelihood", "ensemble": "--ensemble",
 }
 _STEP_METHODS = {"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd"}
@@ -103,7 +103,8 @@ class _BNN(BaseEstimator):
     def __init__(self, hidden=(5, 5), likelihood=None, activation="tanh", bias=True, prior=None, prior_sd=None,
                  method="advi", optimizer=None, lr=None, lr_schedule=None, init_scale=None, iters=None, max_iters=None,
                  time_limit=None, batch_size=None, mc_samples=None, objective=None, rank=None, flow=None,
-                 particles=None, paths=None, init=None, hessian=None, subset=None, dtype=None, standardize=True,
+                 particles=None, paths=None, init=None, hessian=None, subset=None, predictive=None, dtype=None,
+                 standardize=True,
                  psis_draws=None, ensemble=None, random_state=None, threads=1, draws=500, verbose=False):
         self.hidden = hidden
         self.likelihood = likelihood
@@ -129,6 +130,7 @@ class _BNN(BaseEstimator):
         self.init = init
         self.hessian = hessian
         self.subset = subset
+        self.predictive = predictive
         self.dtype = dtype
         self.standardize = standardize
         self.psis_draws = psis_draws
