@@ -315,7 +315,7 @@ Inference::Impl::StepStatus Inference::Impl::run_stein_step(const FitOptions& o,
 bool Inference::Impl::fused_step_applies(const FitOptions& o) {
   const Approximation& q = *approx_;
   return !blocked_ && objective_.kind == Objective::Kind::kl && o.obj_n_mc == 1 && model_->dtype() == DType::f32 &&
-         typeid(q) == typeid(MeanField) && optimizer_->next_adam_step().has_value();
+         typeid(q) == typeid(MeanField) && optimizer_->takes_fused_adam_step();
 }
 
 std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const FitOptions& o, uint64_t stream,

@@ -196,8 +196,9 @@ class Adam : public Base {
  public:
   explicit Adam(const OptimizerOptions& o) : Base("adam", o, 1e-3, 1e-8) {}
   std::vector<std::vector<double>*> buffers() override { return {&m_, &v_}; }
+  bool takes_fused_adam_step() const override { return !(o_.total_grad_norm_constraint > 0); }
   std::optional<AdamStep> next_adam_step() override {
-    if (o_.total_grad_norm_constraint > 0) return std::nullopt;
+    if (!takes_fused_adam_step()) return std::nullopt;
     return AdamStep{o_.beta1, o_.beta2, eps_, step_size(t_ + 1), m_.data(), v_.data()};
   }
   void commit_fused_step() override {

@@ -130,17 +130,21 @@ ELBO_SIMD_INLINE int64_t blocks_f32(const double* rho, int64_t n, double& log_su
   return i0;
 }
 
+// One block's float terms into `out` at `at` (SoftplusTerms widens them to double).
+template <class Terms>
+ELBO_SIMD_INLINE void store_block(const Terms& out, int64_t at, const float* s, const float* inv, const float* ds) {
+  for (int64_t b = 0; b < kBlock; ++b) {
+    out.sigma[at + b] = s[b];
+    out.inv_sigma[at + b] = inv[b];
+    out.dsigma[at + b] = ds[b];
+  }
+}
+
 ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
   double log_sum = 0;
   const int64_t i0 = blocks_f32(
       rho, n, log_sum,
-      [&](int64_t at, const float* s, const float* inv, const float* ds) {
-        for (int64_t b = 0; b < kBlock; ++b) {
-          out.sigma[at + b] = s[b];
-          out.inv_sigma[at + b] = inv[b];
-          out.dsigma[at + b] = ds[b];
-        }
-      },
+      [&](int64_t at, const float* s, const float* inv, const float* ds) { store_block(out, at, s, inv, ds); },
       [&](int64_t at, double& sum) {
         sum += terms_scalar(rho, at, at + kBlock, out);
         return true;
@@ -152,13 +156,7 @@ ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const Softp
 ELBO_SIMD_INLINE bool blocks_loop_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
   const int64_t done = blocks_f32(
       rho, n, log_sum,
-      [&](int64_t at, const float* s, const float* inv, const float* ds) {
-        for (int64_t b = 0; b < kBlock; ++b) {
-          out.sigma[at + b] = s[b];
-          out.inv_sigma[at + b] = inv[b];
-          out.dsigma[at + b] = ds[b];
-        }
-      },
+      [&](int64_t at, const float* s, const float* inv, const float* ds) { store_block(out, at, s, inv, ds); },
       [](int64_t, double&) { return false; });
   return done == n;
 }

@@ -61,6 +61,8 @@ class Optimizer {
   /// whole gradient first); nullopt for every other optimizer. The step counts once the
   /// caller has applied it and calls commit_fused_step().
   virtual std::optional<AdamStep> next_adam_step() { return std::nullopt; }
+  /// Whether next_adam_step() gives a step: Adam without a gradient-norm constraint.
+  virtual bool takes_fused_adam_step() const { return false; }
   virtual void commit_fused_step() {}
   double learning_rate() const { return lr_; }
   /// Schedules and step-size adaptation change the rate between steps.
