@@ -740,9 +740,10 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
   lo.prior_precision = 1.0 / (spec.mlp.prior_sd * spec.mlp.prior_sd);
   lo.threads = f.threads;
   if (f.max_iters_opt->count() > 0) lo.map.max_iters = f.max_iters;
-  if (lo.hessian == "full" && D > 20000)
+  if (lo.hessian == "full" && f.subset == "all" && D > 20000)
     throw UsageError("--hessian full: the network has " + std::to_string(D) +
-                     " parameters, and a full-rank q over them is too large; use --hessian diag");
+                     " parameters, and a full-rank q over all of them is too large; use --hessian kron or diag, or "
+                     "--subset last_layer");
   std::printf("fitting: laplace (hessian %s over %s, %ld parameters), MAP by L-BFGS, prior precision by the "
               "Laplace evidence; %s predictive\n",
               lo.hessian.c_str(), f.subset == "all" ? "all the weights" : "the last layer", static_cast<long>(D),

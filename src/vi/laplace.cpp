@@ -174,12 +174,15 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
     std::set_intersection(named.begin(), named.end(), idx.begin(), idx.end(), std::back_inserter(tuned));
   }
   const bool full = o.hessian == "full", kron = o.hessian == "kron";
-  // FullRank holds D (D + 1) / 2 numbers for all D coordinates, the fixed ones included.
-  if (full && D > 20000)
+  // A full Gaussian over a contiguous part of the coordinates (a last layer) is one block of
+  // a KroneckerNormal (rows = its size, one column): the others cost nothing. Otherwise q is a
+  // FullRank, which holds D (D + 1) / 2 numbers for all D coordinates, the fixed ones included.
+  const int64_t subset_size = static_cast<int64_t>(idx.size());
+  const bool full_block = full && subset_size < D && idx.back() - idx.front() == subset_size - 1;
+  if (full && !full_block && D > 20000)
     throw InvalidArgument("fit_laplace: option 'hessian' is 'full', but a full-rank q over the model's " +
                           std::to_string(D) + " parameters holds " + std::to_string(D * (D + 1) / 2) +
-                          " numbers; use 'diag' (a last-layer q over a part of a wide network needs a block family, "
-                          "not yet in elbo)");
+                          " numbers; use 'kron' or 'diag', or a contiguous subset (a layer)");
 
   LaplaceFit out;
   LogDensity density(model, o.threads);
@@ -373,6 +376,25 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
     for (int64_t i : tuned_in_subset) t[i] = 1;
     for (int64_t k = 0; k < n; ++k) sd[rest[k]] = 1.0 / std::sqrt(std::max(d(k), t[k] ? floor : o.min_precision));
     out.q = std::make_unique<MeanField>(z, sd);
+    return out;
+  }
+  if (full_block) {
+    // Cov = V diag(1 / max(e, floor)) V^T from H's eigenvalues e and eigenvectors V: one
+    // KroneckerNormal block [n, 1] with QA = V, QG = 1.
+    const Eigen::SelfAdjointEigenSolver<Matrix> eig(H);
+    auto q = std::make_unique<KroneckerNormal>(z, std::vector<KroneckerBlock>{{rest.front(), n, 1}});
+    for (int64_t i = 0; i < D; ++i) q->set_scale(i, o.fixed_sd);
+    out.raised = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double e = eig.eigenvalues()(i);
+      out.raised += e < floor;
+      q->set_scale(rest.front() + i, 1.0 / std::sqrt(std::max(e, floor)));
+    }
+    std::vector<double> v(static_cast<size_t>(n * n));
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < n; ++c) v[static_cast<size_t>(r * n + c)] = eig.eigenvectors()(r, c);
+    q->set_factors(0, v, std::vector<double>{1.0});
+    out.q = std::move(q);
     return out;
   }
   // Every eigenvalue above the floor exactly when H - floor I has a Cholesky factor; else

@@ -33,7 +33,8 @@ TEST(cli_laplace, classifies_moons_as_well_as_advi_and_prints_khat) {
   EXPECT_GT(j["mlpd"].get<double>(), std::log(0.5)) << eval.out;
   CliResult summary = run_cli(dir, {"summary", "--model", dir / "m.elbo"});
   ASSERT_EQ(summary.code, 0) << describe(summary);
-  EXPECT_NE(summary.out.find("fullrank approximation of 51 parameters"), std::string::npos) << summary.out;
+  // The last layer (5 weights and a bias at 45..50) as one full block.
+  EXPECT_NE(summary.out.find("kron:45x6x1 approximation of 51 parameters"), std::string::npos) << summary.out;
   EXPECT_NE(summary.out.find("fit: laplace, hessian full over the last layer, prior precision "), std::string::npos)
       << summary.out;
   EXPECT_NE(summary.out.find("PSIS k-hat: "), std::string::npos) << summary.out;

@@ -65,6 +65,22 @@ struct TwoVariables {
   }
 };
 
+TEST(laplace, full_over_a_contiguous_subset_is_one_block_with_the_exact_covariance) {
+  // w's two correlated coefficients and an independent extra variable: the full Hessian over
+  // w alone is stored as one KroneckerNormal block [2, 1] (not a FullRank over all three),
+  // with w's exact posterior covariance; the extra variable stays at its mode.
+  Regression r;
+  r.m.normal("extra", 0.0, 1.0);
+  LaplaceFit fit = fit_laplace(r.m, {.hessian = "full", .subset = {"w"}, .fixed_sd = 1e-7});
+  EXPECT_EQ(fit.q->kind(), "kron:0x2x1");
+  EXPECT_EQ(fit.raised, 0);
+  const Tensor cov = fit.q->cov();
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) EXPECT_NEAR(cov[3 * i + j], r.cov(i, j), 1e-6 * r.cov(i, i)) << i << "," << j;
+  EXPECT_NEAR(fit.q->sd()[2], 1e-7, 1e-12);
+  EXPECT_EQ(fit.gradient_evaluations, 4);
+}
+
 TEST(laplace, a_subset_takes_the_conditional_gaussian_and_the_rest_stays_at_the_mode) {
   TwoVariables v;
   LaplaceFit fit = fit_laplace(v.m, {.hessian = "full", .subset = {"b"}, .fixed_sd = 1e-7});

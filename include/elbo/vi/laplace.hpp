@@ -39,7 +39,8 @@ struct KroneckerFactors {
 };
 
 struct LaplaceOptions {
-  /// "full": the whole Hessian (q is FullRank); "diag": its diagonal (q is MeanField);
+  /// "full": the whole Hessian (q is FullRank; over a contiguous subset smaller than the
+  /// model, one block of a KroneckerNormal); "diag": its diagonal (q is MeanField);
   /// "kron": Kronecker-factored blocks from `kronecker_factors` plus the diagonal of the
   /// coordinates outside them (q is KroneckerNormal).
   std::string hessian = "full";
