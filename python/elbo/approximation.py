@@ -33,7 +33,7 @@ class Approximation:
 
     @property
     def kind(self) -> str:
-        """The family: "meanfield", "fullrank", "lowrank:K", "flow:...", "empirical"."""
+        """The family: "meanfield", "fullrank", "lowrank:K", "flow:...", "empirical", "kron:...".""""
         return self._q.kind
 
     @property

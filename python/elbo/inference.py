@@ -179,7 +179,8 @@ class Pathfinder(_OneShot):
 class LaplaceApproximation(_OneShot):
     """The Laplace approximation at the MAP: ``hessian="full"`` (a full-rank q) or
     ``"diag"``; ``subset=[names]`` puts the Gaussian on those variables only (the others
-    stay at the mode); ``log_evidence`` and ``mode`` come with it."""
+    stay at the mode); ``log_evidence`` and ``mode`` come with it. ``"kron"`` (K-FAC)
+    needs a network's layers: the estimators' ``method="laplace", hessian="kron"``."""
     method = "laplace"
 
     def _run(self, opts):
