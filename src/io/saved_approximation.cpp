@@ -15,7 +15,8 @@ namespace elbo {
 
 namespace {
 
-constexpr const char* kKinds = "meanfield, fullrank, lowrank:RANK, flow:FORMULA or empirical:PARTICLES";
+constexpr const char* kKinds =
+    "meanfield, fullrank, lowrank:RANK, flow:FORMULA, mixture:K:KIND, empirical:PARTICLES or kron:BLOCKS";
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 

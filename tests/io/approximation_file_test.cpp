@@ -266,7 +266,7 @@ TEST(approximation_file, version_1_kinds_are_read_in_the_current_spelling) {
     EXPECT_EQ(s.kind, kind);
     EXPECT_EQ(make_approximation(s)->kind(), kind);
     EXPECT_EQ(parse_error(b.file(2)), "m.elbo: inconsistent: unknown approximation kind '" + old_kind +
-                                          "' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA or empirical:PARTICLES)");
+                                          "' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA, mixture:K:KIND, empirical:PARTICLES or kron:BLOCKS)");
   }
 }
 
@@ -402,7 +402,7 @@ TEST(approximation_file, inconsistent_sizes_are_named) {
   Fields f;
   f.kind = "flow";
   EXPECT_EQ(parse_error(f.file()),
-            "m.elbo: inconsistent: unknown approximation kind 'flow' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA or empirical:PARTICLES)");
+            "m.elbo: inconsistent: unknown approximation kind 'flow' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA, mixture:K:KIND, empirical:PARTICLES or kron:BLOCKS)");
   f = Fields{};
   f.n_params = 13;
   EXPECT_EQ(parse_error(f.file()),

@@ -66,7 +66,7 @@ TEST(saved_approximation, make_approximation_refuses_what_it_cannot_build) {
   SavedApproximation s = saved_small();
   s.kind = "flow";
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
-            "make_approximation: unknown approximation kind 'flow' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA or empirical:PARTICLES)");
+            "make_approximation: unknown approximation kind 'flow' (expected meanfield, fullrank, lowrank:RANK, flow:FORMULA, mixture:K:KIND, empirical:PARTICLES or kron:BLOCKS)");
   s.kind = "fullrank";
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
             "make_approximation: there are 14 parameters, but a fullrank approximation of dimension 7 has 35");
@@ -119,7 +119,7 @@ TEST(saved_approximation, family_kinds_that_do_not_fit_are_named) {
   s.kind = "flow:planar-lok";
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
             "make_approximation: unknown approximation kind 'flow:planar-lok' (expected meanfield, fullrank, "
-            "lowrank:RANK, flow:FORMULA or empirical:PARTICLES)");
+            "lowrank:RANK, flow:FORMULA, mixture:K:KIND, empirical:PARTICLES or kron:BLOCKS)");
   s.kind = "flow:loc";  // 7 parameters, the file has 14
   EXPECT_EQ(thrown_message<InvalidArgument>([&] { make_approximation(s); }),
             "make_approximation: there are 14 parameters, but a flow:loc approximation of dimension 7 has 7");
