@@ -174,6 +174,30 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
     std::set_intersection(named.begin(), named.end(), idx.begin(), idx.end(), std::back_inserter(tuned));
   }
   const bool full = o.hessian == "full", kron = o.hessian == "kron";
+  // The tuned coordinates' groups, each with its own precision: one group unless
+  // prior_groups splits them (diag and kron only: there the evidence separates by group).
+  std::vector<int> group_of(static_cast<size_t>(D), -1);
+  for (int64_t j : tuned) group_of[j] = 0;
+  int groups = tuned.empty() ? 0 : 1;
+  if (!o.prior_groups.empty()) {
+    if (full)
+      throw InvalidArgument("fit_laplace: option 'prior_groups' needs hessian 'diag' or 'kron' (a full Hessian's "
+                            "evidence does not separate by group)");
+    std::fill(group_of.begin(), group_of.end(), -1);
+    groups = static_cast<int>(o.prior_groups.size());
+    for (int g = 0; g < groups; ++g)
+      for (int64_t j : flat_indices(model, o.prior_groups[static_cast<size_t>(g)], "prior_groups")) {
+        if (!std::binary_search(tuned.begin(), tuned.end(), j)) continue;  // outside the subset
+        if (group_of[j] >= 0)
+          throw InvalidArgument("fit_laplace: option 'prior_groups' puts " + model.describe_flat_index(j) +
+                                " in two groups");
+        group_of[j] = g;
+      }
+    for (int64_t j : tuned)
+      if (group_of[j] < 0)
+        throw InvalidArgument("fit_laplace: option 'prior_groups' leaves " + model.describe_flat_index(j) +
+                              " of option 'tuned_prior' in no group");
+  }
   // A full Gaussian over a contiguous part of the coordinates (a last layer) is one block of
   // a KroneckerNormal (rows = its size, one column): the others cost nothing. Otherwise q is a
   // FullRank, which holds D (D + 1) / 2 numbers for all D coordinates, the fixed ones included.
@@ -230,6 +254,10 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
         throw InvalidArgument("fit_laplace: hessian 'kron': the block at " + model.describe_flat_index(b.offset) +
                               " is not in option 'tuned_prior' (the factors hold the likelihood's curvature; the "
                               "prior's N(0, 1 / sqrt(prior_precision)) is added to them)");
+      if (std::any_of(group_of.begin() + b.offset, group_of.begin() + b.offset + size,
+                      [&](int g) { return g != group_of[b.offset]; }))
+        throw InvalidArgument("fit_laplace: option 'prior_groups' splits the Kronecker block at " +
+                              model.describe_flat_index(b.offset) + " (a layer's weights and bias share one precision)");
       for (int64_t j = b.offset; j < b.offset + size; ++j) {
         if (in_block[j]) throw InvalidArgument("fit_laplace: option 'kronecker_factors' gave overlapping blocks");
         in_block[j] = 1;
@@ -260,12 +288,21 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
   std::vector<int64_t> tuned_in_subset;  // positions within rest
   for (int64_t k = 0; k < n; ++k)
     if (is_tuned[rest[k]]) tuned_in_subset.push_back(k);
-  double sum_sq = 0;
-  for (int64_t j : tuned) sum_sq += z[j] * z[j];
-  const double P = static_cast<double>(tuned.size());
+  std::vector<double> sum_sq(static_cast<size_t>(groups), 0.0), P(static_cast<size_t>(groups), 0.0);
+  for (int64_t j : tuned) {
+    sum_sq[static_cast<size_t>(group_of[j])] += z[j] * z[j];
+    P[static_cast<size_t>(group_of[j])] += 1;
+  }
   const double lambda0 = o.prior_precision;
-  auto prior_part = [&](double lambda) { return -0.5 * lambda * sum_sq + 0.5 * P * (std::log(lambda) - kLog2Pi); };
-  const double logp_rest = logp_mode - prior_part(lambda0);
+  using Precisions = std::vector<double>;  // one per group
+  auto prior_part = [&](const Precisions& lambda) {
+    double sum = 0;
+    for (size_t g = 0; g < lambda.size(); ++g)
+      sum += -0.5 * lambda[g] * sum_sq[g] + 0.5 * P[g] * (std::log(lambda[g]) - kLog2Pi);
+    return sum;
+  };
+  const Precisions given(static_cast<size_t>(groups), lambda0);
+  const double logp_rest = logp_mode - prior_part(given);
   for (int64_t k : tuned_in_subset) {
     if (full)
       H(k, k) -= lambda0;
@@ -305,8 +342,9 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
     }
     if (!T.empty()) tuned_eigen = Eigen::SelfAdjointEigenSolver<Matrix>(0.5 * (S + S.transpose()), Eigen::EigenvaluesOnly).eigenvalues();
   }
-  auto logdet = [&](double lambda, int64_t* raised) {
-    const double floor = floor_of(lambda);
+  auto logdet = [&](const Precisions& lambdas, int64_t* raised) {
+    // full has one group (prior_groups refused): lambda and floor are its.
+    const double lambda = lambdas.empty() ? lambda0 : lambdas[0], floor = floor_of(lambda);
     double s = 0;
     int64_t k = 0;
     auto add = [&](double v, double at_least) {
@@ -314,49 +352,68 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
       s += std::log(std::max(v, at_least));
     };
     if (!full) {
-      std::vector<char> t(static_cast<size_t>(n), 0);
-      for (int64_t i : tuned_in_subset) t[i] = 1;
-      for (int64_t i = 0; i < n; ++i) add(d(i) + (t[i] ? lambda : 0.0), t[i] ? floor : o.min_precision);
+      for (int64_t i = 0; i < n; ++i) {
+        const int g = group_of[rest[i]];
+        if (g < 0)
+          add(d(i), o.min_precision);
+        else
+          add(d(i) + lambdas[g], floor_of(lambdas[g]));
+      }
     } else {
       for (int64_t i = 0; i < untuned_eigen.size(); ++i) add(untuned_eigen(i), o.min_precision);
       for (int64_t i = 0; i < tuned_eigen.size(); ++i) add(tuned_eigen(i) + lambda, floor);
     }
-    for (const Block& b : blocks)
+    for (const Block& b : blocks) {
+      const double lb = lambdas[group_of[b.at.offset]];
       for (int64_t i = 0; i < b.at.rows; ++i)
-        for (int64_t j = 0; j < b.at.cols; ++j) add(block_curvature(b, i, j) + lambda, floor);
+        for (int64_t j = 0; j < b.at.cols; ++j) add(block_curvature(b, i, j) + lb, floor_of(lb));
+    }
     if (raised) *raised = k;
     return s;
   };
-  auto evidence = [&](double lambda, int64_t* raised) {
-    return logp_rest + (tuned.empty() ? 0.0 : prior_part(lambda)) + 0.5 * static_cast<double>(idx.size()) * kLog2Pi -
+  auto evidence = [&](const Precisions& lambda, int64_t* raised) {
+    return logp_rest + prior_part(lambda) + 0.5 * static_cast<double>(idx.size()) * kLog2Pi -
            0.5 * logdet(lambda, raised);
   };
-  double lambda = lambda0;
-  if (!tuned.empty()) lambda = std::exp(maximise_log_lambda([&](double u) { return evidence(std::exp(u), nullptr); }, lambda0));
+  // Each group's precision in turn; the groups' terms separate (diag, kron), so one pass is
+  // the joint maximum.
+  Precisions lambdas = given;
+  for (size_t g = 0; g < lambdas.size(); ++g) {
+    Precisions trial = lambdas;
+    lambdas[g] = std::exp(maximise_log_lambda(
+        [&](double u) {
+          trial[g] = std::exp(u);
+          return evidence(trial, nullptr);
+        },
+        lambda0));
+  }
+  const double lambda = lambdas.empty() ? lambda0 : lambdas[0];
   out.prior_precision = lambda;
-  out.log_evidence = evidence(lambda, &out.raised);
+  out.prior_precisions = lambdas;
+  out.log_evidence = evidence(lambdas, &out.raised);
 
-  // The precision at the chosen lambda, raised where needed, and q.
+  // The precision at the chosen lambdas, raised where needed, and q.
   for (int64_t k : tuned_in_subset) {
     if (full)
       H(k, k) += lambda;
     else
-      d(k) += lambda;
+      d(k) += lambdas[group_of[rest[k]]];
   }
   const double floor = floor_of(lambda);
+  // The floor of coordinate j's precision: its group's prior precision, or min_precision.
+  auto floor_at = [&](int64_t j) { return group_of[j] < 0 ? o.min_precision : floor_of(lambdas[group_of[j]]); };
   if (kron) {
     std::vector<KroneckerBlock> places;
     for (const Block& b : blocks) places.push_back(b.at);
     auto q = std::make_unique<KroneckerNormal>(z, places);
     for (int64_t i = 0; i < D; ++i) q->set_scale(i, o.fixed_sd);
-    std::vector<char> t(static_cast<size_t>(n), 0);
-    for (int64_t i : tuned_in_subset) t[i] = 1;
-    for (int64_t k = 0; k < n; ++k) q->set_scale(rest[k], 1.0 / std::sqrt(std::max(d(k), t[k] ? floor : o.min_precision)));
+    for (int64_t k = 0; k < n; ++k) q->set_scale(rest[k], 1.0 / std::sqrt(std::max(d(k), floor_at(rest[k]))));
     for (size_t k = 0; k < blocks.size(); ++k) {
       const Block& b = blocks[k];
       for (int64_t i = 0; i < b.at.rows; ++i)
         for (int64_t j = 0; j < b.at.cols; ++j)
-          q->set_scale(b.at.offset + i * b.at.cols + j, 1.0 / std::sqrt(block_curvature(b, i, j) + lambda));
+          q->set_scale(b.at.offset + i * b.at.cols + j,
+                       1.0 / std::sqrt(block_curvature(b, i, j) + lambdas[group_of[b.at.offset]]));
       // Row-major copies of the eigenvector matrices (column i is eigenvector i).
       auto row_major = [](const Matrix& m) {
         std::vector<double> v(static_cast<size_t>(m.size()));
@@ -372,9 +429,7 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
   }
   if (!full) {
     std::vector<double> sd(static_cast<size_t>(D), o.fixed_sd);
-    std::vector<char> t(static_cast<size_t>(n), 0);
-    for (int64_t i : tuned_in_subset) t[i] = 1;
-    for (int64_t k = 0; k < n; ++k) sd[rest[k]] = 1.0 / std::sqrt(std::max(d(k), t[k] ? floor : o.min_precision));
+    for (int64_t k = 0; k < n; ++k) sd[rest[k]] = 1.0 / std::sqrt(std::max(d(k), floor_at(rest[k])));
     out.q = std::make_unique<MeanField>(z, sd);
     return out;
   }

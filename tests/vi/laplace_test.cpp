@@ -121,6 +121,69 @@ TEST(laplace, tuned_prior_precision_is_near_the_exact_evidence_maximum) {
   }
 }
 
+// A linear regression y_<name> ~ N(X w_<name>, 1), w_<name> ~ N(0, 1) [3], with true weights
+// of the given scale, added to `m`.
+void add_regression(Model& m, const std::string& name, uint64_t seed, double scale) {
+  const int n = 100;
+  Tensor X(DType::f64, {n, 3}), y(DType::f64, {n});
+  const Tensor e = Philox(seed).normal(DType::f64, {4 * n}, 0, 0);
+  for (int i = 0; i < n; ++i) {
+    double mu = 0;
+    for (int k = 0; k < 3; ++k) {
+      X.set(3 * i + k, e[3 * i + k]);
+      mu += scale * (k + 1) * e[3 * i + k];
+    }
+    y.set(i, mu + e[3 * n + i]);
+  }
+  Expr w = m.normal("w_" + name, 0.0, 1.0, {3});
+  m.normal_likelihood("y_" + name, matmul(m.data("X_" + name, X), w), 1.0, m.data("y_obs_" + name, y));
+}
+
+TEST(laplace, prior_groups_choose_each_groups_precision_as_if_alone) {
+  // Two independent regressions, one with small weights, one with large: with a group each,
+  // each precision is the one the evidence of that regression alone chooses (the evidence
+  // separates), and they differ; one group with both is the default's single precision.
+  Model both;
+  add_regression(both, "a", 31, 0.1);
+  add_regression(both, "b", 32, 2.0);
+  Model a_alone, b_alone;
+  add_regression(a_alone, "a", 31, 0.1);
+  add_regression(b_alone, "b", 32, 2.0);
+  const LaplaceFit a = fit_laplace(a_alone, {.hessian = "diag", .tuned_prior = {"w_a"}});
+  const LaplaceFit b = fit_laplace(b_alone, {.hessian = "diag", .tuned_prior = {"w_b"}});
+  const LaplaceFit grouped = fit_laplace(
+      both, {.hessian = "diag", .tuned_prior = {"w_a", "w_b"}, .prior_groups = {{"w_a"}, {"w_b"}}});
+  ASSERT_EQ(grouped.prior_precisions.size(), 2u);
+  EXPECT_NEAR(grouped.prior_precisions[0], a.prior_precision, 1e-6 * a.prior_precision);
+  EXPECT_NEAR(grouped.prior_precisions[1], b.prior_precision, 1e-6 * b.prior_precision);
+  EXPECT_GT(grouped.prior_precisions[0], 10 * grouped.prior_precisions[1]);
+  EXPECT_NEAR(grouped.log_evidence, a.log_evidence + b.log_evidence, 1e-6 * std::fabs(grouped.log_evidence));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(grouped.q->sd()[i], a.q->sd()[i], 1e-9);
+    EXPECT_NEAR(grouped.q->sd()[3 + i], b.q->sd()[i], 1e-9);
+  }
+  // One group with both variables: the same as no groups.
+  const LaplaceFit one = fit_laplace(both, {.hessian = "diag", .tuned_prior = {"w_a", "w_b"}, .prior_groups = {{"w_a", "w_b"}}});
+  const LaplaceFit plain = fit_laplace(both, {.hessian = "diag", .tuned_prior = {"w_a", "w_b"}});
+  EXPECT_EQ(one.prior_precision, plain.prior_precision);
+  EXPECT_EQ(one.log_evidence, plain.log_evidence);
+  EXPECT_GT(plain.prior_precision, grouped.prior_precisions[1]);
+  EXPECT_LT(plain.prior_precision, grouped.prior_precisions[0]);
+}
+
+TEST(laplace, prior_groups_name_what_does_not_fit) {
+  Model m;
+  add_regression(m, "a", 31, 0.1);
+  add_regression(m, "b", 32, 2.0);
+  EXPECT_THROW_MSG(fit_laplace(m, {.hessian = "full", .tuned_prior = {"w_a"}, .prior_groups = {{"w_a"}}}),
+                   InvalidArgument, "option 'prior_groups' needs hessian 'diag' or 'kron'");
+  EXPECT_THROW_MSG(fit_laplace(m, {.hessian = "diag", .tuned_prior = {"w_a", "w_b"}, .prior_groups = {{"w_a"}}}),
+                   InvalidArgument, "leaves `w_b`.ravel()[0] of option 'tuned_prior' in no group");
+  EXPECT_THROW_MSG(
+      fit_laplace(m, {.hessian = "diag", .tuned_prior = {"w_a"}, .prior_groups = {{"w_a"}, {"w_a"}}}),
+      InvalidArgument, "puts `w_a`.ravel()[0] in two groups");
+}
+
 // a, b ~ N(0, sqrt(10)), y = 0 ~ N(a + b, 1 / sqrt(0.9)): precision [[1, .9], [.9, 1]],
 // eigenvalues 1.9 and 0.1.
 struct Skewed {

@@ -59,6 +59,11 @@ struct LaplaceOptions {
   std::vector<std::string> tuned_prior = {};
   /// The precision of those priors in the model.
   double prior_precision = 1.0;
+  /// Non-empty (hessian diag or kron): the tuned variables split into groups (lists of
+  /// names), each with its own precision chosen by the evidence (laplace-torch's
+  /// "layerwise" prior precision); every tuned variable in one group, and a Kronecker
+  /// block's variables in the same one. Empty: one precision for all.
+  std::vector<std::vector<std::string>> prior_groups = {};
   /// Where the MAP search starts (flat, unconstrained); default the model's initial point.
   std::optional<Tensor> start = {};
   LbfgsOptions map = {.max_iters = 2000};
@@ -76,7 +81,8 @@ struct LaplaceFit {
   /// log p(y) by Laplace: log p(z*, y) + D'/2 log 2 pi - 1/2 log det H over the estimated
   /// coordinates (with the chosen prior precision).
   double log_evidence = 0;
-  double prior_precision = 0;   ///< chosen (or as given when nothing is tuned)
+  double prior_precision = 0;   ///< chosen (or as given when nothing is tuned); the first group's
+  std::vector<double> prior_precisions;  ///< chosen, one per group (empty when nothing is tuned)
   int64_t raised = 0;           ///< eigenvalues or diagonal entries raised to min_precision
   int64_t gradient_evaluations = 0;  ///< for the Hessian (the MAP's are in map.evaluations)
   int64_t kronecker_blocks = 0;      ///< hessian "kron": the blocks q holds
