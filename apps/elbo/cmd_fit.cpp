@@ -56,6 +56,7 @@ struct FitFlags {
   std::string objective = "kl";  // kl, renyi:ALPHA or iwae:K
   int64_t particles = 100;       // svgd: particles; asvgd: draws per step
   std::string hessian;           // laplace: "full", "diag" or "kron"; "": full up to kLaplaceFullLimit parameters, else kron
+  std::string prior_structure = "scalar";  // laplace: "scalar" or "layerwise" (a prior precision per layer)
   std::string predictive;        // laplace: "linearised", "probit" or "sampled"; "": linearised over all weights, else sampled
   std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
   int paths = 4;                      // pathfinder: paths (Stan's default)
@@ -84,7 +85,7 @@ struct FitFlags {
   int64_t checkpoint_every = 0, stop_after = 0;
 
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
-              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr, *optimizer_opt = nullptr,
+              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr, *prior_structure_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
   CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
@@ -737,6 +738,19 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
       if (name.size() > 4 && name.compare(name.size() - 4, 4, "_out") == 0) lo.subset.push_back(name);
   // The evidence's weights; a hierarchical prior learns its precisions in the model.
   if (spec.mlp.prior == "normal") lo.tuned_prior = lo.subset.empty() ? net.weight_names : lo.subset;
+  if (f.prior_structure == "layerwise") {
+    if (lo.hessian == "full")
+      throw UsageError("--prior-structure layerwise: needs --hessian diag or kron (a full Hessian's evidence does not "
+                       "separate by layer)");
+    if (spec.mlp.prior != "normal")
+      throw UsageError("--prior-structure layerwise: the hierarchical prior learns its own precision per layer");
+    // A layer: its weight and the bias after it (build_mlp's order: w_..., b_...).
+    for (const std::string& name : net.weight_names)
+      if (name.rfind("w_", 0) == 0 || lo.prior_groups.empty())
+        lo.prior_groups.push_back({name});
+      else
+        lo.prior_groups.back().push_back(name);
+  }
   lo.prior_precision = 1.0 / (spec.mlp.prior_sd * spec.mlp.prior_sd);
   lo.threads = f.threads;
   if (f.max_iters_opt->count() > 0) lo.map.max_iters = f.max_iters;
@@ -756,11 +770,24 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
               static_cast<long>(fit.map.evaluations), fit.map.reason.c_str(), -fit.map.value);
   const std::string kfac =
       lo.hessian == "kron" ? "Kronecker factors of " + std::to_string(fit.kronecker_blocks) + " layers and " : "";
-  std::printf("Hessian: %s%ld gradient evaluations%s; prior precision %.4g (sd %.4g), log evidence %.6g\n",
-              kfac.c_str(), static_cast<long>(fit.gradient_evaluations),
+  // "prior precision 4.18 (sd 0.489)", or one per layer.
+  char buffer[64];
+  std::string precision;
+  if (fit.prior_precisions.size() > 1) {
+    for (double p : fit.prior_precisions) {
+      std::snprintf(buffer, sizeof buffer, "%s%.4g", precision.empty() ? "prior precisions per layer " : ", ", p);
+      precision += buffer;
+    }
+  } else {
+    std::snprintf(buffer, sizeof buffer, "prior precision %.4g (sd %.4g)", fit.prior_precision,
+                  1 / std::sqrt(fit.prior_precision));
+    precision = buffer;
+  }
+  std::printf("Hessian: %s%ld gradient evaluations%s; %s, log evidence %.6g\n", kfac.c_str(),
+              static_cast<long>(fit.gradient_evaluations),
               fit.raised > 0 ? (", " + std::to_string(fit.raised) + (lo.hessian == "full" ? " eigenvalues" : " diagonal entries") +
                                 " of the precision raised to the prior precision").c_str() : "",
-              fit.prior_precision, 1 / std::sqrt(fit.prior_precision), fit.log_evidence);
+              precision.c_str(), fit.log_evidence);
   std::printf("fitted: laplace in %.2f s\n", seconds);
   // The post-fit work costs less than the fit: the fit ran about one forward-and-backward pass
   // over all the rows per evaluation.
@@ -783,6 +810,8 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
                              {"hessian_evaluations", fit.gradient_evaluations},
                              {"raised_eigenvalues", fit.raised},
                              {"prior_precision", fit.prior_precision},
+                             {"prior_structure", f.prior_structure},
+                             {"prior_precisions", fit.prior_precisions},
                              {"log_evidence", fit.log_evidence},
                              {"seconds", seconds},
                              {"seed", f.seed}};
@@ -1219,6 +1248,13 @@ Command add_fit_command(CLI::App& app) {
                                       "each draw; the default with last_layer, where it equals linearised)")
                           ->check(CLI::IsMember({"linearised", "probit", "sampled"}));
   shaping.push_back(f->predictive_opt);
+  f->prior_structure_opt =
+      sub->add_option("--prior-structure", f->prior_structure,
+                      "laplace: scalar (one prior precision for every weight, chosen by the evidence) or layerwise "
+                      "(one per layer, laplace-torch's; --hessian diag or kron)")
+          ->capture_default_str()
+          ->check(CLI::IsMember({"scalar", "layerwise"}));
+  shaping.push_back(f->prior_structure_opt);
   f->particles_opt = sub->add_option("--particles", f->particles,
                                      "svgd: the number of particles; asvgd: draws per step (default 100, PyMC's "
                                      "SVGD; asvgd's --mc-samples, when given, must agree)")
@@ -1327,6 +1363,9 @@ Command add_fit_command(CLI::App& app) {
                 throw UsageError("--subset: applies to --method laplace only (the method is " + f->method + ")");
               if (f->predictive_opt->count() > 0)
                 throw UsageError("--predictive: applies to --method laplace only (the method is " + f->method + ")");
+              if (f->prior_structure_opt->count() > 0)
+                throw UsageError("--prior-structure: applies to --method laplace only (the method is " + f->method +
+                                 ")");
             }
             if (f->method == "fullrank_advi" && f->init_scale_opt->count() > 0)
               throw UsageError("--init-scale: fullrank_advi starts at PyMC's identity Cholesky factor; it applies to "

@@ -2,6 +2,7 @@
 // (a sine), each held to the bounds the ADVI tests of the same data use, over the last layer
 // and (K-FAC, linearised predictive) over every weight, then predict, evaluate and summary
 // on the Laplace model files, and the option checks.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -92,6 +93,28 @@ TEST(cli_laplace, classifies_moons_as_well_as_advi_and_prints_khat) {
   EXPECT_NE(diag.out.find("hessian diag over all the weights"), std::string::npos) << diag.out;
   CliResult pred = run_cli(dir, {"predict", "--model", dir / "d.elbo", "--data", dir / "test.csv"});
   ASSERT_EQ(pred.code, 0) << describe(pred);
+}
+
+TEST(cli_laplace, chooses_a_prior_precision_per_layer) {
+  // --prior-structure layerwise: one precision per layer (3 here), held to the same bounds.
+  TempDir dir;
+  write_moons(dir / "train.csv", 200, 1);
+  write_moons(dir / "test.csv", 200, 2);
+  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "laplace",
+                                "--subset", "all", "--hessian", "kron", "--prior-structure", "layerwise"});
+  ASSERT_EQ(fit.code, 0) << describe(fit);
+  const size_t at = fit.out.find("prior precisions per layer ");
+  ASSERT_NE(at, std::string::npos) << fit.out;
+  const std::string line = fit.out.substr(at, fit.out.find('\n', at) - at);
+  EXPECT_EQ(std::count(line.begin(), line.end(), ','), 3) << line;  // 3 precisions, then the evidence
+  CliResult eval = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "test.csv", "--json"});
+  ASSERT_EQ(eval.code, 0) << describe(eval);
+  EXPECT_GT(nlohmann::json::parse(eval.out)["accuracy"].get<double>(), 0.85) << eval.out;
+  CliResult full = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "f.elbo", "--method", "laplace",
+                                 "--hessian", "full", "--prior-structure", "layerwise"});
+  EXPECT_NE(full.code, 0);
+  EXPECT_NE(full.err.find("--prior-structure layerwise: needs --hessian diag or kron"), std::string::npos)
+      << describe(full);
 }
 
 TEST(cli_laplace, recovers_a_sine_within_its_noise) {
