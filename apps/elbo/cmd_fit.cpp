@@ -57,6 +57,7 @@ struct FitFlags {
   int64_t particles = 100;       // svgd: particles; asvgd: draws per step
   std::string hessian;           // laplace: "full", "diag" or "kron"; "": full up to kLaplaceFullLimit parameters, else kron
   std::string prior_structure = "scalar";  // laplace: "scalar" or "layerwise" (a prior precision per layer)
+  int evidence_iterations = 0;             // laplace: refits of the mode under the evidence's precisions
   std::string predictive;        // laplace: "linearised", "probit" or "sampled"; "": linearised over all weights, else sampled
   std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
   int paths = 4;                      // pathfinder: paths (Stan's default)
@@ -85,7 +86,8 @@ struct FitFlags {
   int64_t checkpoint_every = 0, stop_after = 0;
 
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
-              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr, *prior_structure_opt = nullptr, *optimizer_opt = nullptr,
+              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr, *prior_structure_opt = nullptr,
+              *evidence_iterations_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
   CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
@@ -753,6 +755,7 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
   }
   lo.prior_precision = 1.0 / (spec.mlp.prior_sd * spec.mlp.prior_sd);
   lo.threads = f.threads;
+  lo.evidence_iterations = f.evidence_iterations;
   if (f.max_iters_opt->count() > 0) lo.map.max_iters = f.max_iters;
   if (lo.hessian == "full" && f.subset == "all" && D > 20000)
     throw UsageError("--hessian full: the network has " + std::to_string(D) +
@@ -766,8 +769,12 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
   auto t0 = Clock::now();
   LaplaceFit fit = fit_laplace(model, lo);
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("MAP: %ld L-BFGS iterations, %ld evaluations (%s), log p %.6g\n", static_cast<long>(fit.map.iterations),
-              static_cast<long>(fit.map.evaluations), fit.map.reason.c_str(), -fit.map.value);
+  std::printf("MAP: %ld L-BFGS iterations, %ld evaluations (%s), log p %.6g%s\n", static_cast<long>(fit.map.iterations),
+              static_cast<long>(fit.map.evaluations), fit.map.reason.c_str(), -fit.map.value,
+              fit.evidence_iterations > 0
+                  ? (", after " + std::to_string(fit.evidence_iterations) + " evidence iteration" +
+                     (fit.evidence_iterations == 1 ? "" : "s")).c_str()
+                  : "");
   const std::string kfac =
       lo.hessian == "kron" ? "Kronecker factors of " + std::to_string(fit.kronecker_blocks) + " layers and " : "";
   // "prior precision 4.18 (sd 0.489)", or one per layer.
@@ -811,6 +818,7 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
                              {"raised_eigenvalues", fit.raised},
                              {"prior_precision", fit.prior_precision},
                              {"prior_structure", f.prior_structure},
+                             {"evidence_iterations", fit.evidence_iterations},
                              {"prior_precisions", fit.prior_precisions},
                              {"log_evidence", fit.log_evidence},
                              {"seconds", seconds},
@@ -1255,6 +1263,14 @@ Command add_fit_command(CLI::App& app) {
           ->capture_default_str()
           ->check(CLI::IsMember({"scalar", "layerwise"}));
   shaping.push_back(f->prior_structure_opt);
+  f->evidence_iterations_opt =
+      sub->add_option("--evidence-iterations", f->evidence_iterations,
+                      "laplace: MacKay's evidence framework: find the MAP again under the precisions the evidence "
+                      "chose, and choose again, up to N times (until none moves by 1 %); 0 chooses them once, "
+                      "after the MAP (laplace-torch's post hoc)")
+          ->capture_default_str()
+          ->check(CLI::Range(0, 100));
+  shaping.push_back(f->evidence_iterations_opt);
   f->particles_opt = sub->add_option("--particles", f->particles,
                                      "svgd: the number of particles; asvgd: draws per step (default 100, PyMC's "
                                      "SVGD; asvgd's --mc-samples, when given, must agree)")
@@ -1363,6 +1379,9 @@ Command add_fit_command(CLI::App& app) {
                 throw UsageError("--subset: applies to --method laplace only (the method is " + f->method + ")");
               if (f->predictive_opt->count() > 0)
                 throw UsageError("--predictive: applies to --method laplace only (the method is " + f->method + ")");
+              if (f->evidence_iterations_opt->count() > 0)
+                throw UsageError("--evidence-iterations: applies to --method laplace only (the method is " +
+                                 f->method + ")");
               if (f->prior_structure_opt->count() > 0)
                 throw UsageError("--prior-structure: applies to --method laplace only (the method is " + f->method +
                                  ")");

@@ -142,7 +142,9 @@ Matrix inverse_cholesky(const Matrix& A) {
 
 }  // namespace
 
-LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
+// One Laplace fit: the mode (under o.map_prior_precisions when given), the curvature there,
+// the precisions by the evidence and q.
+LaplaceFit fit_once(const Model& model, const LaplaceOptions& o) {
   if (o.hessian != "full" && o.hessian != "diag" && o.hessian != "kron")
     throw InvalidArgument("fit_laplace: option 'hessian' is '" + o.hessian + "', but must be 'full', 'diag' or 'kron'");
   if (o.hessian == "kron" && !o.kronecker_factors)
@@ -215,17 +217,39 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
   if (start.numel() != D)
     throw InvalidArgument("fit_laplace: option 'start' has " + std::to_string(start.numel()) +
                           " values, but the model has " + std::to_string(D) + " free parameters");
+  // The mode under other prior precisions of the tuned variables: -log p plus
+  // 1/2 (lambda_map - prior_precision) |w|^2 over each group's coordinates.
+  std::vector<double> shift(static_cast<size_t>(D), 0.0);
+  if (!o.map_prior_precisions.empty()) {
+    if (o.map_prior_precisions.size() != static_cast<size_t>(std::max(groups, 1)))
+      throw InvalidArgument("fit_laplace: option 'map_prior_precisions' has " +
+                            std::to_string(o.map_prior_precisions.size()) + " values, but there are " +
+                            std::to_string(std::max(groups, 1)) + " prior groups");
+    for (double v : o.map_prior_precisions)
+      if (!(v > 0) || !std::isfinite(v))
+        throw InvalidArgument("fit_laplace: option 'map_prior_precisions' holds " + std::to_string(v) +
+                              ", but every value must be positive and finite");
+    for (int64_t j : tuned) shift[j] = o.map_prior_precisions[static_cast<size_t>(group_of[j])] - o.prior_precision;
+  }
   double lp = 0;
   auto objective = [&](std::span<const double> x, std::span<double> g) {
     density.run(1, x.data(), &lp, g.data());
-    for (double& v : g) v = -v;
+    double penalty = 0;
+    for (int64_t j = 0; j < D; ++j) {
+      g[j] = -g[j] + shift[j] * x[j];
+      penalty += 0.5 * shift[j] * x[j] * x[j];
+    }
     const bool finite = std::isfinite(lp) && std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); });
-    return finite ? -lp : std::numeric_limits<double>::infinity();
+    return finite ? -lp + penalty : std::numeric_limits<double>::infinity();
   };
   const std::vector<double> x0 = start.to_vector();
   out.map = lbfgs_minimize(objective, x0, o.map);
   const std::vector<double>& z = out.map.x;
-  const double logp_mode = -out.map.value;
+  // log p (with the model's own priors) at the mode.
+  std::vector<double> grad_at_mode(static_cast<size_t>(D));
+  density.run(1, z.data(), &lp, grad_at_mode.data());
+  const double logp_mode = lp;
+  out.map.value = -logp_mode;
 
   // kron: the factors' blocks inside the subset, each factor's eigenvalues and vectors;
   // the subset's other coordinates take the diagonal.
@@ -472,6 +496,33 @@ LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
     for (int64_t b = 0; b <= a; ++b) q->set_cholesky(rest[a], rest[b], L(a, b));
   out.q = std::move(q);
   return out;
+}
+
+LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
+  if (o.evidence_iterations < 0)
+    throw InvalidArgument("fit_laplace: option 'evidence_iterations' is " + std::to_string(o.evidence_iterations) +
+                          ", but must be >= 0");
+  LaplaceFit fit = fit_once(model, o);
+  LaplaceOptions next = o;
+  int64_t iterations = fit.map.iterations, evaluations = fit.map.evaluations;
+  for (int i = 0; i < o.evidence_iterations && !fit.prior_precisions.empty(); ++i) {
+    // MacKay's evidence framework: the mode again under the chosen precisions, from the last
+    // mode, and the precisions chosen again there; stop when none moves by 1 %.
+    next.map_prior_precisions = fit.prior_precisions;
+    next.start = Tensor(DType::f64, {static_cast<int64_t>(fit.map.x.size())}, fit.map.x);
+    LaplaceFit refit = fit_once(model, next);
+    iterations += refit.map.iterations;
+    evaluations += refit.map.evaluations;
+    bool moved = false;
+    for (size_t g = 0; g < refit.prior_precisions.size(); ++g)
+      moved = moved || std::fabs(std::log(refit.prior_precisions[g] / fit.prior_precisions[g])) > 0.01;
+    refit.evidence_iterations = i + 1;
+    fit = std::move(refit);
+    if (!moved) break;
+  }
+  fit.map.iterations = iterations;
+  fit.map.evaluations = evaluations;
+  return fit;
 }
 
 }  // namespace elbo

@@ -64,6 +64,15 @@ struct LaplaceOptions {
   /// "layerwise" prior precision); every tuned variable in one group, and a Kronecker
   /// block's variables in the same one. Empty: one precision for all.
   std::vector<std::vector<std::string>> prior_groups = {};
+  /// > 0: MacKay's evidence framework. After the post-hoc choice of the precisions, the mode
+  /// is found again with the tuned priors at the chosen precisions, and they are chosen again
+  /// there, up to this many times or until none moves by 1 % (the MAP then regularises as
+  /// the evidence says, not as prior_precision did). 0: post hoc only (laplace-torch's).
+  int evidence_iterations = 0;
+  /// Non-empty: the mode is found with these precisions (one per prior group, or one) on
+  /// the tuned priors instead of prior_precision; the evidence and q are as usual. What
+  /// evidence_iterations sets; rarely given directly.
+  std::vector<double> map_prior_precisions = {};
   /// Where the MAP search starts (flat, unconstrained); default the model's initial point.
   std::optional<Tensor> start = {};
   LbfgsOptions map = {.max_iters = 2000};
@@ -77,12 +86,16 @@ struct LaplaceOptions {
 
 struct LaplaceFit {
   std::unique_ptr<Approximation> q;
-  LbfgsResult map;  ///< the MAP search: mode, value (-log p), iterations, why it stopped
+  /// The MAP search: mode, value (-log p with the model's priors), iterations, why it
+  /// stopped; after evidence iterations the last mode's, with iterations and evaluations
+  /// summed over all the searches.
+  LbfgsResult map;
   /// log p(y) by Laplace: log p(z*, y) + D'/2 log 2 pi - 1/2 log det H over the estimated
   /// coordinates (with the chosen prior precision).
   double log_evidence = 0;
   double prior_precision = 0;   ///< chosen (or as given when nothing is tuned); the first group's
   std::vector<double> prior_precisions;  ///< chosen, one per group (empty when nothing is tuned)
+  int evidence_iterations = 0;  ///< refits of the mode that evidence_iterations ran
   int64_t raised = 0;           ///< eigenvalues or diagonal entries raised to min_precision
   int64_t gradient_evaluations = 0;  ///< for the Hessian (the MAP's are in map.evaluations)
   int64_t kronecker_blocks = 0;      ///< hessian "kron": the blocks q holds
