@@ -16,6 +16,7 @@
 #include "data_loading.hpp"
 #include "elbo/data/standardizer.hpp"
 #include "elbo/io/approximation_file.hpp"
+#include "elbo/bnn/kronecker_factors.hpp"
 #include "elbo/bnn/likelihood_registry.hpp"
 #include "elbo/bnn/mlp.hpp"
 #include "elbo/data/atomic_file.hpp"
@@ -23,7 +24,6 @@
 #include "elbo/vi/approximation_check.hpp"
 #include "elbo/vi/callback.hpp"
 #include "elbo/vi/inference.hpp"
-#include "elbo/bnn/kronecker_factors.hpp"
 #include "elbo/vi/laplace.hpp"
 #include "elbo/vi/mixture.hpp"
 #include "elbo/vi/pathfinder.hpp"
@@ -55,10 +55,10 @@ struct FitFlags {
   std::string flow;      // nfvi; "": the library's default
   std::string objective = "kl";  // kl, renyi:ALPHA or iwae:K
   int64_t particles = 100;       // svgd: particles; asvgd: draws per step
-  std::string hessian;           // laplace: "full", "diag" or "kron"; "": full up to kLaplaceFullLimit parameters, else kron
+  std::string hessian;  // laplace: "full", "diag" or "kron"; "": full up to kLaplaceFullLimit parameters, else kron
   std::string prior_structure = "scalar";  // laplace: "scalar" or "layerwise" (a prior precision per layer)
   int evidence_iterations = 0;             // laplace: refits of the mode under the evidence's precisions
-  std::string predictive;        // laplace: "linearised", "probit" or "sampled"; "": linearised over all weights, else sampled
+  std::string predictive;  // laplace: "linearised", "probit" or "sampled"; "": linearised over all weights, else sampled
   std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
   int paths = 4;                      // pathfinder: paths (Stan's default)
   std::string init = "default";       // step methods: "default" or "pathfinder"
@@ -86,8 +86,8 @@ struct FitFlags {
   int64_t checkpoint_every = 0, stop_after = 0;
 
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
-              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr, *prior_structure_opt = nullptr,
-              *evidence_iterations_opt = nullptr, *optimizer_opt = nullptr,
+              *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr,
+              *prior_structure_opt = nullptr, *evidence_iterations_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
   CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
@@ -727,7 +727,10 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
   LaplaceOptions lo;
   // K-FAC adds the prior's precision to the factors, so it needs the N(0, sd) prior.
   const bool kron_applies = spec.mlp.prior == "normal";
-  lo.hessian = f.hessian.empty() ? (D <= kLaplaceFullLimit ? "full" : kron_applies ? "kron" : "diag") : f.hessian;
+  // The default: full up to kLaplaceFullLimit parameters (but not per layer, whose evidence
+  // needs diag or kron), else kron.
+  const bool small = D <= kLaplaceFullLimit && f.prior_structure != "layerwise";
+  lo.hessian = f.hessian.empty() ? (small ? "full" : kron_applies ? "kron" : "diag") : f.hessian;
   if (lo.hessian == "kron" && !kron_applies)
     throw UsageError("--hessian kron: needs --prior normal (the prior's precision is added to the Kronecker factors; "
                      "a hierarchical prior's is learned); use --hessian diag or full");
@@ -1239,7 +1242,8 @@ Command add_fit_command(CLI::App& app) {
   f->hessian_opt = sub->add_option("--hessian", f->hessian,
                                    "laplace: full (a full-rank Gaussian), diag (its diagonal, mean-field) or kron "
                                    "(Kronecker-factored Gauss-Newton blocks per layer, K-FAC); default full up to " +
-                                       std::to_string(kLaplaceFullLimit) + " parameters, else kron")
+                                       std::to_string(kLaplaceFullLimit) +
+                                       " parameters (and not with --prior-structure layerwise), else kron")
                        ->check(CLI::IsMember({"full", "diag", "kron"}));
   shaping.push_back(f->hessian_opt);
   f->subset_opt = sub->add_option("--subset", f->subset,

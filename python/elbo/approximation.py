@@ -33,7 +33,7 @@ class Approximation:
 
     @property
     def kind(self) -> str:
-        """The family: "meanfield", "fullrank", "lowrank:K", "flow:...", "empirical", "kron:...".""""
+        """The family: "meanfield", "fullrank", "lowrank:K", "flow:...", "empirical", "kron:..." (Laplace)."""
         return self._q.kind
 
     @property
