@@ -28,7 +28,7 @@ std::string prior_description(const MlpOptions& mlp) {
 
 std::string to_json(const NetworkSpec& s) {
   json j;
-  j["format"] = network_format_version;
+  j["format"] = s.predictive == "sampled" ? 2 : network_format_version;
   j["hidden"] = s.mlp.hidden;
   j["activation"] = s.mlp.activation;
   j["bias"] = s.mlp.bias;

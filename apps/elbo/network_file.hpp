@@ -23,7 +23,9 @@ namespace elbo::cli {
 inline constexpr const char* network_metadata_key = "elbo.network";
 /// Version of the JSON layout under that key. 2: the likelihood's settings are an object
 /// "likelihood_settings" (1 had the fields "classes" and "noise_prior_sd"; still read).
-inline constexpr int network_format_version = 2;
+/// 3: a "predictive" other than "sampled" (a file without it predicts as before, so it is
+/// still written as 2, and an elbo that predates 3 refuses only the files it would misread).
+inline constexpr int network_format_version = 3;
 
 struct NetworkSpec {
   MlpOptions mlp;  ///< total_size and the init fields are not stored (fitting only)

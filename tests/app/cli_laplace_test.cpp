@@ -57,6 +57,12 @@ TEST(cli_laplace, classifies_moons_as_well_as_advi_and_prints_khat) {
   ASSERT_EQ(ksummary.code, 0) << describe(ksummary);
   EXPECT_NE(ksummary.out.find("hessian kron over all the weights"), std::string::npos) << ksummary.out;
   EXPECT_NE(ksummary.out.find("linearised predictive"), std::string::npos) << ksummary.out;
+  // The network description says how it predicts, in format 3 (an older elbo refuses the
+  // file instead of predicting from the network itself); the last-layer file stays format 2.
+  const std::string kron_file = read_text(dir / "k.elbo");
+  EXPECT_NE(kron_file.find("\"format\":3"), std::string::npos);
+  EXPECT_NE(kron_file.find("\"predictive\":\"linearised\""), std::string::npos);
+  EXPECT_NE(read_text(dir / "m.elbo").find("\"format\":2"), std::string::npos);
 
   // The same fit's sampled predictive differs from the linearised one (the network is not
   // linear in its first layers), and both files predict.
