@@ -41,7 +41,7 @@ TEST(pathfinder, single_path_finds_the_gaussian_posterior) {
 TEST(pathfinder, a_single_path_above_5000_parameters_gives_draws_of_its_normal) {
   // 6000 independent N(0.7, 1.5^2): a full-rank q would hold 18 million numbers, so the path
   // returns 1000 draws of its normal (Stan's output) and their PSIS. The diagonal L-BFGS
-  // estimate is exact here, so the ratios are flat: k-hat well below 0.5. Over 6000 x 1000
+  // estimate is exact here, so the ratios are flat. Over 6000 x 1000
   // draws the mean is within 0.01 of 0.7 (its standard error is 0.0006) and the sd within
   // 2 % of 1.5 (standard error 0.02 %); the margins allow for a normal a little narrow, as
   // in the test above.
@@ -50,7 +50,10 @@ TEST(pathfinder, a_single_path_above_5000_parameters_gives_draws_of_its_normal) 
   PathfinderFit fit = fit_pathfinder(m, {.paths = 1, .seed = 4});
   EXPECT_EQ(fit.q->kind(), "empirical:1000");
   ASSERT_TRUE(fit.psis.has_value());
-  EXPECT_LT(fit.psis->khat, 0.5);
+  // Nearly equal weights: an effective sample size of nearly all the draws. (Not k-hat: the
+  // tail shape of ratios that differ only by rounding is that of the rounding, 0.18 with
+  // GCC's build and 0.64 with clang's sanitizer build.)
+  EXPECT_GT(fit.psis->ess, 950);
   const std::vector<double> mean = fit.q->mean(), sd = fit.q->sd();
   double mean_of_means = 0, mean_of_variances = 0;
   for (size_t i = 0; i < mean.size(); ++i) {
