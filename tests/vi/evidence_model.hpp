@@ -3,6 +3,7 @@
 // Pathfinder tests: w ~ N(0, 1 / sqrt(lambda0)) [3], y ~ N(X w, 1), so that
 // y ~ N(0, I + X X^T / lambda0) exactly.
 #include <cmath>
+#include <utility>
 
 #include "elbo/graph.hpp"
 #include "elbo/model.hpp"
@@ -58,6 +59,17 @@ struct Evidence {
       quad += Xy[k] * det3(Bk) / dB;
     }
     return -0.5 * static_cast<double>(n) * std::log(2 * M_PI) - 0.5 * std::log(det3(A)) - 0.5 * (yy - quad);
+  }
+  /// The lambda of largest exact evidence on a grid of `steps` + 1 points even in log lambda
+  /// from 0.01 to `hi`, and that evidence.
+  std::pair<double, double> exact_maximum(double hi, int steps) const {
+    double best = 0, best_lambda = 0;
+    for (int k = 0; k <= steps; ++k) {
+      const double lambda = std::exp(std::log(0.01) + k * (std::log(hi / 0.01) / steps));
+      const double v = exact(lambda);
+      if (k == 0 || v > best) best = v, best_lambda = lambda;
+    }
+    return {best_lambda, best};
   }
 };
 

@@ -105,12 +105,7 @@ TEST(laplace, tuned_prior_precision_is_near_the_exact_evidence_maximum) {
   // little with lambda (about 2 % of |w|), so the chosen lambda is within 15 % of the exact evidence's
   // maximiser (found on a fine grid of the closed form).
   Evidence e(1.0);
-  double best = 0, best_lambda = 0;
-  for (int k = 0; k <= 4000; ++k) {
-    const double lambda = std::exp(std::log(0.01) + k * (std::log(1e4) / 4000));
-    const double v = e.exact(lambda);
-    if (k == 0 || v > best) best = v, best_lambda = lambda;
-  }
+  const auto [best_lambda, best] = e.exact_maximum(100.0, 4000);
   for (const char* h : {"full", "diag"}) {
     LaplaceFit fit = fit_laplace(e.m, {.hessian = h, .tuned_prior = {"w"}, .prior_precision = 1.0});
     if (std::string(h) == "full") {
@@ -128,12 +123,7 @@ TEST(laplace, evidence_iterations_reach_the_exact_evidence_maximum) {
   // within 15 %, above), and its evidence matches the closed form to 1e-6. Started far
   // from it (lambda0 = 100) to need several refits.
   Evidence e(100.0);
-  double best = 0, best_lambda = 0;
-  for (int k = 0; k <= 8000; ++k) {
-    const double lambda = std::exp(std::log(0.01) + k * (std::log(1e6) / 8000));
-    const double v = e.exact(lambda);
-    if (k == 0 || v > best) best = v, best_lambda = lambda;
-  }
+  const auto [best_lambda, best] = e.exact_maximum(1e4, 8000);
   const LaplaceFit fit = fit_laplace(
       e.m, {.hessian = "full", .tuned_prior = {"w"}, .prior_precision = 100.0, .evidence_iterations = 50});
   EXPECT_GT(fit.evidence_iterations, 1);
