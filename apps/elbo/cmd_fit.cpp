@@ -749,8 +749,9 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
                        "separate by layer)");
     if (spec.mlp.prior != "normal")
       throw UsageError("--prior-structure layerwise: the hierarchical prior learns its own precision per layer");
-    // A layer: its weight and the bias after it (build_mlp's order: w_..., b_...).
-    for (const std::string& name : net.weight_names)
+    // A layer: its weight and the bias after it (build_mlp's order: w_..., b_...), among the
+    // tuned weights (the last layer's alone with --subset last_layer).
+    for (const std::string& name : lo.tuned_prior)
       if (name.rfind("w_", 0) == 0 || lo.prior_groups.empty())
         lo.prior_groups.push_back({name});
       else
@@ -759,6 +760,9 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
   lo.prior_precision = 1.0 / (spec.mlp.prior_sd * spec.mlp.prior_sd);
   lo.threads = f.threads;
   lo.evidence_iterations = f.evidence_iterations;
+  if (f.evidence_iterations > 0 && spec.mlp.prior != "normal")
+    throw UsageError("--evidence-iterations: the hierarchical prior learns its precisions in the model; there is "
+                     "no prior precision for the evidence to choose");
   if (f.max_iters_opt->count() > 0) lo.map.max_iters = f.max_iters;
   if (lo.hessian == "full" && f.subset == "all" && D > 20000)
     throw UsageError("--hessian full: the network has " + std::to_string(D) +
@@ -1243,7 +1247,8 @@ Command add_fit_command(CLI::App& app) {
                                    "laplace: full (a full-rank Gaussian), diag (its diagonal, mean-field) or kron "
                                    "(Kronecker-factored Gauss-Newton blocks per layer, K-FAC); default full up to " +
                                        std::to_string(kLaplaceFullLimit) +
-                                       " parameters (and not with --prior-structure layerwise), else kron")
+                                       " parameters (and not with --prior-structure layerwise), else kron (diag "
+                                       "with --prior hierarchical)")
                        ->check(CLI::IsMember({"full", "diag", "kron"}));
   shaping.push_back(f->hessian_opt);
   f->subset_opt = sub->add_option("--subset", f->subset,

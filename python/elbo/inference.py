@@ -177,8 +177,8 @@ class Pathfinder(_OneShot):
 
 
 class LaplaceApproximation(_OneShot):
-    """The Laplace approximation at the MAP: ``hessian="full"`` (a full-rank q) or
-    ``"diag"``; ``subset=[names]`` puts the Gaussian on those variables only (the others
+    """The Laplace approximation at the MAP: ``hessian="full"`` (a full-rank q; over a
+    contiguous subset, one full block of a ``kron`` q) or ``"diag"``; ``subset=[names]`` puts the Gaussian on those variables only (the others
     stay at the mode); ``log_evidence`` and ``mode`` come with it. ``"kron"`` (K-FAC)
     needs a network's layers: the estimators' ``method="laplace", hessian="kron"``."""
     method = "laplace"

@@ -28,6 +28,8 @@ std::vector<KroneckerBlock> KroneckerNormal::parse_blocks(const std::string& opt
   size_t at = 0;
   while (at < option.size()) {
     size_t end = option.find(',', at);
+    if (end == option.size() - 1)
+      throw InvalidArgument("approximation kind 'kron:" + option + "': it ends with a comma");
     if (end == std::string::npos) end = option.size();
     const std::string item = option.substr(at, end - at);
     const size_t x1 = item.find('x'), x2 = x1 == std::string::npos ? x1 : item.find('x', x1 + 1);

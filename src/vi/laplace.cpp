@@ -140,8 +140,6 @@ Matrix inverse_cholesky(const Matrix& A) {
   return Matrix(Rinv.transpose()).reverse();  // P R^-T P
 }
 
-}  // namespace
-
 // One Laplace fit: the mode (under o.map_prior_precisions when given), the curvature there,
 // the precisions by the evidence and q.
 LaplaceFit fit_once(const Model& model, const LaplaceOptions& o) {
@@ -187,14 +185,25 @@ LaplaceFit fit_once(const Model& model, const LaplaceOptions& o) {
                             "evidence does not separate by group)");
     std::fill(group_of.begin(), group_of.end(), -1);
     groups = static_cast<int>(o.prior_groups.size());
-    for (int g = 0; g < groups; ++g)
+    const std::vector<int64_t> named = flat_indices(model, o.tuned_prior, "tuned_prior");
+    for (int g = 0; g < groups; ++g) {
+      int64_t members = 0;
       for (int64_t j : flat_indices(model, o.prior_groups[static_cast<size_t>(g)], "prior_groups")) {
-        if (!std::binary_search(tuned.begin(), tuned.end(), j)) continue;  // outside the subset
+        if (!std::binary_search(named.begin(), named.end(), j))
+          throw InvalidArgument("fit_laplace: option 'prior_groups' names " + model.describe_flat_index(j) +
+                                ", which is not in option 'tuned_prior'");
+        if (!std::binary_search(tuned.begin(), tuned.end(), j)) continue;  // tuned, but outside the subset
         if (group_of[j] >= 0)
           throw InvalidArgument("fit_laplace: option 'prior_groups' puts " + model.describe_flat_index(j) +
                                 " in two groups");
         group_of[j] = g;
+        ++members;
       }
+      if (members == 0)
+        throw InvalidArgument("fit_laplace: option 'prior_groups' has a group (" + std::to_string(g) +
+                              ") with no tuned coordinate inside the subset; the evidence could not choose its "
+                              "precision");
+    }
     for (int64_t j : tuned)
       if (group_of[j] < 0)
         throw InvalidArgument("fit_laplace: option 'prior_groups' leaves " + model.describe_flat_index(j) +
@@ -205,6 +214,10 @@ LaplaceFit fit_once(const Model& model, const LaplaceOptions& o) {
   // FullRank, which holds D (D + 1) / 2 numbers for all D coordinates, the fixed ones included.
   const int64_t subset_size = static_cast<int64_t>(idx.size());
   const bool full_block = full && subset_size < D && idx.back() - idx.front() == subset_size - 1;
+  if (full_block && subset_size > 20000)
+    throw InvalidArgument("fit_laplace: option 'hessian' is 'full' over " + std::to_string(subset_size) +
+                          " coordinates, a dense " + std::to_string(subset_size) + " x " +
+                          std::to_string(subset_size) + " precision; use 'kron' or 'diag', or a smaller subset");
   if (full && !full_block && D > 20000)
     throw InvalidArgument("fit_laplace: option 'hessian' is 'full', but a full-rank q over the model's " +
                           std::to_string(D) + " parameters holds " + std::to_string(D * (D + 1) / 2) +
@@ -221,6 +234,9 @@ LaplaceFit fit_once(const Model& model, const LaplaceOptions& o) {
   // 1/2 (lambda_map - prior_precision) |w|^2 over each group's coordinates.
   std::vector<double> shift(static_cast<size_t>(D), 0.0);
   if (!o.map_prior_precisions.empty()) {
+    if (tuned.empty())
+      throw InvalidArgument("fit_laplace: option 'map_prior_precisions' is given, but no prior is tuned (option "
+                            "'tuned_prior' inside the subset)");
     if (o.map_prior_precisions.size() != static_cast<size_t>(std::max(groups, 1)))
       throw InvalidArgument("fit_laplace: option 'map_prior_precisions' has " +
                             std::to_string(o.map_prior_precisions.size()) + " values, but there are " +
@@ -437,7 +453,8 @@ LaplaceFit fit_once(const Model& model, const LaplaceOptions& o) {
       for (int64_t i = 0; i < b.at.rows; ++i)
         for (int64_t j = 0; j < b.at.cols; ++j)
           q->set_scale(b.at.offset + i * b.at.cols + j,
-                       1.0 / std::sqrt(block_curvature(b, i, j) + lambdas[group_of[b.at.offset]]));
+                       1.0 / std::sqrt(std::max(block_curvature(b, i, j) + lambdas[group_of[b.at.offset]],
+                                                floor_at(b.at.offset))));
       // Row-major copies of the eigenvector matrices (column i is eigenvector i).
       auto row_major = [](const Matrix& m) {
         std::vector<double> v(static_cast<size_t>(m.size()));
@@ -498,11 +515,19 @@ LaplaceFit fit_once(const Model& model, const LaplaceOptions& o) {
   return out;
 }
 
+}  // namespace
+
 LaplaceFit fit_laplace(const Model& model, const LaplaceOptions& o) {
   if (o.evidence_iterations < 0)
     throw InvalidArgument("fit_laplace: option 'evidence_iterations' is " + std::to_string(o.evidence_iterations) +
                           ", but must be >= 0");
+  if (o.evidence_iterations > 0 && o.tuned_prior.empty())
+    throw InvalidArgument("fit_laplace: option 'evidence_iterations' is " + std::to_string(o.evidence_iterations) +
+                          ", but option 'tuned_prior' is empty: there is no precision to choose");
   LaplaceFit fit = fit_once(model, o);
+  if (o.evidence_iterations > 0 && fit.prior_precisions.empty())
+    throw InvalidArgument("fit_laplace: option 'evidence_iterations' is " + std::to_string(o.evidence_iterations) +
+                          ", but no prior is tuned (option 'tuned_prior' inside the subset)");
   LaplaceOptions next = o;
   int64_t iterations = fit.map.iterations, evaluations = fit.map.evaluations;
   for (int i = 0; i < o.evidence_iterations && !fit.prior_precisions.empty(); ++i) {

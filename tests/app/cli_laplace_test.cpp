@@ -121,6 +121,12 @@ TEST(cli_laplace, chooses_a_prior_precision_per_layer) {
   EXPECT_NE(full.code, 0);
   EXPECT_NE(full.err.find("--prior-structure layerwise: needs --hessian diag or kron"), std::string::npos)
       << describe(full);
+  // Over the last layer, one group: the output layer's precision alone is chosen and printed.
+  CliResult last = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "l.elbo", "--method", "laplace",
+                                 "--hessian", "kron", "--prior-structure", "layerwise"});
+  ASSERT_EQ(last.code, 0) << describe(last);
+  EXPECT_NE(last.out.find("; prior precision "), std::string::npos) << last.out;
+  EXPECT_EQ(last.out.find("per layer"), std::string::npos) << last.out;
 }
 
 TEST(cli_laplace, recovers_a_sine_within_its_noise) {

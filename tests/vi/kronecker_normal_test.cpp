@@ -114,6 +114,7 @@ TEST(kronecker_normal, bad_blocks_and_training_are_refused) {
   EXPECT_THROW(KroneckerNormal(mu, {{0, 2, 2}, {3, 1, 2}}), InvalidArgument);  // overlap
   EXPECT_THROW(KroneckerNormal(mu, {{2, 3, 2}}), InvalidArgument);             // past the end
   EXPECT_THROW(KroneckerNormal::parse_blocks("0x2"), InvalidArgument);
+  EXPECT_THROW(KroneckerNormal::parse_blocks("0x2x2,"), InvalidArgument);
   EXPECT_FALSE(is_family_kind("kron:0x2"));
   EXPECT_FALSE(is_family_kind("kron:0x2x-1"));
   const KroneckerNormal q(mu, {{0, 2, 3}});

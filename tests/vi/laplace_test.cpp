@@ -193,6 +193,17 @@ TEST(laplace, prior_groups_name_what_does_not_fit) {
   EXPECT_THROW_MSG(
       fit_laplace(m, {.hessian = "diag", .tuned_prior = {"w_a"}, .prior_groups = {{"w_a"}, {"w_a"}}}),
       InvalidArgument, "puts `w_a`.ravel()[0] in two groups");
+  EXPECT_THROW_MSG(
+      fit_laplace(m, {.hessian = "diag", .tuned_prior = {"w_a"}, .prior_groups = {{"w_a"}, {"w_b"}}}),
+      InvalidArgument, "names `w_b`.ravel()[0], which is not in option 'tuned_prior'");
+  // w_b is tuned but outside the subset: its group would have nothing for the evidence.
+  EXPECT_THROW_MSG(fit_laplace(m, {.hessian = "diag", .subset = {"w_a"}, .tuned_prior = {"w_a", "w_b"},
+                                   .prior_groups = {{"w_a"}, {"w_b"}}}),
+                   InvalidArgument, "has a group (1) with no tuned coordinate inside the subset");
+  EXPECT_THROW_MSG(fit_laplace(m, {.hessian = "diag", .evidence_iterations = 3}), InvalidArgument,
+                   "option 'tuned_prior' is empty");
+  EXPECT_THROW_MSG(fit_laplace(m, {.hessian = "diag", .map_prior_precisions = {2.0}}), InvalidArgument,
+                   "option 'map_prior_precisions' is given, but no prior is tuned");
 }
 
 // a, b ~ N(0, sqrt(10)), y = 0 ~ N(a + b, 1 / sqrt(0.9)): precision [[1, .9], [.9, 1]],
