@@ -74,9 +74,12 @@ def run_split(args, folder, split, work):
     base = os.path.join(work, f"{folder}_{split}")
     write_csv(base + "_train.csv", train, features, target)
     write_csv(base + "_test.csv", test, features, target)
+    extra = args.fit_args.split()
+    # A lever may name another likelihood (e.g. student_t); else the normal one, as the protocol's.
+    likelihood = [] if "--likelihood" in extra else ["--likelihood", "normal"]
     fit = [args.elbo, "fit", "--train", base + "_train.csv", "--out", base + ".elbo", "--target", "y",
-           "--likelihood", "normal", "--hidden", args.hidden, "--threads", "1", "--seed", str(split),
-           "--psis-draws", "0"] + args.fit_args.split()
+           "--hidden", args.hidden, "--threads", "1", "--seed", str(split), "--psis-draws", "0"] \
+        + likelihood + extra
     t0 = time.monotonic()
     p = subprocess.run(fit, capture_output=True, text=True)
     fit_s = time.monotonic() - t0

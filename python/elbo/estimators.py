@@ -229,12 +229,16 @@ _COMMON_DOC = """
 
 class BNNRegressor(RegressorMixin, _BNN):
     __doc__ = ("A Bayesian neural network for a numeric target: ``likelihood`` normal (the default), "
-               "student_t or poisson." + _COMMON_DOC)
+               "student_t, heteroscedastic_normal, heteroscedastic_student_t (a noise scale that depends on "
+               "the inputs) or poisson." + _COMMON_DOC)
+
+    _LIKELIHOODS = ("normal", "student_t", "heteroscedastic_normal", "heteroscedastic_student_t", "poisson")
 
     def _likelihood(self):
         choice = "normal" if self.likelihood is None else self.likelihood
-        if choice not in ("normal", "student_t", "poisson"):
-            raise ValueError(f"likelihood: a regressor takes 'normal', 'student_t' or 'poisson', got {choice!r}")
+        if choice not in self._LIKELIHOODS:
+            raise ValueError(f"likelihood: a regressor takes {', '.join(map(repr, self._LIKELIHOODS))}, "
+                             f"got {choice!r}")
         return choice
 
     def fit(self, X, y):

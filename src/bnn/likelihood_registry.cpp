@@ -7,11 +7,13 @@ namespace elbo {
 // One line per likelihood: X(name), its entry being <name>_likelihood_entry() in
 // src/bnn/likelihoods/<name>.cpp. The order is the inference's: the first whose `infer`
 // accepts a target wins, and normal, last, accepts any.
-#define ELBO_LIKELIHOODS(X) \
-  X(bernoulli)              \
-  X(categorical)            \
-  X(poisson)                \
-  X(student_t)              \
+#define ELBO_LIKELIHOODS(X)    \
+  X(bernoulli)                 \
+  X(categorical)               \
+  X(poisson)                   \
+  X(student_t)                 \
+  X(heteroscedastic_normal)    \
+  X(heteroscedastic_student_t) \
   X(normal)
 
 #define ELBO_DECLARE_ENTRY(name) LikelihoodEntry name##_likelihood_entry();

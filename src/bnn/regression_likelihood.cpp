@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "elbo/graph/error.hpp"
+#include "elbo/graph/ops.hpp"
+#include "special_functions.hpp"
 #include "target_values.hpp"
 
 namespace elbo::bnn_detail {
@@ -135,6 +137,44 @@ LocationScaleLikelihood::LocationScaleLikelihood(const std::string& name, double
 void LocationScaleLikelihood::to_target_units(PredictiveDraws& d, TargetScale scale) const {
   for (double& v : d.output) v = v * scale.sd + scale.mean;
   for (double& s : d.parameters[0]) s *= scale.sd;
+}
+
+void HeteroscedasticLikelihood::to_target_units(PredictiveDraws& d, TargetScale scale) const {
+  for (size_t i = 0; i < d.output.size(); i += 2) d.output[i] = d.output[i] * scale.sd + scale.mean;
+  for (double& s : d.parameters[0]) s *= scale.sd;
+}
+
+HeteroscedasticLikelihood::Columns HeteroscedasticLikelihood::columns(Expr f) {
+  // Each column as [N] by a sum over its one value (exact, and free of the row count, which
+  // programs change).
+  Expr location = sum(slice(f, 1, 0, 1), 1);
+  Expr u = sum(slice(f, 1, 1, 2), 1);
+  return {location, softplus(u) * (1.0 / M_LN2) + kSdFloor};
+}
+
+double HeteroscedasticLikelihood::row_sd(const PredictiveDraws& d, int64_t s, int64_t r) {
+  const double u = d.at(s, r, 1);
+  const double softplus = u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u));
+  return sigma(d, s) * (softplus / M_LN2 + kSdFloor);
+}
+
+double normal_log_density(double y, double mean, double sd) {
+  const double z = (y - mean) / sd;
+  return -0.5 * z * z - std::log(sd) - 0.5 * std::log(2 * M_PI);
+}
+
+double normal_cdf(double t, double mean, double sd) { return 0.5 * std::erfc(-((t - mean) / sd) / std::sqrt(2.0)); }
+
+double student_t_log_density(double y, double nu, double mean, double scale) {
+  const double z = (y - mean) / scale;
+  return std::lgamma(0.5 * (nu + 1)) - std::lgamma(0.5 * nu) - 0.5 * std::log(nu * M_PI) - std::log(scale) -
+         0.5 * (nu + 1) * std::log1p(z * z / nu);
+}
+
+double student_t_cdf(double t, double nu, double mean, double scale) {
+  const double z = (t - mean) / scale;
+  const double tail = 0.5 * regularized_beta(0.5 * nu, 0.5, nu / (nu + z * z));
+  return z > 0 ? 1 - tail : tail;
 }
 
 double noise_prior_sd_setting(const LikelihoodSettings& settings) {

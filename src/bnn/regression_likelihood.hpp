@@ -59,6 +59,38 @@ class LocationScaleLikelihood : public RegressionLikelihood {
   double noise_prior_sd_;
 };
 
+/// A likelihood of a real target whose noise depends on the inputs: the network has two
+/// outputs per row, the location f_1 and f_2, which scales the learned sigma row by row:
+/// row r's scale is sigma * s(f_2) with s(u) = softplus(u) / ln 2 + kSdFloor. s(0) is about 1,
+/// so at f_2 = 0 it is the homoscedastic likelihood; the floor keeps a scale from collapsing
+/// onto a training row. The draws keep f_2 as the network gives it (the finite differences
+/// of Laplace's curvature move it); sigma, the only parameter with units, carries the
+/// target's scale.
+class HeteroscedasticLikelihood : public LocationScaleLikelihood {
+ public:
+  static constexpr double kSdFloor = 1e-3;
+  using LocationScaleLikelihood::LocationScaleLikelihood;
+  int64_t outputs() const override { return 2; }
+  /// The location to target units, and sigma; f_2 has no units.
+  void to_target_units(PredictiveDraws& d, TargetScale scale) const override;
+
+ protected:
+  /// The network's last layer f [N, 2] as the location [N] and each row's factor s(f_2) [N].
+  struct Columns {
+    Expr location, sd_factor;
+  };
+  static Columns columns(Expr f);
+  /// Row r's scale in draw s, in target units (sigma, the first parameter, times s(f_2)).
+  static double row_sd(const PredictiveDraws& d, int64_t s, int64_t r);
+  double draw_mean(const PredictiveDraws& d, int64_t s, int64_t r) const override { return d.at(s, r, 0); }
+};
+
+/// The location-scale densities and CDFs in double, for the likelihoods' draw_* methods.
+double normal_log_density(double y, double mean, double sd);
+double normal_cdf(double t, double mean, double sd);
+double student_t_log_density(double y, double nu, double mean, double scale);
+double student_t_cdf(double t, double nu, double mean, double scale);
+
 /// The noise_prior_sd of `settings`, 1 when absent.
 double noise_prior_sd_setting(const LikelihoodSettings& settings);
 

@@ -34,10 +34,13 @@ double value_of(const std::vector<Metric>& metrics, const std::string& name) {
 }
 
 TEST(likelihood_registry, lists_every_likelihood_once_and_refuses_an_unknown_name) {
-  EXPECT_EQ(likelihood_names(), (std::vector<std::string>{"bernoulli", "categorical", "poisson", "student_t", "normal"}));
+  EXPECT_EQ(likelihood_names(), (std::vector<std::string>{"bernoulli", "categorical", "poisson", "student_t",
+                                                          "heteroscedastic_normal", "heteroscedastic_student_t",
+                                                          "normal"}));
   for (const std::string& name : likelihood_names()) EXPECT_EQ(make_likelihood(name, {{"classes", 3}})->name(), name);
   EXPECT_THROW_MSG(find_likelihood("ordinal"), InvalidArgument,
-                   "likelihood 'ordinal' is not one of bernoulli, categorical, poisson, student_t, normal");
+                   "likelihood 'ordinal' is not one of bernoulli, categorical, poisson, student_t, "
+                   "heteroscedastic_normal, heteroscedastic_student_t, normal");
 }
 
 TEST(likelihood_registry, infers_the_likelihood_of_the_cli_from_the_target) {
@@ -133,6 +136,47 @@ TEST(student_t_likelihood, quantiles_variance_and_density_are_the_student_t_ones
   EXPECT_DOUBLE_EQ(d5.parameters[0][0], 15);
   EXPECT_DOUBLE_EQ(d5.parameters[1][0], 5);
   EXPECT_DOUBLE_EQ(d5.at(0, 0), 3);
+}
+
+TEST(heteroscedastic_normal_likelihood, each_rows_sd_is_sigma_times_its_softplus_factor) {
+  auto h = make_likelihood("heteroscedastic_normal", {{"noise_prior_sd", 1}});
+  EXPECT_EQ(h->outputs(), 2);
+  EXPECT_TRUE(h->standardizes_target());
+  // Two rows (mean, scale output): (0.5, 0) and (-1, 2); sigma 1.5 on the standardised
+  // scale; target = 10 + 2 * modelled. Row sd = 2 * 1.5 * (softplus(u) / ln 2 + 0.001).
+  PredictiveDraws d = fixed_draws({0.5, 0.0, -1.0, 2.0}, {1.5}, 1, 2);
+  h->to_target_units(d, {10, 2});
+  EXPECT_DOUBLE_EQ(d.at(0, 0, 0), 11);
+  EXPECT_DOUBLE_EQ(d.at(0, 1, 0), 8);
+  EXPECT_DOUBLE_EQ(d.at(0, 0, 1), 0);  // the scale output has no units: sigma carries them
+  EXPECT_DOUBLE_EQ(d.at(0, 1, 1), 2);
+  EXPECT_DOUBLE_EQ(d.parameters[0][0], 3);
+  const double sd0 = 3 * (1 + 0.001), sd1 = 3 * (std::log1p(std::exp(2.0)) / std::log(2.0) + 0.001);
+  PredictionTable t = h->predictions(d, 0.9);
+  ASSERT_EQ(t.columns, (std::vector<std::string>{"mean", "sd", "lo", "hi"}));
+  EXPECT_NEAR(t.values[1], sd0, 1e-12);
+  EXPECT_NEAR(t.values[5], sd1, 1e-12);
+  EXPECT_NEAR(t.values[6], 8 - 1.6448536269514722 * sd1, 1e-7);  // the bisection's tolerance
+  std::vector<double> ll = h->log_density(d, std::vector<double>{12, 9});
+  auto log_normal = [](double y, double m, double sd) {
+    return -0.5 * ((y - m) / sd) * ((y - m) / sd) - std::log(sd) - 0.5 * std::log(2 * M_PI);
+  };
+  EXPECT_NEAR(ll[0], log_normal(12, 11, sd0), 1e-12);
+  EXPECT_NEAR(ll[1], log_normal(9, 8, sd1), 1e-12);
+}
+
+TEST(heteroscedastic_student_t_likelihood, a_rows_scale_enters_the_student_t_density_and_variance) {
+  auto h = make_likelihood("heteroscedastic_student_t", {{"noise_prior_sd", 1}});
+  EXPECT_EQ(h->outputs(), 2);
+  // Scale output 0: the row's scale is sigma * 1.001; sigma = 1.5 / 1.001 gives 1.5, and nu
+  // 5 (log t_5(0.7 | 0.2, 1.5) from lgamma in Python, as student_t's test).
+  PredictiveDraws d = fixed_draws({0.2, 0.0}, {1.5 / 1.001, 5.0}, 1, 2);
+  EXPECT_NEAR(h->log_density(d, std::vector<double>{0.7})[0], -1.440021417319215, 1e-12);
+  EXPECT_NEAR(h->predictions(d, 0.9).values[1], 1.5 * std::sqrt(5.0 / 3.0), 1e-12);  // scale sqrt(nu / (nu - 2))
+  // Scale output 2 multiplies the scale by (softplus(2) / ln 2 + 0.001) / 1.001.
+  PredictiveDraws wide = fixed_draws({0.2, 2.0}, {1.5 / 1.001, 5.0}, 1, 2);
+  const double ratio = (std::log1p(std::exp(2.0)) / std::log(2.0) + 0.001) / 1.001;
+  EXPECT_NEAR(h->predictions(wide, 0.9).values[1], ratio * 1.5 * std::sqrt(5.0 / 3.0), 1e-12);
 }
 
 TEST(poisson_likelihood, a_known_rate_gives_whole_number_intervals_and_the_pmf) {

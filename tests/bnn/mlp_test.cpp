@@ -9,6 +9,7 @@
 #include "elbo/bnn/likelihood_registry.hpp"
 #include "elbo/bnn/predictive_draws.hpp"
 #include "elbo/graph/random.hpp"
+#include "elbo/model/logp_program.hpp"
 #include "elbo/vi/inference.hpp"
 #include "elbo/vi/mean_field.hpp"
 
@@ -83,6 +84,36 @@ TEST(draw_predictive, draws_the_last_layer_and_parameters_in_target_units_with_t
     EXPECT_NEAR(mean[r] * 2 + 10, m, 1e-9);
   }
   for (double sigma : d.parameters[0]) EXPECT_GT(sigma, 0);
+}
+
+// The graph's heteroscedastic log-likelihoods (an f64 program) are the likelihoods' own log
+// densities of the same network outputs and parameters: two outputs per row, each row's
+// scale from the second.
+TEST(build_mlp, heteroscedastic_log_likelihoods_are_the_likelihoods_densities) {
+  for (const std::string name : {"heteroscedastic_normal", "heteroscedastic_student_t"}) {
+    SCOPED_TRACE(name);
+    auto h = make_likelihood(name, {{"noise_prior_sd", 1}});
+    Built b;
+    Tensor x(DType::f64, {4, 3}, {0.1, -0.2, 0.3, 1, 0.5, -1, 0, 0, 2, -0.5, 0.25, 0.75});
+    const std::vector<double> y = {0.3, -1.2, 2.0, 0.1};
+    b.net = build_mlp(b.model, b.model.data("x", x), b.model.data("y", Tensor(DType::f64, {4}, y)),
+                      {.hidden = {5}, .bias = true}, *h);
+    EXPECT_EQ(b.net.logits.shape(), (Shape{4, 2}));
+    EXPECT_EQ(find_free(b.model, "w_1_out")->shape, (Shape{5, 2}));
+    ASSERT_EQ(b.net.parameters.size(), name == "heteroscedastic_normal" ? 1u : 2u);  // sigma (, nu)
+    // A point with spread-out weights, so that the rows' scales differ.
+    const Tensor z = Philox(4).normal(DType::f64, {b.model.flat_size()}, 0, 0);
+    std::vector<double> point(static_cast<size_t>(z.numel()));
+    for (int64_t i = 0; i < z.numel(); ++i) point[static_cast<size_t>(i)] = z[i];
+    LogpProgram logp(b.model);
+    logp.run<double>(point.data(), nullptr);
+    const MeanField at(point, std::vector<double>(point.size(), 1e-300));
+    PredictiveDraws d = draw_predictive(b.model, at, b.net, *h, x, 1, 0);
+    EXPECT_NE(d.at(0, 0, 1), d.at(0, 1, 1));
+    double total = 0;
+    for (double v : h->log_density(d, y)) total += v;
+    EXPECT_NEAR(logp.datalogp(0), total, 1e-10 * std::fabs(total));
+  }
 }
 
 // A categorical network's fit with several draws a step gives the same bits on one and two

@@ -35,11 +35,10 @@ class NormalLikelihood : public LocationScaleLikelihood {
     return sigma(d, s) * sigma(d, s);
   }
   double draw_cdf(const PredictiveDraws& d, int64_t s, int64_t r, double t) const override {
-    return 0.5 * std::erfc(-((t - d.at(s, r)) / sigma(d, s)) / std::sqrt(2.0));
+    return normal_cdf(t, d.at(s, r), sigma(d, s));
   }
   double draw_log_density(const PredictiveDraws& d, int64_t s, int64_t r, double y) const override {
-    const double z = (y - d.at(s, r)) / sigma(d, s);
-    return -0.5 * z * z - std::log(sigma(d, s)) - 0.5 * std::log(2 * M_PI);
+    return normal_log_density(y, d.at(s, r), sigma(d, s));
   }
 };
 

@@ -6,7 +6,6 @@
 #include <cmath>
 
 #include "../regression_likelihood.hpp"
-#include "../special_functions.hpp"
 #include "../target_values.hpp"
 #include "elbo/bnn/likelihood_registry.hpp"
 #include "elbo/graph/error.hpp"
@@ -42,14 +41,10 @@ class StudentTLikelihood : public LocationScaleLikelihood {
     return sigma(d, s) * sigma(d, s) * nu / (nu - 2);
   }
   double draw_cdf(const PredictiveDraws& d, int64_t s, int64_t r, double t) const override {
-    const double nu = d.parameters[1][s], z = (t - d.at(s, r)) / sigma(d, s);
-    const double tail = 0.5 * regularized_beta(0.5 * nu, 0.5, nu / (nu + z * z));
-    return z > 0 ? 1 - tail : tail;
+    return student_t_cdf(t, d.parameters[1][s], d.at(s, r), sigma(d, s));
   }
   double draw_log_density(const PredictiveDraws& d, int64_t s, int64_t r, double y) const override {
-    const double nu = d.parameters[1][s], z = (y - d.at(s, r)) / sigma(d, s);
-    return std::lgamma(0.5 * (nu + 1)) - std::lgamma(0.5 * nu) - 0.5 * std::log(nu * M_PI) - std::log(sigma(d, s)) -
-           0.5 * (nu + 1) * std::log1p(z * z / nu);
+    return student_t_log_density(y, d.parameters[1][s], d.at(s, r), sigma(d, s));
   }
 };
 
