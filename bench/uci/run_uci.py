@@ -76,7 +76,7 @@ def run_split(args, folder, split, work):
     write_csv(base + "_test.csv", test, features, target)
     extra = args.fit_args.split()
     # A lever may name another likelihood (e.g. student_t); else the normal one, as the protocol's.
-    likelihood = [] if "--likelihood" in extra else ["--likelihood", "normal"]
+    likelihood = [] if any(a.startswith("--likelihood") for a in extra) else ["--likelihood", "normal"]
     fit = [args.elbo, "fit", "--train", base + "_train.csv", "--out", base + ".elbo", "--target", "y",
            "--hidden", args.hidden, "--threads", "1", "--seed", str(split), "--psis-draws", "0"] \
         + likelihood + extra

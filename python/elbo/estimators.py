@@ -237,8 +237,8 @@ class BNNRegressor(RegressorMixin, _BNN):
     def _likelihood(self):
         choice = "normal" if self.likelihood is None else self.likelihood
         if choice not in self._LIKELIHOODS:
-            raise ValueError(f"likelihood: a regressor takes {', '.join(map(repr, self._LIKELIHOODS))}, "
-                             f"got {choice!r}")
+            names = ", ".join(map(repr, self._LIKELIHOODS[:-1])) + f" or {self._LIKELIHOODS[-1]!r}"
+            raise ValueError(f"likelihood: a regressor takes {names}, got {choice!r}")
         return choice
 
     def fit(self, X, y):

@@ -136,17 +136,17 @@ def test_string_labels_and_three_classes():
 
 
 def test_heteroscedastic_likelihood_learns_noise_that_depends_on_the_input():
-    # Noise sd 0.05 where x < 0 and 0.5 where x > 0 (400 rows, seed 0): the heteroscedastic
-    # fit's predictive sd at x = 0.5 is several times that at x = -0.5 (the noise ratio is 10;
-    # the posterior's own spread adds to both), where the homoscedastic normal's stays near 1.
-    # Thresholds 3 and 1.5 leave a wide margin either side for other seeds and compilers.
+    # Noise sd 0.05 where x < 0 and 0.5 where x > 0 (400 rows, seed 0, 6000 steps): the
+    # heteroscedastic fit's predictive sd at x = 0.5 is several times that at x = -0.5 (the
+    # noise ratio is 10; the posterior's own spread adds to both), where the homoscedastic
+    # normal's stays near 1. Measured: 5.7 and 1.0; the thresholds 3 and 1.5 leave margins.
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(400, 1))
     y = np.sin(3 * X[:, 0]) + np.where(X[:, 0] > 0, 0.5, 0.05) * rng.standard_normal(400)
     at = np.array([[-0.5], [0.5]])
     ratio = {}
     for likelihood in ("heteroscedastic_normal", "normal"):
-        reg = elbo.BNNRegressor(likelihood=likelihood, hidden=(16,), random_state=0).fit(X, y)
+        reg = elbo.BNNRegressor(likelihood=likelihood, hidden=(16,), random_state=0, iters=6000).fit(X, y)
         _, sd = reg.predict(at, return_std=True)
         ratio[likelihood] = sd[1] / sd[0]
     assert ratio["heteroscedastic_normal"] > 3, ratio

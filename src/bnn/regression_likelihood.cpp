@@ -140,6 +140,9 @@ void LocationScaleLikelihood::to_target_units(PredictiveDraws& d, TargetScale sc
 }
 
 void HeteroscedasticLikelihood::to_target_units(PredictiveDraws& d, TargetScale scale) const {
+  if (d.outputs != 2)
+    throw InvalidArgument("HeteroscedasticLikelihood::to_target_units: the draws have " + std::to_string(d.outputs) +
+                          " outputs per row, but a heteroscedastic likelihood has 2");
   for (size_t i = 0; i < d.output.size(); i += 2) d.output[i] = d.output[i] * scale.sd + scale.mean;
   for (double& s : d.parameters[0]) s *= scale.sd;
 }
@@ -154,8 +157,8 @@ HeteroscedasticLikelihood::Columns HeteroscedasticLikelihood::columns(Expr f) {
 
 double HeteroscedasticLikelihood::row_sd(const PredictiveDraws& d, int64_t s, int64_t r) {
   const double u = d.at(s, r, 1);
-  const double softplus = u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u));
-  return sigma(d, s) * (softplus / M_LN2 + kSdFloor);
+  const double softplus_u = u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u));
+  return sigma(d, s) * (softplus_u * (1.0 / M_LN2) + kSdFloor);
 }
 
 double normal_log_density(double y, double mean, double sd) {

@@ -62,8 +62,8 @@ class LocationScaleLikelihood : public RegressionLikelihood {
 /// A likelihood of a real target whose noise depends on the inputs: the network has two
 /// outputs per row, the location f_1 and f_2, which scales the learned sigma row by row:
 /// row r's scale is sigma * s(f_2) with s(u) = softplus(u) / ln 2 + kSdFloor. s(0) is about 1,
-/// so at f_2 = 0 it is the homoscedastic likelihood; the floor keeps a scale from collapsing
-/// onto a training row. The draws keep f_2 as the network gives it (the finite differences
+/// so at f_2 = 0 it is the homoscedastic likelihood; the floor bounds a row's scale below by
+/// kSdFloor sigma (relative to sigma, which is learned too). The draws keep f_2 as the network gives it (the finite differences
 /// of Laplace's curvature move it); sigma, the only parameter with units, carries the
 /// target's scale.
 class HeteroscedasticLikelihood : public LocationScaleLikelihood {
@@ -71,7 +71,8 @@ class HeteroscedasticLikelihood : public LocationScaleLikelihood {
   static constexpr double kSdFloor = 1e-3;
   using LocationScaleLikelihood::LocationScaleLikelihood;
   int64_t outputs() const override { return 2; }
-  /// The location to target units, and sigma; f_2 has no units.
+  /// The location to target units, and sigma; f_2 has no units. The draws must have 2
+  /// outputs per row.
   void to_target_units(PredictiveDraws& d, TargetScale scale) const override;
 
  protected:

@@ -157,6 +157,7 @@ TEST(heteroscedastic_normal_likelihood, each_rows_sd_is_sigma_times_its_softplus
   EXPECT_NEAR(t.values[1], sd0, 1e-12);
   EXPECT_NEAR(t.values[5], sd1, 1e-12);
   EXPECT_NEAR(t.values[6], 8 - 1.6448536269514722 * sd1, 1e-7);  // the bisection's tolerance
+  EXPECT_NEAR(t.values[7], 8 + 1.6448536269514722 * sd1, 1e-7);
   std::vector<double> ll = h->log_density(d, std::vector<double>{12, 9});
   auto log_normal = [](double y, double m, double sd) {
     return -0.5 * ((y - m) / sd) * ((y - m) / sd) - std::log(sd) - 0.5 * std::log(2 * M_PI);
@@ -172,7 +173,11 @@ TEST(heteroscedastic_student_t_likelihood, a_rows_scale_enters_the_student_t_den
   // 5 (log t_5(0.7 | 0.2, 1.5) from lgamma in Python, as student_t's test).
   PredictiveDraws d = fixed_draws({0.2, 0.0}, {1.5 / 1.001, 5.0}, 1, 2);
   EXPECT_NEAR(h->log_density(d, std::vector<double>{0.7})[0], -1.440021417319215, 1e-12);
-  EXPECT_NEAR(h->predictions(d, 0.9).values[1], 1.5 * std::sqrt(5.0 / 3.0), 1e-12);  // scale sqrt(nu / (nu - 2))
+  PredictionTable p = h->predictions(d, 0.9);
+  EXPECT_NEAR(p.values[1], 1.5 * std::sqrt(5.0 / 3.0), 1e-12);  // scale sqrt(nu / (nu - 2))
+  // The 95 % quantile of t_5 is 2.015048372669157 (scipy.stats.t.ppf(0.95, 5)).
+  EXPECT_NEAR(p.values[2], 0.2 - 2.015048372669157 * 1.5, 1e-6);
+  EXPECT_NEAR(p.values[3], 0.2 + 2.015048372669157 * 1.5, 1e-6);
   // Scale output 2 multiplies the scale by (softplus(2) / ln 2 + 0.001) / 1.001.
   PredictiveDraws wide = fixed_draws({0.2, 2.0}, {1.5 / 1.001, 5.0}, 1, 2);
   const double ratio = (std::log1p(std::exp(2.0)) / std::log(2.0) + 0.001) / 1.001;

@@ -72,7 +72,8 @@ class Likelihood {
   virtual std::string description() const { return name(); }
   /// What, besides the name, rebuilds it (see LikelihoodSettings).
   virtual LikelihoodSettings settings() const { return {}; }
-  /// Values of the network's last layer per row: 1, or K classes.
+  /// Values of the network's last layer per row: 1, K classes, or 2 (a location and a
+  /// scale, the heteroscedastic likelihoods).
   virtual int64_t outputs() const { return 1; }
   /// Whether the network models the standardised target (y - mean) / sd; draw_predictive
   /// maps its draws back to target units with to_target_units.
@@ -86,7 +87,8 @@ class Likelihood {
   virtual std::string check_targets(std::span<const double> y) const = 0;
 
   /// Adds the likelihood's parameters (with their priors), the output deterministic and
-  /// the observed node "out" for the network's last layer `f` ([N] or [N, K]) and data `y`.
+  /// the observed node "out" for the network's last layer `f` ([N], or [N, outputs()]) and
+  /// data `y`.
   virtual LikelihoodNodes observe(Model& model, Expr f, Expr y, const ObservedOptions& options) const = 0;
 
   /// Maps draws of the modelled target to target units (the identity by default).
@@ -105,8 +107,9 @@ class Likelihood {
   virtual std::optional<CalibrationPoints> calibration(const PredictiveDraws&, std::span<const double>) const {
     return std::nullopt;
   }
-  /// The training score from mean_output's [rows, outputs()] means of the output
-  /// deterministic (in the modelled target's space) against targets `y` in target units.
+  /// The training score from mean_output's means of the output deterministic ([rows] or
+  /// [rows, K] as the deterministic is; in the modelled target's space) against targets `y`
+  /// in target units.
   virtual TrainingScore training_score(std::span<const double> mean_output, std::span<const double> y,
                                        TargetScale scale) const = 0;
   /// A line for `elbo summary` on the likelihood's parameters in the standardised space

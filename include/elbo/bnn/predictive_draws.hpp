@@ -26,8 +26,9 @@ struct TargetScale {
 /// posterior draws (one set of weights per draw), whatever the number of rows.
 struct PredictiveDraws {
   int64_t draws = 0, rows = 0;
-  int64_t outputs = 1;  ///< values per row: 1, or K for a K-class network
-  /// The likelihood's linear predictor (logit, logits, mean, log rate), [draws, rows(, K)]
+  int64_t outputs = 1;  ///< values per row: Likelihood::outputs()
+  /// The likelihood's linear predictor (logit, logits, mean, log rate; a heteroscedastic
+  /// likelihood's location and scale output), [draws, rows(, outputs)]
   /// row-major, in target units where the likelihood standardises its target.
   std::vector<double> output;
   /// One [draws] vector per likelihood parameter (Likelihood's parameter order), in

@@ -28,8 +28,8 @@ class HeteroscedasticNormalLikelihood : public HeteroscedasticLikelihood {
 
   std::string parameter_note(TargetScale scale) const override {
     return "sigma is the noise sd of the standardised target (times " + general_text(scale.sd) +
-           " in target units) where the network's second output f_2 is 0; a row's sd is sigma (softplus(f_2) / ln 2 "
-           "+ 0.001)";
+           " in target units) where the network's second output f_2 is 0; a row's sd is sigma s(f_2), s(u) = "
+           "softplus(u) / ln 2 + " + general_text(kSdFloor);
   }
 
  protected:
@@ -49,7 +49,8 @@ class HeteroscedasticNormalLikelihood : public HeteroscedasticLikelihood {
 
 LikelihoodEntry heteroscedastic_normal_likelihood_entry() {
   return {"heteroscedastic_normal",
-          "a real target whose noise sd depends on the inputs (a second network output scales a learned sd)",
+          "a real target, identity link, a noise sd that depends on the inputs (a second network output scales a "
+          "learned sd)",
           nullptr,  // never inferred: asked for with its name
           [](std::span<const double>) -> std::unique_ptr<Likelihood> {
             return std::make_unique<HeteroscedasticNormalLikelihood>(1.0);

@@ -30,8 +30,8 @@ class HeteroscedasticStudentTLikelihood : public HeteroscedasticLikelihood {
 
   std::string parameter_note(TargetScale scale) const override {
     return "sigma is the scale of the standardised target (times " + general_text(scale.sd) +
-           " in target units) where the network's second output f_2 is 0; a row's scale is sigma (softplus(f_2) / "
-           "ln 2 + 0.001); the degrees of freedom are nu = 2 + nu_minus_2";
+           " in target units) where the network's second output f_2 is 0; a row's scale is sigma s(f_2), s(u) = "
+           "softplus(u) / ln 2 + " + general_text(kSdFloor) + "; the degrees of freedom are nu = 2 + nu_minus_2";
   }
 
  protected:
@@ -51,8 +51,8 @@ class HeteroscedasticStudentTLikelihood : public HeteroscedasticLikelihood {
 
 LikelihoodEntry heteroscedastic_student_t_likelihood_entry() {
   return {"heteroscedastic_student_t",
-          "a real target with outliers whose scale depends on the inputs (a second network output scales a learned "
-          "scale), learned degrees of freedom",
+          "a real target with outliers, identity link, a scale that depends on the inputs (a second network output "
+          "scales a learned scale) and learned degrees of freedom",
           nullptr,  // never inferred: asked for with its name
           [](std::span<const double>) -> std::unique_ptr<Likelihood> {
             return std::make_unique<HeteroscedasticStudentTLikelihood>(1.0);

@@ -1,11 +1,8 @@
 // normal: a real target, y ~ N(f, sigma^2), sigma ~ HalfNormal(noise_prior_sd) learned;
 // the network models the standardised target.
-#include <cmath>
-
 #include "../regression_likelihood.hpp"
 #include "../target_values.hpp"
 #include "elbo/bnn/likelihood_registry.hpp"
-#include "elbo/graph/error.hpp"
 
 namespace elbo {
 

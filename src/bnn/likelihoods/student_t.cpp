@@ -3,12 +3,9 @@
 // target. Gamma(2, 0.1) is the prior on nu that Stan's prior-choice recommendations give
 // (Juarez and Steel 2010), mean 20; shifted by 2 so that every draw has a finite variance
 // and the predictive sd exists.
-#include <cmath>
-
 #include "../regression_likelihood.hpp"
 #include "../target_values.hpp"
 #include "elbo/bnn/likelihood_registry.hpp"
-#include "elbo/graph/error.hpp"
 
 namespace elbo {
 
