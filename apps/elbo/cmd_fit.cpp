@@ -931,12 +931,9 @@ void check_data_parallel_flags(const FitFlags& f) {
     refuse("--method " + f.method + ": only advi, fullrank_advi, lowrank_advi and nfvi run data-parallel");
   if (f.time_limit > 0) refuse("--time-limit: the processes' clocks would stop them at different steps");
   if (f.init == "pathfinder") refuse("--init pathfinder: Pathfinder does not run data-parallel");
-  if (f.likelihood.empty()) {
-    std::string names;
-    for (const std::string& name : likelihood_names()) names += (names.empty() ? "" : ", ") + name;
-    refuse("--likelihood: give it (" + names + "); each process sees only its rows, so the likelihood is not "
-           "inferred");
-  }
+  if (f.likelihood.empty())
+    refuse("--likelihood: give it (" + join_names(likelihood_names()) +
+           "); each process sees only its rows, so the likelihood is not inferred");
   const std::vector<std::string> paths = shard_paths(f.train);
   if (paths.size() > 1)
     for (const std::string& path : paths)

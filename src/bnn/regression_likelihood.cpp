@@ -6,6 +6,7 @@
 
 #include "elbo/graph/error.hpp"
 #include "elbo/graph/ops.hpp"
+#include "../vi/softplus.hpp"
 #include "special_functions.hpp"
 #include "target_values.hpp"
 
@@ -135,15 +136,10 @@ LocationScaleLikelihood::LocationScaleLikelihood(const std::string& name, double
 }
 
 void LocationScaleLikelihood::to_target_units(PredictiveDraws& d, TargetScale scale) const {
-  for (double& v : d.output) v = v * scale.sd + scale.mean;
-  for (double& s : d.parameters[0]) s *= scale.sd;
-}
-
-void HeteroscedasticLikelihood::to_target_units(PredictiveDraws& d, TargetScale scale) const {
-  if (d.outputs != 2)
-    throw InvalidArgument("HeteroscedasticLikelihood::to_target_units: the draws have " + std::to_string(d.outputs) +
-                          " outputs per row, but a heteroscedastic likelihood has 2");
-  for (size_t i = 0; i < d.output.size(); i += 2) d.output[i] = d.output[i] * scale.sd + scale.mean;
+  // The location is each row's first output; a further one (a heteroscedastic scale
+  // output) has no units.
+  const size_t stride = static_cast<size_t>(d.outputs);
+  for (size_t i = 0; i < d.output.size(); i += stride) d.output[i] = d.output[i] * scale.sd + scale.mean;
   for (double& s : d.parameters[0]) s *= scale.sd;
 }
 
@@ -156,9 +152,7 @@ HeteroscedasticLikelihood::Columns HeteroscedasticLikelihood::columns(Expr f) {
 }
 
 double HeteroscedasticLikelihood::row_sd(const PredictiveDraws& d, int64_t s, int64_t r) {
-  const double u = d.at(s, r, 1);
-  const double softplus_u = u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u));
-  return sigma(d, s) * (softplus_u * (1.0 / M_LN2) + kSdFloor);
+  return sigma(d, s) * (detail::softplus(d.at(s, r, 1)) * (1.0 / M_LN2) + kSdFloor);
 }
 
 double normal_log_density(double y, double mean, double sd) {

@@ -36,10 +36,11 @@ class RegressionLikelihood : public Likelihood {
   virtual bool whole_numbers() const { return false; }
 };
 
-/// A likelihood of a real target with a location (the network's output) and a learned
-/// scale sigma ~ HalfNormal(noise_prior_sd): the network models the standardised target, and
-/// draws map back to target units by y = mean + sd * y_model, sigma (the first parameter)
-/// by sd. Any real target fits.
+/// A likelihood of a real target with a location (the network's output; the first of each
+/// row's outputs when there are more, which have no units) and a learned scale sigma ~
+/// HalfNormal(noise_prior_sd): the network models the standardised target, and draws map
+/// back to target units by y = mean + sd * y_model, sigma (the first parameter) by sd. Any
+/// real target fits.
 class LocationScaleLikelihood : public RegressionLikelihood {
  public:
   /// `name` for messages; throws InvalidArgument unless noise_prior_sd > 0.
@@ -63,17 +64,15 @@ class LocationScaleLikelihood : public RegressionLikelihood {
 /// outputs per row, the location f_1 and f_2, which scales the learned sigma row by row:
 /// row r's scale is sigma * s(f_2) with s(u) = softplus(u) / ln 2 + kSdFloor. s(0) is about 1,
 /// so at f_2 = 0 it is the homoscedastic likelihood; the floor bounds a row's scale below by
-/// kSdFloor sigma (relative to sigma, which is learned too). The draws keep f_2 as the network gives it (the finite differences
-/// of Laplace's curvature move it); sigma, the only parameter with units, carries the
-/// target's scale.
+/// kSdFloor sigma (relative to sigma, which is learned too). The draws keep f_2 as the
+/// network gives it (the finite differences of Laplace's curvature move it; to_target_units
+/// maps the location alone); sigma, the only parameter with units, carries the target's
+/// scale.
 class HeteroscedasticLikelihood : public LocationScaleLikelihood {
  public:
   static constexpr double kSdFloor = 1e-3;
   using LocationScaleLikelihood::LocationScaleLikelihood;
   int64_t outputs() const override { return 2; }
-  /// The location to target units, and sigma; f_2 has no units. The draws must have 2
-  /// outputs per row.
-  void to_target_units(PredictiveDraws& d, TargetScale scale) const override;
 
  protected:
   /// The network's last layer f [N, 2] as the location [N] and each row's factor s(f_2) [N].
