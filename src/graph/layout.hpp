@@ -124,6 +124,46 @@ void transpose_block(const T* src, int64_t lds, T* dst, int64_t ldd, int64_t r0,
     }
   }
 }
+/// Rows rows[0 .. m) of the row-major [*, width] matrix src, gathered into the internal
+/// layout of an [m, width] matrix: dst[f * m + k] = src[rows[k] * width + f]. In tiles of
+/// 16 rows x 16 features as transpose_block, so that each destination line is written
+/// whole and each source row is read a line at a time (a feature-by-feature gather made
+/// 128 strided reads per feature at 784 features). A copy: the same values either way.
+template <class T>
+void gather_rows_into_internal(const T* src, int64_t width, const int64_t* rows, int64_t m, T* dst) {
+  constexpr int64_t kTile = 16;
+  for (int64_t kb = 0; kb < m; kb += kTile) {
+    const int64_t ke = std::min(kb + kTile, m);
+    const T* row[kTile];
+    for (int64_t k = kb; k < ke; ++k) row[k - kb] = src + rows[k] * width;
+    for (int64_t fb = 0; fb < width; fb += kTile) {
+      const int64_t fe = std::min(fb + kTile, width);
+      int64_t k4 = kb, f4 = fb;  // the part covered by whole 4 x 4 blocks
+#if defined(__SSE__)
+      if constexpr (std::is_same_v<T, float>) {
+        k4 = kb + (ke - kb) / 4 * 4;
+        f4 = fb + (fe - fb) / 4 * 4;
+        for (int64_t k = kb; k < k4; k += 4)
+          for (int64_t f = fb; f < f4; f += 4) {
+            __m128 a = _mm_loadu_ps(row[k - kb] + f), b = _mm_loadu_ps(row[k + 1 - kb] + f);
+            __m128 e = _mm_loadu_ps(row[k + 2 - kb] + f), g = _mm_loadu_ps(row[k + 3 - kb] + f);
+            _MM_TRANSPOSE4_PS(a, b, e, g);
+            _mm_storeu_ps(dst + f * m + k, a);
+            _mm_storeu_ps(dst + (f + 1) * m + k, b);
+            _mm_storeu_ps(dst + (f + 2) * m + k, e);
+            _mm_storeu_ps(dst + (f + 3) * m + k, g);
+          }
+      }
+#endif
+      // The rest: features past f4 for every row, and rows past k4 for the blocks' features.
+      for (int64_t f = f4; f < fe; ++f)
+        for (int64_t k = kb; k < ke; ++k) dst[f * m + k] = row[k - kb][f];
+      for (int64_t f = fb; f < f4; ++f)
+        for (int64_t k = k4; k < ke; ++k) dst[f * m + k] = row[k - kb][f];
+    }
+  }
+}
+
 /// Rows [i0, i1) of one row-major [rows, cols] matrix into the internal layout
 /// (dst[j * rows + i] = src[i * cols + j]).
 template <class T>

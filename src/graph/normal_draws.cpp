@@ -138,7 +138,7 @@ ELBO_SIMD_INLINE void float_pair_words(simd::UintOf<V> wu, simd::UintOf<V> wa, V
   if constexpr (std::is_same_v<V, float>) {
     rad = std::sqrt(rad);
   } else {
-    for (int j = 0; j < 8; ++j) rad[j] = __builtin_sqrtf(rad[j]);
+    for (int j = 0; j < simd::kLanes<V>; ++j) rad[j] = __builtin_sqrtf(rad[j]);
   }
   V sn, cs;
   if constexpr (std::is_same_v<V, float>)
@@ -149,16 +149,17 @@ ELBO_SIMD_INLINE void float_pair_words(simd::UintOf<V> wu, simd::UintOf<V> wa, V
   s = rad * sn;
 }
 
-// Blocks [0, nb) of the chunk (nb a multiple of 8) into out[0 .. 4 nb).
+// Blocks [0, nb) of the chunk (nb a multiple of V's lanes: 8 or 16) into out[0 .. 4 nb).
+template <class V>
 ELBO_SIMD_INLINE void float_pairs_from_words(const Words& w, int nb, float* out) {
-  for (int b = 0; b < nb; b += 8)
+  using U = simd::UintOf<V>;
+  constexpr int kL = simd::kLanes<V>;
+  for (int b = 0; b < nb; b += kL)
     for (int k = 0; k < 2; ++k) {
-      simd::U32x8 wu, wa;
-      std::memcpy(&wu, w[2 * k] + b, sizeof wu);
-      std::memcpy(&wa, w[2 * k + 1] + b, sizeof wa);
-      simd::F32x8 c, s;
-      float_pair_words<simd::F32x8>(wu, wa, c, s);
-      for (int j = 0; j < 8; ++j) {
+      const U wu = simd::load<U>(w[2 * k] + b), wa = simd::load<U>(w[2 * k + 1] + b);
+      V c, s;
+      float_pair_words<V>(wu, wa, c, s);
+      for (int j = 0; j < kL; ++j) {
         out[4 * (b + j) + 2 * k] = c[j];
         out[4 * (b + j) + 2 * k + 1] = s[j];
       }
@@ -166,17 +167,18 @@ ELBO_SIMD_INLINE void float_pairs_from_words(const Words& w, int nb, float* out)
 }
 
 // Pairs [first_pair, first_pair + n_pairs) in single precision: the blocks that hold them,
-// kChunk at a time, words from fill(first_block, count, w) (count a multiple of 8).
-template <class Fill>
+// kChunk at a time, words from fill(first_block, count, w) (count a multiple of V's lanes).
+template <class V, class Fill>
 ELBO_SIMD_INLINE void float_pairs(Fill fill, uint32_t first_pair, int64_t n_pairs, float* out) {
-  alignas(32) float buf[4 * kChunk];
+  constexpr int kL = simd::kLanes<V>;
+  alignas(64) float buf[4 * kChunk];
   Words w;
   const int64_t b_end = (static_cast<int64_t>(first_pair) + n_pairs + 1) / 2;
   for (int64_t b0 = first_pair / 2; b0 < b_end; b0 += kChunk) {
     const int nb = static_cast<int>(std::min<int64_t>(kChunk, b_end - b0));
-    const int nb8 = (nb + 7) / 8 * 8;
+    const int nb8 = (nb + kL - 1) / kL * kL;
     fill(static_cast<uint32_t>(b0), nb8, w);
-    float_pairs_from_words(w, nb8, buf);
+    float_pairs_from_words<V>(w, nb8, buf);
     // Pairs 2 b0 .. 2 (b0 + nb) - 1 are in buf; keep those asked for.
     const int64_t p0 = std::max<int64_t>(2 * b0, first_pair);
     const int64_t p1 = std::min<int64_t>(2 * (b0 + nb), static_cast<int64_t>(first_pair) + n_pairs);
@@ -193,7 +195,7 @@ void normal_pairs_baseline(uint64_t seed, uint64_t stream, uint64_t counter, uin
       for (int k = 0; k < 4; ++k) w[k][b] = words[k];
     }
   };
-  float_pairs(fill, first_pair, n_pairs, out);
+  float_pairs<simd::F32x8>(fill, first_pair, n_pairs, out);
 }
 
 void normal_pairs_baseline(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair, int64_t n_pairs,
@@ -255,7 +257,7 @@ __attribute__((target("avx2"))) void normal_pairs_avx2(uint64_t seed, uint64_t s
   auto fill = [&](uint32_t b0, int count, Words& w) {
     for (int j = 0; j < count; j += 8) philox8(seed, stream, counter, b0 + static_cast<uint32_t>(j), w, j);
   };
-  float_pairs(fill, first_pair, n_pairs, out);
+  float_pairs<simd::F32x8>(fill, first_pair, n_pairs, out);
 }
 
 __attribute__((target("avx2"))) void normal_pairs_avx2(uint64_t seed, uint64_t stream, uint64_t counter,
@@ -268,6 +270,65 @@ __attribute__((target("avx2"))) void normal_pairs_avx2(uint64_t seed, uint64_t s
     pairs_from_words(w, m, out + 2 * p);
   }
 }
+
+// AVX-512: sixteen blocks a round and sixteen pairs a vector, the same operations. Only
+// single precision has a copy of its own; double runs the AVX2 one.
+#define ELBO_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2")))
+// GCC 12's own AVX-512 intrinsics (_mm512_undefined_epi32) trip -Wuninitialized, as in the
+// op kernels' AVX-512 copy (CMakeLists.txt).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+ELBO_TARGET_AVX512 inline void mulhilo16(__m512i x, __m512i m, __m512i& hi, __m512i& lo) {
+  const __m512i even = _mm512_mul_epu32(x, m);
+  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
+  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+}
+
+// Blocks b0 .. b0 + 15 of Philox4x32-10: w[k][j0 + j] is word k of block b0 + j.
+ELBO_TARGET_AVX512 void philox16(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t b0, Words& w, int j0) {
+  __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(b0)),
+                                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  __m512i c1 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(counter)));
+  __m512i c2 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(counter >> 32)));
+  __m512i c3 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(stream)));
+  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kM0)), m1 = _mm512_set1_epi32(static_cast<int>(kM1));
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += kW0;
+      k1 += kW1;
+    }
+    __m512i hi0, lo0, hi1, lo1;
+    mulhilo16(c0, m0, hi0, lo0);
+    mulhilo16(c2, m1, hi1, lo1);
+    const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
+    const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
+  }
+  _mm512_storeu_si512(w[0] + j0, c0);
+  _mm512_storeu_si512(w[1] + j0, c1);
+  _mm512_storeu_si512(w[2] + j0, c2);
+  _mm512_storeu_si512(w[3] + j0, c3);
+}
+
+ELBO_TARGET_AVX512 void normal_pairs_avx512(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair,
+                                            int64_t n_pairs, float* out) {
+  auto fill = [&](uint32_t b0, int count, Words& w) {
+    for (int j = 0; j < count; j += 16) philox16(seed, stream, counter, b0 + static_cast<uint32_t>(j), w, j);
+  };
+  float_pairs<simd::F32x16>(fill, first_pair, n_pairs, out);
+}
+void normal_pairs_avx512(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair, int64_t n_pairs,
+                         double* out) {
+  normal_pairs_avx2(seed, stream, counter, first_pair, n_pairs, out);
+}
+#pragma GCC diagnostic pop
+#undef ELBO_TARGET_AVX512
 #endif
 
 }  // namespace
@@ -289,7 +350,8 @@ template <class T>
 void normal_pairs(isa::Level level, uint64_t seed, uint64_t stream, uint64_t counter, uint32_t first_pair,
                   int64_t n_pairs, T* out) {
 #ifdef ELBO_NORMAL_DRAWS_AVX2
-  if (level != isa::Level::baseline) return normal_pairs_avx2(seed, stream, counter, first_pair, n_pairs, out);
+  if (level == isa::Level::avx512) return normal_pairs_avx512(seed, stream, counter, first_pair, n_pairs, out);
+  if (level == isa::Level::avx2) return normal_pairs_avx2(seed, stream, counter, first_pair, n_pairs, out);
 #endif
   (void)level;
   normal_pairs_baseline(seed, stream, counter, first_pair, n_pairs, out);

@@ -373,8 +373,7 @@ void Program::set_data_rows(const Expr& data_node, const Tensor& source, std::sp
           for (int64_t f = 0; f < width; ++f) dst[f * m + k] = row[f];
         }
       } else {
-        for (int64_t f = 0; f < width; ++f)
-          for (int64_t k = 0; k < m; ++k) dst[f * m + k] = src[rows[k] * width + f];
+        layout::gather_rows_into_internal(src, width, rows.data(), m, dst);
       }
     } else {  // rank 3-4: each row is one block of [..., a, b], stored with a and b swapped
       const int64_t a = s[r - 2], b = s[r - 1], blocks = width / (a * b);

@@ -37,6 +37,11 @@ using U64x4 = uint64_t __attribute__((vector_size(32)));
 using F32x8 = float __attribute__((vector_size(32)));
 using I32x8 = int32_t __attribute__((vector_size(32)));
 using U32x8 = uint32_t __attribute__((vector_size(32)));
+// Sixteen floats: the AVX-512 copies of the single-precision kernels (a function compiled
+// without AVX-512 splits them into narrower operations, with the same results).
+using F32x16 = float __attribute__((vector_size(64)));
+using I32x16 = int32_t __attribute__((vector_size(64)));
+using U32x16 = uint32_t __attribute__((vector_size(64)));
 
 template <class V>
 struct LaneTypes;
@@ -60,8 +65,20 @@ struct LaneTypes<F32x8> {
   using I = I32x8;
   using U = U32x8;
 };
+template <>
+struct LaneTypes<F32x16> {
+  using I = I32x16;
+  using U = U32x16;
+};
 template <class V>
 using IntOf = typename LaneTypes<V>::I;
+/// The lanes of V (1 for a scalar).
+template <class V>
+inline constexpr int kLanes = static_cast<int>(sizeof(V) / sizeof(std::remove_cvref_t<decltype(V{}[0])>));
+template <>
+inline constexpr int kLanes<double> = 1;
+template <>
+inline constexpr int kLanes<float> = 1;
 template <class V>
 using UintOf = typename LaneTypes<V>::U;
 
@@ -79,6 +96,17 @@ ELBO_SIMD_INLINE F32x8 load8(const float* p) {
   return v;
 }
 ELBO_SIMD_INLINE void store8(float* p, F32x8 v) { std::memcpy(p, &v, sizeof v); }
+/// V's lanes from p and into p, for any vector type.
+template <class V, class T>
+ELBO_SIMD_INLINE V load(const T* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class V, class T>
+ELBO_SIMD_INLINE void store(T* p, V v) {
+  std::memcpy(p, &v, sizeof v);
+}
 
 /// m ? a : b, lane by lane (m from a comparison of V).
 template <class M, class V>

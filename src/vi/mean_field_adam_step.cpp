@@ -10,6 +10,7 @@
 
 #include "chunked_sums.hpp"
 #include "elbo/vi/mean_field.hpp"
+#include "graph/isa.hpp"
 #include "softplus.hpp"
 #include "softplus_kernel.hpp"
 
@@ -26,10 +27,82 @@ constexpr double kSafeGradient = 1e300;
 // the bits is the numbers' order, and inf and NaN lie above every finite value
 // (kFloatInfBits and beyond). An integer maximum, so that the loop vectorises.
 constexpr uint32_t kFloatInfBits = 0x7f800000u;
-uint32_t max_abs_bits(const float* __restrict x, int64_t n) {
+[[gnu::always_inline]] inline uint32_t max_abs_bits(const float* __restrict x, int64_t n) {
   uint32_t m = 0;
   for (int64_t k = 0; k < n; ++k) m = std::max(m, std::bit_cast<uint32_t>(x[k]) & 0x7fffffffu);
   return m;
+}
+
+// The loops below run in one of three copies, for the instruction set of isa::active(): the
+// library's baseline (SSE2), AVX2 and AVX-512. Their operations are elementwise IEEE ones
+// (no contraction into fused multiply-adds, CMakeLists.txt) and integer maxima, and the
+// sums keep their four lanes, so every copy gives the same bits: only the vector width
+// differs. At SSE2's two doubles a vector the update's divisions and square roots bound it
+// (docs/PERFORMANCE.md, "The fused step on wider vectors").
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ELBO_FUSED_STEP_COPIES 1
+#define ELBO_TARGET_AVX2 __attribute__((target("avx2")))
+#define ELBO_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2")))
+#endif
+
+isa::Level fused_level() {
+  static const isa::Level level = isa::active();
+  return level;
+}
+
+// A piece's z32 = float(mu + sigma eps) from the float terms, the largest |1 / sigma| and
+// |eps| as float bits, and eps's squares into lanes.
+struct PieceMaxima {
+  uint32_t inv_bits, eps_bits;
+};
+[[gnu::always_inline]] inline PieceMaxima piece_loop(const double* __restrict mu, const float* __restrict sigma,
+                                                     const float* __restrict eps, const float* __restrict inv,
+                                                     int64_t n, float* __restrict z32, detail::SquareLanes& lanes) {
+  for (int64_t k = 0; k < n; ++k)
+    z32[k] = static_cast<float>(mu[k] + static_cast<double>(sigma[k]) * static_cast<double>(eps[k]));
+  PieceMaxima m{max_abs_bits(inv, n), max_abs_bits(eps, n)};
+  lanes.add(eps, n);
+  return m;
+}
+PieceMaxima piece_baseline(const double* mu, const float* sigma, const float* eps, const float* inv, int64_t n,
+                           float* z32, detail::SquareLanes& lanes) {
+  return piece_loop(mu, sigma, eps, inv, n, z32, lanes);
+}
+uint32_t max_abs_bits_baseline(const float* x, int64_t n) { return max_abs_bits(x, n); }
+#ifdef ELBO_FUSED_STEP_COPIES
+ELBO_TARGET_AVX2 PieceMaxima piece_avx2(const double* mu, const float* sigma, const float* eps, const float* inv,
+                                        int64_t n, float* z32, detail::SquareLanes& lanes) {
+  return piece_loop(mu, sigma, eps, inv, n, z32, lanes);
+}
+ELBO_TARGET_AVX512 PieceMaxima piece_avx512(const double* mu, const float* sigma, const float* eps, const float* inv,
+                                            int64_t n, float* z32, detail::SquareLanes& lanes) {
+  return piece_loop(mu, sigma, eps, inv, n, z32, lanes);
+}
+ELBO_TARGET_AVX2 uint32_t max_abs_bits_avx2(const float* x, int64_t n) { return max_abs_bits(x, n); }
+ELBO_TARGET_AVX512 uint32_t max_abs_bits_avx512(const float* x, int64_t n) { return max_abs_bits(x, n); }
+#endif
+
+PieceMaxima piece(const double* mu, const float* sigma, const float* eps, const float* inv, int64_t n, float* z32,
+                  detail::SquareLanes& lanes) {
+#ifdef ELBO_FUSED_STEP_COPIES
+  switch (fused_level()) {
+    case isa::Level::avx512: return piece_avx512(mu, sigma, eps, inv, n, z32, lanes);
+    case isa::Level::avx2: return piece_avx2(mu, sigma, eps, inv, n, z32, lanes);
+    case isa::Level::baseline: break;
+  }
+#endif
+  return piece_baseline(mu, sigma, eps, inv, n, z32, lanes);
+}
+
+uint32_t largest_abs_bits(const float* x, int64_t n) {
+#ifdef ELBO_FUSED_STEP_COPIES
+  switch (fused_level()) {
+    case isa::Level::avx512: return max_abs_bits_avx512(x, n);
+    case isa::Level::avx2: return max_abs_bits_avx2(x, n);
+    case isa::Level::baseline: break;
+  }
+#endif
+  return max_abs_bits_baseline(x, n);
 }
 }  // namespace
 
@@ -71,10 +144,9 @@ bool MeanFieldAdamStep::draw(std::span<const double> params, const Philox& rng, 
                                            {sigma, inv_sigma_.data() + i, dsigma_.data() + i}, log_sigma);
           if (!ok) break;
           // (The float terms of a block in range are finite: |rho| <= 87.)
-          const uint32_t m = max_abs_bits(inv_sigma_.data() + i, body_end - i);
-          max_inv = std::max(max_inv, static_cast<double>(std::bit_cast<float>(m)));
-          for (int64_t k = i; k < body_end; ++k)
-            z32[k] = static_cast<float>(mu[k] + static_cast<double>(sigma[k - i]) * static_cast<double>(eps[k - i]));
+          const PieceMaxima m = piece(mu + i, sigma, eps, inv_sigma_.data() + i, body_end - i, z32 + i, lanes);
+          max_inv = std::max(max_inv, static_cast<double>(std::bit_cast<float>(m.inv_bits)));
+          max_eps = std::max(max_eps, std::bit_cast<float>(m.eps_bits));
         }
         if (j > body_) {  // the last d % 64: softplus_terms's double path, as MeanField's
           const int64_t n = j - body_;
@@ -86,8 +158,11 @@ bool MeanFieldAdamStep::draw(std::span<const double> params, const Philox& rng, 
             z32[body_ + k] = static_cast<float>(mu[body_ + k] + tail_sigma[k] * static_cast<double>(eps[body_ + k - i]));
           }
         }
-        max_eps = std::max(max_eps, std::bit_cast<float>(max_abs_bits(eps, j - i)));
-        lanes.add(eps, j - i);
+        const int64_t tail = std::max(i, body_end);  // the noise of the last d % 64, if here
+        if (j > tail) {
+          max_eps = std::max(max_eps, std::bit_cast<float>(largest_abs_bits(eps + (tail - i), j - tail)));
+          lanes.add(eps + (tail - i), j - tail);
+        }
       }
       ok_[c] = ok;
       log_sigma_[c] = log_sigma;
@@ -109,7 +184,7 @@ bool MeanFieldAdamStep::gradient_is_finite(const float* g32, double w, double be
   auto run = [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t b = c * kChunk, e = std::min(d_, b + kChunk);
-      const uint32_t m = max_abs_bits(g32 + b, e - b);
+      const uint32_t m = largest_abs_bits(g32 + b, e - b);
       ok_[c] = m < kFloatInfBits;
       max_abs_g_[c] = std::bit_cast<float>(m);
     }
@@ -150,7 +225,7 @@ struct UpdateConstants {
 // the loop scalar with the same pointers as restrict locals) and the constants locals, so
 // that the loop vectorises.
 template <class Term>
-uint64_t update_range(const UpdateConstants& c, int64_t n, const float* __restrict eps, const float* __restrict g,
+[[gnu::always_inline]] inline uint64_t update_range(const UpdateConstants& c, int64_t n, const float* __restrict eps, const float* __restrict g,
                       const Term* __restrict inv, const Term* __restrict ds, double* __restrict mu,
                       double* __restrict rho, double* __restrict m_mu, double* __restrict m_rho,
                       double* __restrict v_mu, double* __restrict v_rho, double* __restrict old_mu,
@@ -181,6 +256,41 @@ uint64_t update_range(const UpdateConstants& c, int64_t n, const float* __restri
   }
   return bad >> 63;
 }
+
+// update_range's copies (see piece_loop's), for sigma's terms in float and in double.
+#define ELBO_UPDATE_COPY(ATTRIBUTES, NAME, TERM)                                                                     \
+  ATTRIBUTES uint64_t NAME(const UpdateConstants& c, int64_t n, const float* __restrict eps,                          \
+                           const float* __restrict g, const TERM* __restrict inv, const TERM* __restrict ds,         \
+                           double* __restrict mu, double* __restrict rho, double* __restrict m_mu,                   \
+                           double* __restrict m_rho, double* __restrict v_mu, double* __restrict v_rho,              \
+                           double* __restrict old_mu, double* __restrict old_rho) {                                  \
+    return update_range(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, old_mu, old_rho);                 \
+  }
+ELBO_UPDATE_COPY(, update_baseline, float)
+ELBO_UPDATE_COPY(, update_baseline, double)
+#ifdef ELBO_FUSED_STEP_COPIES
+ELBO_UPDATE_COPY(ELBO_TARGET_AVX2, update_avx2, float)
+ELBO_UPDATE_COPY(ELBO_TARGET_AVX2, update_avx2, double)
+ELBO_UPDATE_COPY(ELBO_TARGET_AVX512, update_avx512, float)
+ELBO_UPDATE_COPY(ELBO_TARGET_AVX512, update_avx512, double)
+#endif
+#undef ELBO_UPDATE_COPY
+
+template <class Term>
+uint64_t update_copy(const UpdateConstants& c, int64_t n, const float* eps, const float* g, const Term* inv,
+                     const Term* ds, double* mu, double* rho, double* m_mu, double* m_rho, double* v_mu, double* v_rho,
+                     double* old_mu, double* old_rho) {
+#ifdef ELBO_FUSED_STEP_COPIES
+  switch (fused_level()) {
+    case isa::Level::avx512:
+      return update_avx512(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, old_mu, old_rho);
+    case isa::Level::avx2:
+      return update_avx2(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, old_mu, old_rho);
+    case isa::Level::baseline: break;
+  }
+#endif
+  return update_baseline(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, old_mu, old_rho);
+}
 }  // namespace
 
 bool MeanFieldAdamStep::update(std::span<double> params, const float* g32, double w, double beta, double scale,
@@ -191,7 +301,7 @@ bool MeanFieldAdamStep::update(std::span<double> params, const float* g32, doubl
   double* rho = params.data() + d;
   std::atomic<bool> finite{true};
   auto range = [&](int64_t b, int64_t e, const auto* inv, const auto* ds) {
-    return update_range(c, e - b, eps_.data() + b, g32 + b, inv, ds, mu + b, rho + b, adam.m + b, adam.m + d + b,
+    return update_copy(c, e - b, eps_.data() + b, g32 + b, inv, ds, mu + b, rho + b, adam.m + b, adam.m + d + b,
                         adam.v + b, adam.v + d + b, backup + b, backup + d + b);
   };
   auto run = [&](int64_t b, int64_t e) {

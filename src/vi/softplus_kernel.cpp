@@ -83,33 +83,39 @@ ELBO_SIMD_INLINE double terms_loop(const double* rho, int64_t n, const SoftplusT
 // block's terms go to store(i0, sigma, 1 / sigma, sigmoid) and its sum of log sigma is added
 // to log_sum, block by block. A block outside the range goes to fallback(i0, log_sum), which
 // returns false to stop there. Returns the first element not done.
-template <class Store, class Fallback>
+//
+// V is F32x8 or F32x16 (the AVX-512 copy): the elementwise passes run on V's lanes, and the
+// product of the mantissas on eight lanes always, so that every copy gives the same bits.
+template <class V, class Store, class Fallback>
 ELBO_SIMD_INLINE int64_t blocks_f32(const double* rho, int64_t n, double& log_sum, Store store, Fallback fallback) {
   using simd::U32x8;
   using simd::I32x8;
-  alignas(32) float xf[kBlock], e[kBlock], s[kBlock], inv[kBlock], ds[kBlock];
+  constexpr int kL = simd::kLanes<V>;
+  alignas(64) float xf[kBlock], e[kBlock], s[kBlock], inv[kBlock], ds[kBlock];
   int64_t i0 = 0;
   for (; i0 + kBlock <= n; i0 += kBlock) {
     for (int64_t b = 0; b < kBlock; ++b) xf[b] = static_cast<float>(rho[i0 + b]);
     bool all_ok = true;
-    for (int64_t b = 0; b < kBlock; b += 8) {
-      const F32x8 x = simd::load8(xf + b);
-      const F32x8 ax = simd::select(x < 0.0f, -x, x);
+    for (int64_t b = 0; b < kBlock; b += kL) {
+      const V x = simd::load<V>(xf + b);
+      const V ax = simd::select(x < 0.0f, -x, x);
       const auto ok = ax <= 87.0f;  // false for NaN and for rho beyond float's range
-      for (int j = 0; j < 8; ++j) all_ok = all_ok && ok[j];
-      simd::store8(e + b, simd::exp_bounded_f32(simd::select(ok, -ax, F32x8{})));
+      for (int j = 0; j < kL; ++j) all_ok = all_ok && ok[j];
+      simd::store(e + b, simd::exp_bounded_f32(simd::select(ok, -ax, V{})));
     }
     if (!all_ok) {
       if (!fallback(i0, log_sum)) return i0;
       continue;
     }
-    for (int64_t b = 0; b < kBlock; b += 8) {
-      const F32x8 x = simd::load8(xf + b), eb = simd::load8(e + b);
-      const F32x8 u = eb + 1.0f;
-      const F32x8 r = 1.0f / u;
-      const F32x8 log1p_e = simd::log_positive_f32(u) + (eb - (u - 1.0f)) * r;
-      simd::store8(s + b, simd::select(x > 0.0f, x, F32x8{}) + log1p_e);
-      simd::store8(ds + b, simd::select(x >= 0.0f, r, eb * r));
+    for (int64_t b = 0; b < kBlock; b += kL) {
+      const V x = simd::load<V>(xf + b), eb = simd::load<V>(e + b);
+      const V u = eb + 1.0f;
+      const V r = 1.0f / u;
+      const V log1p_e = simd::log_positive_f32(u) + (eb - (u - 1.0f)) * r;
+      const V sb = simd::select(x > 0.0f, x, V{}) + log1p_e;
+      simd::store(s + b, sb);
+      simd::store(ds + b, simd::select(x >= 0.0f, r, eb * r));
+      simd::store(inv + b, 1.0f / sb);
     }
     F32x8 product = F32x8{} + 1.0f;
     I32x8 exponents{};
@@ -118,7 +124,6 @@ ELBO_SIMD_INLINE int64_t blocks_f32(const double* rho, int64_t n, double& log_su
       const U32x8 bits = std::bit_cast<U32x8>(sb);
       exponents += std::bit_cast<I32x8>(bits >> 23) - 127;
       product *= std::bit_cast<F32x8>((bits & ((1u << 23) - 1)) | std::bit_cast<uint32_t>(1.0f));
-      simd::store8(inv + b, 1.0f / sb);
     }
     const F32x8 log_product = simd::log_positive_f32(product);
     double block = 0;
@@ -142,7 +147,7 @@ ELBO_SIMD_INLINE void store_block(const Terms& out, int64_t at, const float* s, 
 
 ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
   double log_sum = 0;
-  const int64_t i0 = blocks_f32(
+  const int64_t i0 = blocks_f32<F32x8>(
       rho, n, log_sum,
       [&](int64_t at, const float* s, const float* inv, const float* ds) { store_block(out, at, s, inv, ds); },
       [&](int64_t at, double& sum) {
@@ -153,8 +158,9 @@ ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const Softp
 }
 
 // The float terms of whole blocks (n a multiple of kBlock); false at a block outside the range.
+template <class V>
 ELBO_SIMD_INLINE bool blocks_loop_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
-  const int64_t done = blocks_f32(
+  const int64_t done = blocks_f32<V>(
       rho, n, log_sum,
       [&](int64_t at, const float* s, const float* inv, const float* ds) { store_block(out, at, s, inv, ds); },
       [](int64_t, double&) { return false; });
@@ -163,7 +169,7 @@ ELBO_SIMD_INLINE bool blocks_loop_f32(const double* rho, int64_t n, const Softpl
 
 double terms_baseline(const double* rho, int64_t n, const SoftplusTerms& out) { return terms_loop(rho, n, out); }
 bool blocks_baseline_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
-  return blocks_loop_f32(rho, n, out, log_sum);
+  return blocks_loop_f32<F32x8>(rho, n, out, log_sum);
 }
 double terms_baseline_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
   return terms_loop_f32(rho, n, out);
@@ -179,7 +185,12 @@ __attribute__((target("avx2"))) double terms_avx2_f32(const double* rho, int64_t
 }
 __attribute__((target("avx2"))) bool blocks_avx2_f32(const double* rho, int64_t n, const SoftplusTermsF32& out,
                                                      double& log_sum) {
-  return blocks_loop_f32(rho, n, out, log_sum);
+  return blocks_loop_f32<F32x8>(rho, n, out, log_sum);
+}
+// The fused step's terms at AVX-512 (the others run the AVX2 copies there).
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2"))) bool blocks_avx512_f32(
+    const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+  return blocks_loop_f32<simd::F32x16>(rho, n, out, log_sum);
 }
 #endif
 
@@ -201,8 +212,14 @@ double softplus_terms(Precision precision, const double* rho, int64_t n, const S
 
 bool softplus_blocks_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
   static const isa::Level level = isa::active();
+  return softplus_blocks_f32(level, rho, n, out, log_sum);
+}
+
+bool softplus_blocks_f32(isa::Level level, const double* rho, int64_t n, const SoftplusTermsF32& out,
+                         double& log_sum) {
 #ifdef ELBO_SOFTPLUS_AVX2
-  if (level != isa::Level::baseline) return blocks_avx2_f32(rho, n, out, log_sum);
+  if (level == isa::Level::avx512) return blocks_avx512_f32(rho, n, out, log_sum);
+  if (level == isa::Level::avx2) return blocks_avx2_f32(rho, n, out, log_sum);
 #endif
   (void)level;
   return blocks_baseline_f32(rho, n, out, log_sum);

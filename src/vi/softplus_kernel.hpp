@@ -41,5 +41,9 @@ struct SoftplusTermsF32 {
 /// block with |rho| > 87 or a non-finite rho (softplus_terms computes those in double), with
 /// `out` and log_sum then partly written.
 bool softplus_blocks_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum);
+/// The same with the kernels of `level` (tests compare the levels; it must be available).
+/// At avx512 they run on sixteen lanes, with the same bits.
+bool softplus_blocks_f32(isa::Level level, const double* rho, int64_t n, const SoftplusTermsF32& out,
+                         double& log_sum);
 
 }  // namespace elbo::detail

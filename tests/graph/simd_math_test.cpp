@@ -184,13 +184,18 @@ TEST(simd_math, single_precision_sincos_is_within_1_2e_7_absolute) {
 }
 
 TEST(normal_draws, every_level_gives_the_scalar_references_bits) {
-  // Runs of every length up to 40 pairs from several starting pairs (the vector kernels
-  // work on 4 and 8 pairs; the tails take the other paths), two seeds and streams.
-  for (isa::Level level : {isa::Level::baseline, isa::Level::avx2}) {
+  // Runs of every length up to 40 pairs and a few longer ones (more than one chunk of 64
+  // blocks) from several starting pairs (the vector kernels work on 4, 8 and 16 pairs; the
+  // tails take the other paths), two seeds and streams.
+  std::vector<int64_t> lengths;
+  for (int64_t n = 1; n <= 40; ++n) lengths.push_back(n);
+  for (int64_t n : {127, 128, 129, 200, 517}) lengths.push_back(n);
+  for (isa::Level level : {isa::Level::baseline, isa::Level::avx2, isa::Level::avx512}) {
     if (!isa::available(level)) continue;
     for (uint64_t seed : {uint64_t{0}, uint64_t{0x123456789abcdefULL}})
       for (uint32_t first : {0u, 1u, 7u, 1000u, 4294967000u})
-        for (int64_t n = 1; n <= 40; ++n) {
+        for (int64_t n : lengths) {
+          if (first + n > (int64_t{1} << 32)) continue;  // pair indices are 32 bits (Philox::normal)
           std::vector<double> got(static_cast<size_t>(2 * n));
           std::vector<float> got32(static_cast<size_t>(2 * n));
           detail::normal_pairs(level, seed, 3, 99, first, n, got.data());

@@ -62,6 +62,39 @@ TEST(softplus_kernel, every_level_gives_the_same_bits) {
   }
 }
 
+TEST(softplus_kernel, float_blocks_give_the_single_terms_bits_at_every_level) {
+  // softplus_blocks_f32, the fused mean-field step's terms: whole blocks of 64 with rho in
+  // the vector range. Every level (AVX-512 on sixteen lanes) gives softplus_terms(single)'s
+  // values and the same sum of log sigma.
+  std::vector<double> rho(64 * 300);
+  Philox(5).uniform(rho.data(), static_cast<int64_t>(rho.size()), 0, 0);
+  for (double& r : rho) r = -30 + 60 * r;
+  const Terms ref = run(isa::Level::baseline, detail::Precision::single, rho);
+  for (isa::Level level : {isa::Level::baseline, isa::Level::avx2, isa::Level::avx512}) {
+    if (!isa::available(level)) continue;
+    const size_t n = rho.size();
+    std::vector<float> sigma(n), inv(n), ds(n);
+    double log_sum = 0;
+    ASSERT_TRUE(detail::softplus_blocks_f32(level, rho.data(), static_cast<int64_t>(n),
+                                            {sigma.data(), inv.data(), ds.data()}, log_sum));
+    EXPECT_EQ(std::bit_cast<uint64_t>(log_sum), std::bit_cast<uint64_t>(ref.log_sum)) << isa::name(level);
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(std::bit_cast<uint64_t>(static_cast<double>(sigma[i])), std::bit_cast<uint64_t>(ref.sigma[i]))
+          << isa::name(level) << " " << i;
+      ASSERT_EQ(std::bit_cast<uint64_t>(static_cast<double>(inv[i])), std::bit_cast<uint64_t>(ref.inv_sigma[i]))
+          << isa::name(level) << " " << i;
+      ASSERT_EQ(std::bit_cast<uint64_t>(static_cast<double>(ds[i])), std::bit_cast<uint64_t>(ref.dsigma[i]))
+          << isa::name(level) << " " << i;
+    }
+    // A block beyond the range stops it there.
+    std::vector<double> far = rho;
+    far[64 * 7 + 3] = 100;
+    log_sum = 0;
+    EXPECT_FALSE(detail::softplus_blocks_f32(level, far.data(), static_cast<int64_t>(n),
+                                             {sigma.data(), inv.data(), ds.data()}, log_sum));
+  }
+}
+
 TEST(softplus_kernel, terms_agree_with_libm) {
   const auto rho = test_rho();
   for (auto p : {detail::Precision::double_, detail::Precision::single}) {
