@@ -71,10 +71,11 @@ TEST(matmul_fusion, fused_activation_gives_the_bits_of_matmul_then_the_activatio
       {"sigmoid", [](Expr x) { return sigmoid(x); }},
   };
   // Rows: fewer than a packet, whole packets (8 doubles, 16 floats), tails, 4-packet blocks,
-  // the tutorial's 50 and 500; widths up to 7 (the axpy blocks group up to 6 columns) and
-  // 17 x 20 (Eigen's GEMM); M = 0 is a vector weight.
+  // the tutorial's 50 and 500; widths up to 7 (the axpy blocks group up to 6 columns),
+  // 17 x 20 and 64 x 32 (the axpy loop of a short hidden layer) and 129 x 33 (Eigen's GEMM);
+  // M = 0 is a vector weight.
   const int64_t rows[] = {1, 7, 8, 16, 17, 50, 64, 65, 500};
-  const std::array<int64_t, 2> widths[] = {{2, 5}, {5, 5}, {5, 0}, {3, 7}, {1, 1}, {17, 20}};
+  const std::array<int64_t, 2> widths[] = {{2, 5}, {5, 5}, {5, 0}, {3, 7}, {1, 1}, {17, 20}, {64, 32}, {129, 33}};
   for (DType dt : {DType::f64, DType::f32})
     for (const auto& [name, act] : acts)
       for (int64_t N : rows)
@@ -124,45 +125,53 @@ TEST(matmul_fusion, a_product_used_twice_is_not_fused_and_both_uses_are_right) {
 // C = A B and the two gradients of sum(C .* G) against long double loops, for the shapes
 // where the kernels change paths: the weight gradient of a narrow layer (rows between one
 // and four packets: tiles of up to 25 dot products) included.
+// Also hidden layers of up to 128 inputs and 32 units (the axpy loop, not Eigen's GEMM,
+// from 16 columns on) and just past them (Eigen's).
 TEST(matmul_kernels, products_and_gradients_match_a_plain_loop) {
+  struct Sizes {
+    std::vector<int64_t> N, K, M;
+  };
+  const Sizes sizes[] = {{{1, 3, 8, 15, 16, 17, 31, 50, 63, 64, 100}, {1, 2, 5, 9}, {1, 2, 5, 6, 7, 9}},
+                         {{16, 17, 100}, {17, 64, 128, 129}, {16, 32, 33}}};
   for (DType dt : {DType::f64, DType::f32})
-    for (int64_t N : {1, 3, 8, 15, 16, 17, 31, 50, 63, 64, 100})
-      for (int64_t K : {1, 2, 5, 9})
-        for (int64_t M : {1, 2, 5, 6, 7, 9}) {
-          SCOPED_TRACE(::testing::Message() << dtype_name(dt) << " N=" << N << " K=" << K << " M=" << M);
-          Graph g(dt);
-          Expr a = g.parameter("a", {N, K}), b = g.parameter("b", {K, M});
-          Tensor gv = filled(dt, {N, M}, 5);
-          Expr loss = sum(matmul(a, b) * g.constant(gv));
-          Program p(g, {loss, matmul(a, b)}, {a, b});
-          Tensor av = filled(dt, {N, K}, 1), bv = filled(dt, {K, M}, 2);
-          p.set_param(a, av);
-          p.set_param(b, bv);
-          double seeds[2] = {1.0, 0.0};
-          p.forward_backward(seeds);
-          std::vector<double> c = p.output(1).to_vector(), da = p.gradient(a).to_vector(),
-                              db = p.gradient(b).to_vector();
-          // Each entry is a sum of at most 100 products of values below 1.5 in size.
-          const double tol = dt == DType::f64 ? 1e-12 : 1e-4;
-          for (int64_t n = 0; n < N; ++n)
-            for (int64_t m = 0; m < M; ++m) {
-              long double s = 0;
-              for (int64_t k = 0; k < K; ++k) s += (long double)av[n * K + k] * bv[k * M + m];
-              ASSERT_NEAR(c[n * M + m], (double)s, tol) << "C[" << n << "," << m << "]";
-            }
-          for (int64_t n = 0; n < N; ++n)
-            for (int64_t k = 0; k < K; ++k) {
-              long double s = 0;
-              for (int64_t m = 0; m < M; ++m) s += (long double)gv[n * M + m] * bv[k * M + m];
-              ASSERT_NEAR(da[n * K + k], (double)s, tol) << "dA[" << n << "," << k << "]";
-            }
-          for (int64_t k = 0; k < K; ++k)
-            for (int64_t m = 0; m < M; ++m) {
-              long double s = 0;
-              for (int64_t n = 0; n < N; ++n) s += (long double)av[n * K + k] * gv[n * M + m];
-              ASSERT_NEAR(db[k * M + m], (double)s, tol) << "dB[" << k << "," << m << "]";
-            }
-        }
+    for (const Sizes& z : sizes)
+      for (int64_t N : z.N)
+        for (int64_t K : z.K)
+          for (int64_t M : z.M) {
+            SCOPED_TRACE(::testing::Message() << dtype_name(dt) << " N=" << N << " K=" << K << " M=" << M);
+            Graph g(dt);
+            Expr a = g.parameter("a", {N, K}), b = g.parameter("b", {K, M});
+            Tensor gv = filled(dt, {N, M}, 5);
+            Expr loss = sum(matmul(a, b) * g.constant(gv));
+            Program p(g, {loss, matmul(a, b)}, {a, b});
+            Tensor av = filled(dt, {N, K}, 1), bv = filled(dt, {K, M}, 2);
+            p.set_param(a, av);
+            p.set_param(b, bv);
+            double seeds[2] = {1.0, 0.0};
+            p.forward_backward(seeds);
+            std::vector<double> c = p.output(1).to_vector(), da = p.gradient(a).to_vector(),
+                                db = p.gradient(b).to_vector();
+            // Each entry is a sum of at most 129 products of values below 1.5 in size.
+            const double tol = dt == DType::f64 ? 1e-12 : 2e-4;
+            for (int64_t n = 0; n < N; ++n)
+              for (int64_t m = 0; m < M; ++m) {
+                long double s = 0;
+                for (int64_t k = 0; k < K; ++k) s += (long double)av[n * K + k] * bv[k * M + m];
+                ASSERT_NEAR(c[n * M + m], (double)s, tol) << "C[" << n << "," << m << "]";
+              }
+            for (int64_t n = 0; n < N; ++n)
+              for (int64_t k = 0; k < K; ++k) {
+                long double s = 0;
+                for (int64_t m = 0; m < M; ++m) s += (long double)gv[n * M + m] * bv[k * M + m];
+                ASSERT_NEAR(da[n * K + k], (double)s, tol) << "dA[" << n << "," << k << "]";
+              }
+            for (int64_t k = 0; k < K; ++k)
+              for (int64_t m = 0; m < M; ++m) {
+                long double s = 0;
+                for (int64_t n = 0; n < N; ++n) s += (long double)av[n * K + k] * gv[n * M + m];
+                ASSERT_NEAR(db[k * M + m], (double)s, tol) << "dB[" << k << "," << m << "]";
+              }
+          }
 }
 
 // A dense layer's gradients on a short batch (one to sixteen packets of rows, up to 6
