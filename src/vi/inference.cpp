@@ -348,8 +348,11 @@ std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const
   if (o.schedule)
     optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
   const auto adam = optimizer_->next_adam_step();
+  // The new parameters go to backup_ and are swapped in: backup_ then holds the old ones,
+  // as the general path's backup copy would.
   const bool finite = fused_->update(params, g32_.data(), w, o.beta, o.cost_part_grad_scale, *adam, backup_.data());
   optimizer_->commit_fused_step();
+  static_cast<MeanField&>(*approx_).swap_params(backup_);
   if (!finite) return restore_after_nonfinite_update(o, loss);
   hist_.push_back(loss);
   ++step_;

@@ -211,6 +211,13 @@ double MeanField::entropy() const {
   return h;
 }
 
+void MeanField::swap_params(std::vector<double>& values) {
+  if (values.size() != params_.size())
+    throw ShapeError("MeanField::swap_params: argument 'values' has " + std::to_string(values.size()) +
+                     " entries, but the approximation has " + std::to_string(params_.size()) + " parameters");
+  params_.swap(values);  // the cache of sigma's terms compares rho with its own copy (refresh)
+}
+
 std::vector<double> MeanField::mean() const { return {params_.begin(), params_.begin() + d_}; }
 
 std::vector<double> MeanField::sd() const {

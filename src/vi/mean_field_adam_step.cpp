@@ -225,11 +225,13 @@ struct UpdateConstants {
 // the loop scalar with the same pointers as restrict locals) and the constants locals, so
 // that the loop vectorises.
 template <class Term>
-[[gnu::always_inline]] inline uint64_t update_range(const UpdateConstants& c, int64_t n, const float* __restrict eps, const float* __restrict g,
-                      const Term* __restrict inv, const Term* __restrict ds, double* __restrict mu,
-                      double* __restrict rho, double* __restrict m_mu, double* __restrict m_rho,
-                      double* __restrict v_mu, double* __restrict v_rho, double* __restrict old_mu,
-                      double* __restrict old_rho) {
+[[gnu::always_inline]] inline uint64_t update_range(const UpdateConstants& c, int64_t n, const float* __restrict eps,
+                                                   const float* __restrict g, const Term* __restrict inv,
+                                                   const Term* __restrict ds, const double* __restrict mu,
+                                                   const double* __restrict rho, double* __restrict m_mu,
+                                                   double* __restrict m_rho, double* __restrict v_mu,
+                                                   double* __restrict v_rho, double* __restrict next_mu,
+                                                   double* __restrict next_rho) {
   const double w = c.w, beta = c.beta, scale = c.scale, a = c.a;
   const double b1 = c.b1, b2 = c.b2, step = c.step, adam_eps = c.adam_eps;
   uint64_t bad = 0;
@@ -238,8 +240,6 @@ template <class Term>
     const double is = static_cast<double>(inv[k]), dsk = static_cast<double>(ds[k]);
     const double gmu = w * (0.0 + (-gz + a * x * is));
     const double grho = w * (0.0 + (-gz * x + beta * (-x * x + scale * (x * x - 1.0)) * is)) * dsk;
-    old_mu[k] = mu[k];
-    old_rho[k] = rho[k];
     const double mm = b1 * m_mu[k] + (1 - b1) * gmu;
     const double vm = b2 * v_mu[k] + (1 - b2) * gmu * gmu;
     const double new_mu = mu[k] - step * mm / (std::sqrt(vm) + adam_eps);
@@ -248,10 +248,10 @@ template <class Term>
     const double new_rho = rho[k] - step * mr / (std::sqrt(vr) + adam_eps);
     m_mu[k] = mm;
     v_mu[k] = vm;
-    mu[k] = new_mu;
+    next_mu[k] = new_mu;
     m_rho[k] = mr;
     v_rho[k] = vr;
-    rho[k] = new_rho;
+    next_rho[k] = new_rho;
     bad |= nonfinite_top_bit(new_mu) | nonfinite_top_bit(new_rho);
   }
   return bad >> 63;
@@ -261,10 +261,10 @@ template <class Term>
 #define ELBO_UPDATE_COPY(ATTRIBUTES, NAME, TERM)                                                                     \
   ATTRIBUTES uint64_t NAME(const UpdateConstants& c, int64_t n, const float* __restrict eps,                          \
                            const float* __restrict g, const TERM* __restrict inv, const TERM* __restrict ds,         \
-                           double* __restrict mu, double* __restrict rho, double* __restrict m_mu,                   \
+                           const double* __restrict mu, const double* __restrict rho, double* __restrict m_mu,       \
                            double* __restrict m_rho, double* __restrict v_mu, double* __restrict v_rho,              \
-                           double* __restrict old_mu, double* __restrict old_rho) {                                  \
-    return update_range(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, old_mu, old_rho);                 \
+                           double* __restrict next_mu, double* __restrict next_rho) {                                \
+    return update_range(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu, next_rho);               \
   }
 ELBO_UPDATE_COPY(, update_baseline, float)
 ELBO_UPDATE_COPY(, update_baseline, double)
@@ -278,31 +278,31 @@ ELBO_UPDATE_COPY(ELBO_TARGET_AVX512, update_avx512, double)
 
 template <class Term>
 uint64_t update_copy(const UpdateConstants& c, int64_t n, const float* eps, const float* g, const Term* inv,
-                     const Term* ds, double* mu, double* rho, double* m_mu, double* m_rho, double* v_mu, double* v_rho,
-                     double* old_mu, double* old_rho) {
+                     const Term* ds, const double* mu, const double* rho, double* m_mu, double* m_rho, double* v_mu,
+                     double* v_rho, double* next_mu, double* next_rho) {
 #ifdef ELBO_FUSED_STEP_COPIES
   switch (fused_level()) {
     case isa::Level::avx512:
-      return update_avx512(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, old_mu, old_rho);
+      return update_avx512(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu, next_rho);
     case isa::Level::avx2:
-      return update_avx2(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, old_mu, old_rho);
+      return update_avx2(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu, next_rho);
     case isa::Level::baseline: break;
   }
 #endif
-  return update_baseline(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, old_mu, old_rho);
+  return update_baseline(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu, next_rho);
 }
 }  // namespace
 
-bool MeanFieldAdamStep::update(std::span<double> params, const float* g32, double w, double beta, double scale,
-                               const Optimizer::AdamStep& adam, double* backup) {
+bool MeanFieldAdamStep::update(std::span<const double> params, const float* g32, double w, double beta, double scale,
+                               const Optimizer::AdamStep& adam, double* next) {
   const int64_t d = d_, body = body_;
   const UpdateConstants c{w, beta, scale, beta * (scale - 1.0), adam.b1, adam.b2, adam.a, adam.eps};
-  double* mu = params.data();
-  double* rho = params.data() + d;
+  const double* mu = params.data();
+  const double* rho = params.data() + d;
   std::atomic<bool> finite{true};
   auto range = [&](int64_t b, int64_t e, const auto* inv, const auto* ds) {
     return update_copy(c, e - b, eps_.data() + b, g32 + b, inv, ds, mu + b, rho + b, adam.m + b, adam.m + d + b,
-                        adam.v + b, adam.v + d + b, backup + b, backup + d + b);
+                       adam.v + b, adam.v + d + b, next + b, next + d + b);
   };
   auto run = [&](int64_t b, int64_t e) {
     const int64_t body_end = std::min(e, body), tail_begin = std::max(b, body);

@@ -5,9 +5,11 @@
 // its float copy, the gradient widened and checked, the gradient of mu and rho, their check,
 // a backup, Adam, the parameters' check. This makes two: draw() reads mu and rho and
 // writes z in float (with the noise and sigma's terms kept in float for the second), and
-// update() reads the float gradient and writes mu, rho and Adam's moments, keeping a
-// backup of mu and rho as it goes. The operations are the general path's, in the same
-// order, so a step gives the same bits either way (tests/vi/mean_field_adam_step_test.cpp).
+// update() reads the float gradient, updates Adam's moments in place and writes the new mu
+// and rho to a second buffer, which the caller swaps in (MeanField::swap_params): the old
+// values stay there for an undo, without a backup copy. The operations are the general
+// path's, in the same order, so a step gives the same bits either way
+// (tests/vi/mean_field_adam_step_test.cpp).
 //
 // Whatever the general path would report or undo takes it instead: draw() and
 // gradient_is_finite() return false, before anything is written, when a rho lies outside
@@ -36,10 +38,11 @@ class MeanFieldAdamStep {
   /// Whether g32 (d log p / dz) is finite and bounds the gradient of mu and rho below
   /// overflow, with the gradient's constants: w = 1 / c, beta, scale (cost_part_grad_scale).
   bool gradient_is_finite(const float* g32, double w, double beta, double scale);
-  /// MeanField::gradient's one-draw gradient from g32 and Adam's update of mu and rho with
-  /// it, their old values into backup [2D]. Returns whether the new parameters are finite.
-  bool update(std::span<double> params, const float* g32, double w, double beta, double scale,
-              const Optimizer::AdamStep& adam, double* backup);
+  /// MeanField::gradient's one-draw gradient from g32 and Adam's update with it: the
+  /// moments in place, the new [mu, rho] into next [2D] (params is not written). Returns
+  /// whether the new parameters are finite.
+  bool update(std::span<const double> params, const float* g32, double w, double beta, double scale,
+              const Optimizer::AdamStep& adam, double* next);
 
  private:
   int64_t d_, chunks_, body_;  // body_: the parameters in whole blocks of 64 (float terms)

@@ -51,6 +51,10 @@ class MeanField : public Approximation {
   /// time); f64 (the default): in double.
   void set_draw_dtype(DType dtype) override;
   void set_parallel(ParallelFor parallel) override { parallel_ = std::move(parallel); }
+  /// Exchanges params() with `values`, which must have its size (ShapeError otherwise):
+  /// the fused step writes a step's new parameters to a buffer of its own and swaps them
+  /// in, so that the old ones stay in that buffer for an undo without a copy.
+  void swap_params(std::vector<double>& values);
   /// The unit of the per-parameter sums (log sigma, the squares of the noise): they are
   /// added within chunks of this many parameters, the chunks in order, for any thread count.
   static constexpr int64_t kTermsChunk = int64_t{1} << 15;
