@@ -194,6 +194,30 @@ TEST(mean_field, a_fitted_float32_q_draws_as_the_same_parameters_in_a_new_q) {
   EXPECT_EQ(0, std::memcmp(lq1.data(), lq2.data(), lq1.size() * sizeof(double)));
 }
 
+TEST(mean_field, swap_params_exchanges_the_parameters_and_the_terms_follow) {
+  // The fused step swaps a step's new parameters in: sigma must follow the new rho (the
+  // terms' cache compares rho), and a buffer of another size is refused by name.
+  MeanField q(std::vector<double>{0.5, -1.0}, 0.3);
+  const double eps[2] = {1.0, -2.0};
+  double z[2];
+  q.sample_z(eps, z, 1);  // fills the terms' cache for the old rho
+  std::vector<double> next = {1.0, 2.0, 0.0, 1.0};  // mu = (1, 2), rho = (0, 1)
+  const std::vector<double> before(q.params().begin(), q.params().end());
+  q.swap_params(next);
+  EXPECT_EQ(std::vector<double>(q.params().begin(), q.params().end()), (std::vector<double>{1.0, 2.0, 0.0, 1.0}));
+  EXPECT_EQ(next, before);
+  q.sample_z(eps, z, 1);
+  EXPECT_NEAR(z[0], 1.0 + std::log1p(std::exp(0.0)) * 1.0, 1e-15);
+  EXPECT_NEAR(z[1], 2.0 + std::log1p(std::exp(1.0)) * -2.0, 1e-15);
+  std::vector<double> wrong(3, 0.0);
+  try {
+    q.swap_params(wrong);
+    FAIL() << "a buffer of 3 for 4 parameters was taken";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("argument 'values' has 3 entries"), std::string::npos) << e.what();
+  }
+}
+
 TEST(mean_field, sample_is_sample_z_and_logq_from_eps_in_one_pass) {
   // sample() fuses the two; the fused pass must give the same bits, in both precisions.
   for (DType dtype : {DType::f64, DType::f32}) {
