@@ -87,16 +87,18 @@ void to_row_major(const S* src, T* dst, const Shape& shape) {
         dst[b * block + i * cols + j] = static_cast<T>(src[b * block + j * rows + i]);
 }
 
-/// The transpose of src's rows [r0, r1) and columns [c0, c1) into dst: dst[c * ldd + r] =
-/// src[r * lds + c]. In tiles of 16 x 16, so that both sides are read and written a cache
-/// line at a time (an element-by-element scatter touches a new line per element once the
-/// matrix outgrows the cache); for float, 4 x 4 blocks of a tile with SSE shuffles. A copy:
-/// the same values for any split of the ranges.
-template <class T>
-void transpose_block(const T* src, int64_t lds, T* dst, int64_t ldd, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+/// The transpose of rows [r0, r1) and columns [c0, c1) of a matrix whose row r starts at
+/// row_at(r), into dst: dst[c * ldd + r] = row_at(r)[c]. In tiles of 16 x 16, so that both
+/// sides are read and written a cache line at a time (an element-by-element scatter touches
+/// a new line per element once the matrix outgrows the cache); for float, 4 x 4 blocks of a
+/// tile with SSE shuffles. A copy: the same values for any split of the ranges.
+template <class T, class RowAt>
+void transpose_rows(RowAt row_at, int64_t r0, int64_t r1, int64_t c0, int64_t c1, T* dst, int64_t ldd) {
   constexpr int64_t kTile = 16;
   for (int64_t rb = r0; rb < r1; rb += kTile) {
     const int64_t re = std::min(rb + kTile, r1);
+    const T* row[kTile];
+    for (int64_t r = rb; r < re; ++r) row[r - rb] = row_at(r);
     for (int64_t cb = c0; cb < c1; cb += kTile) {
       const int64_t ce = std::min(cb + kTile, c1);
       int64_t r4 = rb, c4 = cb;  // the part covered by whole 4 x 4 blocks
@@ -106,8 +108,9 @@ void transpose_block(const T* src, int64_t lds, T* dst, int64_t ldd, int64_t r0,
         c4 = cb + (ce - cb) / 4 * 4;
         for (int64_t r = rb; r < r4; r += 4)
           for (int64_t c = cb; c < c4; c += 4) {
-            __m128 a = _mm_loadu_ps(src + r * lds + c), b = _mm_loadu_ps(src + (r + 1) * lds + c);
-            __m128 e = _mm_loadu_ps(src + (r + 2) * lds + c), f = _mm_loadu_ps(src + (r + 3) * lds + c);
+            const T* const* p = row + (r - rb);
+            __m128 a = _mm_loadu_ps(p[0] + c), b = _mm_loadu_ps(p[1] + c);
+            __m128 e = _mm_loadu_ps(p[2] + c), f = _mm_loadu_ps(p[3] + c);
             _MM_TRANSPOSE4_PS(a, b, e, f);
             _mm_storeu_ps(dst + c * ldd + r, a);
             _mm_storeu_ps(dst + (c + 1) * ldd + r, b);
@@ -118,50 +121,27 @@ void transpose_block(const T* src, int64_t lds, T* dst, int64_t ldd, int64_t r0,
 #endif
       // The rest: columns past c4 for every row, and rows past r4 for the blocks' columns.
       for (int64_t c = c4; c < ce; ++c)
-        for (int64_t r = rb; r < re; ++r) dst[c * ldd + r] = src[r * lds + c];
+        for (int64_t r = rb; r < re; ++r) dst[c * ldd + r] = row[r - rb][c];
       for (int64_t c = cb; c < c4; ++c)
-        for (int64_t r = r4; r < re; ++r) dst[c * ldd + r] = src[r * lds + c];
+        for (int64_t r = r4; r < re; ++r) dst[c * ldd + r] = row[r - rb][c];
     }
   }
 }
+
+/// The transpose of src's rows [r0, r1) and columns [c0, c1) into dst: dst[c * ldd + r] =
+/// src[r * lds + c].
+template <class T>
+void transpose_block(const T* src, int64_t lds, T* dst, int64_t ldd, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  transpose_rows<T>([src, lds](int64_t r) { return src + r * lds; }, r0, r1, c0, c1, dst, ldd);
+}
+
 /// Rows rows[0 .. m) of the row-major [*, width] matrix src, gathered into the internal
-/// layout of an [m, width] matrix: dst[f * m + k] = src[rows[k] * width + f]. In tiles of
-/// 16 rows x 16 features as transpose_block, so that each destination line is written
-/// whole and each source row is read a line at a time (a feature-by-feature gather made
-/// 128 strided reads per feature at 784 features). A copy: the same values either way.
+/// layout of an [m, width] matrix: dst[f * m + k] = src[rows[k] * width + f], by the tiles
+/// of transpose_rows (a feature-by-feature gather made 128 strided reads per feature at 784
+/// features).
 template <class T>
 void gather_rows_into_internal(const T* src, int64_t width, const int64_t* rows, int64_t m, T* dst) {
-  constexpr int64_t kTile = 16;
-  for (int64_t kb = 0; kb < m; kb += kTile) {
-    const int64_t ke = std::min(kb + kTile, m);
-    const T* row[kTile];
-    for (int64_t k = kb; k < ke; ++k) row[k - kb] = src + rows[k] * width;
-    for (int64_t fb = 0; fb < width; fb += kTile) {
-      const int64_t fe = std::min(fb + kTile, width);
-      int64_t k4 = kb, f4 = fb;  // the part covered by whole 4 x 4 blocks
-#if defined(__SSE__)
-      if constexpr (std::is_same_v<T, float>) {
-        k4 = kb + (ke - kb) / 4 * 4;
-        f4 = fb + (fe - fb) / 4 * 4;
-        for (int64_t k = kb; k < k4; k += 4)
-          for (int64_t f = fb; f < f4; f += 4) {
-            __m128 a = _mm_loadu_ps(row[k - kb] + f), b = _mm_loadu_ps(row[k + 1 - kb] + f);
-            __m128 e = _mm_loadu_ps(row[k + 2 - kb] + f), g = _mm_loadu_ps(row[k + 3 - kb] + f);
-            _MM_TRANSPOSE4_PS(a, b, e, g);
-            _mm_storeu_ps(dst + f * m + k, a);
-            _mm_storeu_ps(dst + (f + 1) * m + k, b);
-            _mm_storeu_ps(dst + (f + 2) * m + k, e);
-            _mm_storeu_ps(dst + (f + 3) * m + k, g);
-          }
-      }
-#endif
-      // The rest: features past f4 for every row, and rows past k4 for the blocks' features.
-      for (int64_t f = f4; f < fe; ++f)
-        for (int64_t k = kb; k < ke; ++k) dst[f * m + k] = row[k - kb][f];
-      for (int64_t f = fb; f < f4; ++f)
-        for (int64_t k = k4; k < ke; ++k) dst[f * m + k] = row[k - kb][f];
-    }
-  }
+  transpose_rows<T>([src, width, rows](int64_t k) { return src + rows[k] * width; }, 0, m, 0, width, dst, m);
 }
 
 /// Rows [i0, i1) of one row-major [rows, cols] matrix into the internal layout
