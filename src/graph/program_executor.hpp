@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "kernel_threads.hpp"
 #include "layout.hpp"
 #include "program_plan.hpp"
 
@@ -265,10 +266,14 @@ struct Executor {
     if (tasks > c.slots) size_buffers(tasks);  // more threads than when the buffers were sized
     if (c.S == 1 && !calls_valid) build_calls();
     Job job{this, forward, backward, tasks};
-    if (c.pool && tasks > 1)
+    if (c.pool && tasks > 1) {
       c.pool->run(tasks, &Executor::task, &job);
-    else
+    } else if (c.pool) {  // one sample: the threads go to kernels that split their own work
+      detail::LendKernelThreads lend(c.pool.get());
       task(&job, 0);
+    } else {
+      task(&job, 0);
+    }
   }
 };
 

@@ -12,6 +12,20 @@ constexpr int kSpins = 1 << 12;  // pause instructions before blocking: about 0.
 
 uint64_t generation_of(uint64_t s) { return s >> kGenerationShift; }
 
+thread_local int tasks_running = 0;  // ThreadPool::in_task()
+
+// fn(context, t) with tasks_running counting it.
+void run_one(ThreadPool::Task fn, void* context, int t) {
+  ++tasks_running;
+  try {
+    fn(context, t);
+  } catch (...) {
+    --tasks_running;
+    throw;
+  }
+  --tasks_running;
+}
+
 void pause() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -43,7 +57,7 @@ void ThreadPool::run_tasks(uint64_t generation) {
     // The claimed task is unfinished until the increment below, so run() cannot change
     // fn_ and ctx_ before this call has read them.
     try {
-      fn_(ctx_, static_cast<int>(s & kField));
+      run_one(fn_, ctx_, static_cast<int>(s & kField));
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu_);
       if (!error_) error_ = std::current_exception();
@@ -77,7 +91,7 @@ void ThreadPool::work() {
 void ThreadPool::run(int tasks, Task fn, void* context) {
   if (tasks <= 0) return;
   if (workers_.empty() || tasks == 1) {
-    for (int t = 0; t < tasks; ++t) fn(context, t);
+    for (int t = 0; t < tasks; ++t) run_one(fn, context, t);
     return;
   }
   tasks = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(tasks), kField));
@@ -109,5 +123,7 @@ void ThreadPool::run(int tasks, Task fn, void* context) {
   }
   if (err) std::rethrow_exception(err);
 }
+
+bool ThreadPool::in_task() { return tasks_running > 0; }
 
 }  // namespace elbo

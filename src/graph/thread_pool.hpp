@@ -28,6 +28,9 @@ class ThreadPool {
   int size() const { return static_cast<int>(workers_.size()) + 1; }
   /// Runs fn(context, t) for t in [0, tasks), spread over the pool and the caller.
   void run(int tasks, Task fn, void* context);
+  /// Whether this thread is running a task of some pool (a nested run() would wait on
+  /// itself: callers that may be inside one run their work in place instead).
+  static bool in_task();
 
  private:
   void work();

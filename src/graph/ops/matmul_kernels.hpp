@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "../index_loop.hpp"
+#include "../kernel_threads.hpp"
 #include "../layout.hpp"
 #include "../packets.hpp"
 #include "elbo/graph/ops.hpp"
@@ -286,6 +287,42 @@ void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t
   });
 }
 
+// gemm_eigen in blocks of C's contiguous axis (its columns when C is column-major, else
+// its rows), for products of at least 2^21 multiply-adds: two blocks from 64 along that
+// axis, four from 512 (boundaries at multiples of 16), a number fixed by the sizes. The
+// blocks run on the threads a one-draw program run lends its kernels
+// (kernel_threads.hpp), else one after another; each is Eigen's GEMM on its part of B (or
+// of A), so the results are the same for any thread count.
+template <class T>
+void gemm_eigen_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B, int64_t br,
+                       int64_t bc, T* C, int64_t cr, int64_t cc) {
+  const bool by_columns = cr == 1;
+  const int64_t axis = by_columns ? M : N;
+  const int blocks = N * K * M < (int64_t{1} << 21) ? 1 : axis >= 512 ? 4 : axis >= 64 ? 2 : 1;
+  if (blocks == 1) {
+    gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, cc);
+    return;
+  }
+  struct Product {
+    int64_t N, K, M;
+    const T *A, *B;
+    int64_t ar, ac, br, bc, cr, cc, axis;
+    T* C;
+    bool by_columns;
+    int blocks;
+  } p{N, K, M, A, B, ar, ac, br, bc, cr, cc, axis, C, by_columns, blocks};
+  auto block = [](void* context, int b) {
+    const Product& q = *static_cast<const Product*>(context);
+    auto edge = [&](int i) { return i == q.blocks ? q.axis : q.axis * i / q.blocks / 16 * 16; };
+    const int64_t from = edge(b), to = edge(b + 1);
+    if (q.by_columns)
+      gemm_eigen(q.N, q.K, to - from, q.A, q.ar, q.ac, q.B + from * q.bc, q.br, q.bc, q.C + from * q.cc, q.cr, q.cc);
+    else
+      gemm_eigen(to - from, q.K, q.M, q.A + from * q.ar, q.ar, q.ac, q.B, q.br, q.bc, q.C + from * q.cr, q.cr, q.cc);
+  };
+  detail::run_kernel_blocks(blocks, block, &p);
+}
+
 // C (N x M) = A B (with `assign`) or += A B, for A's columns and C's columns contiguous
 // (A[n + k ac], C[n + m cc]), by axpy over the rows: a block of rows of C stays in registers
 // over the K terms instead of being loaded and stored once per term. gemm_acc's path for
@@ -383,9 +420,10 @@ template <class T, class Act = void>
   }
   if (N >= 16 && K >= 16 && M >= 16 && (ar == 1 || ac == 1) && (br == 1 || bc == 1) && (cr == 1 || cc == 1)) {
     // Wide layers, forward and both gradients (dA = dC B^T, dB = A^T dC): Eigen's blocked
-    // GEMM on column-major views, transposed where an operand's rows are contiguous.
+    // GEMM on column-major views, transposed where an operand's rows are contiguous; large
+    // ones in blocks on the lent threads.
     if (assign) zero_matrix(N, M, C, cr, cc);
-    gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, cc);
+    gemm_eigen_blocks(N, K, M, A, ar, ac, B, br, bc, C, cr, cc);
     return;
   }
   if (ar == 1 && cr == 1 && !(K > 16 && N > 16 && br == 1)) {
