@@ -176,9 +176,9 @@ ELBO_SIMD_INLINE void float_pairs(Fill fill, uint32_t first_pair, int64_t n_pair
   const int64_t b_end = (static_cast<int64_t>(first_pair) + n_pairs + 1) / 2;
   for (int64_t b0 = first_pair / 2; b0 < b_end; b0 += kChunk) {
     const int nb = static_cast<int>(std::min<int64_t>(kChunk, b_end - b0));
-    const int nb8 = (nb + kL - 1) / kL * kL;
-    fill(static_cast<uint32_t>(b0), nb8, w);
-    float_pairs_from_words<V>(w, nb8, buf);
+    const int whole = (nb + kL - 1) / kL * kL;  // blocks past nb are computed, never kept
+    fill(static_cast<uint32_t>(b0), whole, w);
+    float_pairs_from_words<V>(w, whole, buf);
     // Pairs 2 b0 .. 2 (b0 + nb) - 1 are in buf; keep those asked for.
     const int64_t p0 = std::max<int64_t>(2 * b0, first_pair);
     const int64_t p1 = std::min<int64_t>(2 * (b0 + nb), static_cast<int64_t>(first_pair) + n_pairs);

@@ -37,8 +37,8 @@ constexpr uint32_t kFloatInfBits = 0x7f800000u;
 // library's baseline (SSE2), AVX2 and AVX-512. Their operations are elementwise IEEE ones
 // (no contraction into fused multiply-adds, CMakeLists.txt) and integer maxima, and the
 // sums keep their four lanes, so every copy gives the same bits: only the vector width
-// differs. At SSE2's two doubles a vector the update's divisions and square roots bound it
-// (docs/PERFORMANCE.md, "The fused step on wider vectors").
+// differs (docs/PERFORMANCE.md, "Wider vectors, short layers and no backup copy": the
+// update is bound by memory all the same).
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ELBO_FUSED_STEP_COPIES 1
 #define ELBO_TARGET_AVX2 __attribute__((target("avx2")))
