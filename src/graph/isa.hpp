@@ -9,8 +9,10 @@
 // the AVX2 ones: Eigen has no vector tanh for double, and the AVX-512 copy's scalar libm
 // calls made the tutorial network's float64 step 3.4x slower than the AVX2 copy's
 // (bench/pathfinder_bench, Laplace: 31 against 105 ms), while float32 gains (up to 1.4x,
-// docs/PERFORMANCE.md). Code outside the op kernels with
-// its own AVX2 copy (normal_draws.cpp, softplus_kernel.cpp) runs it at avx2 and avx512.
+// docs/PERFORMANCE.md). Code outside the op kernels with copies of its own
+// (normal_draws.cpp, softplus_kernel.cpp, vi/mean_field_adam_step.cpp) runs its AVX2 copy at
+// avx2 and its AVX-512 one, where it has one (the single-precision normals, the fused
+// step's softplus terms and loops), at avx512.
 // The AVX2 copy lives in one object whose every symbol but its table is made local
 // (CMakeLists.txt, "ISA kernels"), so no inline function compiled with AVX2 can stand in
 // for the baseline's copy. docs/ARCHITECTURE.md, "Instruction sets".

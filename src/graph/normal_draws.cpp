@@ -80,6 +80,8 @@ ELBO_SIMD_INLINE void box_muller(V u1, V u2, V& c, V& s) {
 // ran at a quarter of the speed.
 constexpr int kChunk = 64;
 using Words = uint32_t[4][kChunk];
+// float_pairs rounds a chunk's blocks up to whole vectors of 8 or 16 lanes within Words.
+static_assert(kChunk % 16 == 0);
 
 ELBO_SIMD_INLINE U64x4 lanes(const uint32_t* w) { return U64x4{w[0], w[1], w[2], w[3]}; }
 

@@ -5,8 +5,9 @@
 // log, exp and sincos were most of a step at 10^5 parameters and more
 // (docs/PERFORMANCE.md, "Realistic sizes").
 //
-// Every function is a template on V, either `double` (the scalar reference) or F64x4, and
-// does the same operations in the same order on each lane, so the two agree bit for bit.
+// Every function is a template on V, either `double` or `float` (the scalar reference) or a
+// vector of them (F64x4; F32x8, and F32x16 for the AVX-512 copies), and does the same
+// operations in the same order on each lane, so they agree bit for bit.
 // The files that use these are compiled with -ffp-contract=off (CMakeLists.txt): no fused
 // multiply-add is formed, so the AVX2 copy of a kernel (target("avx2")) and the baseline
 // copy (SSE2) give the same bits, on every machine and in every build.

@@ -228,7 +228,7 @@ void Inference::Impl::ensure_buffers(int64_t S) {
 namespace {
 // Noise draws n, first .. first + n - 1 of (stream, t) into out: standard normals in the
 // model's precision. A float32 network takes z in float32, so its noise is drawn in single
-// precision (Philox::normal<float>, eight lanes at a time) and widened.
+// precision (Philox::normal<float>, eight or sixteen lanes at a time) and widened.
 void draw_noise(const Philox& rng, DType dtype, double* out, int64_t n, uint64_t stream, uint64_t t,
                 int64_t first = 0) {
   if (dtype != DType::f32) return rng.normal(out, n, stream, t, first);

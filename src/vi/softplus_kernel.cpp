@@ -73,7 +73,7 @@ ELBO_SIMD_INLINE double terms_loop(const double* rho, int64_t n, const SoftplusT
   return ((lane_sums[0] + lane_sums[1]) + (lane_sums[2] + lane_sums[3])) + other;
 }
 
-// Single precision, on eight lanes. |x| <= 87 keeps exp(-|x|) and softplus normal floats.
+// Single precision, on eight lanes (or sixteen, below). |x| <= 87 keeps exp(-|x|) and softplus normal floats.
 // log1p(e) = log(u) + (e - (u - 1)) / u with u = 1 + e rounded: the second term corrects
 // u's rounding, and 1 / u is sigmoid's too. The sum of log sigma without a log per element:
 // sigma = 2^k m with m in [1, 2); a block's mantissas multiplied per lane (8 factors, below

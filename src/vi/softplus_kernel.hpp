@@ -2,8 +2,8 @@
 // The mean-field family's per-parameter transform, vectorised: from rho, its
 // sigma = softplus(rho), 1 / sigma, dsigma/drho = sigmoid(rho) and the sum of log sigma,
 // which every step needs for the D parameters (MeanField::refresh). With
-// src/graph/simd_math.hpp's exp, log1p and log, in an AVX2 copy and a baseline copy that give
-// the same bits; |rho| beyond the vector path's range and non-finite rho take softplus.hpp's
+// src/graph/simd_math.hpp's exp, log1p and log, in an AVX2 copy and a baseline copy (and an
+// AVX-512 one of softplus_blocks_f32) that give the same bits; |rho| beyond the vector path's range and non-finite rho take softplus.hpp's
 // libm path.
 #include <cstdint>
 
@@ -18,7 +18,8 @@ struct SoftplusTerms {
 };
 
 /// double: four lanes, within a few ulp of libm. single: rho rounded to float and the terms
-/// computed in float on eight lanes (within a few float ulp), for models that evaluate z
+/// computed in float on eight lanes, sixteen in softplus_blocks_f32 at avx512 (within a few
+/// float ulp), for models that evaluate z
 /// in float32; about three times as fast.
 enum class Precision { double_, single };
 

@@ -287,18 +287,16 @@ void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t
   });
 }
 
-// gemm_eigen in blocks of C's contiguous axis (its columns when C is column-major, else
-// its rows), for products of at least 2^21 multiply-adds: two blocks from 64 along that
-// axis, four from 512 (boundaries at multiples of 16), a number fixed by the sizes. The
-// blocks run on the threads a one-draw program run lends its kernels
-// (kernel_threads.hpp), else one after another; each is Eigen's GEMM on its part of B (or
-// of A), so the results are the same for any thread count.
+// gemm_eigen in blocks of C's columns (C column-major, as every internal-layout product
+// is), for products of at least 2^21 multiply-adds: two blocks from 64 columns, four from
+// 512 (boundaries at multiples of 16), a number fixed by the sizes. The blocks run on the
+// threads a one-draw program run lends its kernels (kernel_threads.hpp), else one after
+// another; each is Eigen's GEMM on its columns of B, so the results are the same for any
+// thread count.
 template <class T>
 void gemm_eigen_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B, int64_t br,
                        int64_t bc, T* C, int64_t cr, int64_t cc) {
-  const bool by_columns = cr == 1;
-  const int64_t axis = by_columns ? M : N;
-  const int blocks = N * K * M < (int64_t{1} << 21) ? 1 : axis >= 512 ? 4 : axis >= 64 ? 2 : 1;
+  const int blocks = cr != 1 || N * K * M < (int64_t{1} << 21) ? 1 : M >= 512 ? 4 : M >= 64 ? 2 : 1;
   if (blocks == 1) {
     gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, cc);
     return;
@@ -306,19 +304,16 @@ void gemm_eigen_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, 
   struct Product {
     int64_t N, K, M;
     const T *A, *B;
-    int64_t ar, ac, br, bc, cr, cc, axis;
+    int64_t ar, ac, br, bc, cc;
     T* C;
-    bool by_columns;
     int blocks;
-  } p{N, K, M, A, B, ar, ac, br, bc, cr, cc, axis, C, by_columns, blocks};
+  } p{N, K, M, A, B, ar, ac, br, bc, cc, C, blocks};
   auto block = [](void* context, int b) {
     const Product& q = *static_cast<const Product*>(context);
-    auto edge = [&](int i) { return i == q.blocks ? q.axis : q.axis * i / q.blocks / 16 * 16; };
+    auto edge = [&](int i) { return i == q.blocks ? q.M : q.M * i / q.blocks / 16 * 16; };
     const int64_t from = edge(b), to = edge(b + 1);
-    if (q.by_columns)
-      gemm_eigen(q.N, q.K, to - from, q.A, q.ar, q.ac, q.B + from * q.bc, q.br, q.bc, q.C + from * q.cc, q.cr, q.cc);
-    else
-      gemm_eigen(to - from, q.K, q.M, q.A + from * q.ar, q.ar, q.ac, q.B, q.br, q.bc, q.C + from * q.cr, q.cr, q.cc);
+    gemm_eigen(q.N, q.K, to - from, q.A, q.ar, q.ac, q.B + from * q.bc, q.br, q.bc, q.C + from * q.cc, int64_t{1},
+               q.cc);
   };
   detail::run_kernel_blocks(blocks, block, &p);
 }
