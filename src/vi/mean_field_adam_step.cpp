@@ -82,28 +82,32 @@ ELBO_TARGET_AVX2 uint32_t max_abs_bits_avx2(const float* x, int64_t n) { return 
 ELBO_TARGET_AVX512 uint32_t max_abs_bits_avx512(const float* x, int64_t n) { return max_abs_bits(x, n); }
 #endif
 
+// The copy of a loop for fused_level(): `name`_baseline, _avx2 or _avx512 (the baseline
+// alone where the build has no others).
+template <class F>
+F* for_level(F* baseline, F* avx2, F* avx512) {
+  switch (fused_level()) {
+    case isa::Level::avx512: return avx512;
+    case isa::Level::avx2: return avx2;
+    case isa::Level::baseline: break;
+  }
+  return baseline;
+}
+#ifdef ELBO_FUSED_STEP_COPIES
+#define ELBO_FUSED_COPY(F, name) for_level<F>(name##_baseline, name##_avx2, name##_avx512)
+#else
+#define ELBO_FUSED_COPY(F, name) (&name##_baseline)
+#endif
+
+using PieceLoop = PieceMaxima(const double*, const float*, const float*, const float*, int64_t, float*,
+                              detail::SquareLanes&);
 PieceMaxima piece(const double* mu, const float* sigma, const float* eps, const float* inv, int64_t n, float* z32,
                   detail::SquareLanes& lanes) {
-#ifdef ELBO_FUSED_STEP_COPIES
-  switch (fused_level()) {
-    case isa::Level::avx512: return piece_avx512(mu, sigma, eps, inv, n, z32, lanes);
-    case isa::Level::avx2: return piece_avx2(mu, sigma, eps, inv, n, z32, lanes);
-    case isa::Level::baseline: break;
-  }
-#endif
-  return piece_baseline(mu, sigma, eps, inv, n, z32, lanes);
+  return ELBO_FUSED_COPY(PieceLoop, piece)(mu, sigma, eps, inv, n, z32, lanes);
 }
 
-uint32_t largest_abs_bits(const float* x, int64_t n) {
-#ifdef ELBO_FUSED_STEP_COPIES
-  switch (fused_level()) {
-    case isa::Level::avx512: return max_abs_bits_avx512(x, n);
-    case isa::Level::avx2: return max_abs_bits_avx2(x, n);
-    case isa::Level::baseline: break;
-  }
-#endif
-  return max_abs_bits_baseline(x, n);
-}
+using MaxLoop = uint32_t(const float*, int64_t);
+uint32_t largest_abs_bits(const float* x, int64_t n) { return ELBO_FUSED_COPY(MaxLoop, max_abs_bits)(x, n); }
 }  // namespace
 
 MeanFieldAdamStep::MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor elements)
@@ -280,17 +284,12 @@ template <class Term>
 uint64_t update_copy(const UpdateConstants& c, int64_t n, const float* eps, const float* g, const Term* inv,
                      const Term* ds, const double* mu, const double* rho, double* m_mu, double* m_rho, double* v_mu,
                      double* v_rho, double* next_mu, double* next_rho) {
-#ifdef ELBO_FUSED_STEP_COPIES
-  switch (fused_level()) {
-    case isa::Level::avx512:
-      return update_avx512(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu, next_rho);
-    case isa::Level::avx2:
-      return update_avx2(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu, next_rho);
-    case isa::Level::baseline: break;
-  }
-#endif
-  return update_baseline(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu, next_rho);
+  using UpdateLoop = uint64_t(const UpdateConstants&, int64_t, const float*, const float*, const Term*, const Term*,
+                              const double*, const double*, double*, double*, double*, double*, double*, double*);
+  return ELBO_FUSED_COPY(UpdateLoop, update)(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu,
+                                             next_rho);
 }
+#undef ELBO_FUSED_COPY
 }  // namespace
 
 bool MeanFieldAdamStep::update(std::span<const double> params, const float* g32, double w, double beta, double scale,
