@@ -1,17 +1,19 @@
 // `elbo evaluate`: how well a fitted network predicts data with known targets.
 #include <cstdio>
 #include <memory>
+#include <span>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "core_count.hpp"
-#include "data_loading.hpp"
 #include "elbo/bnn/metric.hpp"
 #include "metric_text.hpp"
 #include "network_file.hpp"
 #include "network_inputs.hpp"
 #include "option_checks.hpp"
+#include "predictive_blocks.hpp"
+#include "table_blocks.hpp"
 
 namespace elbo::cli {
 
@@ -28,12 +30,24 @@ struct EvaluateFlags {
 
 void run_evaluate(const EvaluateFlags& f) {
   LoadedNetwork n = load_network(f.model);
-  data::Table table = read_table(f.data);
-  NetworkInputs in = network_inputs(n.spec, table, f.data, true);
-  check_network_targets(n.spec, in, f.data);
   const Likelihood& likelihood = *n.spec.likelihood;
-  PredictiveDraws d = predictive_draws(n, in.features, f.draws, f.seed, f.threads);
-  Metrics m = evaluate_predictions(likelihood, d, *in.target, f.interval);
+  // Block by block of rows (predictive_blocks.hpp); only each row's metric values are kept.
+  TableBlocks blocks(f.data);
+  const int64_t block_rows = predictive_block_rows(n, static_cast<int64_t>(blocks.columns().size()), f.draws);
+  MetricRows rows;
+  data::Table table;
+  while (blocks.next(block_rows, table)) {
+    NetworkInputs in = network_inputs(n.spec, table, f.data, true);
+    check_network_targets(n.spec, in, f.data, blocks.first_row());
+    const std::span<const double> y(*in.target);
+    for (const MetricRows& part : summarize_predictive(n, in.features, f.draws, f.seed, f.threads,
+                                                      [&](int64_t first, const PredictiveDraws& d) {
+                                                        return metric_rows(likelihood, d, y.subspan(first, d.rows),
+                                                                           f.interval);
+                                                      }))
+      rows.append(part);
+  }
+  Metrics m = metrics_of_rows(likelihood, rows, f.interval);
 
   if (f.json) {
     nlohmann::json j = {{"rows", m.rows}, {"mlpd", m.mlpd}};

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "commands.hpp"
 #include "core_count.hpp"
@@ -19,6 +20,7 @@
 #include "network_file.hpp"
 #include "network_inputs.hpp"
 #include "option_checks.hpp"
+#include "predictive_blocks.hpp"
 
 namespace elbo::cli {
 
@@ -53,6 +55,45 @@ std::vector<double> column(const Tensor& x, int64_t c) {
   return v;
 }
 
+// What the figures read off the predictive at the rows of `x` (with targets `y`, when
+// given, the reliability diagram's points too), block by block of rows
+// (predictive_blocks.hpp), so that only these per-row values are kept.
+struct PlotRows {
+  PredictionSurface surface;
+  std::optional<CalibrationPoints> calibration;
+};
+
+PlotRows plot_rows(const LoadedNetwork& n, const Tensor& x, const std::vector<double>* y, const PlotFlags& f) {
+  const Likelihood& likelihood = *n.spec.likelihood;
+  const int64_t rows = x.dim(0), block = predictive_block_rows(n, x.dim(1), f.draws);
+  PlotRows all;
+  auto append = [](std::vector<double>& to, const std::vector<double>& more) {
+    to.insert(to.end(), more.begin(), more.end());
+  };
+  for (int64_t begin = 0; begin < rows; begin += block) {
+    const int64_t end = std::min(rows, begin + block);
+    auto summarize = [&](int64_t first, const PredictiveDraws& d) {
+      PlotRows part{likelihood.surface(d, n.spec.target), std::nullopt};
+      if (y) part.calibration = likelihood.calibration(d, std::span<const double>(*y).subspan(begin + first, d.rows));
+      return part;
+    };
+    for (PlotRows& part : summarize_predictive(n, x.rows(begin, end), f.draws, f.seed, f.threads, summarize)) {
+      if (all.surface.mean.empty() && !all.calibration) {
+        all = std::move(part);
+        continue;
+      }
+      append(all.surface.mean, part.surface.mean);
+      append(all.surface.sd, part.surface.sd);
+      append(all.surface.label, part.surface.label);
+      if (all.calibration) {
+        append(all.calibration->probability, part.calibration->probability);
+        append(all.calibration->outcome, part.calibration->outcome);
+      }
+    }
+  }
+  return all;
+}
+
 void run_plot(const PlotFlags& f) {
   check_output_directory("--out", f.out);
   LoadedNetwork n = load_network(f.model);
@@ -65,12 +106,12 @@ void run_plot(const PlotFlags& f) {
   const bool classes = !class_names.empty();
   Figures figs{f.out, {}, {}};
   const int64_t F = n.spec.feature_count();
-  PredictiveDraws d = predictive_draws(n, in.features, f.draws, f.seed, f.threads);
+  const PlotRows at_data = plot_rows(n, in.features, in.target ? &*in.target : nullptr, f);
   const std::string xlabel = n.spec.features[0], ylabel = F > 1 ? n.spec.features[1] : "";
 
   if (F == 2) {
     std::vector<double> x0 = column(in.features, 0), x1 = column(in.features, 1);
-    const std::vector<double> predicted = classes ? likelihood.surface(d, n.spec.target).label : std::vector<double>{};
+    const std::vector<double> predicted = classes ? at_data.surface.label : std::vector<double>{};
     // Points on the surfaces: coloured by the true class when known, else the predicted one.
     std::vector<double> point_label = classes ? (in.target ? *in.target : predicted) : std::vector<double>(x0.size(), 0.0);
     std::vector<std::string> names = classes ? class_names : std::vector<std::string>{"data"};
@@ -106,8 +147,7 @@ void run_plot(const PlotFlags& f) {
         g.set((j * f.grid + i) * 2, grid.xs[i]);
         g.set((j * f.grid + i) * 2 + 1, grid.ys[j]);
       }
-    const PredictionSurface surface =
-        likelihood.surface(predictive_draws(n, g, f.draws, f.seed, f.threads), n.spec.target);
+    const PredictionSurface surface = plot_rows(n, g, nullptr, f).surface;
     figs.draw("posterior_mean", [&](const std::string& stem) {
       grid.values = surface.mean;
       plot::contour_surface(stem, grid, x0, x1, point_label,
@@ -132,8 +172,7 @@ void run_plot(const PlotFlags& f) {
     std::printf("the data has %ld features: the data and surface figures need exactly 2\n", static_cast<long>(F));
   }
 
-  std::optional<CalibrationPoints> calibration;
-  if (in.target) calibration = likelihood.calibration(d, *in.target);
+  const std::optional<CalibrationPoints>& calibration = at_data.calibration;
   if (calibration) {
     figs.draw("reliability", [&](const std::string& stem) {
       plot::reliability_diagram(stem, calibration->probability, calibration->outcome,

@@ -5,10 +5,11 @@
 #include "commands.hpp"
 #include "core_count.hpp"
 #include "csv_text.hpp"
-#include "data_loading.hpp"
 #include "network_file.hpp"
 #include "network_inputs.hpp"
 #include "option_checks.hpp"
+#include "predictive_blocks.hpp"
+#include "table_blocks.hpp"
 
 namespace elbo::cli {
 
@@ -22,24 +23,34 @@ struct PredictFlags {
   int threads = core_count();
 };
 
-std::string predictions_csv(const PredictionTable& t) {
-  std::string csv;
-  append_header(csv, t.columns);
+void append_rows(std::string& csv, const PredictionTable& t) {
   const size_t cols = t.columns.size();
   for (size_t i = 0; i < t.values.size(); ++i) {
     append_number(csv, t.values[i]);
     csv += (i + 1) % cols == 0 ? '\n' : ',';
   }
-  return csv;
 }
 
+// Block by block of rows (predictive_blocks.hpp): memory stays bounded whatever the data.
 void run_predict(const PredictFlags& f) {
   if (!f.out.empty()) check_output_parent("--out", f.out);
   LoadedNetwork n = load_network(f.model);
-  data::Table table = read_table(f.data);
-  NetworkInputs in = network_inputs(n.spec, table, f.data, false);
-  PredictiveDraws d = predictive_draws(n, in.features, f.draws, f.seed, f.threads);
-  write_output(f.out, predictions_csv(n.spec.likelihood->predictions(d, f.interval)));
+  TableBlocks blocks(f.data);
+  const int64_t block_rows = predictive_block_rows(n, static_cast<int64_t>(blocks.columns().size()), f.draws);
+  const Likelihood& likelihood = *n.spec.likelihood;
+  write_output(f.out, [&](const std::function<void(std::string_view)>& put) {
+    data::Table table;
+    for (bool first = true; blocks.next(block_rows, table); first = false) {
+      NetworkInputs in = network_inputs(n.spec, table, f.data, false);
+      const std::vector<PredictionTable> parts =
+          summarize_predictive(n, in.features, f.draws, f.seed, f.threads,
+                               [&](int64_t, const PredictiveDraws& d) { return likelihood.predictions(d, f.interval); });
+      std::string csv;
+      if (first) append_header(csv, parts.front().columns);
+      for (const PredictionTable& t : parts) append_rows(csv, t);
+      put(csv);
+    }
+  });
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #pragma once
-// Building CSV output in memory, so that it can be written atomically or to stdout.
+// Building CSV output, to be written atomically to a file or to stdout.
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace elbo::cli {
@@ -14,5 +16,11 @@ void append_header(std::string& out, const std::vector<std::string>& names);
 /// Writes `text` to `path` atomically (data::write_file_atomically), or to stdout when
 /// `path` is empty.
 void write_output(const std::string& path, const std::string& text);
+
+/// The same for text made piece by piece: produce(put) calls put for each piece in order.
+/// A file appears only when produce returns (an exception leaves `path` as it was); on
+/// stdout the pieces go out as they come.
+void write_output(const std::string& path,
+                  const std::function<void(const std::function<void(std::string_view)>& put)>& produce);
 
 }  // namespace elbo::cli

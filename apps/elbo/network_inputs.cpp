@@ -1,6 +1,7 @@
 #include "network_inputs.hpp"
 
 #include <algorithm>
+#include <span>
 
 #include "data_loading.hpp"
 #include "elbo/graph/error.hpp"
@@ -64,10 +65,21 @@ NetworkInputs network_inputs(const NetworkSpec& spec, const data::Table& table, 
   return in;
 }
 
-void check_network_targets(const NetworkSpec& spec, const NetworkInputs& in, const std::string& path) {
+void check_network_targets(const NetworkSpec& spec, const NetworkInputs& in, const std::string& path,
+                           int64_t first_row) {
   if (!in.target) return;
   const Likelihood& likelihood = *spec.likelihood;
-  const std::string problem = likelihood.check_targets(*in.target);
+  const std::span<const double> y(*in.target);
+  std::string problem = likelihood.check_targets(y);
+  if (!problem.empty() && first_row > 0) {
+    // The likelihood names rows from the start of the span ("in data row 1"): find the first
+    // row it rejects and name that row in the file instead.
+    size_t r = 0;
+    while (r + 1 < y.size() && likelihood.check_targets(y.subspan(r, 1)).empty()) ++r;
+    problem = likelihood.check_targets(y.subspan(r, 1));
+    const std::string block_row = " in data row 1", file_row = " in data row " + std::to_string(first_row + r + 1);
+    if (const size_t at = problem.find(block_row); at != std::string::npos) problem.replace(at, block_row.size(), file_row);
+  }
   if (!problem.empty())
     throw FormatError(path + ": target '" + spec.target + "': " + problem + " (the model's likelihood is " +
                       likelihood.name() + ")");

@@ -26,7 +26,9 @@ NetworkInputs network_inputs(const NetworkSpec& spec, const data::Table& table, 
 
 /// Throws FormatError when `in` has a target that the network's likelihood does not accept:
 /// "d.csv: target 'y': value 2.5 in data row 2 is not a count (a whole number >= 0) (the
-/// model's likelihood is poisson)". Nothing when there is no target.
-void check_network_targets(const NetworkSpec& spec, const NetworkInputs& in, const std::string& path);
+/// model's likelihood is poisson)". Nothing when there is no target. `first_row`: the file's
+/// data row of in's first row, 0-based (for a block of a file read in blocks).
+void check_network_targets(const NetworkSpec& spec, const NetworkInputs& in, const std::string& path,
+                           int64_t first_row = 0);
 
 }  // namespace elbo::cli

@@ -12,6 +12,7 @@
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "network_file.hpp"
+#include "predictive_blocks.hpp"
 #include "run_cli.hpp"
 
 namespace elbo::python {
@@ -64,8 +65,7 @@ void bind_network(nb::module_& m) {
             PredictionTable table;
             {
               nb::gil_scoped_release release;
-              PredictiveDraws d = cli::predictive_draws(f.network, features, draws, seed, threads);
-              table = f.network.spec.likelihood->predictions(d, interval);
+              table = cli::prediction_table(f.network, features, draws, seed, interval, threads);
             }
             const int64_t cols = static_cast<int64_t>(table.columns.size());
             const int64_t rows = cols ? static_cast<int64_t>(table.values.size()) / cols : 0;

@@ -106,13 +106,16 @@ std::vector<double> ClassificationLikelihood::log_density(const PredictiveDraws&
 
 std::optional<CalibrationPoints> ClassificationLikelihood::calibration(const PredictiveDraws& d,
                                                                        std::span<const double> y) const {
-  ClassPrediction c = classify(d);
-  const int64_t K = c.classes;
+  return calibration(classify(d), y);
+}
+
+CalibrationPoints ClassificationLikelihood::calibration(const ClassPrediction& c, std::span<const double> y) const {
+  const int64_t K = c.classes, rows = static_cast<int64_t>(c.label.size());
   CalibrationPoints p;
-  p.probability.resize(static_cast<size_t>(d.rows));
-  p.outcome.resize(static_cast<size_t>(d.rows));
+  p.probability.resize(static_cast<size_t>(rows));
+  p.outcome.resize(static_cast<size_t>(rows));
   const bool class_one = shows_class_one();
-  for (int64_t r = 0; r < d.rows; ++r) {
+  for (int64_t r = 0; r < rows; ++r) {
     auto label = static_cast<int64_t>(y[r]);
     if (class_one) {
       p.probability[r] = std::clamp(c.prob[r * K + 1], 0.0, 1.0);
@@ -129,24 +132,42 @@ std::optional<CalibrationPoints> ClassificationLikelihood::calibration(const Pre
   return p;
 }
 
-std::vector<Metric> ClassificationLikelihood::metrics(const PredictiveDraws& d, std::span<const double> y,
-                                                      double) const {
+std::vector<double> ClassificationLikelihood::metric_rows(const PredictiveDraws& d, std::span<const double> y,
+                                                          double) const {
   ClassPrediction c = classify(d);
+  CalibrationPoints points = calibration(c, y);
   const int64_t K = c.classes;
-  const double n = static_cast<double>(d.rows);
-  double correct = 0, brier = 0;
+  std::vector<double> rows(static_cast<size_t>(4 * d.rows));
   for (int64_t r = 0; r < d.rows; ++r) {
     auto label = static_cast<int64_t>(y[r]);
-    correct += c.label[r] == label;
+    double brier = 0;
     for (int64_t k = 0; k < K; ++k) {
       double diff = c.prob[r * K + k] - (k == label ? 1.0 : 0.0);
       brier += diff * diff;
     }
+    double* row = &rows[static_cast<size_t>(4 * r)];
+    row[0] = c.label[r] == label;
+    row[1] = brier;
+    row[2] = points.probability[r];
+    row[3] = points.outcome[r];
   }
-  CalibrationPoints points = *calibration(d, y);
-  const double ece = expected_calibration_error(calibration_bins(points.probability, points.outcome, 10));
-  return {{"accuracy", correct / n, MetricFormat::percent, "predicted label = target"},
-          {"brier", brier / n, MetricFormat::fixed, "sum over classes of (p - [y = k])^2 (lower is better)"},
+  return rows;
+}
+
+std::vector<Metric> ClassificationLikelihood::metrics_of_rows(std::span<const double> rows, double) const {
+  const size_t n = rows.size() / 4;
+  double correct = 0, brier = 0;
+  std::vector<double> probability(n), outcome(n);
+  for (size_t r = 0; r < n; ++r) {
+    correct += rows[4 * r];
+    brier += rows[4 * r + 1];
+    probability[r] = rows[4 * r + 2];
+    outcome[r] = rows[4 * r + 3];
+  }
+  const double count = static_cast<double>(n);
+  const double ece = expected_calibration_error(calibration_bins(probability, outcome, 10));
+  return {{"accuracy", correct / count, MetricFormat::percent, "predicted label = target"},
+          {"brier", brier / count, MetricFormat::fixed, "sum over classes of (p - [y = k])^2 (lower is better)"},
           {"ece", ece, MetricFormat::fixed, "expected calibration error, 10 bins (lower is better)"}};
 }
 

@@ -26,9 +26,14 @@ class ClassificationLikelihood : public Likelihood {
 
   ClassPrediction classify(const PredictiveDraws& d) const;
   std::vector<double> log_density(const PredictiveDraws& d, std::span<const double> y) const override;
-  std::vector<Metric> metrics(const PredictiveDraws& d, std::span<const double> y, double level) const override;
+  /// Per row: 1 for a right label, the Brier term, and the reliability diagram's point
+  /// (the probability calibration() shows and its outcome).
+  std::vector<double> metric_rows(const PredictiveDraws& d, std::span<const double> y, double level) const override;
+  std::vector<Metric> metrics_of_rows(std::span<const double> rows, double level) const override;
   PredictionSurface surface(const PredictiveDraws& d, const std::string& target) const override;
   std::optional<CalibrationPoints> calibration(const PredictiveDraws& d, std::span<const double> y) const override;
+  /// The reliability diagram's points of per-row summaries `c` against labels `y`.
+  CalibrationPoints calibration(const ClassPrediction& c, std::span<const double> y) const;
   TrainingScore training_score(std::span<const double> mean_output, std::span<const double> y,
                                TargetScale scale) const override;
 

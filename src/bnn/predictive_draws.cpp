@@ -49,13 +49,14 @@ void predict_in_chunks(const Model& model, const Approximation& q, const Mlp& ne
   const int64_t bytes_per_value = model.dtype() == DType::f32 ? 16 : 32;
   const int64_t row_draw_bytes = bytes_per_value * (values_per_row(model, x) + per_draw);
   const int64_t group = draws_per_group(q, draws, threads);
-  Posterior posterior(model, q);
+  // One predictor, restarted at each group's first draw: compiled once, its buffers kept.
+  Predictor predict = Posterior(model, q).predictor(what, {net.x}, {.threads = threads, .seed = seed});
   for (int64_t d0 = 0; d0 < draws; d0 += group) {
     const int64_t g = std::min(group, draws - d0);
     const int64_t chunk = std::max<int64_t>(1, kActivationBytes / (g * row_draw_bytes));
     for (int64_t begin = 0; begin < rows; begin += chunk) {
       const int64_t m = std::min(rows, begin + chunk) - begin;
-      Predictor predict = posterior.predictor(what, {net.x}, {.threads = threads, .seed = seed, .first_draw = d0});
+      predict.restart(d0);
       f(d0, g, begin, m, predict({x.rows(begin, begin + m)}, g));
     }
   }
@@ -83,9 +84,11 @@ PredictiveDraws draw_predictive(const Model& model, const Approximation& q, cons
   const int64_t group = draws_per_group(q, draws, threads);
   for (const Expr& p : net.parameters) {
     std::vector<double> v(static_cast<size_t>(draws));
+    Predictor predict = posterior.predictor(p, {}, {.threads = threads, .seed = seed});
     for (int64_t d0 = 0; d0 < draws; d0 += group) {
       const int64_t g = std::min(group, draws - d0);
-      Tensor values = posterior.predictor(p, {}, {.threads = threads, .seed = seed, .first_draw = d0})({}, g);
+      predict.restart(d0);
+      Tensor values = predict({}, g);
       for (int64_t s = 0; s < g; ++s) v[static_cast<size_t>(d0 + s)] = values[s];
     }
     d.parameters.push_back(std::move(v));

@@ -91,19 +91,30 @@ PredictionTable RegressionLikelihood::predictions(const PredictiveDraws& d, doub
   return t;
 }
 
-std::vector<Metric> RegressionLikelihood::metrics(const PredictiveDraws& d, std::span<const double> y,
-                                                  double level) const {
+std::vector<double> RegressionLikelihood::metric_rows(const PredictiveDraws& d, std::span<const double> y,
+                                                      double level) const {
+  // Per row: the squared error of the predictive mean and whether y lies in [lo, hi].
   RegressionSummary g = regress(d, level);
-  const double n = static_cast<double>(d.rows);
-  double se = 0, inside = 0;
+  std::vector<double> rows(static_cast<size_t>(2 * d.rows));
   for (int64_t r = 0; r < d.rows; ++r) {
-    se += (g.mean[r] - y[r]) * (g.mean[r] - y[r]);
-    inside += y[r] >= g.lo[r] && y[r] <= g.hi[r];
+    rows[2 * r] = (g.mean[r] - y[r]) * (g.mean[r] - y[r]);
+    rows[2 * r + 1] = y[r] >= g.lo[r] && y[r] <= g.hi[r];
   }
+  return rows;
+}
+
+std::vector<Metric> RegressionLikelihood::metrics_of_rows(std::span<const double> rows, double level) const {
+  const size_t n = rows.size() / 2;
+  double se = 0, inside = 0;
+  for (size_t r = 0; r < n; ++r) {
+    se += rows[2 * r];
+    inside += rows[2 * r + 1];
+  }
+  const double count = static_cast<double>(n);
   char percent[32];
   std::snprintf(percent, sizeof percent, "%g", 100 * level);
-  return {{"rmse", std::sqrt(se / n), MetricFormat::general, "of the predictive mean, target units"},
-          {"coverage", inside / n, MetricFormat::percent,
+  return {{"rmse", std::sqrt(se / count), MetricFormat::general, "of the predictive mean, target units"},
+          {"coverage", inside / count, MetricFormat::percent,
            std::string("share of targets inside the central ") + percent + "% interval"}};
 }
 

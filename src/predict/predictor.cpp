@@ -39,6 +39,13 @@ Predictor::~Predictor() = default;
 Tensor Predictor::operator()(const std::vector<Tensor>& data, int64_t draws) { return (*impl_)(data, draws); }
 Tensor Predictor::mean(const std::vector<Tensor>& data) { return impl_->mean(data); }
 void Predictor::run(std::span<const Tensor* const> data, int64_t draws) { impl_->run(data, draws); }
+void Predictor::restart(int64_t first_draw) {
+  if (first_draw < 0)
+    throw InvalidArgument("Predictor::restart: argument 'first_draw' is " + std::to_string(first_draw) +
+                          ", but must be >= 0");
+  impl_->options_.first_draw = first_draw;
+  impl_->calls_ = 0;
+}
 template <class T>
 std::span<const T> Predictor::values() const {
   return impl_->program_.output_values<T>(0);

@@ -99,8 +99,18 @@ class Likelihood {
   virtual std::vector<double> log_density(const PredictiveDraws& d, std::span<const double> y) const = 0;
   /// `elbo predict`'s columns; `level` is the probability of a central interval.
   virtual PredictionTable predictions(const PredictiveDraws& d, double level) const = 0;
-  /// Metrics against known targets, besides mlpd (see evaluate_predictions).
-  virtual std::vector<Metric> metrics(const PredictiveDraws& d, std::span<const double> y, double level) const = 0;
+  /// The per-row values the metrics are made of, [rows, k] row-major for the likelihood's
+  /// own k (a squared error and whether the target lies in the central interval; a hit, a
+  /// Brier term, a confidence and its outcome). Rows are independent: the values of blocks
+  /// of rows, one after another, are those of all rows at once (how `elbo evaluate` streams).
+  virtual std::vector<double> metric_rows(const PredictiveDraws& d, std::span<const double> y,
+                                          double level) const = 0;
+  /// Metrics against known targets, besides mlpd, from metric_rows of every row.
+  virtual std::vector<Metric> metrics_of_rows(std::span<const double> rows, double level) const = 0;
+  /// metrics_of_rows(metric_rows(d, y, level), level).
+  std::vector<Metric> metrics(const PredictiveDraws& d, std::span<const double> y, double level) const {
+    return metrics_of_rows(metric_rows(d, y, level), level);
+  }
   /// The posterior predictive mean and sd for a figure; `target` names the target column.
   virtual PredictionSurface surface(const PredictiveDraws& d, const std::string& target) const = 0;
   /// A reliability diagram's points, for a likelihood of class labels; nullopt otherwise.

@@ -38,8 +38,26 @@ struct Metrics {
   std::optional<double> find(const std::string& name) const;
 };
 
-/// mlpd and the likelihood's metrics of `d` against targets `y` (which must pass the
-/// likelihood's check_targets); `level` is the central interval's probability for coverage.
+/// What Metrics is computed from, row by row: each row's log predictive density and the
+/// likelihood's metric_rows. Blocks of rows appended in row order give the rows of all
+/// rows at once, so metrics can be computed from data streamed block by block.
+struct MetricRows {
+  std::vector<double> log_density;  ///< [rows]
+  std::vector<double> values;       ///< Likelihood::metric_rows, [rows, k]
+  /// Appends `block`'s rows after these.
+  void append(const MetricRows& block);
+};
+
+/// The rows of `d` against targets `y` (which must pass the likelihood's check_targets);
+/// `level` is the central interval's probability for coverage.
+MetricRows metric_rows(const Likelihood& likelihood, const PredictiveDraws& d, std::span<const double> y,
+                       double level);
+
+/// mlpd (summed in row order) and the likelihood's metrics of all `rows`.
+Metrics metrics_of_rows(const Likelihood& likelihood, const MetricRows& rows, double level);
+
+/// metrics_of_rows(metric_rows(d, y, level)): mlpd and the likelihood's metrics of `d`
+/// against targets `y`.
 Metrics evaluate_predictions(const Likelihood& likelihood, const PredictiveDraws& d, std::span<const double> y,
                              double level);
 

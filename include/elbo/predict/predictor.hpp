@@ -40,6 +40,11 @@ class Predictor {
   Tensor operator()(const std::vector<Tensor>& data, int64_t draws);
   /// expr at z = mean of q: [...shape].
   Tensor mean(const std::vector<Tensor>& data);
+  /// The next call makes the draws that a new predictor with options.first_draw =
+  /// `first_draw` makes at its first call, without compiling anew or giving up its buffers:
+  /// how groups of draws over chunks of rows reuse one predictor. InvalidArgument if
+  /// first_draw < 0.
+  void restart(int64_t first_draw);
 
   /// The allocation-free path: evaluates, leaving the result in values(). Data must be in
   /// the model's dtype.
