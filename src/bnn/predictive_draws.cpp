@@ -1,6 +1,7 @@
 #include "elbo/bnn/predictive_draws.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "elbo/bnn/likelihood.hpp"
 #include "elbo/bnn/mlp.hpp"
@@ -14,12 +15,13 @@ namespace {
 // parameters (noise, z and its float32 copy, about 24 bytes per weight and draw) within
 // kDrawBytes, and the network's values (the inputs and every layer's units, a few copies
 // of each, about 16 bytes per value in float32 and 32 in float64) and outputs within
-// kActivationBytes. With the caller's own results that keeps predict, evaluate, plot and
-// `elbo fit`'s training score within 256 MB beyond the model (docs/CLI.md). A group may
-// grow to one draw per thread while that stays within kDrawBytesAllThreads (then the
-// threads, which split the draws, all have work): 160 + 96 MB at most.
+// kActivationBytes. A group may grow to one draw per thread while that stays within
+// kDrawBytesAllThreads (then the threads, which split the draws, all have work): 96 + 96 MB
+// at most, which with the CLI's blocks of rows (apps/elbo/predictive_blocks.hpp) keeps
+// predict, evaluate, plot and `elbo fit`'s training score within 256 MB beyond the model
+// (docs/CLI.md).
 constexpr int64_t kDrawBytes = int64_t{48} << 20, kActivationBytes = int64_t{96} << 20;
-constexpr int64_t kDrawBytesAllThreads = int64_t{160} << 20;
+constexpr int64_t kDrawBytesAllThreads = int64_t{96} << 20;
 
 // Draws per group for a q of this size, within the bounds above.
 int64_t draws_per_group(const Approximation& q, int64_t draws, int threads) {
@@ -27,6 +29,13 @@ int64_t draws_per_group(const Approximation& q, int64_t draws, int threads) {
   const int64_t group = std::clamp<int64_t>(kDrawBytes / per_draw, 1, draws);
   const int64_t one_per_thread = std::min<int64_t>({draws, threads, kDrawBytesAllThreads / per_draw});
   return std::max(group, one_per_thread);
+}
+
+// The largest group any thread count gives: the chunks of rows are sized for it, so that
+// they (and with them the products' shapes and the bits of every output) do not depend on
+// the threads.
+int64_t largest_group(const Approximation& q, int64_t draws) {
+  return draws_per_group(q, draws, std::numeric_limits<int>::max());
 }
 
 // Values per row and draw the network's program holds: the input features and each
@@ -49,11 +58,11 @@ void predict_in_chunks(const Model& model, const Approximation& q, const Mlp& ne
   const int64_t bytes_per_value = model.dtype() == DType::f32 ? 16 : 32;
   const int64_t row_draw_bytes = bytes_per_value * (values_per_row(model, x) + per_draw);
   const int64_t group = draws_per_group(q, draws, threads);
+  const int64_t chunk = std::max<int64_t>(1, kActivationBytes / (largest_group(q, draws) * row_draw_bytes));
   // One predictor, restarted at each group's first draw: compiled once, its buffers kept.
   Predictor predict = Posterior(model, q).predictor(what, {net.x}, {.threads = threads, .seed = seed});
   for (int64_t d0 = 0; d0 < draws; d0 += group) {
     const int64_t g = std::min(group, draws - d0);
-    const int64_t chunk = std::max<int64_t>(1, kActivationBytes / (g * row_draw_bytes));
     for (int64_t begin = 0; begin < rows; begin += chunk) {
       const int64_t m = std::min(rows, begin + chunk) - begin;
       predict.restart(d0);

@@ -86,6 +86,25 @@ TEST(draw_predictive, draws_the_last_layer_and_parameters_in_target_units_with_t
   for (double sigma : d.parameters[0]) EXPECT_GT(sigma, 0);
 }
 
+// A network wide enough that a group of draws grows with the threads (one draw per thread
+// while they fit in the all-threads bound): 2000 inputs and 60 units, about 120k weights
+// (2.9 MB of draw state each), so a group is 16 draws at one thread and 32 at 32 threads.
+// The chunks of rows are sized for the largest group, so every output has the same bits.
+TEST(draw_predictive, the_outputs_do_not_depend_on_the_threads_when_the_groups_do) {
+  auto categorical = make_likelihood("categorical", {{"classes", 3}});
+  Model model(DType::f32);
+  const int64_t F = 2000, rows = 200;
+  Tensor x = Philox(3).normal(DType::f32, {rows, F}, 1, 0);
+  Tensor y(DType::f32, {rows});
+  Mlp net = build_mlp(model, model.data("x", x), model.data("y", y), {.hidden = {60}}, *categorical);
+  std::vector<double> mu(static_cast<size_t>(model.flat_size()), 0.01);
+  MeanField q(mu, 0.05);
+  const PredictiveDraws one = draw_predictive(model, q, net, *categorical, x, 40, 9, 1);
+  const PredictiveDraws many = draw_predictive(model, q, net, *categorical, x, 40, 9, 32);
+  ASSERT_EQ(one.output.size(), static_cast<size_t>(40 * rows * 3));
+  EXPECT_TRUE(one.output == many.output);
+}
+
 // The graph's heteroscedastic log-likelihoods (an f64 program) are the likelihoods' own log
 // densities of the same network outputs and parameters: two outputs per row, each row's
 // scale from the second.
