@@ -42,17 +42,20 @@ RegressionSummary RegressionLikelihood::regress(const PredictiveDraws& d, double
       for (int64_t s = 0; s < S; ++s) c += draw_cdf(d, s, r, t);
       return c / static_cast<double>(S);
     };
-    // Quantiles of the mixture from its CDF, inside a bracket widened until it holds them:
-    // the Illinois variant of regula falsi, every fourth step a bisection (so at most four
-    // times bisection's steps, usually a third of them), until the bracket is as narrow as
-    // bisection made it.
-    auto [lo_mu, hi_mu] = std::minmax_element(mu.begin(), mu.end());
-    double a0 = *lo_mu - 10 * max_sd - 1e-12, b0 = *hi_mu + 10 * max_sd + 1e-12;
-    const double width = b0 - a0;
+    // Quantiles of the mixture from its CDF: a bracket found from the normal with the
+    // mixture's mean and sd (a step of one sd from its quantile, doubled until the CDF
+    // crosses q), then the Illinois variant of regula falsi, every fourth step a bisection,
+    // until the bracket is 1e-10 of the values wide.
+    const double step0 = std::isfinite(g.sd[r]) ? std::max(g.sd[r], 1e-12 * (1 + std::abs(m))) : 1 + std::abs(m);
     auto quantile = [&](double q) {
-      double a = a0, b = b0, fa = cdf(a) - q, fb = cdf(b) - q;
-      for (int grow = 1; grow < 60 && fa > 0; ++grow) fa = cdf(a -= width * grow) - q;
-      for (int grow = 1; grow < 60 && fb < 0; ++grow) fb = cdf(b += width * grow) - q;
+      // The logistic approximation of the standard normal's quantile: a start within 0.1 sd.
+      double t = m + step0 * std::sqrt(3.0) / M_PI * std::log(q / (1 - q)), ft = cdf(t) - q;
+      double a = t, b = t, fa = ft, fb = ft, step = step0;
+      if (ft < 0) {
+        for (int grow = 0; grow < 60 && fb < 0; ++grow, step *= 2) a = b, fa = fb, fb = cdf(b += step) - q;
+      } else {
+        for (int grow = 0; grow < 60 && fa > 0; ++grow, step *= 2) b = a, fb = fa, fa = cdf(a -= step) - q;
+      }
       if (whole_numbers()) {
         // The smallest whole k with cdf(k) >= q, in (floor(a), ceil(b)].
         double lo = std::max(-1.0, std::floor(a)), hi = std::ceil(b);
