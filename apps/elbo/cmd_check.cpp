@@ -29,8 +29,7 @@ struct CheckFlags {
 
 void run_check(const CheckFlags& f) {
   LoadedNetwork n = load_network(f.model);
-  data::Table table = read_table(f.data);
-  NetworkInputs in = network_inputs(n.spec, table, f.data, true);
+  NetworkInputs in = network_inputs(n.spec, read_table(f.data), f.data, true);  // the table freed at once
   check_network_targets(n.spec, in, f.data);
   const Likelihood& likelihood = *n.spec.likelihood;
   // The network on all the rows, scaled as `elbo fit` scaled its training data.
@@ -44,7 +43,8 @@ void run_check(const CheckFlags& f) {
   n.model->set_data("x", model_inputs(n.spec, in.features));
   n.model->set_data("y", y);
   const ApproximationCheck c =
-      check_approximation(*n.model, *n.q, {.draws = f.draws, .seed = f.seed, .threads = f.threads});
+      check_approximation(*n.model, *n.q,
+                          {.draws = f.draws, .seed = f.seed, .threads = f.threads, .row_data = {n.net.x, n.net.y}});
   if (f.json) {
     // JSON has no infinity: k-hat is null when it is -inf (the tail's ratios all equal).
     nlohmann::json j = {{"khat", std::isfinite(c.psis.khat) ? nlohmann::json(c.psis.khat) : nlohmann::json(nullptr)},

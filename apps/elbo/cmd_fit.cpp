@@ -649,9 +649,9 @@ std::optional<ApproximationCheck> report_khat(const FitFlags& f, const PostFitPl
   MlpOptions mlp = spec.mlp;
   mlp.init_seed = f.seed;
   mlp.init_gain = fit_defaults::init_gain;
-  build_mlp(model, model.data("x", data.x), model.data("y", data.y), mlp, *spec.likelihood);
-  ApproximationCheck c =
-      check_approximation(model, q, {.draws = plan.psis_draws, .seed = f.seed + 3, .threads = plan.threads});
+  const Mlp net = build_mlp(model, model.data("x", data.x), model.data("y", data.y), mlp, *spec.likelihood);
+  ApproximationCheck c = check_approximation(
+      model, q, {.draws = plan.psis_draws, .seed = f.seed + 3, .threads = plan.threads, .row_data = {net.x, net.y}});
   std::printf("%s\n", khat_line(c).c_str());
   return c;
 }

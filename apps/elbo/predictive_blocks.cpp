@@ -6,9 +6,16 @@
 namespace elbo::cli {
 
 int64_t predictive_block_rows(const LoadedNetwork& n, int64_t columns, int64_t draws) {
-  const int64_t per_row_draws = (n.spec.predictive == "probit" ? 1 : draws) * n.spec.likelihood->outputs() * 8;
+  const bool probit = n.spec.predictive == "probit";
+  const int64_t outputs = n.spec.likelihood->outputs();
+  const int64_t per_row_draws = (probit ? 1 : draws) * outputs * 8;
   const int64_t per_row_data = 4 * 8 * std::max<int64_t>(1, columns);
-  return std::max<int64_t>(1, std::min(kPredictiveBlockBytes / per_row_draws, kDataBlockBytes / per_row_data));
+  const int64_t rows = std::max<int64_t>(1, std::min(kPredictiveBlockBytes / per_row_draws, kDataBlockBytes / per_row_data));
+  if (probit) return rows;
+  // A whole number of the predictive's runs of rows, when a block holds one or more.
+  const Model& model = n.linearized_model ? *n.linearized_model : *n.model;
+  const int64_t run = predictive_rows_per_run(model, *n.q, n.spec.feature_count(), outputs, draws);
+  return rows >= run ? rows / run * run : rows;
 }
 
 std::vector<PredictiveDraws> predictive_parts(const LoadedNetwork& n, const Tensor& features, int64_t draws,

@@ -40,12 +40,14 @@ int64_t largest_group(const Approximation& q, int64_t draws) {
 
 // Values per row and draw the network's program holds: the input features and each
 // layer's units (a weight matrix's columns).
-int64_t values_per_row(const Model& model, const Tensor& x) {
-  int64_t units = x.rank() == 2 ? x.dim(1) : 1;
+int64_t values_per_row(const Model& model, int64_t columns) {
+  int64_t units = columns;
   for (const FreeVariable& v : model.free_variables())
     if (v.shape.size() == 2) units += v.shape[1];
   return units;
 }
+
+int64_t columns_of(const Tensor& x) { return x.rank() == 2 ? x.dim(1) : 1; }
 
 // Runs `what` over the posterior's draws for the rows of `x`, in groups of draws and chunks
 // of rows within the memory bounds above: f(d0, g, begin, m, out) for each, out being
@@ -55,10 +57,8 @@ template <class F>
 void predict_in_chunks(const Model& model, const Approximation& q, const Mlp& net, const Tensor& x, const Expr& what,
                        int64_t draws, int64_t per_draw, uint64_t seed, int threads, F f) {
   const int64_t rows = x.dim(0);
-  const int64_t bytes_per_value = model.dtype() == DType::f32 ? 16 : 32;
-  const int64_t row_draw_bytes = bytes_per_value * (values_per_row(model, x) + per_draw);
   const int64_t group = draws_per_group(q, draws, threads);
-  const int64_t chunk = std::max<int64_t>(1, kActivationBytes / (largest_group(q, draws) * row_draw_bytes));
+  const int64_t chunk = predictive_rows_per_run(model, q, columns_of(x), per_draw, draws);
   // One predictor, restarted at each group's first draw: compiled once, its buffers kept.
   Predictor predict = Posterior(model, q).predictor(what, {net.x}, {.threads = threads, .seed = seed});
   for (int64_t d0 = 0; d0 < draws; d0 += group) {
@@ -72,6 +72,13 @@ void predict_in_chunks(const Model& model, const Approximation& q, const Mlp& ne
 }
 
 }  // namespace
+
+int64_t predictive_rows_per_run(const Model& model, const Approximation& q, int64_t columns, int64_t outputs,
+                                int64_t draws) {
+  const int64_t bytes_per_value = model.dtype() == DType::f32 ? 16 : 32;
+  const int64_t row_draw_bytes = bytes_per_value * (values_per_row(model, columns) + outputs);
+  return std::max<int64_t>(1, kActivationBytes / (largest_group(q, draws) * row_draw_bytes));
+}
 
 PredictiveDraws draw_predictive(const Model& model, const Approximation& q, const Mlp& net,
                                 const Likelihood& likelihood, const Tensor& x, int64_t draws, uint64_t seed,

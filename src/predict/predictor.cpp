@@ -102,11 +102,21 @@ void Predictor::Impl::run(std::span<const Tensor* const> data, int64_t draws) {
     if (model_->dtype() == DType::f32) z32_.resize(n);
   }
   if (eps_.size() < static_cast<size_t>(draws * E)) eps_.resize(static_cast<size_t>(draws * E));
-  Philox(options_.seed).normal(eps_.data(), draws * E, kPredictStream, calls_++, options_.first_draw * E);
+  // The noise on the program's threads, each part the part of the one sequence a single
+  // call would draw (the same bits for any threads); z itself on this thread (an
+  // approximation's sample_z may use scratch of its own).
+  const Philox rng(options_.seed);
+  const uint64_t call = calls_++;
+  const int64_t first = options_.first_draw * E;
+  program_.parallel_for(draws * E, [&](int64_t b, int64_t e) {
+    rng.normal(eps_.data() + b, e - b, kPredictStream, call, first + b);
+  });
   q_->sample_z(eps_.data(), z_.data(), draws);
   if (D > 0) {
     if (model_->dtype() == DType::f32) {
-      for (size_t i = 0; i < n; ++i) z32_[i] = static_cast<float>(z_[i]);
+      program_.parallel_for(static_cast<int64_t>(n), [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) z32_[static_cast<size_t>(i)] = static_cast<float>(z_[static_cast<size_t>(i)]);
+      });
       program_.set_flat_params(z32_.data());
     } else {
       program_.set_flat_params(z_.data());

@@ -21,6 +21,43 @@ int64_t draws_per_run(const Model& model, const Approximation& q) {
   const int64_t by_memory = (int64_t{48} << 20) / std::max<int64_t>(1, 24 * q.noise_dim());
   return std::clamp<int64_t>(std::min((int64_t{1} << 18) / rows, by_memory), 1, 256);
 }
+// The rows of the row_data containers, run in chunks of at most kChunkBytes of values:
+// about 16 bytes per value in float32 and 32 in float64 for each row and draw, the values
+// of a row being the containers' columns and each weight matrix's columns (a network's
+// units).
+constexpr int64_t kChunkBytes = int64_t{96} << 20;
+
+struct RowChunks {
+  std::vector<Expr> inputs;
+  std::vector<const Tensor*> sources;
+  int64_t rows = 0, values_per_row = 0;
+};
+
+RowChunks row_chunks(const Model& model, const std::vector<Expr>& row_data) {
+  RowChunks c;
+  for (const Expr& e : row_data) {
+    if (!e.valid() || e.graph_state() != model.graph().state() || !e.is_data() || e.value() == nullptr)
+      throw InvalidArgument("check_approximation: option 'row_data' holds something that is not a data container "
+                            "of this model");
+    const Tensor& t = *e.value();
+    if (t.rank() < 1) throw InvalidArgument("check_approximation: row_data '" + e.name() + "' is a scalar");
+    if (!c.inputs.empty() && t.dim(0) != c.rows)
+      throw InvalidArgument("check_approximation: row_data '" + e.name() + "' has " + std::to_string(t.dim(0)) +
+                            " rows but '" + c.inputs.front().name() + "' has " + std::to_string(c.rows));
+    c.rows = t.dim(0);
+    c.values_per_row += t.rank() == 2 ? t.dim(1) : 1;
+    c.inputs.push_back(e);
+    c.sources.push_back(&t);
+  }
+  for (const auto& v : model.observed_variables())
+    if (v.options.total_size > 0 || !v.options.total_size_per_dim.empty())
+      throw InvalidArgument("check_approximation: observed variable '" + v.name +
+                            "' sets total_size, so chunks of rows would each be scaled up; give no row_data");
+  for (const FreeVariable& v : model.free_variables())
+    if (v.shape.size() == 2) c.values_per_row += v.shape[1];
+  return c;
+}
+
 }  // namespace
 
 void approximation_check_draw(const Approximation& q, uint64_t seed, int64_t index, double* z) {
@@ -54,6 +91,13 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
   std::vector<double> eps, z, logq;
   std::vector<float> z32;
   const int64_t chunk = draws_per_run(model, q);
+  const RowChunks rows = row_chunks(model, options.row_data);
+  const int64_t bytes_per_value = model.dtype() == DType::f32 ? 16 : 32;
+  const int64_t chunk_rows =
+      rows.inputs.empty() ? 1 : std::max<int64_t>(1, kChunkBytes / (chunk * bytes_per_value * rows.values_per_row));
+  out.row_chunks = rows.inputs.empty() ? 1 : (rows.rows + chunk_rows - 1) / chunk_rows;
+  std::vector<int64_t> row_index;
+  std::vector<double> varlogp, datalogp;
   for (int64_t first = 0; first < N; first += chunk) {
     const int64_t S = std::min(chunk, N - first);
     eps.resize(static_cast<size_t>(S * E));
@@ -63,18 +107,34 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
     rng.normal(eps.data(), S * E, kCheckStream, 0, first * E);
     q.sample(eps.data(), z.data(), logq.data(), S);
     if (logp.samples() != S) logp.set_samples(S);
-    if (model.dtype() == DType::f32) {
-      z32.assign(z.begin(), z.end());
-      logp.run<float>(z32.data(), nullptr);
-    } else {
-      logp.run<double>(z.data(), nullptr);
+    if (model.dtype() == DType::f32) z32.assign(z.begin(), z.end());
+    varlogp.assign(static_cast<size_t>(S), 0.0);
+    datalogp.assign(static_cast<size_t>(S), 0.0);
+    // The prior from the first chunk, the data's log p summed over the chunks in row order.
+    for (int64_t begin = 0; begin == 0 || begin < rows.rows; begin += chunk_rows) {
+      if (!rows.inputs.empty()) {
+        const int64_t m = std::min(rows.rows, begin + chunk_rows) - begin;
+        row_index.resize(static_cast<size_t>(m));
+        for (int64_t k = 0; k < m; ++k) row_index[static_cast<size_t>(k)] = begin + k;
+        for (size_t i = 0; i < rows.inputs.size(); ++i)
+          logp.program().set_data_rows(rows.inputs[i], *rows.sources[i], row_index);
+      }
+      if (model.dtype() == DType::f32)
+        logp.run<float>(z32.data(), nullptr);
+      else
+        logp.run<double>(z.data(), nullptr);
+      for (int64_t s = 0; s < S; ++s) {
+        if (begin == 0) varlogp[static_cast<size_t>(s)] = logp.varlogp(s);
+        datalogp[static_cast<size_t>(s)] += logp.datalogp(s);
+      }
+      if (rows.inputs.empty()) break;
     }
     for (int64_t s = 0; s < S; ++s) {
-      const double r = logp.varlogp(s) + logp.datalogp(s) - logq[s];
+      const double lp = varlogp[static_cast<size_t>(s)] + datalogp[static_cast<size_t>(s)];
+      const double r = lp - logq[s];
       if (std::isnan(r) || r == INFINITY)
         throw NumericalError("check_approximation: the log importance ratio of draw " + std::to_string(first + s) +
-                             " is " + std::to_string(r) + " (log p is " +
-                             std::to_string(logp.varlogp(s) + logp.datalogp(s)) + ")");
+                             " is " + std::to_string(r) + " (log p is " + std::to_string(lp) + ")");
       out.log_ratios[first + s] = r;
     }
   }

@@ -2,6 +2,7 @@
 // (apps/elbo/predictive_blocks.hpp, table_blocks.hpp): a block's draws stay within a fixed
 // number of bytes, the results equal those of the whole data in one piece, and errors in a
 // later block name their row in the file.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -50,19 +51,19 @@ std::vector<double> targets_of(const std::string& csv) {
   return y;
 }
 
-TEST(predictive_blocks, a_block_is_the_most_rows_within_both_bounds) {
+TEST(predictive_blocks, a_block_is_the_most_whole_runs_within_both_bounds) {
   FittedMoons m;
   cli::LoadedNetwork n = cli::load_network(m.model);
   for (int64_t draws : {1, 7, 500, 2000, 1000000})
     for (int64_t columns : {3, 1000, 100000}) {
       const int64_t rows = cli::predictive_block_rows(n, columns, draws);
-      ASSERT_GE(rows, 1);
-      auto within = [&](int64_t r) {
-        return r * draws * 8 <= cli::kPredictiveBlockBytes && r * columns * 32 <= cli::kDataBlockBytes;
-      };
-      // At least one row even when one row's draws exceed the bound (a million draws).
-      EXPECT_TRUE(within(rows) || rows == 1) << draws << " draws, " << columns << " columns";
-      EXPECT_FALSE(within(rows + 1)) << draws << " draws, " << columns << " columns";
+      const int64_t run = predictive_rows_per_run(*n.model, *n.q, 2, 1, draws);
+      // The most rows within both bounds (at least one, even when one row's draws exceed
+      // them: a million draws), then down to a whole number of the predictive's runs.
+      int64_t bound = std::min(cli::kPredictiveBlockBytes / (draws * 8), cli::kDataBlockBytes / (columns * 32));
+      bound = std::max<int64_t>(bound, 1);
+      const int64_t expected = bound >= run ? bound / run * run : bound;
+      EXPECT_EQ(rows, expected) << draws << " draws, " << columns << " columns, runs of " << run;
     }
   EXPECT_LT(cli::predictive_block_rows(n, 3, kDraws) * 2, kRows);  // the tests below span three blocks
 }

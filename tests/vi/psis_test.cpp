@@ -230,6 +230,51 @@ TEST(check_approximation, does_not_depend_on_threads) {
   EXPECT_EQ(one.psis.khat, two.psis.khat);
 }
 
+// A regression on 20,000 rows of 40 features, w ~ N(0, I) [40], y ~ N(X w, 1): with its
+// rows as row_data, a run of 13 draws (2^18 draw-rows) holds 96 MB / (13 x 32 x 41 values)
+// = 5,904 rows, so log p is summed over four chunks; the ratios equal the one-run ones to
+// the rounding of the sums' order.
+TEST(check_approximation, sums_log_p_over_chunks_of_rows_as_over_all_of_them) {
+  const int64_t rows = 20000, F = 40;
+  Model m(DType::f64);
+  Tensor X = Philox(21).normal(DType::f64, {rows, F}, 0, 0);
+  Tensor y = Philox(22).normal(DType::f64, {rows}, 0, 0);
+  Expr w = m.normal("w", 0.0, 1.0, {F});
+  Expr x = m.data("X", X), y_obs = m.data("y", y);
+  m.normal_likelihood("out", matmul(x, w), 1.0, y_obs);
+  std::vector<double> mean(static_cast<size_t>(F), 0.01);
+  MeanField q(mean, 0.01);
+  const auto whole = check_approximation(m, q, {.draws = 100, .seed = 3});
+  const auto chunked = check_approximation(m, q, {.draws = 100, .seed = 3, .threads = 2, .row_data = {x, y_obs}});
+  EXPECT_EQ(whole.row_chunks, 1);
+  EXPECT_EQ(chunked.row_chunks, 4);
+  ASSERT_EQ(chunked.log_ratios.size(), whole.log_ratios.size());
+  // log p is about -3e4 here; four partial sums in double round to about 1e-11 of it.
+  for (size_t s = 0; s < whole.log_ratios.size(); ++s)
+    EXPECT_NEAR(chunked.log_ratios[s], whole.log_ratios[s], 1e-9 * std::abs(whole.log_ratios[s])) << s;
+  EXPECT_NEAR(chunked.psis.khat, whole.psis.khat, 1e-6);
+}
+
+TEST(check_approximation, refuses_row_data_of_other_lengths_or_under_total_size) {
+  Model m(DType::f64);
+  Expr w = m.normal("w", 0.0, 1.0, {2});
+  Expr x = m.data("X", Tensor(DType::f64, {5, 2})), y = m.data("y", Tensor(DType::f64, {5}));
+  Expr other = m.data("Z", Tensor(DType::f64, {4, 2}));
+  m.normal_likelihood("out", matmul(x, w), 1.0, y);
+  const double mean[2] = {0, 0};
+  MeanField q(mean);
+  EXPECT_THROW_MSG(check_approximation(m, q, {.draws = 30, .row_data = {x, other}}), InvalidArgument,
+                   "row_data 'Z' has 4 rows but 'X' has 5");
+  EXPECT_THROW_MSG(check_approximation(m, q, {.draws = 30, .row_data = {w}}), InvalidArgument,
+                   "option 'row_data' holds something that is not a data container of this model");
+  Model scaled(DType::f64);
+  Expr w2 = scaled.normal("w", 0.0, 1.0, {2});
+  Expr x2 = scaled.data("X", Tensor(DType::f64, {5, 2})), y2 = scaled.data("y", Tensor(DType::f64, {5}));
+  scaled.normal_likelihood("out", matmul(x2, w2), 1.0, y2, {.total_size = 50});
+  EXPECT_THROW_MSG(check_approximation(scaled, q, {.draws = 30, .row_data = {x2, y2}}), InvalidArgument,
+                   "observed variable 'out' sets total_size");
+}
+
 TEST(check_approximation, refuses_bad_arguments_naming_them) {
   Correlated c(0.5);
   const double mean[2] = {0, 0};

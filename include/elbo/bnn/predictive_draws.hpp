@@ -47,6 +47,13 @@ PredictiveDraws draw_predictive(const Model& model, const Approximation& q, cons
                                 const Likelihood& likelihood, const Tensor& x, int64_t draws, uint64_t seed,
                                 int threads = 1, TargetScale scale = {});
 
+/// The rows draw_predictive and mean_output run at once (their chunks of rows) for inputs
+/// of `columns` features, `outputs` values per row and `draws` draws: a caller that cuts
+/// its rows into blocks makes them a multiple of it, so that no block ends in a short chunk
+/// (each chunk draws the weights again).
+int64_t predictive_rows_per_run(const Model& model, const Approximation& q, int64_t columns, int64_t outputs,
+                                int64_t draws);
+
 /// The mean over `draws` posterior draws of the network's output deterministic (the
 /// likelihood's probabilities or mean, as the program computes them, in the network's
 /// dtype, summed in double) at `x`: [rows, K] row-major, in the network's target space

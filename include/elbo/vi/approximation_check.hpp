@@ -23,6 +23,12 @@ struct ApproximationCheckOptions {
   uint64_t seed = 0;
   /// Threads of the log-density program (as ProgramOptions::threads).
   int threads = 1;
+  /// Data containers of the model that hold one row per data row, all with the same row
+  /// count (a network's x and y). When given, log p is summed over chunks of their rows in
+  /// row order, each run's values within 96 MB, so that the check's memory does not grow
+  /// with the data; the model's observed variables must then not set total_size. Empty:
+  /// every row in one run (as before; the same bits when the rows fit in one chunk).
+  std::vector<Expr> row_data = {};
 };
 
 struct ApproximationCheck {
@@ -32,6 +38,8 @@ struct ApproximationCheck {
   std::vector<double> log_ratios;
   /// Their mean: a Monte Carlo estimate of the ELBO on the full data.
   double elbo = 0;
+  /// Runs of log p per group of draws: the chunks of rows (1 without row_data).
+  int64_t row_chunks = 1;
 };
 
 /// PSIS k̂ of `q` fitted to `model`. The model must hold all its data: one with minibatch
