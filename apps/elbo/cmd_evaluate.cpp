@@ -31,10 +31,10 @@ struct EvaluateFlags {
 void run_evaluate(const EvaluateFlags& f) {
   LoadedNetwork n = load_network(f.model);
   const Likelihood& likelihood = *n.spec.likelihood;
-  // Block by block of rows (predictive_blocks.hpp); only each row's metric values are kept.
+  // Block by block of rows (predictive_blocks.hpp); only the metrics' running sums are kept.
   TableBlocks blocks(f.data);
   const int64_t block_rows = predictive_block_rows(n, static_cast<int64_t>(blocks.columns().size()), f.draws);
-  MetricRows rows;
+  MetricSums sums(likelihood);
   data::Table table;
   while (blocks.next(block_rows, table)) {
     NetworkInputs in = network_inputs(n.spec, table, f.data, true);
@@ -45,9 +45,9 @@ void run_evaluate(const EvaluateFlags& f) {
                                                         return metric_rows(likelihood, d, y.subspan(first, d.rows),
                                                                            f.interval);
                                                       }))
-      rows.append(part);
+      sums.add(part);
   }
-  Metrics m = metrics_of_rows(likelihood, rows, f.interval);
+  const Metrics m = sums.metrics(f.interval);
 
   if (f.json) {
     nlohmann::json j = {{"rows", m.rows}, {"mlpd", m.mlpd}};

@@ -75,10 +75,13 @@ void check_network_targets(const NetworkSpec& spec, const NetworkInputs& in, con
     // The likelihood names rows from the start of the span ("in data row 1"): find the first
     // row it rejects and name that row in the file instead.
     size_t r = 0;
-    while (r + 1 < y.size() && likelihood.check_targets(y.subspan(r, 1)).empty()) ++r;
-    problem = likelihood.check_targets(y.subspan(r, 1));
-    const std::string block_row = " in data row 1", file_row = " in data row " + std::to_string(first_row + r + 1);
-    if (const size_t at = problem.find(block_row); at != std::string::npos) problem.replace(at, block_row.size(), file_row);
+    while (r < y.size() && likelihood.check_targets(y.subspan(r, 1)).empty()) ++r;
+    if (r < y.size()) {  // else a check across rows: its message stands as it is
+      problem = likelihood.check_targets(y.subspan(r, 1));
+      const std::string block_row = " in data row 1", file_row = " in data row " + std::to_string(first_row + r + 1);
+      if (const size_t at = problem.find(block_row); at != std::string::npos)
+        problem.replace(at, block_row.size(), file_row);
+    }
   }
   if (!problem.empty())
     throw FormatError(path + ": target '" + spec.target + "': " + problem + " (the model's likelihood is " +

@@ -1,6 +1,7 @@
 #include "predictive_blocks.hpp"
 
 #include <algorithm>
+#include <system_error>
 #include <thread>
 
 namespace elbo::cli {
@@ -51,7 +52,14 @@ void run_each_on_a_thread(size_t tasks, const std::function<void(size_t)>& task)
     }
   };
   std::vector<std::thread> others;
-  for (size_t i = 1; i < tasks; ++i) others.emplace_back(run, i);
+  others.reserve(tasks);
+  size_t started = 1;
+  try {
+    for (; started < tasks; ++started) others.emplace_back(run, started);
+  } catch (const std::system_error&) {
+    // No more threads to be had: the tasks not started run here, one after another.
+  }
+  for (size_t i = started; i < tasks; ++i) run(i);
   if (tasks > 0) run(0);
   for (std::thread& t : others) t.join();
   for (const std::exception_ptr& e : errors)
@@ -61,6 +69,7 @@ void run_each_on_a_thread(size_t tasks, const std::function<void(size_t)>& task)
 PredictionTable prediction_table(const LoadedNetwork& n, const Tensor& features, int64_t draws, uint64_t seed,
                                  double level, int threads) {
   const int64_t rows = features.dim(0), block = predictive_block_rows(n, features.dim(1), draws);
+  if (rows == 0) return n.spec.likelihood->predictions(predictive_draws(n, features, draws, seed, threads), level);
   PredictionTable all;
   for (int64_t begin = 0; begin < rows; begin += block) {
     auto predict = [&](int64_t, const PredictiveDraws& d) { return n.spec.likelihood->predictions(d, level); };

@@ -17,10 +17,11 @@
 
 namespace elbo::cli {
 
-/// The most bytes one block of the predictive takes: its draws (draws x rows x outputs
-/// doubles) and, while they are split into parts, their copy as much again. With a block of
-/// data within kDataBlockBytes and draw_predictive's own bounds (draws in flight and the
-/// network's values: 96 + 96 MB), a command stays within 256 MB beyond the model (docs/CLI.md).
+/// The most bytes of one block's draws (draws x rows x outputs doubles). While they are
+/// drawn, draw_predictive's own bounds hold beside them (the weights' draws in flight and
+/// the network's values: 96 + 96 MB), with the block's data (kDataBlockBytes): 256 MB
+/// beyond the model (docs/CLI.md). Once drawn, they are copied into their parts (as much
+/// again) while draw_predictive's memory is gone.
 inline constexpr int64_t kPredictiveBlockBytes = int64_t{48} << 20;
 /// The most bytes of data one block holds: the file's rows as read, the features and the
 /// model's inputs (about four doubles per column and row).

@@ -154,21 +154,45 @@ std::vector<double> ClassificationLikelihood::metric_rows(const PredictiveDraws&
   return rows;
 }
 
-std::vector<Metric> ClassificationLikelihood::metrics_of_rows(std::span<const double> rows, double) const {
-  const size_t n = rows.size() / 4;
-  double correct = 0, brier = 0;
-  std::vector<double> probability(n), outcome(n);
-  for (size_t r = 0; r < n; ++r) {
-    correct += rows[4 * r];
-    brier += rows[4 * r + 1];
-    probability[r] = rows[4 * r + 2];
-    outcome[r] = rows[4 * r + 3];
+namespace {
+// The running sums of a likelihood of classes: hits, Brier terms, then per bin of the
+// reliability diagram (calibration_bins' ten bins of equal width) the count, the sum of
+// the probabilities and of the outcomes.
+constexpr size_t kEceBins = 10, kSumsBeforeBins = 2;
+}  // namespace
+
+void ClassificationLikelihood::add_metric_rows(std::span<const double> rows, std::vector<double>& sums) const {
+  sums.resize(kSumsBeforeBins + 3 * kEceBins, 0.0);
+  for (size_t r = 0; r + 3 < rows.size(); r += 4) {
+    sums[0] += rows[r];
+    sums[1] += rows[r + 1];
+    const double p = rows[r + 2];
+    const size_t b = std::min(kEceBins - 1, static_cast<size_t>(p * static_cast<double>(kEceBins)));
+    double* bin = &sums[kSumsBeforeBins + 3 * b];
+    bin[0] += 1;
+    bin[1] += p;
+    bin[2] += rows[r + 3];
   }
-  const double count = static_cast<double>(n);
-  const double ece = expected_calibration_error(calibration_bins(probability, outcome, 10));
-  return {{"accuracy", correct / count, MetricFormat::percent, "predicted label = target"},
-          {"brier", brier / count, MetricFormat::fixed, "sum over classes of (p - [y = k])^2 (lower is better)"},
-          {"ece", ece, MetricFormat::fixed, "expected calibration error, 10 bins (lower is better)"}};
+}
+
+std::vector<Metric> ClassificationLikelihood::metrics_of_sums(std::span<const double> sums, int64_t rows,
+                                                              double) const {
+  const double count = static_cast<double>(rows);
+  // The bins as calibration_bins makes them from the same rows: the same ECE.
+  std::vector<CalibrationBin> bins(kEceBins);
+  for (size_t b = 0; b < kEceBins; ++b) {
+    const double* bin = &sums[kSumsBeforeBins + 3 * b];
+    bins[b].lower = static_cast<double>(b) / static_cast<double>(kEceBins);
+    bins[b].upper = static_cast<double>(b + 1) / static_cast<double>(kEceBins);
+    bins[b].count = static_cast<size_t>(bin[0]);
+    if (bins[b].count == 0) continue;
+    bins[b].mean_predicted = bin[1] / bin[0];
+    bins[b].observed_frequency = bin[2] / bin[0];
+  }
+  return {{"accuracy", sums[0] / count, MetricFormat::percent, "predicted label = target"},
+          {"brier", sums[1] / count, MetricFormat::fixed, "sum over classes of (p - [y = k])^2 (lower is better)"},
+          {"ece", expected_calibration_error(bins), MetricFormat::fixed,
+           "expected calibration error, 10 bins (lower is better)"}};
 }
 
 PredictionSurface ClassificationLikelihood::surface(const PredictiveDraws& d, const std::string&) const {

@@ -29,7 +29,8 @@ class ClassificationLikelihood : public Likelihood {
   /// Per row: 1 for a right label, the Brier term, and the reliability diagram's point
   /// (the probability calibration() shows and its outcome).
   std::vector<double> metric_rows(const PredictiveDraws& d, std::span<const double> y, double level) const override;
-  std::vector<Metric> metrics_of_rows(std::span<const double> rows, double level) const override;
+  void add_metric_rows(std::span<const double> rows, std::vector<double>& sums) const override;
+  std::vector<Metric> metrics_of_sums(std::span<const double> sums, int64_t rows, double level) const override;
   PredictionSurface surface(const PredictiveDraws& d, const std::string& target) const override;
   std::optional<CalibrationPoints> calibration(const PredictiveDraws& d, std::span<const double> y) const override;
   /// The reliability diagram's points of per-row summaries `c` against labels `y`.

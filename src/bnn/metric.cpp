@@ -10,28 +10,30 @@ std::optional<double> Metrics::find(const std::string& name) const {
   return std::nullopt;
 }
 
-void MetricRows::append(const MetricRows& block) {
-  log_density.insert(log_density.end(), block.log_density.begin(), block.log_density.end());
-  values.insert(values.end(), block.values.begin(), block.values.end());
-}
-
 MetricRows metric_rows(const Likelihood& likelihood, const PredictiveDraws& d, std::span<const double> y,
                        double level) {
   return {likelihood.log_density(d, y), likelihood.metric_rows(d, y, level)};
 }
 
-Metrics metrics_of_rows(const Likelihood& likelihood, const MetricRows& rows, double level) {
+void MetricSums::add(const MetricRows& block) {
+  rows_ += static_cast<int64_t>(block.log_density.size());
+  for (double lp : block.log_density) log_density_ += lp;
+  likelihood_->add_metric_rows(block.values, sums_);
+}
+
+Metrics MetricSums::metrics(double level) const {
   Metrics m;
-  m.rows = static_cast<int64_t>(rows.log_density.size());
-  const double n = static_cast<double>(m.rows);
-  for (double lp : rows.log_density) m.mlpd += lp / n;
-  m.more = likelihood.metrics_of_rows(rows.values, level);
+  m.rows = rows_;
+  m.mlpd = log_density_ / static_cast<double>(rows_);
+  m.more = likelihood_->metrics_of_sums(sums_, rows_, level);
   return m;
 }
 
 Metrics evaluate_predictions(const Likelihood& likelihood, const PredictiveDraws& d, std::span<const double> y,
                              double level) {
-  return metrics_of_rows(likelihood, metric_rows(likelihood, d, y, level), level);
+  MetricSums sums(likelihood);
+  sums.add(metric_rows(likelihood, d, y, level));
+  return sums.metrics(level);
 }
 
 }  // namespace elbo

@@ -17,9 +17,8 @@ namespace {
 // of each, about 16 bytes per value in float32 and 32 in float64) and outputs within
 // kActivationBytes. A group may grow to one draw per thread while that stays within
 // kDrawBytesAllThreads (then the threads, which split the draws, all have work): 96 + 96 MB
-// at most, which with the CLI's blocks of rows (apps/elbo/predictive_blocks.hpp) keeps
-// predict, evaluate, plot and `elbo fit`'s training score within 256 MB beyond the model
-// (docs/CLI.md).
+// at most, whatever the rows: the CLI's blocks of rows (apps/elbo/predictive_blocks.hpp)
+// add theirs to this (docs/CLI.md, 256 MB for predict and evaluate beyond the model).
 constexpr int64_t kDrawBytes = int64_t{48} << 20, kActivationBytes = int64_t{96} << 20;
 constexpr int64_t kDrawBytesAllThreads = int64_t{96} << 20;
 

@@ -20,17 +20,15 @@ RegressionSummary RegressionLikelihood::regress(const PredictiveDraws& d, double
   g.lo.resize(static_cast<size_t>(R));
   g.hi.resize(static_cast<size_t>(R));
   const double p_lo = (1 - level) / 2, p_hi = (1 + level) / 2;
-  std::vector<double> mu(static_cast<size_t>(S));
   for (int64_t r = 0; r < R; ++r) {
     // sd^2 = mean_s var_s + var_s mean_s (the law of total variance over the mixture).
-    double m = 0, m2 = 0, noise_var = 0, max_sd = 0;
+    double m = 0, m2 = 0, noise_var = 0;
     for (int64_t s = 0; s < S; ++s) {
-      mu[s] = draw_mean(d, s, r);
-      m += mu[s];
-      m2 += mu[s] * mu[s];
+      const double mu = draw_mean(d, s, r);
+      m += mu;
+      m2 += mu * mu;
       const double v = draw_variance(d, s, r);
       noise_var += v;
-      max_sd = std::max(max_sd, std::sqrt(v));
     }
     m /= static_cast<double>(S);
     noise_var /= static_cast<double>(S);
@@ -59,7 +57,7 @@ RegressionSummary RegressionLikelihood::regress(const PredictiveDraws& d, double
       if (whole_numbers()) {
         // The smallest whole k with cdf(k) >= q, in (floor(a), ceil(b)].
         double lo = std::max(-1.0, std::floor(a)), hi = std::ceil(b);
-        while (hi - lo > 1) {
+        for (int it = 0; it < 200 && hi - lo > 1; ++it) {  // the cap: beyond 2^53 mid may not move
           double mid = std::floor(0.5 * (lo + hi));
           (cdf(mid) >= q ? hi : lo) = mid;
         }
@@ -119,18 +117,21 @@ std::vector<double> RegressionLikelihood::metric_rows(const PredictiveDraws& d, 
   return rows;
 }
 
-std::vector<Metric> RegressionLikelihood::metrics_of_rows(std::span<const double> rows, double level) const {
-  const size_t n = rows.size() / 2;
-  double se = 0, inside = 0;
-  for (size_t r = 0; r < n; ++r) {
-    se += rows[2 * r];
-    inside += rows[2 * r + 1];
+void RegressionLikelihood::add_metric_rows(std::span<const double> rows, std::vector<double>& sums) const {
+  sums.resize(2, 0.0);  // the squared errors, the targets inside
+  for (size_t r = 0; r + 1 < rows.size(); r += 2) {
+    sums[0] += rows[r];
+    sums[1] += rows[r + 1];
   }
-  const double count = static_cast<double>(n);
+}
+
+std::vector<Metric> RegressionLikelihood::metrics_of_sums(std::span<const double> sums, int64_t rows,
+                                                          double level) const {
+  const double count = static_cast<double>(rows);
   char percent[32];
   std::snprintf(percent, sizeof percent, "%g", 100 * level);
-  return {{"rmse", std::sqrt(se / count), MetricFormat::general, "of the predictive mean, target units"},
-          {"coverage", inside / count, MetricFormat::percent,
+  return {{"rmse", std::sqrt(sums[0] / count), MetricFormat::general, "of the predictive mean, target units"},
+          {"coverage", sums[1] / count, MetricFormat::percent,
            std::string("share of targets inside the central ") + percent + "% interval"}};
 }
 
@@ -191,7 +192,7 @@ double normal_cdf(double t, double mean, double sd) { return 0.5 * std::erfc(-((
 
 double student_t_log_density(double y, double nu, double mean, double scale) {
   const double z = (y - mean) / scale;
-  return std::lgamma(0.5 * (nu + 1)) - std::lgamma(0.5 * nu) - 0.5 * std::log(nu * M_PI) - std::log(scale) -
+  return log_gamma(0.5 * (nu + 1)) - log_gamma(0.5 * nu) - 0.5 * std::log(nu * M_PI) - std::log(scale) -
          0.5 * (nu + 1) * std::log1p(z * z / nu);
 }
 

@@ -21,7 +21,8 @@ class RegressionLikelihood : public Likelihood {
   PredictionTable predictions(const PredictiveDraws& d, double level) const override;
   /// Per row: the squared error of the predictive mean, and 1 when y is inside [lo, hi].
   std::vector<double> metric_rows(const PredictiveDraws& d, std::span<const double> y, double level) const override;
-  std::vector<Metric> metrics_of_rows(std::span<const double> rows, double level) const override;
+  void add_metric_rows(std::span<const double> rows, std::vector<double>& sums) const override;
+  std::vector<Metric> metrics_of_sums(std::span<const double> sums, int64_t rows, double level) const override;
   PredictionSurface surface(const PredictiveDraws& d, const std::string& target) const override;
   /// RMSE of the output deterministic's mean (the predictive mean), in target units.
   TrainingScore training_score(std::span<const double> mean_output, std::span<const double> y,

@@ -1,5 +1,7 @@
 #include "special_functions.hpp"
 
+#include <math.h>
+
 #include <cmath>
 #include <limits>
 
@@ -19,7 +21,7 @@ double gamma_p_series(double a, double x) {
     sum += term;
     if (std::abs(term) < std::abs(sum) * kEps) break;
   }
-  return sum * std::exp(-x + a * std::log(x) - std::lgamma(a));
+  return sum * std::exp(-x + a * std::log(x) - log_gamma(a));
 }
 
 // Q(a, x) by its continued fraction, for x >= a + 1.
@@ -37,7 +39,7 @@ double gamma_q_fraction(double a, double x) {
     h *= delta;
     if (std::abs(delta - 1) < kEps) break;
   }
-  return std::exp(-x + a * std::log(x) - std::lgamma(a)) * h;
+  return std::exp(-x + a * std::log(x) - log_gamma(a)) * h;
 }
 
 // The continued fraction of I_x(a, b) (Lentz).
@@ -78,9 +80,14 @@ double regularized_gamma_q(double a, double x) {
 double regularized_beta(double a, double b, double x) {
   if (!(x > 0)) return 0.0;
   if (!(x < 1)) return 1.0;
-  double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x));
+  double front = std::exp(log_gamma(a + b) - log_gamma(a) - log_gamma(b) + a * std::log(x) + b * std::log1p(-x));
   if (x < (a + 1) / (a + b + 2)) return front * beta_fraction(a, b, x) / a;
   return 1.0 - front * beta_fraction(b, a, 1 - x) / b;
+}
+
+double log_gamma(double x) {
+  int sign = 0;
+  return ::lgamma_r(x, &sign);
 }
 
 }  // namespace elbo::bnn_detail

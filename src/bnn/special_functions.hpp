@@ -10,4 +10,8 @@ double regularized_gamma_q(double a, double x);
 /// I_x(a, b), a, b > 0, x in [0, 1].
 double regularized_beta(double a, double b, double x);
 
+/// log |Gamma(x)| without touching the global `signgam` that std::lgamma sets (lgamma_r):
+/// safe on several threads at once, as the likelihoods' summaries run.
+double log_gamma(double x);
+
 }  // namespace elbo::bnn_detail

@@ -35,6 +35,7 @@ struct RowChunks {
 
 RowChunks row_chunks(const Model& model, const std::vector<Expr>& row_data) {
   RowChunks c;
+  if (row_data.empty()) return c;  // every row in one run
   for (const Expr& e : row_data) {
     if (!e.valid() || e.graph_state() != model.graph().state() || !e.is_data() || e.value() == nullptr)
       throw InvalidArgument("check_approximation: option 'row_data' holds something that is not a data container "
@@ -49,10 +50,14 @@ RowChunks row_chunks(const Model& model, const std::vector<Expr>& row_data) {
     c.inputs.push_back(e);
     c.sources.push_back(&t);
   }
-  for (const auto& v : model.observed_variables())
+  for (const auto& v : model.observed_variables()) {
     if (v.options.total_size > 0 || !v.options.total_size_per_dim.empty())
       throw InvalidArgument("check_approximation: observed variable '" + v.name +
                             "' sets total_size, so chunks of rows would each be scaled up; give no row_data");
+    if (std::none_of(c.inputs.begin(), c.inputs.end(), [&](const Expr& e) { return e.id() == v.data.id(); }))
+      throw InvalidArgument("check_approximation: observed variable '" + v.name +
+                            "' observes data that is not in row_data, so every chunk of rows would add its log p");
+  }
   for (const FreeVariable& v : model.free_variables())
     if (v.shape.size() == 2) c.values_per_row += v.shape[1];
   return c;
@@ -95,7 +100,7 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
   const int64_t bytes_per_value = model.dtype() == DType::f32 ? 16 : 32;
   const int64_t chunk_rows =
       rows.inputs.empty() ? 1 : std::max<int64_t>(1, kChunkBytes / (chunk * bytes_per_value * rows.values_per_row));
-  out.row_chunks = rows.inputs.empty() ? 1 : (rows.rows + chunk_rows - 1) / chunk_rows;
+  out.row_chunks = rows.inputs.empty() ? 1 : std::max<int64_t>(1, (rows.rows + chunk_rows - 1) / chunk_rows);
   std::vector<int64_t> row_index;
   std::vector<double> varlogp, datalogp;
   for (int64_t first = 0; first < N; first += chunk) {

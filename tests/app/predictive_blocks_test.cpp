@@ -22,7 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // A moons network fitted briefly, and 8000 moons rows to predict at: with 2000 draws of one
-// output a block holds 48 MB / (2000 x 8 bytes) = 3276 rows, so the rows span three blocks.
+// output a block holds at most 48 MB / (2000 x 8 bytes) = 3145 rows (fewer, to a whole
+// number of the predictive's runs), so the rows span three blocks.
 constexpr int64_t kRows = 8000, kDraws = 2000;
 
 struct FittedMoons {
@@ -73,8 +74,10 @@ TEST(predictive_blocks, the_table_in_blocks_and_parts_equals_the_whole_at_once) 
   cli::LoadedNetwork n = cli::load_network(m.model);
   const Tensor x = features_of(m.data);
   const PredictionTable whole = n.spec.likelihood->predictions(cli::predictive_draws(n, x, kDraws, 5, 1), 0.94);
+  const PredictionTable one_thread = cli::prediction_table(n, x, kDraws, 5, 0.94, 1);
   for (int threads : {1, 3}) {
     const PredictionTable blocks = cli::prediction_table(n, x, kDraws, 5, 0.94, threads);
+    EXPECT_TRUE(blocks.values == one_thread.values) << threads << " threads: not the same bits as one";
     ASSERT_EQ(blocks.columns, whole.columns);
     ASSERT_EQ(blocks.values.size(), whole.values.size());
     // The network runs in float32 and a block's products have other shapes than the
@@ -121,20 +124,29 @@ TEST(predictive_blocks, a_bad_target_in_a_later_block_names_its_row_in_the_file)
   EXPECT_NE(e.err.find("value 2 in data row 7000 is not 0 or 1"), std::string::npos) << describe(e);
 }
 
-TEST(predictive_blocks, a_bad_cell_in_a_later_block_leaves_no_output_file) {
+TEST(predictive_blocks, a_bad_cell_after_the_first_blocks_leaves_no_output_file) {
   FittedMoons m;
   std::string text;
   {
     std::ifstream in(m.data);
     text.assign(std::istreambuf_iterator<char>(in), {});
   }
-  text += "0.5,oops,1\n";  // line kRows + 2, after the last block's first rows were predicted
+  text += "0.5,oops,1\n";  // line kRows + 2, in the last block
   const std::string bad = m.dir / "bad.csv", out = m.dir / "p.csv";
   std::ofstream(bad) << text;
-  CliResult p = run_cli(m.dir, {"predict", "--model", m.model, "--data", bad, "--draws", std::to_string(kDraws),
-                                "--out", out});
+  const std::vector<std::string> args = {"predict", "--model", m.model, "--data", bad, "--draws", std::to_string(kDraws)};
+  // On standard output the blocks before the bad one have been written (streamed): at
+  // least two blocks' rows and the header.
+  CliResult streamed = run_cli(m.dir, args);
+  EXPECT_NE(streamed.code, 0);
+  EXPECT_NE(streamed.err.find(":" + std::to_string(kRows + 2) + ":"), std::string::npos) << describe(streamed);
+  const int64_t block = cli::predictive_block_rows(cli::load_network(m.model), 3, kDraws);
+  EXPECT_GE(std::count(streamed.out.begin(), streamed.out.end(), '\n'), 2 * block + 1);
+  // To --out nothing is written: the file appears only when every block has been.
+  std::vector<std::string> to_file = args;
+  to_file.insert(to_file.end(), {"--out", out});
+  CliResult p = run_cli(m.dir, to_file);
   EXPECT_NE(p.code, 0);
-  EXPECT_NE(p.err.find(":" + std::to_string(kRows + 2) + ":"), std::string::npos) << describe(p);
   EXPECT_FALSE(fs::exists(out));
   for (const auto& entry : fs::directory_iterator(m.dir.path()))
     EXPECT_EQ(entry.path().filename().string().find("p.csv.tmp"), std::string::npos) << entry.path();

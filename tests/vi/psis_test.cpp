@@ -232,7 +232,7 @@ TEST(check_approximation, does_not_depend_on_threads) {
 
 // A regression on 20,000 rows of 40 features, w ~ N(0, I) [40], y ~ N(X w, 1): with its
 // rows as row_data, a run of 13 draws (2^18 draw-rows) holds 96 MB / (13 x 32 x 41 values)
-// = 5,904 rows, so log p is summed over four chunks; the ratios equal the one-run ones to
+// = 5,901 rows, so log p is summed over four chunks; the ratios equal the one-run ones to
 // the rounding of the sums' order.
 TEST(check_approximation, sums_log_p_over_chunks_of_rows_as_over_all_of_them) {
   const int64_t rows = 20000, F = 40;
@@ -267,12 +267,15 @@ TEST(check_approximation, refuses_row_data_of_other_lengths_or_under_total_size)
                    "row_data 'Z' has 4 rows but 'X' has 5");
   EXPECT_THROW_MSG(check_approximation(m, q, {.draws = 30, .row_data = {w}}), InvalidArgument,
                    "option 'row_data' holds something that is not a data container of this model");
+  EXPECT_THROW_MSG(check_approximation(m, q, {.draws = 30, .row_data = {x}}), InvalidArgument,
+                   "observed variable 'out' observes data that is not in row_data");
   Model scaled(DType::f64);
   Expr w2 = scaled.normal("w", 0.0, 1.0, {2});
   Expr x2 = scaled.data("X", Tensor(DType::f64, {5, 2})), y2 = scaled.data("y", Tensor(DType::f64, {5}));
   scaled.normal_likelihood("out", matmul(x2, w2), 1.0, y2, {.total_size = 50});
   EXPECT_THROW_MSG(check_approximation(scaled, q, {.draws = 30, .row_data = {x2, y2}}), InvalidArgument,
                    "observed variable 'out' sets total_size");
+  EXPECT_NO_THROW(check_approximation(scaled, q, {.draws = 30}));  // all rows in one run: total_size is fine
 }
 
 TEST(check_approximation, refuses_bad_arguments_naming_them) {

@@ -101,15 +101,21 @@ class Likelihood {
   virtual PredictionTable predictions(const PredictiveDraws& d, double level) const = 0;
   /// The per-row values the metrics are made of, [rows, k] row-major for the likelihood's
   /// own k (a squared error and whether the target lies in the central interval; a hit, a
-  /// Brier term, a confidence and its outcome). Rows are independent: the values of blocks
-  /// of rows, one after another, are those of all rows at once (how `elbo evaluate` streams).
+  /// Brier term, a confidence and its outcome). Rows are independent, so data can be
+  /// scored block by block of rows (how `elbo evaluate` streams).
   virtual std::vector<double> metric_rows(const PredictiveDraws& d, std::span<const double> y,
                                           double level) const = 0;
-  /// Metrics against known targets, besides mlpd, from metric_rows of every row.
-  virtual std::vector<Metric> metrics_of_rows(std::span<const double> rows, double level) const = 0;
-  /// metrics_of_rows(metric_rows(d, y, level), level).
+  /// Adds metric_rows' values of any number of rows to the metrics' running sums `sums`
+  /// (empty before the first rows; sized then), row by row: blocks of rows added in row
+  /// order give the sums of all rows at once.
+  virtual void add_metric_rows(std::span<const double> rows, std::vector<double>& sums) const = 0;
+  /// Metrics against known targets, besides mlpd, from the running sums of `rows` rows.
+  virtual std::vector<Metric> metrics_of_sums(std::span<const double> sums, int64_t rows, double level) const = 0;
+  /// The metrics of `d` against `y` (metric_rows, added, then metrics_of_sums).
   std::vector<Metric> metrics(const PredictiveDraws& d, std::span<const double> y, double level) const {
-    return metrics_of_rows(metric_rows(d, y, level), level);
+    std::vector<double> sums;
+    add_metric_rows(metric_rows(d, y, level), sums);
+    return metrics_of_sums(sums, d.rows, level);
   }
   /// The posterior predictive mean and sd for a figure; `target` names the target column.
   virtual PredictionSurface surface(const PredictiveDraws& d, const std::string& target) const = 0;

@@ -38,14 +38,11 @@ struct Metrics {
   std::optional<double> find(const std::string& name) const;
 };
 
-/// What Metrics is computed from, row by row: each row's log predictive density and the
-/// likelihood's metric_rows. Blocks of rows appended in row order give the rows of all
-/// rows at once, so metrics can be computed from data streamed block by block.
+/// One block of rows' values behind Metrics: each row's log predictive density and the
+/// likelihood's metric_rows.
 struct MetricRows {
   std::vector<double> log_density;  ///< [rows]
   std::vector<double> values;       ///< Likelihood::metric_rows, [rows, k]
-  /// Appends `block`'s rows after these.
-  void append(const MetricRows& block);
 };
 
 /// The rows of `d` against targets `y` (which must pass the likelihood's check_targets);
@@ -53,11 +50,25 @@ struct MetricRows {
 MetricRows metric_rows(const Likelihood& likelihood, const PredictiveDraws& d, std::span<const double> y,
                        double level);
 
-/// mlpd (summed in row order) and the likelihood's metrics of all `rows`.
-Metrics metrics_of_rows(const Likelihood& likelihood, const MetricRows& rows, double level);
+/// Metrics over data scored block by block: the running sums of the blocks' rows, added in
+/// row order (the same numbers for any blocks), in memory that does not grow with the rows.
+class MetricSums {
+ public:
+  explicit MetricSums(const Likelihood& likelihood) : likelihood_(&likelihood) {}
+  /// Adds the next block's rows.
+  void add(const MetricRows& block);
+  /// mlpd and the likelihood's metrics of every row added.
+  Metrics metrics(double level) const;
 
-/// metrics_of_rows(metric_rows(d, y, level)): mlpd and the likelihood's metrics of `d`
-/// against targets `y`.
+ private:
+  const Likelihood* likelihood_;
+  int64_t rows_ = 0;
+  double log_density_ = 0;
+  std::vector<double> sums_;
+};
+
+/// mlpd and the likelihood's metrics of `d` against targets `y` (one block: MetricSums of
+/// metric_rows).
 Metrics evaluate_predictions(const Likelihood& likelihood, const PredictiveDraws& d, std::span<const double> y,
                              double level);
 

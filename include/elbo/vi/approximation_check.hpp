@@ -26,7 +26,8 @@ struct ApproximationCheckOptions {
   /// Data containers of the model that hold one row per data row, all with the same row
   /// count (a network's x and y). When given, log p is summed over chunks of their rows in
   /// row order, each run's values within 96 MB, so that the check's memory does not grow
-  /// with the data; the model's observed variables must then not set total_size. Empty:
+  /// with the data; every observed variable must then observe one of them and not set
+  /// total_size (InvalidArgument otherwise). Empty:
   /// every row in one run (as before; the same bits when the rows fit in one chunk).
   std::vector<Expr> row_data = {};
 };

@@ -46,7 +46,7 @@ class PoissonLikelihood : public RegressionLikelihood {
   }
   double draw_log_density(const PredictiveDraws& d, int64_t s, int64_t r, double y) const override {
     const double f = d.at(s, r);
-    return y * f - std::exp(f) - std::lgamma(y + 1);
+    return y * f - std::exp(f) - log_gamma(y + 1);
   }
   bool whole_numbers() const override { return true; }
 };
