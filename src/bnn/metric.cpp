@@ -25,7 +25,9 @@ Metrics MetricSums::metrics(double level) const {
   Metrics m;
   m.rows = rows_;
   m.mlpd = log_density_ / static_cast<double>(rows_);
-  m.more = likelihood_->metrics_of_sums(sums_, rows_, level);
+  std::vector<double> sums = sums_;
+  if (sums.empty()) likelihood_->add_metric_rows({}, sums);  // no rows added: the sums' zeros
+  m.more = likelihood_->metrics_of_sums(sums, rows_, level);
   return m;
 }
 
