@@ -78,6 +78,7 @@ Fit make_fit(const Row& r, int threads) {
   io.optimizer.name = "adam";
   io.optimizer.learning_rate = 0.01;
   io.start_sigma = 0.05;
+  if (r.batch == 0) io.row_data = {"x", "y"};  // as `elbo fit` does for a full batch
   f.inference = make_inference(m, "advi", io);
   return f;
 }

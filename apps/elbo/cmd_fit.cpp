@@ -406,6 +406,9 @@ std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model, c
                                               const DataParallelOptions& data_parallel = {}) {
   InferenceOptions io;
   io.data_parallel = data_parallel;
+  // A full batch's one-draw steps run in blocks of rows on the threads once there are
+  // enough rows (LogpProgram::split_rows; the same bits for any --threads).
+  if (!data_parallel.communicator && model.batch_sources().empty()) io.row_data = {"x", "y"};
   io.seed = f.seed;
   io.threads = f.threads;
   io.start = start ? *start : model.initial_point();

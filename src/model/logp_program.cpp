@@ -1,6 +1,9 @@
 #include "elbo/model/logp_program.hpp"
 
 #include <algorithm>
+#include <string>
+
+#include "elbo/graph/error.hpp"
 
 namespace elbo {
 
@@ -15,6 +18,7 @@ std::vector<Expr> logp_outputs(const Model& m) {
 LogpProgram::LogpProgram(const Model& model, ProgramOptions options)
     : model_(&model),
       program_(model.graph(), logp_outputs(model), model.flat_params(), options),
+      options_(options),
       n_observed_(static_cast<int>(model.observed_variables().size())),
       seeds_(static_cast<size_t>(program_.num_outputs()), 0.0) {}
 
@@ -24,6 +28,14 @@ void LogpProgram::load_batch(uint64_t step) {
 
 template <class T>
 void LogpProgram::run(const T* theta, T* grad, double prior_weight) {
+  last_blocks_ = 1;
+  if (!row_inputs_.empty() && program_.samples() == 1) {
+    if (cut_version_ != model_->graph().data_version()) cut_blocks();
+    if (!blocks_.empty()) {
+      run_blocks(theta, grad, prior_weight);
+      return;
+    }
+  }
   if (program_.flat_size() > 0) program_.set_flat_params(theta);
   if (grad) {
     seeds_[0] = prior_weight;
@@ -34,8 +46,6 @@ void LogpProgram::run(const T* theta, T* grad, double prior_weight) {
     program_.forward();
   }
 }
-template void LogpProgram::run<float>(const float*, float*, double);
-template void LogpProgram::run<double>(const double*, double*, double);
 
 namespace {
 double value_at(const Program& p, int out, int64_t s) {
@@ -45,10 +55,104 @@ double value_at(const Program& p, int out, int64_t s) {
 }
 }  // namespace
 
-double LogpProgram::varlogp(int64_t s) const { return value_at(program_, 0, s); }
-double LogpProgram::datalogp(int64_t s) const { return value_at(program_, 1, s); }
+double LogpProgram::varlogp(int64_t s) const { return last_blocks_ > 1 ? split_varlogp_ : value_at(program_, 0, s); }
+double LogpProgram::datalogp(int64_t s) const {
+  return last_blocks_ > 1 ? split_datalogp_ : value_at(program_, 1, s);
+}
+
+int64_t LogpProgram::row_blocks(int64_t rows) {
+  int64_t blocks = 1;
+  while (blocks < 8 && 2 * blocks * kRowsPerBlock <= rows) blocks *= 2;
+  return blocks;
+}
+
+void LogpProgram::split_rows(const std::vector<Expr>& row_data) {
+  if (!row_data.empty()) {
+    if (!model_->batch_sources().empty())
+      throw InvalidArgument("LogpProgram::split_rows: the model draws minibatches, whose rows each step loads "
+                            "whole; give no row_data");
+    row_data_of(*model_, row_data, "LogpProgram::split_rows");
+  }
+  row_inputs_ = row_data;
+  blocks_.clear();
+  block_grad32_.clear();
+  block_grad64_.clear();
+  cut_version_ = ~uint64_t{0};
+}
+
+void LogpProgram::cut_blocks() {
+  cut_version_ = model_->graph().data_version();
+  const int64_t rows = row_inputs_.front().value()->dim(0);
+  for (const Expr& e : row_inputs_)
+    if (e.value()->dim(0) != rows)
+      throw ShapeError("LogpProgram: row data '" + e.name() + "' has " + std::to_string(e.value()->dim(0)) +
+                       " rows but '" + row_inputs_.front().name() + "' has " + std::to_string(rows));
+  const int64_t n = row_blocks(rows);
+  if (n == 1) {
+    blocks_.clear();
+    return;
+  }
+  if (static_cast<int64_t>(blocks_.size()) != n) {
+    blocks_.clear();
+    ProgramOptions one = options_;
+    one.threads = 1;  // the blocks run on this program's threads
+    for (int64_t b = 0; b < n; ++b)
+      blocks_.emplace_back(model_->graph(), logp_outputs(*model_), model_->flat_params(), one);
+  }
+  for (int64_t b = 0; b < n; ++b)
+    for (const Expr& e : row_inputs_) blocks_[static_cast<size_t>(b)].set_data(e, e.value()->rows(rows * b / n, rows * (b + 1) / n));
+}
+
+template <class T>
+void LogpProgram::run_blocks(const T* theta, T* grad, double prior_weight) {
+  const int64_t n = static_cast<int64_t>(blocks_.size()), D = program_.flat_size();
+  auto& grads = [&]() -> std::vector<std::vector<T>>& {
+    if constexpr (std::is_same_v<T, float>)
+      return block_grad32_;
+    else
+      return block_grad64_;
+  }();
+  if (grad) {
+    grads.resize(static_cast<size_t>(n));
+    for (auto& g : grads) g.resize(static_cast<size_t>(D));
+  }
+  program_.parallel_for(n, [&](int64_t b0, int64_t b1) {
+    std::vector<double> seeds(seeds_.size(), 0.0);
+    for (int64_t b = b0; b < b1; ++b) {
+      Program& p = blocks_[static_cast<size_t>(b)];
+      if (D > 0) p.set_flat_params(theta);
+      if (!grad) {
+        p.forward();
+        continue;
+      }
+      seeds[0] = b == 0 ? prior_weight : 0.0;  // the prior once, from the first block
+      seeds[1] = 1.0;
+      p.forward_backward(seeds);
+      if (D > 0) p.flat_gradient(grads[static_cast<size_t>(b)].data());
+    }
+  });
+  split_varlogp_ = value_at(blocks_[0], 0, 0);
+  split_datalogp_ = 0;
+  for (const Program& p : blocks_) split_datalogp_ += value_at(p, 1, 0);
+  last_blocks_ = n;
+  if (!grad) return;
+  // The blocks' gradients summed in block order, element by element (any split of the
+  // elements over the threads gives the same bits).
+  auto sum = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      T v = grads[0][static_cast<size_t>(i)];
+      for (int64_t b = 1; b < n; ++b) v += grads[static_cast<size_t>(b)][static_cast<size_t>(i)];
+      grad[i] = v;
+    }
+  };
+  if (D >= (int64_t{1} << 15))
+    program_.parallel_for(D, sum);
+  else
+    sum(0, D);
+}
 
 double LogpProgram::normalizing_constant() const {
+  if (last_blocks_ > 1) return 1.0;  // split_rows refuses total_size
   double c = 1.0;
   bool any = false;
   const auto& obs = model_->observed_variables();
@@ -68,5 +172,8 @@ double LogpProgram::normalizing_constant() const {
   }
   return c;
 }
+
+template void LogpProgram::run<float>(const float*, float*, double);
+template void LogpProgram::run<double>(const double*, double*, double);
 
 }  // namespace elbo

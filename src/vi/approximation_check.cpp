@@ -6,6 +6,7 @@
 #include "elbo/graph/error.hpp"
 #include "elbo/graph/random.hpp"
 #include "elbo/model/logp_program.hpp"
+#include "elbo/model/row_data.hpp"
 
 namespace elbo {
 
@@ -28,36 +29,13 @@ int64_t draws_per_run(const Model& model, const Approximation& q) {
 constexpr int64_t kChunkBytes = int64_t{96} << 20;
 
 struct RowChunks {
-  std::vector<Expr> inputs;
-  std::vector<const Tensor*> sources;
-  int64_t rows = 0, values_per_row = 0;
+  RowData data;
+  int64_t values_per_row = 0;
 };
 
 RowChunks row_chunks(const Model& model, const std::vector<Expr>& row_data) {
-  RowChunks c;
-  if (row_data.empty()) return c;  // every row in one run
-  for (const Expr& e : row_data) {
-    if (!e.valid() || e.graph_state() != model.graph().state() || !e.is_data() || e.value() == nullptr)
-      throw InvalidArgument("check_approximation: option 'row_data' holds something that is not a data container "
-                            "of this model");
-    const Tensor& t = *e.value();
-    if (t.rank() < 1) throw InvalidArgument("check_approximation: row_data '" + e.name() + "' is a scalar");
-    if (!c.inputs.empty() && t.dim(0) != c.rows)
-      throw InvalidArgument("check_approximation: row_data '" + e.name() + "' has " + std::to_string(t.dim(0)) +
-                            " rows but '" + c.inputs.front().name() + "' has " + std::to_string(c.rows));
-    c.rows = t.dim(0);
-    c.values_per_row += t.rank() == 2 ? t.dim(1) : 1;
-    c.inputs.push_back(e);
-    c.sources.push_back(&t);
-  }
-  for (const auto& v : model.observed_variables()) {
-    if (v.options.total_size > 0 || !v.options.total_size_per_dim.empty())
-      throw InvalidArgument("check_approximation: observed variable '" + v.name +
-                            "' sets total_size, so chunks of rows would each be scaled up; give no row_data");
-    if (std::none_of(c.inputs.begin(), c.inputs.end(), [&](const Expr& e) { return e.id() == v.data.id(); }))
-      throw InvalidArgument("check_approximation: observed variable '" + v.name +
-                            "' observes data that is not in row_data, so every chunk of rows would add its log p");
-  }
+  RowChunks c{row_data_of(model, row_data, "check_approximation")};
+  for (const Tensor* t : c.data.sources) c.values_per_row += t->rank() == 2 ? t->dim(1) : 1;
   for (const FreeVariable& v : model.free_variables())
     if (v.shape.size() == 2) c.values_per_row += v.shape[1];
   return c;
@@ -99,8 +77,8 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
   const RowChunks rows = row_chunks(model, options.row_data);
   const int64_t bytes_per_value = model.dtype() == DType::f32 ? 16 : 32;
   const int64_t chunk_rows =
-      rows.inputs.empty() ? 1 : std::max<int64_t>(1, kChunkBytes / (chunk * bytes_per_value * rows.values_per_row));
-  out.row_chunks = rows.inputs.empty() ? 1 : std::max<int64_t>(1, (rows.rows + chunk_rows - 1) / chunk_rows);
+      rows.data.inputs.empty() ? 1 : std::max<int64_t>(1, kChunkBytes / (chunk * bytes_per_value * rows.values_per_row));
+  out.row_chunks = rows.data.inputs.empty() ? 1 : std::max<int64_t>(1, (rows.data.rows + chunk_rows - 1) / chunk_rows);
   std::vector<int64_t> row_index;
   std::vector<double> varlogp, datalogp;
   for (int64_t first = 0; first < N; first += chunk) {
@@ -116,13 +94,13 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
     varlogp.assign(static_cast<size_t>(S), 0.0);
     datalogp.assign(static_cast<size_t>(S), 0.0);
     // The prior from the first chunk, the data's log p summed over the chunks in row order.
-    for (int64_t begin = 0; begin == 0 || begin < rows.rows; begin += chunk_rows) {
-      if (!rows.inputs.empty()) {
-        const int64_t m = std::min(rows.rows, begin + chunk_rows) - begin;
+    for (int64_t begin = 0; begin == 0 || begin < rows.data.rows; begin += chunk_rows) {
+      if (!rows.data.inputs.empty()) {
+        const int64_t m = std::min(rows.data.rows, begin + chunk_rows) - begin;
         row_index.resize(static_cast<size_t>(m));
         for (int64_t k = 0; k < m; ++k) row_index[static_cast<size_t>(k)] = begin + k;
-        for (size_t i = 0; i < rows.inputs.size(); ++i)
-          logp.program().set_data_rows(rows.inputs[i], *rows.sources[i], row_index);
+        for (size_t i = 0; i < rows.data.inputs.size(); ++i)
+          logp.program().set_data_rows(rows.data.inputs[i], *rows.data.sources[i], row_index);
       }
       if (model.dtype() == DType::f32)
         logp.run<float>(z32.data(), nullptr);
@@ -132,7 +110,7 @@ ApproximationCheck check_approximation(const Model& model, const Approximation& 
         if (begin == 0) varlogp[static_cast<size_t>(s)] = logp.varlogp(s);
         datalogp[static_cast<size_t>(s)] += logp.datalogp(s);
       }
-      if (rows.inputs.empty()) break;
+      if (rows.data.inputs.empty()) break;
     }
     for (int64_t s = 0; s < S; ++s) {
       const double lp = varlogp[static_cast<size_t>(s)] + datalogp[static_cast<size_t>(s)];

@@ -183,6 +183,14 @@ Inference::Impl::Impl(const Model& model, std::unique_ptr<Approximation> approxi
   optimizer_->reset(static_cast<int64_t>(approx_->params().size()));
   if (options_.data_parallel.communicator)
     blocked_ = std::make_unique<BlockedLogp>(model, logp_, options_.data_parallel);
+  if (!options_.row_data.empty()) {
+    if (blocked_)
+      throw InvalidArgument("Inference: option 'row_data' splits this process's rows over its threads; a data-parallel "
+                            "fit names its rows in data_parallel.row_data");
+    std::vector<Expr> rows;
+    for (const std::string& name : options_.row_data) rows.push_back(model[name]);  // names an unknown one
+    logp_.split_rows(rows);
+  }
 }
 
 Inference::Inference(const Model& model, std::unique_ptr<Approximation> approximation, InferenceOptions options)

@@ -66,6 +66,11 @@ struct InferenceOptions {
   double temperature = 1.0;
   /// Data-parallel fitting over processes (see DataParallelOptions); off by default.
   DataParallelOptions data_parallel = {};
+  /// Data containers whose rows hold the likelihood's terms (row_data.hpp): a step of one
+  /// draw runs log p in blocks of their rows on the threads once there are enough rows
+  /// (LogpProgram::split_rows; the blocks follow from the row count, so a fit gives the
+  /// same bits for any thread count). Full-batch models only; empty: no split.
+  std::vector<std::string> row_data = {};
 };
 
 struct FitOptions {
