@@ -140,8 +140,10 @@ void transpose_block(const T* src, int64_t lds, T* dst, int64_t ldd, int64_t r0,
 /// of transpose_rows (a feature-by-feature gather made 128 strided reads per feature at 784
 /// features).
 template <class T>
-void gather_rows_into_internal(const T* src, int64_t width, const int64_t* rows, int64_t m, T* dst) {
-  transpose_rows<T>([src, width, rows](int64_t k) { return src + rows[k] * width; }, 0, m, 0, width, dst, m);
+void gather_rows_into_internal(const T* src, int64_t width, const int64_t* rows, int64_t m, T* dst,
+                               int64_t c0 = 0, int64_t c1 = -1) {
+  transpose_rows<T>([src, width, rows](int64_t k) { return src + rows[k] * width; }, 0, m, c0, c1 < 0 ? width : c1,
+                    dst, m);
 }
 
 /// Rows [i0, i1) of one row-major [rows, cols] matrix into the internal layout

@@ -372,6 +372,12 @@ void Program::set_data_rows(const Expr& data_node, const Tensor& source, std::sp
           const T* row = src + rows[k] * width;
           for (int64_t f = 0; f < width; ++f) dst[f * m + k] = row[f];
         }
+      } else if (m * width >= (int64_t{1} << 15)) {
+        // A minibatch of wide rows: the columns in tiles of 16 on the program's threads (a
+        // copy, the same values for any split).
+        parallel_for((width + 15) / 16, [&](int64_t t0, int64_t t1) {
+          layout::gather_rows_into_internal(src, width, rows.data(), m, dst, t0 * 16, std::min(width, t1 * 16));
+        });
       } else {
         layout::gather_rows_into_internal(src, width, rows.data(), m, dst);
       }
