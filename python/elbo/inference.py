@@ -24,7 +24,7 @@ class Inference:
 
     def __init__(self, model: Model | None = None, *, random_seed: int | None = None, start=None,
                  start_sigma: float | None = None, cost_part_grad_scale: float = 1.0, threads: int = 1,
-                 **family_options):
+                 row_data=None, **family_options):
         self.model = modelcontext(model)
         if random_seed is None:
             random_seed = secrets.randbits(63)
@@ -37,6 +37,13 @@ class Inference:
         self._start = None if start is None else self._flat_start(start)
         self._start_sigma = 0.0 if start_sigma is None else float(start_sigma)
         self._threads = threads
+        # Data containers whose rows hold the likelihood's terms: a one-draw step then runs
+        # in blocks of their rows on the threads (the same bits for any thread count).
+        if row_data is None:
+            row_data = []
+        if isinstance(row_data, str) or not all(isinstance(r, str) for r in row_data):
+            raise ValueError(f"row_data: expected a list of data container names, got {row_data!r}")
+        self._row_data = list(row_data)
         self._family_options = family_options
         self._optimizer = None
         self._core = None
@@ -59,7 +66,7 @@ class Inference:
             rank=int(opts.pop("rank", 0)), flow=str(opts.pop("flow", "")),
             particles=int(opts.pop("n_particles", 100)), jitter=float(opts.pop("jitter", 1.0)),
             temperature=float(opts.pop("temperature", 1.0)), start=self._start,
-            optimizer_options=dict(optimizer.options))
+            optimizer_options=dict(optimizer.options), row_data=self._row_data)
         if opts:
             raise ValueError(f"{type(self).__name__}: unknown option(s) {sorted(opts)}")
         self.approx = Approximation(self, self._core.approximation)

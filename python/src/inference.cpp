@@ -172,8 +172,10 @@ void bind_inference(nb::module_& m) {
       "make_inference",
       [](const Model& model, const std::string& method, uint64_t seed, const std::string& optimizer,
          std::optional<double> learning_rate, int threads, double start_sigma, int64_t rank, const std::string& flow,
-         int64_t particles, double jitter, double temperature, nb::handle start, nb::dict optimizer_options) {
+         int64_t particles, double jitter, double temperature, nb::handle start, nb::dict optimizer_options,
+         const std::vector<std::string>& row_data) {
         InferenceOptions options;
+        options.row_data = row_data;
         options.seed = seed;
         options.optimizer.name = optimizer;
         options.optimizer.learning_rate = learning_rate;
@@ -204,7 +206,7 @@ void bind_inference(nb::module_& m) {
       nb::arg("learning_rate") = nb::none(), nb::arg("threads") = 1, nb::arg("start_sigma") = 0.0,
       nb::arg("rank") = 0, nb::arg("flow") = "", nb::arg("particles") = 100, nb::arg("jitter") = 1.0,
       nb::arg("temperature") = 1.0, nb::arg("start") = nb::none(), nb::arg("optimizer_options") = nb::dict(),
-      nb::keep_alive<0, 1>());
+      nb::arg("row_data") = std::vector<std::string>{}, nb::keep_alive<0, 1>());
 }
 
 }  // namespace elbo::python
