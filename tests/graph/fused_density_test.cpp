@@ -181,6 +181,44 @@ TEST(fused_density, normal_logp_sum_of_several_tensors_is_the_sum_of_each) {
   EXPECT_THROW(normal_logp_sum(many, 0.0, 1.0), InvalidArgument);
 }
 
+// A weight matrix of 300,017 values (four blocks of the op's 2^16 and a tail): the value and
+// gradient are the same bits for 1, 2 and 3 threads (the blocks follow from the size; a
+// one-draw run lends them its threads), and the value is the long-double sum to float32
+// rounding of 300k terms (relative 1e-5: the blocks' and lanes' partial sums are each
+// rounded to float at most ~20 times) and float64 to 1e-12.
+TEST(fused_density, normal_logp_sum_of_a_large_input_gives_the_same_bits_for_any_thread_count) {
+  const int64_t n = 300017;
+  for (DType dt : {DType::f64, DType::f32}) {
+    std::vector<double> first;
+    for (int threads : {1, 2, 3}) {
+      Graph g(dt);
+      Expr p = g.parameter("p", {n});
+      Program prog(g, {normal_logp_sum(p, 0.5, 2.5)}, {p}, ProgramOptions{threads});
+      Tensor v(dt, {n});
+      for (int64_t i = 0; i < n; ++i) v.set(i, 7.0 * std::sin(1.3 * static_cast<double>(i) + 0.2));
+      prog.set_param(p, v);
+      double seed[1] = {1.5};
+      prog.forward_backward(seed);
+      std::vector<double> r = prog.gradient(p).to_vector();
+      r.push_back(prog.output(0)[0]);
+      if (threads == 1) {
+        first = r;
+        long double sq = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          const long double z = (static_cast<long double>(v[i]) - 0.5L) / 2.5L;
+          sq += z * z;
+        }
+        const long double want = -0.5L * sq - n * (std::log(2.5L) + 0.91893853320467274178L);
+        EXPECT_NEAR(r.back(), static_cast<double>(want), (dt == DType::f64 ? 1e-12 : 1e-5) * std::abs(static_cast<double>(want)));
+        EXPECT_NEAR(r[12345], 1.5 * -(v[12345] - 0.5) / 6.25, 1e-6);
+        continue;
+      }
+      ASSERT_EQ(r.size(), first.size());
+      for (size_t i = 0; i < r.size(); ++i) ASSERT_EQ(r[i], first[i]) << dtype_name(dt) << ", " << threads << " threads, " << i;
+    }
+  }
+}
+
 TEST(fused_density, bad_arguments_are_named) {
   Graph g(DType::f64);
   Expr x = g.parameter("x", {3});

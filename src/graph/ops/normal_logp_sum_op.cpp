@@ -5,9 +5,11 @@
 // One node instead of five (sub, div or mul, square, sum and the constant terms) for each
 // weight matrix's prior in a Bayesian network; at 50 rows per step those nodes cost as
 // much as the network (docs/PERFORMANCE.md, "Fused log densities").
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "../kernel_threads.hpp"
 #include "../packets.hpp"
 #include "elbo/graph/ops.hpp"
 #include "registry.hpp"
@@ -44,6 +46,41 @@ struct NormalLogpSum {
     return part.sum() + tail;
   }
 
+  // A large input (a network's weight matrix) in blocks, a number fixed by its size, run on
+  // the threads a one-draw run lends its kernels (kernel_threads.hpp) or one after another:
+  // at most kMaxBlocks of at least kBlock elements, boundaries at whole packets.
+  static constexpr int64_t kBlock = int64_t{1} << 16;
+  static constexpr int kMaxBlocks = 32;
+  static int blocks_of(int64_t n) {
+    return static_cast<int>(std::min<int64_t>(kMaxBlocks, n / kBlock));  // 0 or 1: one pass
+  }
+  template <class T>
+  static int64_t edge(int64_t n, int blocks, int b) {
+    return b == blocks ? n : n * b / blocks / kPacket<T> * kPacket<T>;
+  }
+
+  // squares() of a large input: each block's sum, the blocks' sums added in block order.
+  template <class T>
+  static T blocked_squares(const T* x, int64_t n, T mu, T inv) {
+    const int blocks = blocks_of(n);
+    if (blocks <= 1) return squares(x, n, mu, inv);
+    struct Work {
+      const T* x;
+      int64_t n;
+      T mu, inv;
+      int blocks;
+      T sums[kMaxBlocks];
+    } w{x, n, mu, inv, blocks, {}};
+    detail::run_kernel_blocks(blocks, [](void* c, int b) {
+      Work& q = *static_cast<Work*>(c);
+      const int64_t from = edge<T>(q.n, q.blocks, b), to = edge<T>(q.n, q.blocks, b + 1);
+      q.sums[b] = squares(q.x + from, to - from, q.mu, q.inv);
+    }, &w);
+    T total = 0;
+    for (int b = 0; b < blocks; ++b) total += w.sums[b];
+    return total;
+  }
+
   template <class T>
   static void forward(const KernelArgs<T>& k) {
     const T mu = static_cast<T>(k.attrs->reals[0]);
@@ -53,7 +90,7 @@ struct NormalLogpSum {
     double total = 0;
     for (int a = 0; a < k.n_in; ++a) {
       const int64_t n = numel(*k.in_shape[a]);
-      const T s = squares(k.in[a], n, mu, inv);
+      const T s = blocked_squares(k.in[a], n, mu, inv);
       total += static_cast<double>(
           static_cast<T>(-0.5 * static_cast<double>(s) - static_cast<double>(n) * log_norm));
     }
@@ -67,12 +104,23 @@ struct NormalLogpSum {
     for (int a = 0; a < k.n_in; ++a) {
       if (!k.gin[a]) continue;
       const int64_t n = numel(*k.in_shape[a]);
-      const T* x = k.in[a];
-      T* g = k.gin[a];
-      if ((k.gin_fresh >> a) & 1u)
-        for (int64_t i = 0; i < n; ++i) g[i] = w * (x[i] - mu);
-      else
-        for (int64_t i = 0; i < n; ++i) g[i] += w * (x[i] - mu);
+      struct Work {
+        const T* x;
+        T* g;
+        int64_t n;
+        T mu, w;
+        bool fresh;
+        int blocks;
+      } q{k.in[a], k.gin[a], n, mu, w, ((k.gin_fresh >> a) & 1u) != 0, std::max(1, blocks_of(n))};
+      // Elementwise: any blocks give the same values; large inputs take the forward's.
+      detail::run_kernel_blocks(q.blocks, [](void* c, int b) {
+        const Work& p = *static_cast<const Work*>(c);
+        const int64_t from = edge<T>(p.n, p.blocks, b), to = edge<T>(p.n, p.blocks, b + 1);
+        if (p.fresh)
+          for (int64_t i = from; i < to; ++i) p.g[i] = p.w * (p.x[i] - p.mu);
+        else
+          for (int64_t i = from; i < to; ++i) p.g[i] += p.w * (p.x[i] - p.mu);
+      }, &q);
     }
   }
 };
