@@ -181,7 +181,7 @@ TEST(fused_density, normal_logp_sum_of_several_tensors_is_the_sum_of_each) {
   EXPECT_THROW(normal_logp_sum(many, 0.0, 1.0), InvalidArgument);
 }
 
-// A weight matrix of 300,017 values (four blocks of the op's 2^16 and a tail): the value and
+// A weight matrix of 300,017 values (nine blocks of the op's 2^15 and a tail): the value and
 // gradient are the same bits for 1, 2 and 3 threads (the blocks follow from the size; a
 // one-draw run lends them its threads), and the value is the long-double sum to float32
 // rounding of 300k terms (relative 1e-5: the blocks' and lanes' partial sums are each

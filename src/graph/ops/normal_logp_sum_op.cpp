@@ -49,7 +49,7 @@ struct NormalLogpSum {
   // A large input (a network's weight matrix) in blocks, a number fixed by its size, run on
   // the threads a one-draw run lends its kernels (kernel_threads.hpp) or one after another:
   // at most kMaxBlocks of at least kBlock elements, boundaries at whole packets.
-  static constexpr int64_t kBlock = int64_t{1} << 16;
+  static constexpr int64_t kBlock = int64_t{1} << 15;
   static constexpr int kMaxBlocks = 32;
   static int blocks_of(int64_t n) {
     return static_cast<int>(std::min<int64_t>(kMaxBlocks, n / kBlock));  // 0 or 1: one pass
