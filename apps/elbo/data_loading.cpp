@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
+#include <limits>
 
 #include "elbo/data/csv.hpp"
-#include "elbo/data/npy.hpp"
+#include "table_blocks.hpp"
 
 namespace elbo::cli {
 
@@ -18,22 +18,12 @@ bool ends_with_npy(const std::string& path) {
   return ext == ".npy";
 }
 
+// The whole array as TableBlocks' one block: the same checks and messages as predict's and
+// evaluate's block-by-block reading.
 data::Table table_from_npy(const std::string& path) {
-  Tensor array = data::read_npy(path);
-  if (array.rank() != 2)
-    throw FormatError(path + ": expected a 2-D array [rows, columns], got shape " + shape_str(array.shape()));
-  if (array.dim(0) < 1 || array.dim(1) < 1)
-    throw FormatError(path + ": the array of shape " + shape_str(array.shape()) + " has no values");
+  TableBlocks blocks(path);
   data::Table table;
-  const int64_t rows = array.dim(0), cols = array.dim(1);
-  for (int64_t c = 0; c < cols; ++c) table.columns.push_back(std::string("c").append(std::to_string(c)));
-  table.values = array.to(DType::f64);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      if (!std::isfinite(table.values[r * cols + c]))
-        throw FormatError(path + ": row " + std::to_string(r) + ", column " + std::to_string(c) + " is " +
-                          (std::isnan(table.values[r * cols + c]) ? "NaN" : "infinite") +
-                          "; every value must be finite");
+  blocks.next(std::numeric_limits<int64_t>::max(), table);  // the header check ensures a row
   return table;
 }
 
