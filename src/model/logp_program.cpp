@@ -99,8 +99,21 @@ void LogpProgram::cut_blocks() {
     for (int64_t b = 0; b < n; ++b)
       blocks_.emplace_back(model_->graph(), logp_outputs(*model_), model_->flat_params(), one);
   }
-  for (int64_t b = 0; b < n; ++b)
-    for (const Expr& e : row_inputs_) blocks_[static_cast<size_t>(b)].set_data(e, e.value()->rows(rows * b / n, rows * (b + 1) / n));
+  // Each block's rows go straight into its program's buffers (set_data_rows keeps no copy
+  // of them), so the blocks hold the data once between them, as one program would.
+  std::vector<int64_t> index;
+  for (int64_t b = 0; b < n; ++b) {
+    const int64_t begin = rows * b / n, end = rows * (b + 1) / n;
+    index.resize(static_cast<size_t>(end - begin));
+    for (int64_t r = begin; r < end; ++r) index[static_cast<size_t>(r - begin)] = r;
+    for (const Expr& e : row_inputs_) {
+      const Tensor& value = *e.value();
+      if (value.dtype() == model_->dtype())
+        blocks_[static_cast<size_t>(b)].set_data_rows(e, value, index);
+      else
+        blocks_[static_cast<size_t>(b)].set_data(e, value.rows(begin, end));
+    }
+  }
 }
 
 template <class T>
