@@ -225,7 +225,7 @@ TEST(matmul_kernels, short_batch_gradients_are_the_bits_of_the_general_path) {
   EXPECT_GT(compared, 10000);
 }
 
-// A two-layer network's products of at least 2^21 multiply-adds run in blocks of C's columns
+// A two-layer network's products of at least 2^20 multiply-adds run in blocks of C's columns
 // (gemm_eigen_blocks), on the threads a one-draw run lends its kernels: the value and
 // every gradient are the same bits for 1, 2 and 3 threads, and match a plain loop in long
 // double. Sizes: 128 rows, 300 inputs, 96 and 600 units (two and four blocks), and the

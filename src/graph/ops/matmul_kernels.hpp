@@ -288,7 +288,7 @@ void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t
 }
 
 // gemm_eigen in blocks of C's columns (C column-major, as every internal-layout product
-// is), for products of at least 2^21 multiply-adds: two blocks from 64 columns, four from
+// is), for products of at least 2^20 multiply-adds: two blocks from 64 columns, four from
 // 512 (boundaries at multiples of 16), a number fixed by the sizes. The blocks run on the
 // threads a one-draw program run lends its kernels (kernel_threads.hpp), else one after
 // another; each is Eigen's GEMM on its columns of B, so the results are the same for any
@@ -296,7 +296,7 @@ void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t
 template <class T>
 void gemm_eigen_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B, int64_t br,
                        int64_t bc, T* C, int64_t cr, int64_t cc) {
-  const int blocks = cr != 1 || N * K * M < (int64_t{1} << 21) ? 1 : M >= 512 ? 4 : M >= 64 ? 2 : 1;
+  const int blocks = cr != 1 || N * K * M < (int64_t{1} << 20) ? 1 : M >= 512 ? 4 : M >= 64 ? 2 : 1;
   if (blocks == 1) {
     gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, cc);
     return;
