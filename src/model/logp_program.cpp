@@ -81,24 +81,24 @@ void LogpProgram::split_rows(const std::vector<Expr>& row_data) {
 }
 
 void LogpProgram::cut_blocks() {
-  cut_version_ = model_->graph().data_version();
+  const uint64_t version = model_->graph().data_version();
   const int64_t rows = row_inputs_.front().value()->dim(0);
   for (const Expr& e : row_inputs_)
     if (e.value()->dim(0) != rows)
       throw ShapeError("LogpProgram: row data '" + e.name() + "' has " + std::to_string(e.value()->dim(0)) +
                        " rows but '" + row_inputs_.front().name() + "' has " + std::to_string(rows));
   const int64_t n = row_blocks(rows);
+  blocks_.clear();  // until the blocks are cut: a failure below leaves one run over all rows
+  cut_version_ = ~uint64_t{0};
   if (n == 1) {
-    blocks_.clear();
+    cut_version_ = version;
     return;
   }
-  if (static_cast<int64_t>(blocks_.size()) != n) {
-    blocks_.clear();
-    ProgramOptions one = options_;
-    one.threads = 1;  // the blocks run on this program's threads
-    for (int64_t b = 0; b < n; ++b)
-      blocks_.emplace_back(model_->graph(), logp_outputs(*model_), model_->flat_params(), one);
-  }
+  std::vector<Program> blocks;
+  ProgramOptions one = options_;
+  one.threads = 1;  // the blocks run on this program's threads
+  for (int64_t b = 0; b < n; ++b) blocks.emplace_back(model_->graph(), logp_outputs(*model_), model_->flat_params(), one);
+  block_seeds_.assign(static_cast<size_t>(n), std::vector<double>(seeds_.size(), 0.0));
   // Each block's rows go straight into its program's buffers (set_data_rows keeps no copy
   // of them), so the blocks hold the data once between them, as one program would.
   std::vector<int64_t> index;
@@ -109,11 +109,13 @@ void LogpProgram::cut_blocks() {
     for (const Expr& e : row_inputs_) {
       const Tensor& value = *e.value();
       if (value.dtype() == model_->dtype())
-        blocks_[static_cast<size_t>(b)].set_data_rows(e, value, index);
+        blocks[static_cast<size_t>(b)].set_data_rows(e, value, index);
       else
-        blocks_[static_cast<size_t>(b)].set_data(e, value.rows(begin, end));
+        blocks[static_cast<size_t>(b)].set_data(e, value.rows(begin, end));
     }
   }
+  blocks_ = std::move(blocks);
+  cut_version_ = version;
 }
 
 template <class T>
@@ -130,7 +132,6 @@ void LogpProgram::run_blocks(const T* theta, T* grad, double prior_weight) {
     for (auto& g : grads) g.resize(static_cast<size_t>(D));
   }
   program_.parallel_for(n, [&](int64_t b0, int64_t b1) {
-    std::vector<double> seeds(seeds_.size(), 0.0);
     for (int64_t b = b0; b < b1; ++b) {
       Program& p = blocks_[static_cast<size_t>(b)];
       if (D > 0) p.set_flat_params(theta);
@@ -138,6 +139,7 @@ void LogpProgram::run_blocks(const T* theta, T* grad, double prior_weight) {
         p.forward();
         continue;
       }
+      std::vector<double>& seeds = block_seeds_[static_cast<size_t>(b)];
       seeds[0] = b == 0 ? prior_weight : 0.0;  // the prior once, from the first block
       seeds[1] = 1.0;
       p.forward_backward(seeds);

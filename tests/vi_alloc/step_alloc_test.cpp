@@ -57,6 +57,29 @@ TEST(step_alloc, advi_steps_allocate_nothing_full_batch_and_minibatch) {
   }
 }
 
+TEST(step_alloc, steps_split_by_rows_allocate_nothing) {
+  // A full batch of 1,100 rows in two blocks (InferenceOptions::row_data), the fused step
+  // (Adam) and the general one (adagrad_window), one and two threads.
+  SKIP_UNLESS_COUNTING();
+  Model m(DType::f32);
+  Tensor x = Philox(3).normal(DType::f32, {1100, 2}, 0, 0), y(DType::f32, {1100});
+  for (int64_t i = 0; i < 1100; ++i) y.set(i, static_cast<double>(i % 2));
+  build_mlp(m, m.data("x", x), m.data("y", y), {.init_seed = 1});
+  for (const std::string optimizer : {"adam", "adagrad_window"})
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(optimizer + ", threads " + std::to_string(threads));
+      InferenceOptions io{.seed = 1, .optimizer = {.name = optimizer, .learning_rate = 0.01}, .threads = threads};
+      io.row_data = {"x", "y"};
+      ADVI advi(m, io);
+      FitOptions quiet{.progressbar = false};
+      advi.fit(5, quiet);  // cuts the blocks and sizes every buffer
+      auto few = count_allocations([&] { advi.fit(20, quiet); });
+      auto many = count_allocations([&] { advi.fit(400, quiet); });
+      EXPECT_EQ(few.news, many.news) << "operator new calls grow with the step count";
+      EXPECT_EQ(few.mallocs, many.mallocs) << "malloc calls grow with the step count";
+    }
+}
+
 TEST(step_alloc, fused_mean_field_adam_steps_allocate_nothing) {
   // One draw per step with Adam on a float32 model: the fused step
   // (src/vi/mean_field_adam_step.hpp), on the tutorial's network and on 40,001 weights

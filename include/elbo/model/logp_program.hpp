@@ -71,6 +71,7 @@ class LogpProgram {
   // cut_version_), their gradients, and the last split run's results.
   std::vector<Expr> row_inputs_;
   std::vector<Program> blocks_;
+  std::vector<std::vector<double>> block_seeds_;  // each block's output seeds
   uint64_t cut_version_ = ~uint64_t{0};
   std::vector<std::vector<float>> block_grad32_;
   std::vector<std::vector<double>> block_grad64_;
