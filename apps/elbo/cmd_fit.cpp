@@ -407,7 +407,9 @@ std::unique_ptr<Inference> make_fit_inference(const FitFlags& f, Model& model, c
   InferenceOptions io;
   io.data_parallel = data_parallel;
   // A full batch's one-draw steps run in blocks of rows on the threads once there are
-  // enough rows (LogpProgram::split_rows; the same bits for any --threads).
+  // enough rows (LogpProgram::split_rows; the same bits for any --threads). Valid because
+  // build_mlp's likelihoods are one term per row of x and y and its priors read neither:
+  // a likelihood that reduces over rows would need this taken out.
   if (!data_parallel.communicator && model.batch_sources().empty()) io.row_data = {"x", "y"};
   io.seed = f.seed;
   io.threads = f.threads;

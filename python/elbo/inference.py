@@ -160,6 +160,9 @@ class _OneShot(Inference):
         bad = set(unused) - {"obj_optimizer", "callbacks", "obj_n_mc", "total_grad_norm_constraint"}
         if bad:
             raise ValueError(f"{type(self).__name__}.fit: unknown keyword(s) {sorted(bad)}")
+        if self._row_data:
+            raise ValueError(f"{type(self).__name__}: row_data splits the steps of ADVI and its kin; "
+                             "this method takes no steps")
         self.result = self._run(dict(self._family_options))
         self.approx = Approximation(self, self.result.approximation)
         return self.approx

@@ -111,11 +111,14 @@ def test_row_data_splits_rows_with_the_same_bits_for_any_thread_count():
     # The same sums in another order: float32 rounding apart after 300 steps (means near
     # (1, -1, 0.5), moved by ~1 from 0).
     np.testing.assert_allclose(split1, plain, atol=1e-3)
+    assert not np.array_equal(split1, plain)  # the blocks did run: another order of the sums
     assert abs(split1[0] - 1.0) < 0.1
     with pytest.raises(ValueError, match="row_data"):
         elbo.ADVI(model=m, row_data="x")
     with pytest.raises(ValueError, match="nope"):
         elbo.ADVI(model=m, row_data=["x", "nope"]).fit(1, progressbar=False)
+    with pytest.raises(ValueError, match="row_data"):
+        elbo.Pathfinder(model=m, row_data=["x", "y_observed"]).fit()
 
 
 def test_cost_part_grad_scale_changes_between_calls():

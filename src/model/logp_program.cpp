@@ -88,7 +88,7 @@ void LogpProgram::cut_blocks() {
       throw ShapeError("LogpProgram: row data '" + e.name() + "' has " + std::to_string(e.value()->dim(0)) +
                        " rows but '" + row_inputs_.front().name() + "' has " + std::to_string(rows));
   const int64_t n = row_blocks(rows);
-  blocks_.clear();  // until the blocks are cut: a failure below leaves one run over all rows
+  blocks_.clear();  // until the blocks are cut: after a failure below the next run cuts again
   cut_version_ = ~uint64_t{0};
   if (n == 1) {
     cut_version_ = version;

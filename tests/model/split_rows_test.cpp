@@ -112,8 +112,16 @@ TEST(split_rows, cuts_the_blocks_again_when_the_data_changes) {
   whole.run<float>(z.data(), nullptr);
   EXPECT_EQ(split.blocks(), 4);
   EXPECT_NEAR(split.datalogp(0), whole.datalogp(0), 1e-4 * std::abs(whole.datalogp(0)));
+  // New values at the same shape: the blocks take them too.
+  const double before = split.datalogp(0);
+  Tensor x2 = Philox(9).normal(DType::f32, {3000, 6}, 0, 0);
+  net.model.set_data("x", x2);
+  split.run<float>(z.data(), nullptr);
+  whole.run<float>(z.data(), nullptr);
+  EXPECT_NE(split.datalogp(0), before);
+  EXPECT_NEAR(split.datalogp(0), whole.datalogp(0), 1e-4 * std::abs(whole.datalogp(0)));
   // 100 rows: too few to split, one run.
-  net.model.set_data("x", x.rows(0, 100));
+  net.model.set_data("x", x2.rows(0, 100));
   net.model.set_data("y", y.rows(0, 100));
   split.run<float>(z.data(), nullptr);
   whole.run<float>(z.data(), nullptr);
