@@ -106,13 +106,9 @@ void LogpProgram::cut_blocks() {
     const int64_t begin = rows * b / n, end = rows * (b + 1) / n;
     index.resize(static_cast<size_t>(end - begin));
     for (int64_t r = begin; r < end; ++r) index[static_cast<size_t>(r - begin)] = r;
-    for (const Expr& e : row_inputs_) {
-      const Tensor& value = *e.value();
-      if (value.dtype() == model_->dtype())
-        blocks[static_cast<size_t>(b)].set_data_rows(e, value, index);
-      else
-        blocks[static_cast<size_t>(b)].set_data(e, value.rows(begin, end));
-    }
+    // A data node's value is in the model's dtype (Graph::set_data converts), as
+    // set_data_rows requires.
+    for (const Expr& e : row_inputs_) blocks[static_cast<size_t>(b)].set_data_rows(e, *e.value(), index);
   }
   blocks_ = std::move(blocks);
   cut_version_ = version;

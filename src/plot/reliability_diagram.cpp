@@ -10,12 +10,23 @@
 
 namespace elbo::plot {
 
+namespace {
+constexpr const char* kWhere = "plot::reliability_diagram";
+}
+
 void reliability_diagram(const std::string& stem, std::span<const double> predicted_prob,
                          std::span<const double> label, const ReliabilityOptions& options) {
-  constexpr const char* where = "plot::reliability_diagram";
+  detail::check_stem(kWhere, stem);
+  detail::check_size(kWhere, options.width, options.height);
+  reliability_diagram(stem, calibration_bins(predicted_prob, label, options.bins, kWhere), options);
+}
+
+void reliability_diagram(const std::string& stem, std::span<const CalibrationBin> bins,
+                         const ReliabilityOptions& options) {
+  constexpr const char* where = kWhere;
   detail::check_stem(where, stem);
   detail::check_size(where, options.width, options.height);
-  const std::vector<CalibrationBin> bins = calibration_bins(predicted_prob, label, options.bins, where);
+  if (bins.empty()) throw InvalidArgument(std::string(where) + ": argument 'bins' is empty");
   const double ece = expected_calibration_error(bins);
 
   // Columns: bin centre, bin width, count, mean predicted, observed frequency. Empty bins are

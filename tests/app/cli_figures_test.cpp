@@ -81,6 +81,30 @@ TEST(cli_plot, without_gnuplot_it_completes_and_names_the_skipped_figures) {
   EXPECT_TRUE(fs::is_empty(figs));
 }
 
+TEST(cli_plot, a_file_over_the_point_cap_is_read_in_blocks_and_its_points_sampled) {
+  // 25,000 rows: more than `elbo plot` draws (PointSample::kDefaultCap, 20,000) and more
+  // than one block of the predictive at 500 draws (12,582 rows a block for one output), so the reliability diagram's bins come
+  // from several blocks (their sums: calibration_bin_sums' tests) and the scatter from a
+  // uniform sample (point_sample's tests). Figures skipped, to keep the test short.
+  TempDir dir;
+  write_moons(dir / "train.csv", 150, 5);
+  write_moons(dir / "big.csv", 25000, 6);
+  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "300"});
+  ASSERT_EQ(fit.code, 0) << describe(fit);
+  const std::string figs = dir / "figs";
+  fs::create_directory(figs);
+  ::setenv("ELBO_GNUPLOT", "/nonexistent-elbo-dir/gnuplot", 1);
+  CliResult r = run_cli(dir, {"plot", "--model", dir / "m.elbo", "--data", dir / "big.csv", "--out", figs, "--draws",
+                              "500", "--grid", "10", "--threads", "2"});
+  ::unsetenv("ELBO_GNUPLOT");
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("the figures show 20000 of the 25000 data rows (a uniform sample); the reliability diagram "
+                       "uses all"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("skipped 5 figures"), std::string::npos) << r.out;
+}
+
 TEST(cli_plot, regression_with_one_feature_has_no_figures_to_draw) {
   TempDir dir;
   write_sine(dir / "train.csv", 100, 0.2, 7);

@@ -2,6 +2,7 @@
 #include "elbo/bnn/calibration.hpp"
 
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "support/expect_throw_msg.hpp"
@@ -64,6 +65,45 @@ TEST(calibration_bins, rejects_bad_input_naming_the_argument) {
   EXPECT_THROW_MSG(calibration_bins({}, {}), InvalidArgument, "argument 'predicted_prob' is empty");
   EXPECT_THROW_MSG(calibration_bins(prob, label, 0), InvalidArgument,
                    "argument 'bins' is 0, but must be in [1, 1000]");
+}
+
+TEST(calibration_bin_sums, blocks_in_row_order_give_calibration_bins_bits) {
+  // 1,000 rows in blocks of 1, 7 and the rest: every bin's count, mean and frequency
+  // equal calibration_bins over all rows bit for bit (the same sums in the same order).
+  std::vector<double> prob, label;
+  for (int i = 0; i < 1000; ++i) {
+    prob.push_back(std::fmod(i * 0.7548776662, 1.0));
+    label.push_back(std::fmod(i * 0.5698402910, 1.0) < prob.back() ? 1 : 0);
+  }
+  const std::vector<CalibrationBin> whole = calibration_bins(prob, label, 10);
+  CalibrationBinSums sums(10);
+  const std::span<const double> p(prob), y(label);
+  sums.add(p.subspan(0, 1), y.subspan(0, 1));
+  sums.add(p.subspan(1, 7), y.subspan(1, 7), 1);
+  sums.add(p.subspan(8), y.subspan(8), 8);
+  EXPECT_EQ(sums.rows(), 1000u);
+  const std::vector<CalibrationBin> blocks = sums.bins();
+  ASSERT_EQ(blocks.size(), whole.size());
+  for (size_t b = 0; b < whole.size(); ++b) {
+    EXPECT_EQ(blocks[b].count, whole[b].count) << b;
+    EXPECT_EQ(blocks[b].mean_predicted, whole[b].mean_predicted) << b;
+    EXPECT_EQ(blocks[b].observed_frequency, whole[b].observed_frequency) << b;
+    EXPECT_EQ(blocks[b].lower, whole[b].lower) << b;
+  }
+  EXPECT_EQ(expected_calibration_error(blocks), expected_calibration_error(whole));
+}
+
+TEST(calibration_bin_sums, a_bad_row_is_named_by_its_index_among_all_rows_and_adds_nothing) {
+  CalibrationBinSums sums(10, "elbo plot");
+  const std::vector<double> prob = {0.2, 0.4}, label = {0, 1}, bad = {0.3, 1.5};
+  sums.add(prob, label);
+  EXPECT_THROW_MSG(sums.add(bad, label, 2), InvalidArgument,
+                   "elbo plot: argument 'predicted_prob' is 1.5 at index 3, but must be a probability in [0, 1]");
+  EXPECT_EQ(sums.rows(), 2u);
+  size_t counted = 0;
+  for (const CalibrationBin& b : sums.bins()) counted += b.count;
+  EXPECT_EQ(counted, 2u);
+  EXPECT_THROW_MSG(CalibrationBinSums(0, "elbo plot"), InvalidArgument, "elbo plot: argument 'bins' is 0");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "plot_test_util.hpp"
@@ -34,6 +35,21 @@ TEST(reliability_diagram, rejects_bad_input_with_its_own_name) {
   EXPECT_THROW_MSG(reliability_diagram(dir.stem("r"), prob, label, {.bins = -2}), InvalidArgument,
                    "plot::reliability_diagram: argument 'bins' is -2");
   EXPECT_TRUE(dir.files().empty());
+}
+
+TEST(reliability_diagram, from_bins_draws_the_same_figure_as_from_its_points) {
+  ELBO_SKIP_WITHOUT_GNUPLOT();
+  ScratchDir dir;
+  std::vector<double> prob, label;
+  for (int i = 0; i < 300; ++i) {
+    prob.push_back((i + 0.5) / 300);
+    label.push_back(std::fmod(i * 0.618034, 1.0) < prob.back() ? 1 : 0);
+  }
+  reliability_diagram(dir.stem("points"), prob, label);
+  reliability_diagram(dir.stem("bins"), calibration_bins(prob, label));
+  EXPECT_EQ(testing::read_file(dir.stem("points") + ".svg"), testing::read_file(dir.stem("bins") + ".svg"));
+  EXPECT_THROW_MSG(reliability_diagram(dir.stem("none"), std::span<const CalibrationBin>{}), InvalidArgument,
+                   "plot::reliability_diagram: argument 'bins' is empty");
 }
 
 }  // namespace

@@ -19,6 +19,28 @@ struct CalibrationBin {
   double observed_frequency = 0;  ///< fraction of labels equal to 1 in the bin (0 if empty)
 };
 
+/// The bins of calibration_bins built from rows given in blocks (a data file read a block
+/// at a time): add() the blocks in row order and bins() equals calibration_bins over all
+/// of them, to the last bit.
+class CalibrationBinSums {
+ public:
+  /// @throws InvalidArgument for `bins` outside [1, 1000], naming `caller`
+  explicit CalibrationBinSums(int bins = 10, const char* caller = "calibration_bins");
+  /// Adds a block of rows; `first_index` is the index of its first row among all rows
+  /// (named in the errors). Throws InvalidArgument as calibration_bins does, adding nothing.
+  void add(std::span<const double> predicted_prob, std::span<const double> label, std::size_t first_index = 0);
+  /// Rows added so far.
+  std::size_t rows() const { return rows_; }
+  /// The bins of the rows added so far.
+  std::vector<CalibrationBin> bins() const;
+
+ private:
+  const char* caller_;
+  std::vector<CalibrationBin> bins_;
+  std::vector<double> sum_p_, sum_y_;
+  std::size_t rows_ = 0;
+};
+
 /// Splits [0, 1] into `bins` bins of equal width and reports, per bin, how many predictions
 /// fall in it, their mean and the observed frequency of label 1.
 ///

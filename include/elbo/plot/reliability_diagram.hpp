@@ -34,5 +34,10 @@ struct ReliabilityOptions {
 void reliability_diagram(const std::string& stem, std::span<const double> predicted_prob,
                          std::span<const double> label, const ReliabilityOptions& options = {});
 
+/// The same figure from bins made already (CalibrationBinSums over a file read in blocks;
+/// options.bins is not used). Throws InvalidArgument for no bins.
+void reliability_diagram(const std::string& stem, std::span<const CalibrationBin> bins,
+                         const ReliabilityOptions& options = {});
+
 }  // namespace elbo::plot
 ELBO_API_END
