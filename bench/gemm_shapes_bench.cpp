@@ -1,0 +1,70 @@
+// The float32 products of issue #17's 784-feature networks at 128 rows, one thread: elbo's
+// engine (one matmul through a compiled Program, the kernels of the CPU's ISA level) and
+// Eigen's GEMM called directly (this program's -march=native build). With
+// bench/peers/blas_gemm_peer.py (NumPy's OpenBLAS and BLIS on the same shapes) they answer
+// the issue's "consider a tuned BLAS" lead (docs/PERFORMANCE.md, "A tuned BLAS?").
+//
+//   gemm/<engine|eigen>/<M>x<K>x<N>   C[M,N] = A[M,K] B[K,N]; counter GFLOPs = 2MKN / time
+#include <cstdint>
+#include <string>
+
+#include <Eigen/Dense>
+#include <benchmark/benchmark.h>
+
+#include "elbo/graph.hpp"
+
+namespace elbo::bench {
+namespace {
+
+struct Shape3 {
+  int64_t m, k, n;
+};
+// 784-400-400-10: the first layer's product, its weight gradient (K = the 128 rows), the
+// second layer's; 784-100-100-10: its first layer's and weight gradient.
+constexpr Shape3 kShapes[] = {{128, 784, 400}, {784, 128, 400}, {128, 400, 400}, {400, 128, 400},
+                              {128, 784, 100}, {784, 128, 100}};
+
+void report(benchmark::State& st, Shape3 s) {
+  st.counters["GFLOPs"] = benchmark::Counter(2e-9 * static_cast<double>(s.m * s.k * s.n),
+                                             benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void engine(benchmark::State& st, Shape3 s) {
+  Graph g(DType::f32);
+  Expr a = g.data("a", Philox(1).normal(DType::f32, {s.m, s.k}, 0, 0));
+  Expr b = g.parameter("b", {s.k, s.n});
+  Program p(g, {matmul(a, b)}, {b});  // one thread
+  p.set_param(b, Philox(2).normal(DType::f32, {s.k, s.n}, 0, 0));
+  for (auto _ : st) p.forward();
+  report(st, s);
+}
+
+void eigen(benchmark::State& st, Shape3 s) {
+  using M = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
+  Eigen::setNbThreads(1);
+  const M a = M::Random(s.m, s.k), b = M::Random(s.k, s.n);
+  M c(s.m, s.n);
+  for (auto _ : st) {
+    c.noalias() = a * b;
+    benchmark::DoNotOptimize(c.data());
+  }
+  report(st, s);
+}
+
+}  // namespace
+}  // namespace elbo::bench
+
+int main(int argc, char** argv) {
+  for (const auto& s : elbo::bench::kShapes) {
+    const std::string dims = std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n);
+    benchmark::RegisterBenchmark(("gemm/engine/" + dims).c_str(), [s](benchmark::State& st) { elbo::bench::engine(st, s); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("gemm/eigen/" + dims).c_str(), [s](benchmark::State& st) { elbo::bench::eigen(st, s); })
+        ->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
