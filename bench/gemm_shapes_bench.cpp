@@ -4,7 +4,10 @@
 // bench/peers/blas_gemm_peer.py (NumPy's OpenBLAS and BLIS on the same shapes) they answer
 // the "consider a tuned BLAS" lead (docs/PERFORMANCE.md, "A tuned BLAS?").
 //
-//   gemm/<engine|eigen>/<M>x<K>x<N>   C[M,N] = A[M,K] B[K,N]; counter GFLOPs = 2MKN / time
+//   gemm/<engine|eigen>/<M>x<K>x<N>    C[M,N] = A[M,K] B[K,N]
+//   gemm/<engine|eigen>/<M>x<K>x<N>T   C[M,N] = A^T B with A stored [K,M]: a weight
+//                                      gradient X^T dY (K = the 128 rows)
+// Counter GFLOPs = 2MKN / time.
 #include <cstdint>
 #include <string>
 
@@ -18,11 +21,13 @@ namespace {
 
 struct Shape3 {
   int64_t m, k, n;
+  bool transposed;  // A^T B, A stored [k, m]
 };
 // 784-400-400-10: the first layer's product, its weight gradient (K = the 128 rows), the
-// second layer's; 784-100-100-10: its first layer's and weight gradient.
-constexpr Shape3 kShapes[] = {{128, 784, 400}, {784, 128, 400}, {128, 400, 400}, {400, 128, 400},
-                              {128, 784, 100}, {784, 128, 100}};
+// second layer's product and weight gradient; 784-100-100-10: its first layer's product
+// and weight gradient.
+constexpr Shape3 kShapes[] = {{128, 784, 400, false}, {784, 128, 400, true}, {128, 400, 400, false},
+                              {400, 128, 400, true},  {128, 784, 100, false}, {784, 128, 100, true}};
 
 void report(benchmark::State& st, Shape3 s) {
   st.counters["GFLOPs"] = benchmark::Counter(2e-9 * static_cast<double>(s.m * s.k * s.n),
@@ -31,9 +36,10 @@ void report(benchmark::State& st, Shape3 s) {
 
 void engine(benchmark::State& st, Shape3 s) {
   Graph g(DType::f32);
-  Expr a = g.data("a", Philox(1).normal(DType::f32, {s.m, s.k}, 0, 0));
+  Expr a = s.transposed ? g.data("a", Philox(1).normal(DType::f32, {s.k, s.m}, 0, 0))
+                         : g.data("a", Philox(1).normal(DType::f32, {s.m, s.k}, 0, 0));
   Expr b = g.parameter("b", {s.k, s.n});
-  Program p(g, {matmul(a, b)}, {b});  // one thread
+  Program p(g, {matmul(s.transposed ? transpose(a) : a, b)}, {b});  // one thread
   p.set_param(b, Philox(2).normal(DType::f32, {s.k, s.n}, 0, 0));
   for (auto _ : st) p.forward();
   report(st, s);
@@ -42,10 +48,13 @@ void engine(benchmark::State& st, Shape3 s) {
 void eigen(benchmark::State& st, Shape3 s) {
   using M = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
   Eigen::setNbThreads(1);
-  const M a = M::Random(s.m, s.k), b = M::Random(s.k, s.n);
+  const M a = s.transposed ? M::Random(s.k, s.m) : M::Random(s.m, s.k), b = M::Random(s.k, s.n);
   M c(s.m, s.n);
   for (auto _ : st) {
-    c.noalias() = a * b;
+    if (s.transposed)
+      c.noalias() = a.transpose() * b;
+    else
+      c.noalias() = a * b;
     benchmark::DoNotOptimize(c.data());
   }
   report(st, s);
@@ -56,7 +65,8 @@ void eigen(benchmark::State& st, Shape3 s) {
 
 int main(int argc, char** argv) {
   for (const auto& s : elbo::bench::kShapes) {
-    const std::string dims = std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n);
+    const std::string dims =
+        std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n) + (s.transposed ? "T" : "");
     benchmark::RegisterBenchmark(("gemm/engine/" + dims).c_str(), [s](benchmark::State& st) { elbo::bench::engine(st, s); })
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("gemm/eigen/" + dims).c_str(), [s](benchmark::State& st) { elbo::bench::eigen(st, s); })

@@ -170,8 +170,8 @@ void run_plot(const PlotFlags& f) {
             ? " (" + std::to_string(pts.row.size()) + " of " + std::to_string(data.rows) + " rows, a uniform sample)"
             : "";
     if (!sampled.empty())
-      std::printf("the figures show %zu of the %ld data rows (a uniform sample); the reliability diagram uses all\n",
-                  pts.row.size(), static_cast<long>(data.rows));
+      std::printf("the figures show %zu of the %ld data rows (a uniform sample)%s\n", pts.row.size(),
+                  static_cast<long>(data.rows), data.bins ? "; the reliability diagram uses all" : "");
     // Points on the surfaces: coloured by the true class when known, else the predicted one.
     const std::vector<double> point_label =
         classes ? (data.has_target ? pts.target : pts.predicted) : std::vector<double>(pts.x0.size(), 0.0);
@@ -210,7 +210,7 @@ void run_plot(const PlotFlags& f) {
     figs.draw("posterior_mean", [&](const std::string& stem) {
       grid.values = surface.mean;
       plot::contour_surface(stem, grid, pts.x0, pts.x1, point_label,
-                            {.title = surface.mean_title,
+                            {.title = surface.mean_title + sampled,
                              .xlabel = xlabel,
                              .ylabel = ylabel,
                              .colorbar_label = surface.mean_label,
@@ -220,7 +220,7 @@ void run_plot(const PlotFlags& f) {
     figs.draw("uncertainty", [&](const std::string& stem) {
       grid.values = surface.sd;
       plot::contour_surface(stem, grid, pts.x0, pts.x1, point_label,
-                            {.title = "Uncertainty (posterior predictive standard deviation)",
+                            {.title = "Uncertainty (posterior predictive standard deviation)" + sampled,
                              .xlabel = xlabel,
                              .ylabel = ylabel,
                              .colorbar_label = surface.sd_label,

@@ -31,7 +31,7 @@ void PointSample::offer(double x0, double x1, double target, double predicted) {
     kept_.predicted.push_back(0);
   } else {
     // Algorithm R: row i replaces a uniformly chosen slot with probability cap / (i + 1).
-    // The modulo's bias is below 2^-40 for any row count under 2^24 times the cap.
+    // The modulo's bias is at most (i + 1) / 2^64: below 2^-25 for any file under 2^38 rows.
     const uint64_t j = mix64(seed_ ^ static_cast<uint64_t>(i)) % static_cast<uint64_t>(i + 1);
     if (j >= static_cast<uint64_t>(cap_)) return;
     slot = static_cast<size_t>(j);

@@ -16,8 +16,10 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-# C[M,N] = A[M,K] B[K,N], the shapes of bench/gemm_shapes_bench.cpp.
-SHAPES = [(128, 784, 400), (784, 128, 400), (128, 400, 400), (400, 128, 400), (128, 784, 100), (784, 128, 100)]
+# C[M,N] = A[M,K] B[K,N], the shapes of bench/gemm_shapes_bench.cpp; transposed: A^T B with
+# A stored [K,M] (a weight gradient X^T dY, K = the 128 rows).
+SHAPES = [(128, 784, 400, False), (784, 128, 400, True), (128, 400, 400, False), (400, 128, 400, True),
+          (128, 784, 100, False), (784, 128, 100, True)]
 
 
 def best_time(fn, reps=7, inner=50):
@@ -31,10 +33,10 @@ def best_time(fn, reps=7, inner=50):
 
 
 def main():
-    libs = [("openblas", lambda a, b, c: np.matmul(a, b, out=c))]
+    libs = [("openblas", lambda a, b, c, t: np.matmul(a.T if t else a, b, out=c))]
     try:
-        from blis.py import gemm  # PyPI's blis
-        libs.append(("blis", lambda a, b, c: gemm(a, b, out=c)))
+        from blis.py import gemm  # PyPI's blis; its beta defaults to 1 (C += AB)
+        libs.append(("blis", lambda a, b, c, t: gemm(a, b, out=c, trans1=t, beta=0.0)))
     except ImportError:
         print("blis not installed (pip install blis): its rows are left out")
     try:
@@ -47,13 +49,13 @@ def main():
     rng = np.random.default_rng(0)
     print("| product M x K x N | library | us | GFLOP/s |")
     print("| --- | --- | ---: | ---: |")
-    for m, k, n in SHAPES:
-        a = rng.standard_normal((m, k), dtype=np.float32)
+    for m, k, n, transposed in SHAPES:
+        a = rng.standard_normal((k, m) if transposed else (m, k), dtype=np.float32)
         b = rng.standard_normal((k, n), dtype=np.float32)
-        c = np.empty((m, n), np.float32)
+        c = np.zeros((m, n), np.float32)
         for name, fn in libs:
-            t = best_time(lambda: fn(a, b, c))
-            print(f"| {m}x{k}x{n} | {name} | {t * 1e6:.1f} | {2 * m * k * n / t / 1e9:.1f} |")
+            t = best_time(lambda: fn(a, b, c, transposed))
+            print(f"| {m}x{k}x{n}{'T' if transposed else ''} | {name} | {t * 1e6:.1f} | {2 * m * k * n / t / 1e9:.1f} |")
 
 
 if __name__ == "__main__":

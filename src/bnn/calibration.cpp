@@ -35,7 +35,7 @@ CalibrationBinSums::CalibrationBinSums(int bins, const char* caller) : caller_(c
 
 void CalibrationBinSums::add(std::span<const double> predicted_prob, std::span<const double> label,
                              std::size_t first_index) {
-  const std::string where(caller_);
+  const std::string& where = caller_;
   if (label.size() != predicted_prob.size())
     throw InvalidArgument(where + ": argument 'label' has " + std::to_string(label.size()) +
                           " elements, but 'predicted_prob' has " + std::to_string(predicted_prob.size()));

@@ -1,5 +1,8 @@
 // `elbo demo --quick` and `elbo plot` write their figures as valid PNG (and SVG) files.
+#include <cstdio>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -103,6 +106,41 @@ TEST(cli_plot, a_file_over_the_point_cap_is_read_in_blocks_and_its_points_sample
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("skipped 5 figures"), std::string::npos) << r.out;
+}
+
+TEST(cli_plot, figures_from_blocks_do_not_depend_on_threads_and_the_reliability_ece_is_evaluates) {
+  // 8,000 rows at 1,000 draws: two blocks of the predictive (48 MB of draws a block), and
+  // up to three parts of rows within a block at --threads 3. Every figure must be the same
+  // bytes at 1 and 3 threads, and the reliability diagram's ECE (its bins summed block by
+  // block) must be `evaluate`'s on the same rows and draws.
+  if (!plot::gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed";
+  TempDir dir;
+  write_moons(dir / "train.csv", 150, 5);
+  write_moons(dir / "big.csv", 8000, 7);
+  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "300"});
+  ASSERT_EQ(fit.code, 0) << describe(fit);
+  const std::vector<std::string> stems = {"data", "predicted_labels", "posterior_mean", "uncertainty", "reliability"};
+  for (const char* threads : {"1", "3"}) {
+    const std::string figs = dir / (std::string("figs") + threads);
+    fs::create_directory(figs);
+    CliResult r = run_cli(dir, {"plot", "--model", dir / "m.elbo", "--data", dir / "big.csv", "--out", figs,
+                                "--draws", "1000", "--grid", "10", "--threads", threads});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    expect_figures(figs, stems);
+  }
+  for (const std::string& stem : stems)
+    EXPECT_EQ(read_text(dir / ("figs1/" + stem + ".svg")), read_text(dir / ("figs3/" + stem + ".svg"))) << stem;
+  const std::string svg = read_text(dir / "figs1/reliability.svg");
+  const size_t at = svg.find("ECE = ");
+  ASSERT_NE(at, std::string::npos);
+  CliResult ev = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "big.csv", "--draws", "1000",
+                               "--json"});
+  ASSERT_EQ(ev.code, 0) << describe(ev);
+  const size_t e = ev.out.find("\"ece\":");
+  ASSERT_NE(e, std::string::npos) << ev.out;
+  char expected[32];
+  std::snprintf(expected, sizeof expected, "%.3f", std::stod(ev.out.substr(e + 6)));
+  EXPECT_EQ(svg.substr(at + 6, 5), expected) << ev.out;
 }
 
 TEST(cli_plot, regression_with_one_feature_has_no_figures_to_draw) {

@@ -25,7 +25,9 @@ constexpr int64_t kRows = 100000, kCap = 5000;
 TEST(point_sample, keeps_a_uniform_sample_of_cap_rows_in_row_order_for_a_given_seed) {
   auto sample = [](uint64_t seed) {
     PointSample s(seed, kCap);
-    for (int64_t i = 0; i < kRows; ++i) s.offer(static_cast<double>(i), 0.5 * static_cast<double>(i), 0, 0);
+    for (int64_t i = 0; i < kRows; ++i)
+      s.offer(static_cast<double>(i), 0.5 * static_cast<double>(i), static_cast<double>(i % 2),
+              static_cast<double>(i % 3));
     EXPECT_EQ(s.rows(), kRows);
     return s.points();
   };
@@ -37,10 +39,12 @@ TEST(point_sample, keeps_a_uniform_sample_of_cap_rows_in_row_order_for_a_given_s
     }
     ASSERT_EQ(a.x0[k], static_cast<double>(a.row[k]));  // each point keeps its own values
     ASSERT_EQ(a.x1[k], 0.5 * static_cast<double>(a.row[k]));
+    ASSERT_EQ(a.target[k], static_cast<double>(a.row[k] % 2));
+    ASSERT_EQ(a.predicted[k], static_cast<double>(a.row[k] % 3));
   }
-  // Uniform: each tenth of the rows holds about a tenth of the sample. Binomial(5000, 0.1)
-  // has sd 21.2; 100 is 4.7 sd, so a fair sample fails this once in ~10^5 seeds (the seed is
-  // fixed); a sample that favours early or late rows (the last rows kept, or the first)
+  // Uniform: each tenth of the rows holds about a tenth of the sample. The count is
+  // hypergeometric with sd 20.7; 100 is 4.8 sd, so a fair sample fails one of the ten
+  // checks about once in 60,000 seeds (the seed is fixed); a sample that favours early or late rows (the last rows kept, or the first)
   // misses it by thousands.
   std::vector<int> per_tenth(10, 0);
   for (int64_t r : a.row) ++per_tenth[static_cast<size_t>(r * 10 / kRows)];

@@ -37,17 +37,22 @@ TEST(reliability_diagram, rejects_bad_input_with_its_own_name) {
   EXPECT_TRUE(dir.files().empty());
 }
 
-TEST(reliability_diagram, from_bins_draws_the_same_figure_as_from_its_points) {
+TEST(reliability_diagram, from_bins_draws_those_bins_and_their_calibration_error) {
   ELBO_SKIP_WITHOUT_GNUPLOT();
   ScratchDir dir;
-  std::vector<double> prob, label;
-  for (int i = 0; i < 300; ++i) {
-    prob.push_back((i + 0.5) / 300);
-    label.push_back(std::fmod(i * 0.618034, 1.0) < prob.back() ? 1 : 0);
+  // Ten bins, two of them filled: 30 predictions at mean 0.25 with frequency 0.1, 70 at
+  // 0.8 with 0.95. ECE = 0.3 * 0.15 + 0.7 * 0.15 = 0.150.
+  std::vector<CalibrationBin> bins(10);
+  for (size_t b = 0; b < bins.size(); ++b) {
+    bins[b].lower = b / 10.0;
+    bins[b].upper = (b + 1) / 10.0;
   }
-  reliability_diagram(dir.stem("points"), prob, label);
-  reliability_diagram(dir.stem("bins"), calibration_bins(prob, label));
-  EXPECT_EQ(testing::read_file(dir.stem("points") + ".svg"), testing::read_file(dir.stem("bins") + ".svg"));
+  bins[2] = {.lower = 0.2, .upper = 0.3, .count = 30, .mean_predicted = 0.25, .observed_frequency = 0.1};
+  bins[8] = {.lower = 0.8, .upper = 0.9, .count = 70, .mean_predicted = 0.8, .observed_frequency = 0.95};
+  reliability_diagram(dir.stem("bins"), bins, {.title = "From bins", .name = "BNN"});
+  testing::expect_png_and_svg(dir.stem("bins"));
+  const std::string svg = testing::read_file(dir.stem("bins") + ".svg");
+  for (const char* text : {"From bins", "BNN (ECE = 0.150)", "Count"}) EXPECT_NE(svg.find(text), std::string::npos) << text;
   EXPECT_THROW_MSG(reliability_diagram(dir.stem("none"), std::span<const CalibrationBin>{}), InvalidArgument,
                    "plot::reliability_diagram: argument 'bins' is empty");
 }

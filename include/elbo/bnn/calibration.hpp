@@ -3,6 +3,7 @@
 // diagram and the expected calibration error.
 #include <cstddef>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "elbo/export.hpp"
@@ -35,7 +36,7 @@ class CalibrationBinSums {
   std::vector<CalibrationBin> bins() const;
 
  private:
-  const char* caller_;
+  std::string caller_;
   std::vector<CalibrationBin> bins_;
   std::vector<double> sum_p_, sum_y_;
   std::size_t rows_ = 0;
