@@ -49,6 +49,9 @@ struct FitFlags {
   std::string hidden = "5,5", activation = "tanh";
   bool bias = true;
   double prior_sd = 1.0;
+  // "fixed": N(0, prior_sd); "evidence": the sd the Laplace evidence chooses from the
+  // training data (choose_prior_scale), written back to prior_sd before the fit.
+  std::string prior_scale = "fixed";
   std::string prior = "normal";  // "normal" or "hierarchical" (MlpOptions::prior)
   std::string method = "advi", optimizer = fit_defaults::optimizer;
   int64_t rank = 0;      // lowrank_advi; 0: the library's default
@@ -89,7 +92,8 @@ struct FitFlags {
               *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr,
               *prior_structure_opt = nullptr, *evidence_iterations_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
-  CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr;
+  CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr,
+              *prior_scale_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -102,6 +106,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"target", f.target},         {"likelihood", f.likelihood},
           {"hidden", f.hidden},         {"activation", f.activation},
           {"bias", f.bias},             {"prior_sd", f.prior_sd}, {"prior", f.prior},
+          {"prior_scale", f.prior_scale},
           {"method", f.method},         {"optimizer", f.optimizer},
           {"rank", f.rank},             {"flow", f.flow},
           {"objective", f.objective},   {"particles", f.particles},
@@ -126,6 +131,7 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.bias = j.at("bias").get<bool>();
     f.prior_sd = j.at("prior_sd").get<double>();
     f.prior = j.value("prior", std::string("normal"));  // absent before --prior
+    f.prior_scale = j.value("prior_scale", std::string("fixed"));  // absent before --prior-scale
     f.method = j.at("method").get<std::string>();
     f.optimizer = j.at("optimizer").get<std::string>();
     // Absent from checkpoints written before lowrank_advi and nfvi.
@@ -705,6 +711,47 @@ Mlp build_float64_model(const FitFlags& f, const NetworkSpec& spec, const ModelD
   return build_mlp(model, model.data("x", inputs.x), model.data("y", inputs.y), mlp, *spec.likelihood);
 }
 
+// --prior-scale evidence: empirical Bayes for the weights' prior. A Laplace fit over every
+// weight (the MAP by L-BFGS, its Hessian diagonal by differences up to kLaplaceFullLimit
+// parameters, else Kronecker factors) with MacKay's evidence iterations chooses one prior
+// precision from the training data; the fit then runs with N(0, 1 / sqrt(precision)) on
+// every weight. The chosen sd is written to f.prior_sd and the flag resolved to "fixed", so
+// a checkpoint stores the sd itself and a resumed fit does not choose again.
+// docs/DIAGNOSTICS.md ("A Laplace variant that closes it") has why the diagonal.
+constexpr int kPriorScaleEvidenceIterations = 10;
+
+void choose_prior_scale(FitFlags& f, NetworkSpec& spec, const ModelData& inputs) {
+  if (f.prior_scale != "evidence") return;
+  Model model(DType::f64);
+  Mlp net = build_float64_model(f, spec, inputs, model);
+  const int64_t D = model.flat_size();
+  LaplaceOptions lo;
+  lo.hessian = D <= kLaplaceFullLimit ? "diag" : "kron";
+  if (lo.hessian == "kron")
+    lo.kronecker_factors = [&](std::span<const double> z) {
+      return mlp_kronecker_factors(model, net, spec.mlp, *spec.likelihood, z, f.threads);
+    };
+  lo.tuned_prior = net.weight_names;
+  lo.prior_precision = 1.0 / (spec.mlp.prior_sd * spec.mlp.prior_sd);
+  lo.evidence_iterations = kPriorScaleEvidenceIterations;
+  lo.threads = f.threads;
+  std::printf("prior scale: by the Laplace evidence (%s Hessian over %ld parameters, up to %d evidence iterations)\n",
+              lo.hessian.c_str(), static_cast<long>(D), kPriorScaleEvidenceIterations);
+  std::fflush(stdout);
+  const auto t0 = Clock::now();
+  const LaplaceFit fit = fit_laplace(model, lo);
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!(fit.prior_precision > 0) || !std::isfinite(fit.prior_precision))
+    throw NumericalError("--prior-scale evidence: the Laplace evidence chose a prior precision of " +
+                         std::to_string(fit.prior_precision) + "; give --prior-sd instead");
+  const double sd = 1.0 / std::sqrt(fit.prior_precision);
+  std::printf("prior scale: precision %.4g, sd %.4g, after %d evidence iteration%s, in %.2f s\n", fit.prior_precision,
+              sd, fit.evidence_iterations, fit.evidence_iterations == 1 ? "" : "s", seconds);
+  spec.mlp.prior_sd = sd;
+  f.prior_sd = sd;
+  f.prior_scale = "fixed";
+}
+
 // The model file of a method without steps: its network in its own precision, q, and what
 // the fit did (`info`, with k-hat when there is one).
 void save_optimised_fit(const FitFlags& f, const NetworkSpec& spec, const ModelData& inputs, const Approximation& q,
@@ -1164,6 +1211,7 @@ void run_fit(FitFlags& f) {
     TrainingData data = load_training_data(f, plan, spec);
     choose_likelihood(f, spec, data);
     ModelData inputs = standardize(spec, data);
+    choose_prior_scale(f, spec, inputs);
     if (f.method == "laplace")
       run_laplace_fit(f, spec, data, inputs);
     else
@@ -1175,6 +1223,7 @@ void run_fit(FitFlags& f) {
   TrainingData data = load_training_data(f, plan, spec);
   choose_likelihood(f, spec, data);
   ModelData inputs = standardize(spec, data);
+  choose_prior_scale(f, spec, inputs);
   if (f.ensemble > 1) return run_ensemble_fit(f, plan, spec, data, inputs);
   Model model = build_model(f, spec, inputs);
   // A resumed fit takes its state from the checkpoint; its start does not matter.
@@ -1218,6 +1267,14 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(sub->add_option("--prior-sd", f->prior_sd, "sd of the N(0, sd) prior on every weight")
                         ->capture_default_str()
                         ->check(positive_number()));
+  f->prior_scale_opt =
+      sub->add_option("--prior-scale", f->prior_scale,
+                      "fixed: the weights' prior sd is --prior-sd; evidence: empirical Bayes, the sd that a Laplace fit's "
+                      "evidence chooses from the training data (MacKay's iterations; diagonal Hessian up to 4000 "
+                      "parameters, else Kronecker factors), then the fit with it (--prior normal)")
+          ->capture_default_str()
+          ->check(CLI::IsMember({"fixed", "evidence"}));
+  shaping.push_back(f->prior_scale_opt);
   shaping.push_back(sub->add_option("--prior", f->prior,
                                     "normal: N(0, --prior-sd) on every weight; hierarchical: each layer's weights "
                                     "N(0, lambda^-1/2) with a learned precision lambda ~ Gamma(6, 6) (PBP's prior)")
@@ -1399,6 +1456,17 @@ Command add_fit_command(CLI::App& app) {
               if (f->prior_structure_opt->count() > 0)
                 throw UsageError("--prior-structure: applies to --method laplace only (the method is " + f->method +
                                  ")");
+            }
+            if (f->prior_scale == "evidence") {
+              if (f->prior != "normal")
+                throw UsageError("--prior-scale evidence: chooses the sd of --prior normal; the hierarchical prior "
+                                 "learns its precisions in the model");
+              if (f->method == "laplace")
+                throw UsageError("--prior-scale evidence: --method laplace chooses its prior precision by the "
+                                 "evidence itself; use --evidence-iterations");
+              if (f->data_parallel || launched_by_mpi())
+                throw UsageError("--prior-scale evidence: not in a data-parallel fit (its Laplace fit needs every "
+                                 "row in one process); give --prior-sd");
             }
             if (f->method == "fullrank_advi" && f->init_scale_opt->count() > 0)
               throw UsageError("--init-scale: fullrank_advi starts at PyMC's identity Cholesky factor; it applies to "

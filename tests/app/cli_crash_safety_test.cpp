@@ -128,6 +128,9 @@ INSTANTIATE_TEST_SUITE_P(
     cli_crash_safety, CliResume,
     ::testing::Values(
         ResumeCase{"adam_full_batch", {"--iters", "2000", "--seed", "5"}, "500", "1000"},
+        // The prior sd the evidence chose is in the checkpoint: the resumed fit does not
+        // choose again.
+        ResumeCase{"prior_scale_by_the_evidence", {"--iters", "1000", "--prior-scale", "evidence"}, "250", "500"},
         ResumeCase{"minibatches_adagrad_window_float64",
                    {"--iters", "1200", "--seed", "3", "--batch-size", "32", "--optimizer", "adagrad_window", "--lr",
                     "0.05", "--dtype", "float64"},
