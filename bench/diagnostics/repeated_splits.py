@@ -2,7 +2,7 @@
 """Issue #18's "no worse than ADVI", over many splits instead of one (docs/DIAGNOSTICS.md):
 test accuracy of `elbo fit` with mean-field ADVI, Pathfinder (4 paths and 1) and Laplace
 (last layer; all weights with K-FAC and the linearised predictive; all weights with MacKay's
-evidence iterations, full and diagonal Hessian) on breast cancer over random half/half splits, and RMSE on the UCI
+evidence iterations, full and diagonal Hessian; Pathfinder with the prior sd the evidence chooses) on breast cancer over random half/half splits, and RMSE on the UCI
 concrete set's published splits (at most its 20); each with the command line's defaults and
 --seed 1. Prints the mean over the splits, its standard error, and the mean paired
 difference to ADVI with its standard error.
@@ -33,6 +33,8 @@ METHODS = [
      ["--method", "laplace", "--subset", "all", "--evidence-iterations", "10"]),
     ("Laplace (all, diag, linearised, 10 evidence iterations)",
      ["--method", "laplace", "--subset", "all", "--hessian", "diag", "--evidence-iterations", "10"]),
+    ("Pathfinder, 1 path, --prior-scale evidence", ["--method", "pathfinder", "--paths", "1", "--prior-scale", "evidence"]),
+    ("Pathfinder, 4 paths, --prior-scale evidence", ["--method", "pathfinder", "--prior-scale", "evidence"]),
 ]
 
 
