@@ -4,6 +4,7 @@
 // - with --checkpoint-every it can be continued with --resume, and the continued fit writes
 //   the same bytes as a fit that never stopped, whether it stopped by --stop-after (the
 //   test hook) or by SIGKILL at a random moment.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -111,6 +112,12 @@ TEST_P(CliResume, a_resumed_fit_writes_the_same_bytes_as_one_that_never_stopped)
   ASSERT_EQ(resumed.code, 0) << describe(resumed);
   EXPECT_NE(resumed.out.find("resuming: " + dir / "b.elbo.ckpt" + " at step " + c.stop), std::string::npos)
       << describe(resumed);
+  // The prior sd an evidence fit chose is in its checkpoint: the resumed fit does not
+  // choose again.
+  if (std::find(c.flags.begin(), c.flags.end(), "--prior-scale") != c.flags.end()) {
+    EXPECT_NE(a.out.find("prior scale: precision"), std::string::npos) << describe(a);
+    EXPECT_EQ(resumed.out.find("prior scale:"), std::string::npos) << describe(resumed);
+  }
   EXPECT_TRUE(read_text(dir / "a.elbo") == read_text(dir / "c.elbo"))
       << "a.elbo and c.elbo differ\n--- uninterrupted ---\n" << a.out << "--- resumed ---\n" << resumed.out;
   if (c.converges) {

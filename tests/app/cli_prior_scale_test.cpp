@@ -1,6 +1,8 @@
 // `elbo fit --prior-scale evidence`: the weights' prior sd chosen by the Laplace evidence
 // on the training data (empirical Bayes), then the fit with it, for any method but laplace.
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
@@ -53,6 +55,19 @@ TEST(cli_prior_scale, evidence_chooses_the_sd_that_laplace_evidence_iterations_c
   }
 }
 
+TEST(cli_prior_scale, a_network_over_4000_parameters_takes_the_kronecker_factors) {
+  // 2 -> 100 -> 40 -> 1: 4,381 parameters, above the diagonal's limit.
+  TempDir dir;
+  write_moons(dir / "train.csv", 200, 3);
+  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--hidden", "100,40",
+                              "--prior-scale", "evidence", "--iters", "200", "--psis-draws", "0"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("prior scale: by the Laplace evidence (kron Hessian over 4381 parameters"), std::string::npos)
+      << r.out;
+  const double sd = number_after(r.out, "prior scale: precision [0-9.eE+-]+, sd ");
+  EXPECT_TRUE(sd > 0 && std::isfinite(sd)) << r.out;
+}
+
 TEST(cli_prior_scale, is_refused_where_it_cannot_apply) {
   TempDir dir;
   write_moons(dir / "train.csv", 60, 3);
@@ -61,6 +76,13 @@ TEST(cli_prior_scale, is_refused_where_it_cannot_apply) {
       {{"--method", "laplace"}, "--prior-scale evidence: --method laplace chooses its prior precision by the evidence"},
       {{"--data-parallel"}, "--prior-scale evidence: not in a data-parallel fit"},
   };
+  // Launched by mpirun (its environment) is a data-parallel fit too.
+  ::setenv("OMPI_COMM_WORLD_SIZE", "1", 1);
+  CliResult mpi = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--prior-scale",
+                                "evidence", "--likelihood", "bernoulli"});
+  ::unsetenv("OMPI_COMM_WORLD_SIZE");
+  EXPECT_EQ(mpi.code, 2) << describe(mpi);
+  EXPECT_NE(mpi.err.find("--prior-scale evidence: not in a data-parallel fit"), std::string::npos) << describe(mpi);
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--prior-scale",
                                      "evidence"};
