@@ -8,8 +8,13 @@
 //   gemm/<engine|eigen>/<M>x<K>x<N>T   C[M,N] = A^T B with A stored [K,M]: a weight
 //                                      gradient X^T dY (K = the 128 rows)
 // Counter GFLOPs = 2MKN / time.
+//
+//   triad/64MB   a[i] = b[i] + 0.5f c[i] over three float arrays of 64 MB: one core's memory
+//                bandwidth (counter GBs: 12 bytes an element / time), the roofline's
+//                bandwidth for the per-parameter work (docs/PERFORMANCE.md)
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <Eigen/Dense>
 #include <benchmark/benchmark.h>
@@ -60,6 +65,17 @@ void eigen(benchmark::State& st, Shape3 s) {
   report(st, s);
 }
 
+void triad(benchmark::State& st) {
+  const size_t n = size_t{1} << 24;
+  std::vector<float> a(n, 1.0f), b(n, 2.0f), c(n, 3.0f);
+  for (auto _ : st) {
+    for (size_t i = 0; i < n; ++i) a[i] = b[i] + 0.5f * c[i];
+    benchmark::DoNotOptimize(a.data());
+    benchmark::ClobberMemory();
+  }
+  st.counters["GBs"] = benchmark::Counter(12e-9 * static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 }  // namespace elbo::bench
 
@@ -72,6 +88,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("gemm/eigen/" + dims).c_str(), [s](benchmark::State& st) { elbo::bench::eigen(st, s); })
         ->Unit(benchmark::kMicrosecond);
   }
+  benchmark::RegisterBenchmark("triad/64MB", elbo::bench::triad)->Unit(benchmark::kMillisecond);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

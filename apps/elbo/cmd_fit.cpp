@@ -92,8 +92,7 @@ struct FitFlags {
               *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr,
               *prior_structure_opt = nullptr, *evidence_iterations_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
-  CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr,
-              *prior_scale_opt = nullptr;
+  CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -1267,14 +1266,13 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(sub->add_option("--prior-sd", f->prior_sd, "sd of the N(0, sd) prior on every weight")
                         ->capture_default_str()
                         ->check(positive_number()));
-  f->prior_scale_opt =
+  shaping.push_back(
       sub->add_option("--prior-scale", f->prior_scale,
                       "fixed: the weights' prior sd is --prior-sd; evidence: empirical Bayes, the sd that a Laplace fit's "
                       "evidence chooses from the training data (MacKay's iterations; diagonal Hessian up to 4000 "
                       "parameters, else Kronecker factors), then the fit with it (--prior normal)")
           ->capture_default_str()
-          ->check(CLI::IsMember({"fixed", "evidence"}));
-  shaping.push_back(f->prior_scale_opt);
+          ->check(CLI::IsMember({"fixed", "evidence"})));
   shaping.push_back(sub->add_option("--prior", f->prior,
                                     "normal: N(0, --prior-sd) on every weight; hierarchical: each layer's weights "
                                     "N(0, lambda^-1/2) with a learned precision lambda ~ Gamma(6, 6) (PBP's prior)")

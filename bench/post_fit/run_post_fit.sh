@@ -4,7 +4,10 @@
 #   784-400  the 784-400-400-10 network of the size peers (bench/peers/run_size_peers.sh),
 #            fitted for 300 steps of 128 rows, at its 10,000 training rows;
 #   concrete a 13-50-1 regression network fitted with `elbo fit --hidden 50` on UCI concrete
-#            (1030 rows), at the 1030 rows and at 103,000 (each row 100 times, jittered).
+#            (1030 rows), at the 1030 rows and at 103,000 (each row 100 times, jittered);
+#   moons    the tutorial's 2-5-5-1 network fitted on 300 rows of make_moons, and `elbo plot`
+#            (100 draws, figures skipped: gnuplot's own memory is not elbo's) on 1,200,000
+#            rows (docs/CLI.md, "threads and memory").
 # Peak memory is /usr/bin/time's maximum resident set of the whole process (the model,
 # the program and the libraries included). The fits' own times are printed for reference.
 #
@@ -34,6 +37,10 @@ import sys
 import numpy as np
 d = np.loadtxt(sys.argv[1])
 np.save(sys.argv[2] + "/concrete.npy", d)
+from sklearn.datasets import make_moons
+for name, rows in (("moons_small", 300), ("moons_big", 1_200_000)):
+    x, y = make_moons(rows, noise=0.2, random_state=0)
+    np.save(sys.argv[2] + f"/{name}.npy", np.column_stack([x, y]))
 big = np.repeat(d, 100, axis=0)
 big[:, :-1] += np.random.default_rng(0).normal(0, 0.01, big[:, :-1].shape)
 np.save(sys.argv[2] + "/concrete_big.npy", big)
@@ -69,4 +76,9 @@ timed "evaluate concrete" 1030 "$ELBO" evaluate --model "$OUT/concrete.elbo" --d
 timed "predict concrete x100" 103000 "$ELBO" predict --model "$OUT/concrete.elbo" --data "$OUT/concrete_big.npy" \
   --out "$OUT/pbig.csv"
 timed "evaluate concrete x100" 103000 "$ELBO" evaluate --model "$OUT/concrete.elbo" --data "$OUT/concrete_big.npy"
+timed "fit moons (tutorial network)" 300 "$ELBO" fit --train "$OUT/moons_small.npy" --iters 2000 \
+  --out "$OUT/moons.elbo"
+mkdir -p "$OUT/figs"
+timed "plot moons, 100 draws (figures skipped)" 1200000 env ELBO_GNUPLOT=/nonexistent "$ELBO" plot \
+  --model "$OUT/moons.elbo" --data "$OUT/moons_big.npy" --out "$OUT/figs" --draws 100 --grid 20
 echo "wrote $RESULTS"
