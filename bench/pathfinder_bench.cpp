@@ -23,7 +23,7 @@ void pathfinder_tutorial(benchmark::State& state) {
   int64_t iterations = 0;
   for (auto _ : state) {
     elbo::PathfinderFit fit =
-        elbo::fit_pathfinder(*t.model, {.paths = paths, .start = t.model->initial_point(), .seed = 1, .threads = threads});
+        elbo::fit_pathfinder(*t.model, {.paths = paths, .starts = {t.model->initial_point()}, .seed = 1, .threads = threads});
     iterations = fit.paths[0].iterations;
     benchmark::DoNotOptimize(fit.q->params().data());
   }

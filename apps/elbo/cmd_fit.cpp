@@ -64,6 +64,7 @@ struct FitFlags {
   std::string predictive;  // laplace: "linearised", "probit" or "sampled"; "": linearised over all weights, else sampled
   std::string subset = "last_layer";  // laplace: "all" or "last_layer" (laplace-torch's default)
   int paths = 4;                      // pathfinder: paths (Stan's default)
+  std::string resampling = "auto";    // pathfinder, several paths: psis, pooled or auto
   std::string init = "default";       // step methods: "default" or "pathfinder"
   std::string loss_history;           // step methods: CSV of every step's loss, "" = none
   int64_t ensemble = 1;               // advi, fullrank_advi: fits combined as a Mixture
@@ -91,7 +92,7 @@ struct FitFlags {
   CLI::Option *rank_opt = nullptr, *flow_opt = nullptr, *mc_opt = nullptr, *particles_opt = nullptr,
               *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr,
               *prior_structure_opt = nullptr, *evidence_iterations_opt = nullptr, *optimizer_opt = nullptr,
-              *paths_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
+              *paths_opt = nullptr, *resampling_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
   CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
@@ -886,14 +887,27 @@ void run_laplace_fit(FitFlags& f, const NetworkSpec& network, const TrainingData
 }
 
 // Pathfinder (docs/CLI.md, "Pathfinder"): L-BFGS paths on the float64 network over all the
-// rows; path 0 starts at the usual initial weights, the others at uniform(-2, 2) draws.
+// rows; path p starts at the usual initial weights drawn from the seed SEED + 1000 p.
 void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData& data, const ModelData& inputs) {
   Model model(DType::f64);
   build_float64_model(f, spec, inputs, model);
   const int64_t D = model.flat_size();
   PathfinderOptions po;
   po.paths = f.paths;
-  po.start = model.initial_point();
+  po.resampling = f.resampling == "psis"     ? PathfinderResampling::psis
+                  : f.resampling == "pooled" ? PathfinderResampling::pooled
+                                             : PathfinderResampling::automatic;
+  // Every path starts at the network's own initial weights, path p's drawn from the seed
+  // SEED + 1000 p (as ensemble members are): Stan's uniform(-2, 2) starts saturate the
+  // units and end in worse modes (docs/DIAGNOSTICS.md).
+  po.starts.push_back(model.initial_point());
+  for (int p = 1; p < po.paths; ++p) {
+    FitFlags path_flags = f;
+    path_flags.seed = f.seed + 1000 * static_cast<uint64_t>(p);
+    Model start_model(DType::f64);
+    build_float64_model(path_flags, spec, inputs, start_model);
+    po.starts.push_back(start_model.initial_point());
+  }
   po.seed = f.seed;
   po.threads = f.threads;  // paths run in parallel on --threads
   if (f.max_iters_opt->count() > 0) po.lbfgs.max_iters = f.max_iters;
@@ -926,8 +940,11 @@ void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData
   if (fit.psis) {  // draws: the k-hat of multi-path's resampling, or of one path's draws
     psis_draws = static_cast<int64_t>(fit.psis->log_weights.size());
     std::printf("PSIS k-hat: %.2f, %s (pathfinder's %s %ld %s draws, ESS %.0f)\n", fit.psis->khat,
-                khat_verdict(fit.psis->khat).c_str(), po.paths == 1 ? "normal," : "resampling of",
+                khat_verdict(fit.psis->khat).c_str(), po.paths == 1 ? "normal," : "importance weights of",
                 static_cast<long>(psis_draws), po.paths == 1 ? "of its" : "pooled", fit.psis->ess);
+    if (po.paths > 1)
+      std::printf("draws: %s\n", fit.resampled ? "resampled by their PSIS weights"
+                                               : "the paths' draws with equal weight, not resampled (--resampling)");
   } else if (const std::optional<ApproximationCheck> check = report_khat(f, post, spec, inputs, *fit.q)) {
     psis = check->psis;
     psis_draws = check->draws;
@@ -935,6 +952,7 @@ void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData
   nlohmann::json fit_info = {{"train", f.train},    {"rows", data.rows()},         {"method", "pathfinder"},
                              {"paths", paths},      {"evaluations", evaluations},  {"seconds", seconds},
                              {"seed", f.seed}};
+  if (po.paths > 1) fit_info["draws"] = fit.resampled ? "psis_resampled" : "pooled";
   save_optimised_fit(f, spec, inputs, *fit.q, fit_info, psis, psis_draws);
 }
 
@@ -956,7 +974,7 @@ Tensor pathfinder_start(const FitFlags& f, const NetworkSpec& spec, const ModelD
   build_float64_model(f, spec, inputs, model);
   PathfinderOptions po;
   po.paths = 1;
-  po.start = model.initial_point();
+  po.starts = {model.initial_point()};
   po.seed = f.seed;
   po.make_q = false;
   po.elbo_draws = 5;  // the paper's K: only the mean is wanted, at a fifth of Stan's cost
@@ -1293,10 +1311,18 @@ Command add_fit_command(CLI::App& app) {
                         ->check(positive_integer()));
   f->paths_opt = sub->add_option("--paths", f->paths,
                                  "pathfinder: paths; 1 gives the best normal (full-rank), more the draws of all "
-                                 "paths resampled by their importance weights (Stan's default 4)")
+                                 "paths (Stan's default 4; --resampling)")
                      ->capture_default_str()
                      ->check(positive_integer());
   shaping.push_back(f->paths_opt);
+  f->resampling_opt = sub->add_option("--resampling", f->resampling,
+                                      "pathfinder, several paths: psis (resample the pooled draws by their "
+                                      "Pareto-smoothed importance weights, Stan's default), pooled (every path's "
+                                      "draws with equal weight) or auto (psis when its k-hat is below 0.7, else "
+                                      "pooled)")
+                          ->capture_default_str()
+                          ->check(CLI::IsMember({"auto", "psis", "pooled"}));
+  shaping.push_back(f->resampling_opt);
   f->init_opt = sub->add_option("--init", f->init,
                                 "Where the fit's means start: default (seeded weights) or pathfinder (the mean of "
                                 "single-path Pathfinder's best normal, from there)")
@@ -1471,6 +1497,9 @@ Command add_fit_command(CLI::App& app) {
                                "the other families");
             if (f->method != "pathfinder" && f->paths_opt->count() > 0)
               throw UsageError("--paths: applies to --method pathfinder only (the method is " + f->method + ")");
+            if (f->resampling_opt->count() > 0 && (f->method != "pathfinder" || f->paths == 1))
+              throw UsageError("--resampling: applies to --method pathfinder with more than one path (the method is " +
+                               f->method + (f->method == "pathfinder" ? ", --paths 1" : "") + ")");
             if ((f->method == "laplace" || f->method == "pathfinder") && f->init_opt->count() > 0)
               throw UsageError("--init: " + f->method + " has no steps to start (the method is " + f->method + ")");
             if (f->method == "laplace" || f->method == "pathfinder") {

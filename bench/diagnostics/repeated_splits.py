@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Issue #18's "no worse than ADVI", over many splits instead of one (docs/DIAGNOSTICS.md):
-test accuracy of `elbo fit` with mean-field ADVI, Pathfinder (4 paths and 1) and Laplace
+test accuracy of `elbo fit` with mean-field ADVI, Pathfinder (4 paths, their draws pooled by
+default or resampled, and 1 path) and Laplace
 (last layer; all weights with K-FAC and the linearised predictive; all weights with MacKay's
 evidence iterations, full and diagonal Hessian; Pathfinder with the prior sd the evidence chooses) on breast cancer over random half/half splits, and RMSE on the UCI
 concrete set's published splits (at most its 20); each with the command line's defaults and
@@ -8,13 +9,14 @@ concrete set's published splits (at most its 20); each with the command line's d
 difference to ADVI with its standard error.
 
     bench/peers/.venv/bin/python bench/diagnostics/repeated_splits.py --elbo build/bin/elbo \\
-        --out /tmp/splits --splits 10
+        --out /tmp/splits --splits 10 --jobs 2
 """
 import argparse
 import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer
@@ -26,6 +28,7 @@ from compare_methods import ROOT, write_csv  # noqa: E402  (the same CSV layout)
 METHODS = [
     ("mean-field ADVI", ["--method", "advi"]),
     ("Pathfinder, 4 paths", ["--method", "pathfinder"]),
+    ("Pathfinder, 4 paths, --resampling psis", ["--method", "pathfinder", "--resampling", "psis"]),
     ("Pathfinder, 1 path", ["--method", "pathfinder", "--paths", "1"]),
     ("Laplace (last layer, full)", ["--method", "laplace"]),
     ("Laplace (all, kron, linearised)", ["--method", "laplace", "--subset", "all", "--hessian", "kron"]),
@@ -61,28 +64,39 @@ def run(cmd):
     return p.stdout
 
 
+def score_split(a, name, metric, s, xtr, xte, ytr, yte):
+    """Every method on one split, in its own folder: {label: score}."""
+    folder = os.path.join(a.out, f"{name.split()[0]}-{s}")
+    os.makedirs(folder, exist_ok=True)
+    train, test = os.path.join(folder, "train.csv"), os.path.join(folder, "test.csv")
+    write_csv(train, xtr, ytr)
+    write_csv(test, xte, yte)
+    scores = {}
+    for label, args in METHODS:
+        model = os.path.join(folder, "m.elbo")
+        run([a.elbo, "fit", "--train", train, "--out", model, "--seed", "1", "--threads", "1"] + args)
+        ev = json.loads(run([a.elbo, "evaluate", "--model", model, "--data", test, "--json"]))
+        scores[label] = ev[metric]
+        print(f"{name} split {s} | {label} | {metric} {ev[metric]:.4f}", file=sys.stderr)
+    return scores
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--elbo", default=os.path.join(ROOT, "build", "bin", "elbo"))
     ap.add_argument("--out", default=os.path.join(ROOT, "build-diagnostics"))
     ap.add_argument("--uci", default=os.path.join(ROOT, "..", "shared", "data", "uci"))
     ap.add_argument("--splits", type=int, default=10)
+    ap.add_argument("--jobs", type=int, default=1, help="splits fitted at once (each fit on one thread)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     print("| data | method | mean test score | its SE | mean difference to ADVI | its SE |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for name, metric in [("breast cancer", "accuracy"), ("concrete (UCI)", "rmse")]:
-        scores = {label: [] for label, _ in METHODS}
-        for s, (xtr, xte, ytr, yte) in enumerate(splits(name, a.uci, a.splits)):
-            train, test = os.path.join(a.out, "train.csv"), os.path.join(a.out, "test.csv")
-            write_csv(train, xtr, ytr)
-            write_csv(test, xte, yte)
-            for label, args in METHODS:
-                model = os.path.join(a.out, "m.elbo")
-                run([a.elbo, "fit", "--train", train, "--out", model, "--seed", "1", "--threads", "1"] + args)
-                ev = json.loads(run([a.elbo, "evaluate", "--model", model, "--data", test, "--json"]))
-                scores[label].append(ev[metric])
-                print(f"{name} split {s} | {label} | {metric} {ev[metric]:.4f}", file=sys.stderr)
+        with ThreadPoolExecutor(max_workers=a.jobs) as pool:
+            per_split = list(pool.map(lambda split: score_split(a, name, metric, split[0], *split[1]),
+                                      enumerate(splits(name, a.uci, a.splits))))
+        scores = {label: [sc[label] for sc in per_split] for label, _ in METHODS}
         base = np.array(scores["mean-field ADVI"])
         for label, _ in METHODS:
             v = np.array(scores[label])
@@ -91,7 +105,7 @@ def main():
             scale = 100 if metric == "accuracy" else 1
             unit = " %" if metric == "accuracy" else ""
             print(f"| {name} | {label} | {scale * v.mean():.2f}{unit} | {scale * v.std(ddof=1) / np.sqrt(k):.2f} | "
-                  f"{scale * d.mean():+.2f} | {scale * d.std(ddof=1) / np.sqrt(k):.2f} |")
+                  f"{scale * d.mean():+.2f} | {scale * d.std(ddof=1) / np.sqrt(k):.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -172,18 +172,21 @@ class _OneShot(Inference):
 
 class Pathfinder(_OneShot):
     """Pathfinder (Zhang et al. 2022): L-BFGS paths and the normal approximations along them.
-    ``paths=4`` (multi-path: the resampled draws, no density; its ``khat`` says whether to
-    trust them) or ``paths=1`` (the best normal, a full-rank q); ``draws=1000``,
-    ``max_iters=1000`` L-BFGS iterations."""
+    ``paths=4`` (multi-path: draws without a density; its ``khat`` says whether to trust the
+    importance weights) or ``paths=1`` (the best normal, a full-rank q); ``draws=1000``,
+    ``max_iters=1000`` L-BFGS iterations; ``resampling="auto"`` (multi-path: resample the
+    pooled draws by their PSIS weights when k-hat < 0.7, else keep every path's draws with
+    equal weight), ``"psis"`` (always resample, Stan's default) or ``"pooled"``."""
     method = "pathfinder"
 
     def _run(self, opts):
         paths, draws = int(opts.pop("paths", 4)), int(opts.pop("draws", 1000))
         max_iters = int(opts.pop("max_iters", 1000))
+        resampling = str(opts.pop("resampling", "auto"))
         if opts:
             raise ValueError(f"Pathfinder: unknown option(s) {sorted(opts)}")
         return _core.fit_pathfinder(self.model._core, paths=paths, seed=self.random_seed, threads=self._threads,
-                                    draws=draws, max_iters=max_iters, start=self._start)
+                                    draws=draws, max_iters=max_iters, start=self._start, resampling=resampling)
 
 
 class LaplaceApproximation(_OneShot):

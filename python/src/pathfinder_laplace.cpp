@@ -30,6 +30,7 @@ void bind_pathfinder_laplace(nb::module_& m) {
                      if (!f.psis) return std::nullopt;
                      return f.psis->khat;
                    })
+      .def_prop_ro("resampled", [](const PathfinderFit& f) { return f.resampled; })
       .def_prop_ro("paths", [](const PathfinderFit& f) {
         nb::list out;
         for (const auto& p : f.paths) {
@@ -46,21 +47,31 @@ void bind_pathfinder_laplace(nb::module_& m) {
   m.def(
       "fit_pathfinder",
       [](const Model& model, int paths, uint64_t seed, int threads, int64_t draws, int64_t elbo_draws,
-         int64_t max_iters, nb::handle start) {
+         int64_t max_iters, nb::handle start, const std::string& resampling) {
         PathfinderOptions o;
         o.paths = paths;
+        if (resampling == "auto")
+          o.resampling = PathfinderResampling::automatic;
+        else if (resampling == "psis")
+          o.resampling = PathfinderResampling::psis;
+        else if (resampling == "pooled")
+          o.resampling = PathfinderResampling::pooled;
+        else
+          throw InvalidArgument("fit_pathfinder: argument 'resampling' is '" + resampling +
+                                "', but must be auto, psis or pooled");
         o.seed = seed;
         o.threads = threads;
         o.draws = draws;
         o.draws_per_path = draws;
         o.elbo_draws = elbo_draws;
         o.lbfgs.max_iters = max_iters;
-        o.start = optional_start(start);
+        if (std::optional<Tensor> s = optional_start(start)) o.starts = {*s};
         nb::gil_scoped_release release;
         return fit_pathfinder(model, o);
       },
       nb::arg("model"), nb::arg("paths") = 4, nb::arg("seed") = 0, nb::arg("threads") = 1, nb::arg("draws") = 1000,
-      nb::arg("elbo_draws") = 25, nb::arg("max_iters") = 1000, nb::arg("start") = nb::none(), nb::keep_alive<0, 1>());
+      nb::arg("elbo_draws") = 25, nb::arg("max_iters") = 1000, nb::arg("start") = nb::none(),
+      nb::arg("resampling") = "auto", nb::keep_alive<0, 1>());
 
   nb::class_<LaplaceFit>(m, "LaplaceFit", "The Laplace approximation at the mode.")
       .def_prop_ro(

@@ -66,6 +66,24 @@ def test_single_path_pathfinder_finds_the_gaussian_posterior():
     assert abs(approx.std[0] / POST_SD - 1) < 0.05
 
 
+def test_multi_path_pathfinder_says_whether_it_resampled():
+    # "auto" resamples the pooled draws by their PSIS weights exactly when k-hat < 0.7
+    # (seed 0: 0.40; other seeds reach 0.9-1.2 on this 1-D posterior, where a path's best
+    # normal may come from an early point), "psis" always, "pooled" never. Either way the
+    # draws' mean is the posterior's within 0.25 posterior sd: each path's normal is near it.
+    for seed in [0, 4]:
+        for resampling in ["auto", "psis", "pooled"]:
+            approx = elbo.fit(method="pathfinder", model=conjugate_model(), random_seed=seed,
+                              inf_kwargs={"resampling": resampling})
+            result = approx.inference.result
+            expected = {"auto": result.khat < 0.7, "psis": True, "pooled": False}[resampling]
+            assert result.resampled == expected, (seed, resampling, result.khat)
+            assert abs(approx.mean[0] - POST_MEAN) < 0.25 * POST_SD, (seed, resampling)
+    assert not elbo.fit(method="pathfinder", model=conjugate_model(), random_seed=4).inference.result.resampled
+    with pytest.raises(ValueError, match="'resampling' is 'never'"):
+        elbo.fit(method="pathfinder", model=conjugate_model(), random_seed=5, inf_kwargs={"resampling": "never"})
+
+
 def test_renyi_and_iwae_objectives():
     m = conjugate_model()
     kl = elbo.fit(5000, model=m, random_seed=2, obj_optimizer=elbo.adam(learning_rate=0.01), obj_n_mc=10,

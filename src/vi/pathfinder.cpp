@@ -29,6 +29,8 @@ constexpr uint64_t kStartStream = 20, kElboStream = 1 << 20, kDrawStream = 2 << 
 // Up to this many parameters a single-path q is a FullRank (D (D + 1) / 2 numbers and a
 // D x D factorisation); above, it is draws from the normal (Stan's output), as multi-path's.
 constexpr int64_t kSinglePathMaxDim = 5000;
+// Below this PSIS k-hat the importance weights can be trusted (Vehtari et al.'s 0.7).
+constexpr double kTrustedKhat = 0.7;
 
 // The normal N(mu, H) at one point of the path, H = diag(alpha) + B M B^T, with what
 // drawing from it needs: W = alpha^-1/2 B = Q R (thin), I + R M R^T = L L^T, so that
@@ -158,15 +160,15 @@ PathOutcome run_path(const Model& model, const PathfinderOptions& o, int path) {
   detail::LogDensity density(model, 1), elbo_density(model, 1);
   const Philox rng(o.seed);
   PathOutcome out;
-  // The start: the given one for path 0, else uniform draws, redrawn (up to 100 times)
-  // while log p or its gradient is not finite there.
+  // The start: the path's given one, else uniform draws, redrawn (up to 100 times) while
+  // log p or its gradient is not finite there.
   Vector x0(D);
   std::vector<double> g(static_cast<size_t>(D));
   double lp0 = NAN;
   bool start_ok = false;
   for (int attempt = 0; attempt < 100 && !start_ok; ++attempt) {
-    if (path == 0 && o.start && attempt == 0) {
-      for (int64_t i = 0; i < D; ++i) x0(i) = (*o.start)[i];
+    if (static_cast<size_t>(path) < o.starts.size() && attempt == 0) {
+      for (int64_t i = 0; i < D; ++i) x0(i) = o.starts[static_cast<size_t>(path)][i];
     } else {
       rng.uniform(x0.data(), D, kStartStream + static_cast<uint64_t>(path), static_cast<uint64_t>(attempt));
       x0 = (2 * x0.array() - 1) * o.init_radius;
@@ -273,9 +275,14 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
                           "the model built on the full data");
   const int64_t D = model.flat_size();
   if (D == 0) throw InvalidArgument("fit_pathfinder: the model has no free variables");
-  if (o.start && o.start->numel() != D)
-    throw InvalidArgument("fit_pathfinder: option 'start' has " + std::to_string(o.start->numel()) +
-                          " values, but the model has " + std::to_string(D) + " free parameters");
+  if (o.starts.size() > static_cast<size_t>(o.paths))
+    throw InvalidArgument("fit_pathfinder: option 'starts' has " + std::to_string(o.starts.size()) + " starts for " +
+                          std::to_string(o.paths) + " paths");
+  for (size_t p = 0; p < o.starts.size(); ++p)
+    if (o.starts[p].numel() != D)
+      throw InvalidArgument("fit_pathfinder: option 'starts', start " + std::to_string(p) + " has " +
+                            std::to_string(o.starts[p].numel()) + " values, but the model has " + std::to_string(D) +
+                            " free parameters");
 
   // Paths on the threads, each into its own slot: the result does not depend on the order.
   std::vector<PathOutcome> outcomes(static_cast<size_t>(o.paths));
@@ -328,8 +335,9 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
     return fit;
   }
 
-  // Multi-path: pool the paths' draws (a failed path's draws weigh nothing), smooth the
-  // weights with PSIS and resample with replacement.
+  // Multi-path: pool the paths' draws (a failed path's draws weigh nothing) and smooth
+  // their weights with PSIS; resample with replacement when asked, or when the k-hat says
+  // the weights can be trusted, else keep every successful path's draws with equal weight.
   std::vector<double> ratios;
   for (const PathOutcome& p : outcomes) {
     if (p.ok)
@@ -338,15 +346,31 @@ PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
       ratios.insert(ratios.end(), static_cast<size_t>(o.draws_per_path), -INFINITY);
   }
   fit.psis = psis(ratios);
+  fit.resampled = o.resampling == PathfinderResampling::psis ||
+                  (o.resampling == PathfinderResampling::automatic && fit.psis->khat < kTrustedKhat);
+  const Philox rng(o.seed);
+  std::vector<double> mean(static_cast<size_t>(D), 0.0);
+  auto q = std::make_unique<Empirical>(mean, o.draws, 0.0, o.seed);
+  std::span<double> x = q->params();
+  if (!fit.resampled) {
+    // Draw s is path ok[s % n]'s draw s / n (wrapping past draws_per_path): the paths in
+    // turn, so every one is represented equally at any o.draws.
+    std::vector<int> ok;
+    for (int p = 0; p < o.paths; ++p)
+      if (outcomes[static_cast<size_t>(p)].ok) ok.push_back(p);
+    const auto n = static_cast<int64_t>(ok.size());
+    for (int64_t s = 0; s < o.draws; ++s) {
+      const int path = ok[static_cast<size_t>(s % n)];
+      draw_of_path(outcomes[static_cast<size_t>(path)], rng, path, (s / n) % o.draws_per_path, x.data() + s * D);
+    }
+    fit.q = std::move(q);
+    return fit;
+  }
   std::vector<double> cdf(ratios.size());
   double total = 0;
   for (size_t i = 0; i < ratios.size(); ++i) cdf[i] = total += std::exp(fit.psis->log_weights[i]);
   std::vector<double> u(static_cast<size_t>(o.draws));
-  const Philox rng(o.seed);
   rng.uniform(u.data(), o.draws, kResampleStream, 0);
-  std::vector<double> mean(static_cast<size_t>(D), 0.0);
-  auto q = std::make_unique<Empirical>(mean, o.draws, 0.0, o.seed);
-  std::span<double> x = q->params();
   for (int64_t s = 0; s < o.draws; ++s) {
     const size_t k = std::min<size_t>(std::lower_bound(cdf.begin(), cdf.end(), u[s] * total) - cdf.begin(), cdf.size() - 1);
     const int path = static_cast<int>(k / static_cast<size_t>(o.draws_per_path));

@@ -2,7 +2,9 @@
 // bounds of the ADVI tests on the same data (cli_bernoulli_test.cpp, cli_regression_test.cpp),
 // then predict, evaluate and summary on its model file.
 #include <cmath>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -22,7 +24,11 @@ TEST(cli_pathfinder, multi_path_classifies_moons_as_well_as_advi_and_prints_khat
   EXPECT_NE(fit.out.find("fitting: pathfinder (4 paths, 51 parameters)"), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("path 3: "), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("PSIS k-hat: "), std::string::npos) << fit.out;
-  EXPECT_NE(fit.out.find("pathfinder's resampling of 4000 pooled draws"), std::string::npos) << fit.out;
+  EXPECT_NE(fit.out.find("pathfinder's importance weights of 4000 pooled draws"), std::string::npos) << fit.out;
+  // Which draws q holds is said, whichever the automatic choice took on this data.
+  EXPECT_TRUE(fit.out.find("draws: resampled by their PSIS weights") != std::string::npos ||
+              fit.out.find("draws: the paths' draws with equal weight") != std::string::npos)
+      << fit.out;
   CliResult eval = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "test.csv", "--json"});
   ASSERT_EQ(eval.code, 0) << describe(eval);
   auto j = nlohmann::json::parse(eval.out);
@@ -83,6 +89,44 @@ TEST(cli_pathfinder, takes_paths_only_with_its_method) {
   CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--paths", "2"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("--paths: applies to --method pathfinder only"), std::string::npos) << describe(r);
+  for (const std::vector<std::string>& method : {std::vector<std::string>{"--method", "advi"},
+                                                 std::vector<std::string>{"--method", "pathfinder", "--paths", "1"}}) {
+    std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--resampling", "psis"};
+    args.insert(args.end(), method.begin(), method.end());
+    CliResult bad = run_cli(dir, args);
+    EXPECT_NE(bad.code, 0);
+    EXPECT_NE(bad.err.find("--resampling: applies to --method pathfinder with more than one path"), std::string::npos)
+        << describe(bad);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "m.elbo"));
+}
+
+TEST(cli_pathfinder, resampling_says_which_draws_q_holds_and_the_model_file_keeps_it) {
+  // On moons the 4 paths' pooled draws have k-hat far above 0.7 (docs/DIAGNOSTICS.md), so
+  // the automatic choice keeps every path's draws; psis asked for resamples them. Both
+  // classify within cli_bernoulli_test.cpp's bound.
+  TempDir dir;
+  write_moons(dir / "train.csv", 200, 1);
+  write_moons(dir / "test.csv", 200, 2);
+  for (const std::string mode : {"auto", "psis", "pooled"}) {
+    const std::filesystem::path model = dir / (mode + ".elbo");
+    CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", model, "--method", "pathfinder",
+                                  "--resampling", mode, "--paths", "3"});
+    ASSERT_EQ(fit.code, 0) << describe(fit);
+    const bool resampled = mode == "psis";
+    EXPECT_NE(fit.out.find(resampled ? "draws: resampled by their PSIS weights"
+                                     : "draws: the paths' draws with equal weight, not resampled"),
+              std::string::npos)
+        << mode << "\n" << fit.out;
+    CliResult summary = run_cli(dir, {"summary", "--model", model});
+    ASSERT_EQ(summary.code, 0) << describe(summary);
+    EXPECT_NE(summary.out.find(resampled ? "fit: pathfinder, 3 paths; the draws resampled by their PSIS weights"
+                                         : "fit: pathfinder, 3 paths; the paths' draws with equal weight"),
+              std::string::npos)
+        << summary.out;
+    const nlohmann::json j = evaluate_json(dir, model, dir / "test.csv");
+    EXPECT_GT(j.value("accuracy", 0.0), 0.85) << mode << " " << j;
+  }
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <cstring>
 
 #include "elbo/graph.hpp"
@@ -73,12 +75,80 @@ TEST(pathfinder, multi_path_resamples_draws_of_the_posterior_and_reports_khat) {
   PathfinderFit fit = fit_pathfinder(r.m, {.paths = 4, .seed = 5});
   ASSERT_TRUE(fit.psis.has_value());
   EXPECT_LT(fit.psis->khat, 0.7);
+  EXPECT_TRUE(fit.resampled);  // the automatic choice: the weights can be trusted
   EXPECT_EQ(fit.q->kind(), "empirical:1000");
   Tensor cov = fit.q->cov();
   for (int i = 0; i < 2; ++i) {
     EXPECT_NEAR(fit.q->mean()[i], r.mean[i], 0.15 * std::sqrt(r.cov(i, i)));
     EXPECT_NEAR(cov[3 * i], r.cov(i, i), 0.15 * r.cov(i, i));
   }
+}
+
+// y = z^2 + noise with y = 1 observed: modes at z = -1 and z = +1 (sd about 0.05 each).
+struct TwoModes {
+  Model m;
+  TwoModes() {
+    Expr z = m.normal("z", 0.0, 2.0, {1});
+    Tensor y(DType::f64, {1});
+    y.set(0, 1.0);
+    m.normal_likelihood("y", z * z, 0.1, m.data("y_obs", y));
+  }
+};
+
+Tensor start_at(double z) {
+  Tensor t(DType::f64, {1});
+  t.set(0, z);
+  return t;
+}
+
+TEST(pathfinder, pooled_draws_take_the_paths_in_turn) {
+  // Two paths started on either side of 0 end in the two modes; pooled, draw s is path
+  // s % 2's, so the signs alternate exactly and both modes hold half the draws.
+  TwoModes t;
+  PathfinderFit fit = fit_pathfinder(t.m, {.paths = 2,
+                                           .starts = {start_at(-1.5), start_at(1.5)},
+                                           .draws_per_path = 500,
+                                           .draws = 1000,
+                                           .resampling = PathfinderResampling::pooled,
+                                           .seed = 6});
+  EXPECT_FALSE(fit.resampled);
+  ASSERT_EQ(fit.paths.size(), 2u);
+  EXPECT_NEAR(fit.paths[0].best_mean[0], -1.0, 0.02);  // the mode is at -0.995 (the prior's pull)
+  EXPECT_NEAR(fit.paths[1].best_mean[0], 1.0, 0.02);
+  const std::span<const double> x = fit.q->params();
+  ASSERT_EQ(x.size(), 1000u);
+  for (size_t s = 0; s < x.size(); ++s) ASSERT_EQ(x[s] > 0, s % 2 == 1) << "draw " << s << " = " << x[s];
+}
+
+TEST(pathfinder, falls_back_to_the_pooled_draws_when_khat_says_not_to_trust_the_weights) {
+  // Fifty independent Cauchy coordinates: each path's normal (curvature at the mode, sd
+  // 1 / sqrt(2)) is far lighter-tailed than the target, so the importance ratios have a
+  // heavy tail (k-hat 1.37 with this seed; 0.72 with ten coordinates, too close to the
+  // threshold for a test). Resampling then keeps about a tenth of the draws distinct (103 of
+  // 1000 here); the automatic choice keeps every path's draws instead, and psis asked for
+  // still resamples.
+  auto cauchy = [] {
+    auto m = std::make_unique<Model>();
+    m->cauchy("z", 0.0, 1.0, {50});
+    return m;
+  };
+  auto a = cauchy(), b = cauchy();
+  PathfinderFit automatic = fit_pathfinder(*a, {.paths = 4, .seed = 7});
+  ASSERT_TRUE(automatic.psis.has_value());
+  EXPECT_GE(automatic.psis->khat, 0.7);
+  EXPECT_FALSE(automatic.resampled);
+  PathfinderFit resampled = fit_pathfinder(*b, {.paths = 4, .resampling = PathfinderResampling::psis, .seed = 7});
+  EXPECT_TRUE(resampled.resampled);
+  EXPECT_EQ(resampled.psis->khat, automatic.psis->khat);  // the same paths and draws
+  auto distinct = [](const PathfinderFit& f) {
+    std::vector<double> first;
+    const std::span<const double> x = f.q->params();
+    for (size_t s = 0; s < x.size(); s += 50) first.push_back(x[s]);
+    std::sort(first.begin(), first.end());
+    return std::unique(first.begin(), first.end()) - first.begin();
+  };
+  EXPECT_EQ(distinct(automatic), 1000);  // every pooled draw is a fresh one
+  EXPECT_LT(distinct(resampled), distinct(automatic));
 }
 
 TEST(pathfinder, gives_the_same_bits_on_any_number_of_threads) {
@@ -110,6 +180,10 @@ TEST(pathfinder, names_bad_options) {
   EXPECT_THROW_MSG(fit_pathfinder(r.m, {.paths = 2, .draws_per_path = 10}), InvalidArgument,
                    "PSIS needs at least 25");
   EXPECT_THROW_MSG(fit_pathfinder(r.m, {.init_radius = 0}), InvalidArgument, "option 'init_radius' is 0");
+  EXPECT_THROW_MSG(fit_pathfinder(r.m, {.paths = 1, .starts = {r.m.initial_point(), r.m.initial_point()}}),
+                   InvalidArgument, "option 'starts' has 2 starts for 1 paths");
+  EXPECT_THROW_MSG(fit_pathfinder(r.m, {.paths = 2, .starts = {r.m.initial_point(), start_at(0.0)}}), InvalidArgument,
+                   "option 'starts', start 1 has 1 values, but the model has 2 free parameters");
 }
 
 }  // namespace

@@ -25,13 +25,21 @@
 ELBO_API_BEGIN
 namespace elbo {
 
+/// What multi-path Pathfinder returns from its pooled draws.
+enum class PathfinderResampling {
+  psis,       ///< resample them by their Pareto-smoothed importance weights (Stan's default)
+  pooled,     ///< every successful path's draws with equal weight (Stan's psis_resample = false)
+  automatic,  ///< psis when its k-hat is below 0.7 (the weights can be trusted), else pooled
+};
+
 struct PathfinderOptions {
   /// Paths; 1 is single-path Pathfinder (q is the best normal), more is multi-path (q is
   /// the resampled draws). Stan's default is 4.
   int paths = 4;
-  /// The start of path 0 when given; every other path (and path 0 otherwise) starts at
-  /// uniform(-init_radius, init_radius) draws in the unconstrained space (Stan's default 2).
-  std::optional<Tensor> start = {};
+  /// The starts of paths 0 .. starts.size() - 1 (at most `paths`); every other path starts
+  /// at uniform(-init_radius, init_radius) draws in the unconstrained space (Stan's default
+  /// 2). A network's own initial weights are the better starts (docs/DIAGNOSTICS.md).
+  std::vector<Tensor> starts = {};
   double init_radius = 2.0;
   /// L-BFGS: its history is the J of the inverse Hessian (Pathfinder.jl's 6 pairs, the
   /// paper's tolerances).
@@ -44,6 +52,10 @@ struct PathfinderOptions {
   /// parameters).
   int64_t draws_per_path = 1000;
   int64_t draws = 1000;
+  /// Multi-path only. PSIS resampling with a k-hat of 0.7 or more keeps a handful of
+  /// distinct draws (an ESS of 2 of 4000 on a small network), so the default falls back to
+  /// the equal-weight mixture of the paths there (docs/DIAGNOSTICS.md).
+  PathfinderResampling resampling = PathfinderResampling::automatic;
   uint64_t seed = 0;
   int threads = 1;
   /// false: no q (PathfinderFit::q is null), only the paths and their best means, as an
@@ -70,6 +82,8 @@ struct PathfinderFit {
   /// paths > 1: PSIS of the pooled draws' log p - log q (its k-hat says whether the
   /// resampled draws can be trusted); one path above 5000 parameters: that of its draws.
   std::optional<PsisResult> psis;
+  /// paths > 1: whether q is the PSIS-resampled draws (else the pooled draws, equal weight).
+  bool resampled = false;
 };
 
 /// Runs Pathfinder. Throws InvalidArgument naming the option, or for a model that draws
