@@ -952,7 +952,7 @@ void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData
   nlohmann::json fit_info = {{"train", f.train},    {"rows", data.rows()},         {"method", "pathfinder"},
                              {"paths", paths},      {"evaluations", evaluations},  {"seconds", seconds},
                              {"seed", f.seed}};
-  if (po.paths > 1) fit_info["draws"] = fit.resampled ? "psis_resampled" : "pooled";
+  if (po.paths > 1) fit_info["resampled"] = fit.resampled;  // else the paths' draws, pooled
   save_optimised_fit(f, spec, inputs, *fit.q, fit_info, psis, psis_draws);
 }
 

@@ -52,11 +52,11 @@ void run_summary(const SummaryFlags& f) {
                   info.value("subset", std::string("all")) == "all" ? "all the weights" : "the last layer",
                   info["prior_precision"].get<double>(), info["log_evidence"].get<double>(),
                   n.spec.predictive.c_str());
-    if (info.is_object() && info.value("method", std::string()) == "pathfinder" && info.contains("draws") &&
-        info["draws"].is_string() && info.contains("paths") && info["paths"].is_array())
+    if (info.is_object() && info.value("method", std::string()) == "pathfinder" && info.contains("resampled") &&
+        info["resampled"].is_boolean() && info.contains("paths") && info["paths"].is_array())
       std::printf("fit: pathfinder, %zu paths; %s\n", info["paths"].size(),
-                  info["draws"] == "pooled" ? "the paths' draws with equal weight, not resampled"
-                                            : "the draws resampled by their PSIS weights");
+                  info["resampled"].get<bool>() ? "the draws resampled by their PSIS weights"
+                                                : "the paths' draws with equal weight, not resampled");
     if (info.is_object() && info.contains("psis_khat") && info.contains("psis_draws") &&
         info["psis_draws"].is_number_integer()) {
       const nlohmann::json& k = info["psis_khat"];

@@ -29,7 +29,7 @@ namespace elbo {
 enum class PathfinderResampling {
   psis,       ///< resample them by their Pareto-smoothed importance weights (Stan's default)
   pooled,     ///< every successful path's draws with equal weight (Stan's psis_resample = false)
-  automatic,  ///< psis when its k-hat is below 0.7 (the weights can be trusted), else pooled
+  automatic,  ///< psis when its k-hat is below 0.7 (the weights can be trusted), else (or NaN) pooled
 };
 
 struct PathfinderOptions {
