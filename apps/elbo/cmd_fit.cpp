@@ -937,7 +937,7 @@ void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData
   report_training_fit(f, post, spec, data, *fit.q);
   std::optional<PsisResult> psis = fit.psis;
   int64_t psis_draws = 0;
-  if (fit.psis) {  // draws: the k-hat of multi-path's resampling, or of one path's draws
+  if (fit.psis) {  // the k-hat of multi-path's pooled draws' weights, or of one path's draws
     psis_draws = static_cast<int64_t>(fit.psis->log_weights.size());
     std::printf("PSIS k-hat: %.2f, %s (pathfinder's %s %ld %s draws, ESS %.0f)\n", fit.psis->khat,
                 khat_verdict(fit.psis->khat).c_str(), po.paths == 1 ? "normal," : "importance weights of",
@@ -1516,8 +1516,8 @@ Command add_fit_command(CLI::App& app) {
               if (!f->loss_history.empty())
                 throw UsageError("--loss-history: " + f->method + " takes no steps, so it has no loss history");
               if (f->method == "pathfinder" && f->paths > 1 && f->psis_opt->count() > 0)
-                throw UsageError("--psis-draws: multi-path pathfinder's k-hat is its resampling's, of --paths x 1000 "
-                                 "pooled draws; --psis-draws applies with --paths 1");
+                throw UsageError("--psis-draws: multi-path pathfinder's k-hat is that of its --paths x 1000 pooled "
+                                 "draws' importance weights; --psis-draws applies with --paths 1");
             }
             const bool stein = f->method == "svgd" || f->method == "asvgd";
             if (f->particles_opt->count() > 0 && !stein)

@@ -60,7 +60,7 @@ def splits(name, uci, n):
 def run(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
+        raise RuntimeError(f"failed: {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
     return p.stdout
 
 
@@ -89,13 +89,19 @@ def main():
     ap.add_argument("--splits", type=int, default=10)
     ap.add_argument("--jobs", type=int, default=1, help="splits fitted at once (each fit on one thread)")
     a = ap.parse_args()
+    if a.jobs < 1:
+        ap.error(f"--jobs is {a.jobs}, but must be >= 1")
     os.makedirs(a.out, exist_ok=True)
     print("| data | method | mean test score | its SE | mean difference to ADVI | its SE |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for name, metric in [("breast cancer", "accuracy"), ("concrete (UCI)", "rmse")]:
         with ThreadPoolExecutor(max_workers=a.jobs) as pool:
-            per_split = list(pool.map(lambda split: score_split(a, name, metric, split[0], *split[1]),
-                                      enumerate(splits(name, a.uci, a.splits))))
+            try:
+                per_split = list(pool.map(lambda split: score_split(a, name, metric, split[0], *split[1]),
+                                          enumerate(splits(name, a.uci, a.splits))))
+            except RuntimeError as e:  # a failed fit: stop the splits not yet started
+                pool.shutdown(cancel_futures=True)
+                sys.exit(str(e))
         scores = {label: [sc[label] for sc in per_split] for label, _ in METHODS}
         base = np.array(scores["mean-field ADVI"])
         for label, _ in METHODS:

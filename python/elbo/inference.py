@@ -176,12 +176,17 @@ class Pathfinder(_OneShot):
     importance weights) or ``paths=1`` (the best normal, a full-rank q); ``draws=1000``,
     ``max_iters=1000`` L-BFGS iterations; ``resampling="auto"`` (multi-path: resample the
     pooled draws by their PSIS weights when k-hat < 0.7, else keep every path's draws with
-    equal weight), ``"psis"`` (always resample, Stan's default) or ``"pooled"``."""
+    equal weight), ``"psis"`` (always resample, Stan's default) or ``"pooled"``. Path 0 starts
+    at ``start`` when given, the others (and path 0 otherwise) at uniform(-2, 2) draws, as
+    Stan's; ``elbo fit`` on the command line starts every path at the network's initial
+    weights instead (docs/CLI.md)."""
     method = "pathfinder"
 
     def _run(self, opts):
         paths, draws = int(opts.pop("paths", 4)), int(opts.pop("draws", 1000))
         max_iters = int(opts.pop("max_iters", 1000))
+        if paths == 1 and "resampling" in opts:
+            raise ValueError("Pathfinder: option 'resampling' applies with more than one path (paths=1)")
         resampling = str(opts.pop("resampling", "auto"))
         if opts:
             raise ValueError(f"Pathfinder: unknown option(s) {sorted(opts)}")

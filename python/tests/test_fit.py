@@ -79,9 +79,12 @@ def test_multi_path_pathfinder_says_whether_it_resampled():
             expected = {"auto": result.khat < 0.7, "psis": True, "pooled": False}[resampling]
             assert result.resampled == expected, (seed, resampling, result.khat)
             assert abs(approx.mean[0] - POST_MEAN) < 0.25 * POST_SD, (seed, resampling)
+    assert elbo.fit(method="pathfinder", model=conjugate_model(), random_seed=0).inference.result.resampled
     assert not elbo.fit(method="pathfinder", model=conjugate_model(), random_seed=4).inference.result.resampled
     with pytest.raises(ValueError, match="'resampling' is 'never'"):
         elbo.fit(method="pathfinder", model=conjugate_model(), random_seed=5, inf_kwargs={"resampling": "never"})
+    with pytest.raises(ValueError, match="resampling.*more than one path"):
+        elbo.fit(method="pathfinder", model=conjugate_model(), inf_kwargs={"paths": 1, "resampling": "psis"})
 
 
 def test_renyi_and_iwae_objectives():

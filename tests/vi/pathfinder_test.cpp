@@ -159,6 +159,18 @@ TEST(pathfinder, gives_the_same_bits_on_any_number_of_threads) {
   ASSERT_EQ(p1.size(), p3.size());
   EXPECT_EQ(0, std::memcmp(p1.data(), p3.data(), p1.size() * sizeof(double)));
   for (int p = 0; p < 3; ++p) EXPECT_EQ(one.paths[p].best_iteration, three.paths[p].best_iteration);
+  EXPECT_TRUE(one.resampled);
+  EXPECT_EQ(one.resampled, three.resampled);
+  // The pooled draws too (here k-hat < 0.7, so auto resampled above).
+  Regression c, d;
+  PathfinderFit pooled1 = fit_pathfinder(c.m, {.paths = 3, .draws_per_path = 200, .draws = 300,
+                                               .resampling = PathfinderResampling::pooled, .seed = 9, .threads = 1});
+  PathfinderFit pooled3 = fit_pathfinder(d.m, {.paths = 3, .draws_per_path = 200, .draws = 300,
+                                               .resampling = PathfinderResampling::pooled, .seed = 9, .threads = 3});
+  EXPECT_FALSE(pooled1.resampled);
+  auto q1 = pooled1.q->params(), q3 = pooled3.q->params();
+  ASSERT_EQ(q1.size(), q3.size());
+  EXPECT_EQ(0, std::memcmp(q1.data(), q3.data(), q1.size() * sizeof(double)));
 }
 
 TEST(pathfinder, the_chosen_elbo_estimate_stays_below_the_evidence) {

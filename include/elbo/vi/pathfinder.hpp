@@ -4,9 +4,10 @@
 // its path a normal approximation N(theta + H grad log p, H) with H the L-BFGS inverse
 // Hessian (a diagonal from Gilbert & Lemarechal's update plus the rank-2J correction of the
 // last J pairs, Byrd, Nocedal & Schnabel 1994); the one with the largest ELBO estimate (K
-// draws) is the single path's result. Multi-path Pathfinder runs several paths from random
-// starts, pools draws from each path's normal and resamples them by their importance
-// weights smoothed with PSIS.
+// draws) is the single path's result. Multi-path Pathfinder runs several paths from given or
+// random starts, pools draws from each path's normal, smooths their importance weights with
+// PSIS and resamples them by those weights, or (where the weights' k-hat says not to trust
+// them) keeps the paths' draws with equal weight.
 //
 // Paths run on the threads given, each on its own compiled program and random stream (the
 // path's index), so results do not depend on the thread count.
@@ -28,13 +29,14 @@ namespace elbo {
 /// What multi-path Pathfinder returns from its pooled draws.
 enum class PathfinderResampling {
   psis,       ///< resample them by their Pareto-smoothed importance weights (Stan's default)
-  pooled,     ///< every successful path's draws with equal weight (Stan's psis_resample = false)
+  pooled,     ///< `draws` of the successful paths' draws, the paths in turn, equal weight (like
+              ///< Stan's psis_resample = false, which returns all of them)
   automatic,  ///< psis when its k-hat is below 0.7 (the weights can be trusted), else (or NaN) pooled
 };
 
 struct PathfinderOptions {
   /// Paths; 1 is single-path Pathfinder (q is the best normal), more is multi-path (q is
-  /// the resampled draws). Stan's default is 4.
+  /// draws from the paths' normals, `resampling`). Stan's default is 4.
   int paths = 4;
   /// The starts of paths 0 .. starts.size() - 1 (at most `paths`); every other path starts
   /// at uniform(-init_radius, init_radius) draws in the unconstrained space (Stan's default
@@ -47,13 +49,13 @@ struct PathfinderOptions {
   /// Draws per ELBO estimate along the path (Stan's num_elbo_draws, 25; the paper's K is
   /// 5). The same draws serve every point of a path (common random numbers).
   int64_t elbo_draws = 25;
-  /// Draws taken from each path's best normal for multi-path resampling, and the number of
-  /// resampled draws returned (Stan's 1000 each; also a single path's draws above 5000
+  /// Draws taken from each path's best normal for multi-path's importance weights, and the
+  /// number of draws q keeps (Stan's 1000 each; also a single path's draws above 5000
   /// parameters).
   int64_t draws_per_path = 1000;
   int64_t draws = 1000;
   /// Multi-path only. PSIS resampling with a k-hat of 0.7 or more keeps a handful of
-  /// distinct draws (an ESS of 2 of 4000 on a small network), so the default falls back to
+  /// distinct draws (an ESS of 2-4 of 4000 on a small network), so the default falls back to
   /// the equal-weight mixture of the paths there (docs/DIAGNOSTICS.md).
   PathfinderResampling resampling = PathfinderResampling::automatic;
   uint64_t seed = 0;
@@ -76,11 +78,11 @@ struct PathfinderPath {
 struct PathfinderFit {
   /// paths == 1: the best normal as a FullRank q up to 5000 parameters, above that `draws`
   /// draws from it as an Empirical q (Stan's single-path output); paths > 1: the resampled
-  /// draws as an Empirical q (particles, no density).
+  /// or pooled draws (`resampled`) as an Empirical q (particles, no density).
   std::unique_ptr<Approximation> q;
   std::vector<PathfinderPath> paths;
-  /// paths > 1: PSIS of the pooled draws' log p - log q (its k-hat says whether the
-  /// resampled draws can be trusted); one path above 5000 parameters: that of its draws.
+  /// paths > 1: PSIS of the pooled draws' log p - log q (its k-hat says whether their
+  /// importance weights can be trusted); one path above 5000 parameters: that of its draws.
   std::optional<PsisResult> psis;
   /// paths > 1: whether q is the PSIS-resampled draws (else the pooled draws, equal weight).
   bool resampled = false;
