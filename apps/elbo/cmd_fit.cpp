@@ -894,9 +894,7 @@ void run_pathfinder_fit(FitFlags& f, const NetworkSpec& spec, const TrainingData
   const int64_t D = model.flat_size();
   PathfinderOptions po;
   po.paths = f.paths;
-  po.resampling = f.resampling == "psis"     ? PathfinderResampling::psis
-                  : f.resampling == "pooled" ? PathfinderResampling::pooled
-                                             : PathfinderResampling::automatic;
+  po.resampling = pathfinder_resampling(f.resampling);
   // Every path starts at the network's own initial weights, path p's drawn from the seed
   // SEED + 1000 p (as ensemble members are): Stan's uniform(-2, 2) starts saturate the
   // units and end in worse modes (docs/DIAGNOSTICS.md).

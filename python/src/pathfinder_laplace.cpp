@@ -50,15 +50,7 @@ void bind_pathfinder_laplace(nb::module_& m) {
          int64_t max_iters, nb::handle start, const std::string& resampling) {
         PathfinderOptions o;
         o.paths = paths;
-        if (resampling == "auto")
-          o.resampling = PathfinderResampling::automatic;
-        else if (resampling == "psis")
-          o.resampling = PathfinderResampling::psis;
-        else if (resampling == "pooled")
-          o.resampling = PathfinderResampling::pooled;
-        else
-          throw InvalidArgument("fit_pathfinder: argument 'resampling' is '" + resampling +
-                                "', but must be auto, psis or pooled");
+        o.resampling = pathfinder_resampling(resampling);
         o.seed = seed;
         o.threads = threads;
         o.draws = draws;

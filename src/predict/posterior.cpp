@@ -44,7 +44,7 @@ Trace Posterior::sample(int64_t draws, uint64_t seed, const SampleOptions& optio
     throw InvalidArgument("sample: argument 'candidates' is " + std::to_string(options.candidates) +
                           ", but must be 0 (automatic) or at least 25");
   const ApproximationCheck check = check_approximation(*model_, *q_, {.draws = n, .seed = seed});
-  if (!(check.psis.khat < 0.7)) {
+  if (!(check.psis.khat < kTrustedKhat)) {
     char k[32];
     std::snprintf(k, sizeof k, "%.2f", check.psis.khat);
     throw NumericalError(std::string("sample: PSIS k-hat is ") + k + " (" + std::to_string(n) +

@@ -29,8 +29,6 @@ constexpr uint64_t kStartStream = 20, kElboStream = 1 << 20, kDrawStream = 2 << 
 // Up to this many parameters a single-path q is a FullRank (D (D + 1) / 2 numbers and a
 // D x D factorisation); above, it is draws from the normal (Stan's output), as multi-path's.
 constexpr int64_t kSinglePathMaxDim = 5000;
-// Below this PSIS k-hat the importance weights can be trusted (Vehtari et al.'s 0.7).
-constexpr double kTrustedKhat = 0.7;
 
 // The normal N(mu, H) at one point of the path, H = diag(alpha) + B M B^T, with what
 // drawing from it needs: W = alpha^-1/2 B = Q R (thin), I + R M R^T = L L^T, so that
@@ -256,6 +254,13 @@ PathOutcome run_path(const Model& model, const PathfinderOptions& o, int path) {
 }
 
 }  // namespace
+
+PathfinderResampling pathfinder_resampling(const std::string& name) {
+  if (name == "auto") return PathfinderResampling::automatic;
+  if (name == "psis") return PathfinderResampling::psis;
+  if (name == "pooled") return PathfinderResampling::pooled;
+  throw InvalidArgument("fit_pathfinder: argument 'resampling' is '" + name + "', but must be auto, psis or pooled");
+}
 
 PathfinderFit fit_pathfinder(const Model& model, const PathfinderOptions& o) {
   if (o.paths < 1) throw InvalidArgument("fit_pathfinder: option 'paths' is " + std::to_string(o.paths) + ", but must be >= 1");

@@ -143,7 +143,7 @@ PsisResult psis(std::span<const double> log_ratios) {
 
 std::string khat_verdict(double khat) {
   if (khat < 0.5) return "good";
-  if (khat < 0.7) return "usable";
+  if (khat < kTrustedKhat) return "usable";
   return "do not trust";
 }
 

@@ -192,6 +192,9 @@ TEST(pathfinder, names_bad_options) {
   EXPECT_THROW_MSG(fit_pathfinder(r.m, {.paths = 2, .draws_per_path = 10}), InvalidArgument,
                    "PSIS needs at least 25");
   EXPECT_THROW_MSG(fit_pathfinder(r.m, {.init_radius = 0}), InvalidArgument, "option 'init_radius' is 0");
+  EXPECT_EQ(pathfinder_resampling("auto"), PathfinderResampling::automatic);
+  EXPECT_EQ(pathfinder_resampling("pooled"), PathfinderResampling::pooled);
+  EXPECT_THROW_MSG(pathfinder_resampling("never"), InvalidArgument, "argument 'resampling' is 'never'");
   EXPECT_THROW_MSG(fit_pathfinder(r.m, {.paths = 1, .starts = {r.m.initial_point(), r.m.initial_point()}}),
                    InvalidArgument, "option 'starts' has 2 starts for 1 paths");
   EXPECT_THROW_MSG(fit_pathfinder(r.m, {.paths = 2, .starts = {r.m.initial_point(), start_at(0.0)}}), InvalidArgument,

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "elbo/export.hpp"
@@ -33,6 +34,10 @@ enum class PathfinderResampling {
               ///< Stan's psis_resample = false, which returns all of them)
   automatic,  ///< psis when its k-hat is below 0.7 (the weights can be trusted), else (or NaN) pooled
 };
+
+/// "auto", "psis" or "pooled" (the command line's and Python's names); InvalidArgument
+/// naming `resampling` otherwise.
+PathfinderResampling pathfinder_resampling(const std::string& name);
 
 struct PathfinderOptions {
   /// Paths; 1 is single-path Pathfinder (q is the best normal), more is multi-path (q is

@@ -53,5 +53,9 @@ ParetoFit fit_generalized_pareto(std::span<const double> sorted_exceedances);
 /// thresholds above; NaN is "do not trust").
 std::string khat_verdict(double khat);
 
+/// Below this k-hat the importance weights can be trusted ("usable" or "good"; Vehtari et
+/// al.'s 0.7): what PSIS-corrected draws and multi-path Pathfinder's resampling ask of it.
+inline constexpr double kTrustedKhat = 0.7;
+
 }  // namespace elbo
 ELBO_API_END
