@@ -158,6 +158,10 @@ struct Inference::Impl {
   // program's threads once it is large enough to pay for waking them: every such loop is
   // elementwise (or a yes/no check), so the bits do not depend on the split.
   static constexpr int64_t kParallelElements = int64_t{1} << 15;
+  // The fused step's update (Adam on mu and rho, about 4 ns a weight on this Xeon, bound by
+  // its divisions and square roots at small sizes) pays for a wake-up from fewer weights:
+  // a digits network's 3,466 (docs/PERFORMANCE.md, "Small networks on two threads").
+  static constexpr int64_t kFusedParallelElements = int64_t{1} << 11;
   template <class F>
   void for_parameters(int64_t n, F f) {
     if (logp_.program().threads() > 1 && n >= kParallelElements)
@@ -337,7 +341,14 @@ std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const
       } else
         f(int64_t{0}, n);
     };
-    fused_ = std::make_unique<MeanFieldAdamStep>(D, chunks, optimizer_parallel());
+    auto elements = [this](int64_t n, const std::function<void(int64_t, int64_t)>& f) {
+      if (logp_.program().threads() > 1 && n >= kFusedParallelElements) {
+        auto part = [&f](int64_t b, int64_t e) { f(b, e); };
+        logp_.program().parallel_for(n, part);
+      } else
+        f(int64_t{0}, n);
+    };
+    fused_ = std::make_unique<MeanFieldAdamStep>(D, chunks, elements);
   }
   const uint64_t t = static_cast<uint64_t>(step_);
   auto params = approx_->params();

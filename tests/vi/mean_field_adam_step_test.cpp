@@ -98,9 +98,10 @@ void expect_same_bits(const Fitted& a, const Fitted& b, const std::string& what)
 }
 
 TEST(mean_field_adam_step, gives_the_general_paths_bits_for_any_size_and_thread_count) {
-  // 13: below one block of 64 (all tail); 40001: two chunks and a tail of 1; 70000: three
-  // chunks, a tail of 48.
-  for (int64_t n : {int64_t{13}, int64_t{40001}, int64_t{70000}})
+  // 13: below one block of 64 (all tail); 3000: three chunks of MeanField::kTermsChunk, a
+  // tail of 56, above the size from which the fused update splits over the threads (2^11);
+  // 40001: 40 chunks and a tail of 1; 70000: 69 chunks, a tail of 48.
+  for (int64_t n : {int64_t{13}, int64_t{3000}, int64_t{40001}, int64_t{70000}})
     for (double scale : {1.0, 0.3})
       for (double beta : {1.0, 0.5}) {
         FitOptions fo{.cost_part_grad_scale = scale, .beta = beta};
