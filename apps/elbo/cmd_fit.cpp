@@ -67,6 +67,7 @@ struct FitFlags {
   std::string resampling = "auto";    // pathfinder, several paths: psis, pooled or auto
   std::string init = "default";       // step methods: "default" or "pathfinder"
   std::string loss_history;           // step methods: CSV of every step's loss, "" = none
+  double beta = 1.0;                  // the ELBO's KL weight (PyMC's KLqp beta); below 1 tempers q
   int64_t ensemble = 1;               // advi, fullrank_advi: fits combined as a Mixture
   double lr = 0;
   std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
@@ -93,7 +94,7 @@ struct FitFlags {
               *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr,
               *prior_structure_opt = nullptr, *evidence_iterations_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *resampling_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
-  CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr;
+  CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr, *beta_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -109,7 +110,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"prior_scale", f.prior_scale},
           {"method", f.method},         {"optimizer", f.optimizer},
           {"rank", f.rank},             {"flow", f.flow},
-          {"objective", f.objective},   {"particles", f.particles},
+          {"objective", f.objective},   {"particles", f.particles}, {"beta", f.beta},
           {"lr", f.lr},                 {"lr_given", f.lr_given},
           {"iters", f.iters},           {"iters_given", f.iters_given},
           {"max_iters", f.max_iters},   {"batch_size", f.batch_size},
@@ -138,6 +139,7 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.rank = j.value("rank", int64_t{0});
     f.flow = j.value("flow", std::string());
     f.objective = j.value("objective", std::string("kl"));
+    f.beta = j.value("beta", 1.0);  // absent before --beta
     f.particles = j.value("particles", int64_t{100});
     f.init = j.value("init", std::string("default"));  // absent before --init
     f.lr = j.at("lr").get<double>();
@@ -458,7 +460,7 @@ struct FitOutcome {
 // of a data-parallel fit does).
 FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const NetworkSpec& spec, Model& model,
                          Inference& inference, const std::string& checksum, bool writer = true) {
-  FitOptions fo{.obj_n_mc = f.mc_samples};
+  FitOptions fo{.obj_n_mc = f.mc_samples, .beta = f.beta};
   fo.progressbar = writer;
   if (f.method != "svgd" && f.method != "asvgd") fo.objective = parse_objective(f.objective, nullptr);
   FitOutcome out;
@@ -531,6 +533,7 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
               out.until_converged ? ("until converged, at most " + std::to_string(steps) + " steps").c_str()
                                   : (std::to_string(steps) + " steps").c_str(),
               f.batch_given ? (", minibatches of " + std::to_string(f.batch_size) + " rows").c_str() : "");
+  if (f.beta != 1.0) std::printf("tempering: the KL part of the ELBO weighted by %g (--beta)\n", f.beta);
   if (plan.resumed)
     std::printf("resuming: %s at step %ld of %ld\n", f.resume.c_str(), static_cast<long>(out.start_step),
                 static_cast<long>(steps));
@@ -683,6 +686,7 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
                              {"mc_samples", f.mc_samples},
                              {"particles", f.method == "svgd" || f.method == "asvgd" ? f.particles : int64_t{0}},
                              {"objective", f.method == "svgd" || f.method == "asvgd" ? std::string("ksd") : f.objective},
+                             {"beta", f.beta},
                              {"batch_size", f.batch_given ? f.batch_size : rows},
                              {"seed", f.seed}};
   if (check) {
@@ -1183,6 +1187,7 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
                              {"mc_samples", f.mc_samples},
                              {"particles", int64_t{0}},
                              {"objective", f.objective},
+                             {"beta", f.beta},
                              {"batch_size", f.batch_given ? f.batch_size : data.rows()},
                              {"seed", f.seed},
                              {"ensemble", fitted},
@@ -1426,6 +1431,13 @@ Command add_fit_command(CLI::App& app) {
                         ->capture_default_str()
                         ->check(objective_text());
   shaping.push_back(f->objective_opt);
+  f->beta_opt = sub->add_option("--beta", f->beta,
+                                "Weight of the KL part of the ELBO (PyMC's KLqp beta; --objective kl): below 1 "
+                                "tempers the posterior (a cold posterior: narrower q, sharper predictions), 1 is "
+                                "the ELBO (docs/QUALITY.md measures the trade-off)")
+                    ->capture_default_str()
+                    ->check(positive_number());
+  shaping.push_back(f->beta_opt);
   shaping.push_back(sub->add_option("--dtype", f->dtype, "Precision of the network")
                         ->capture_default_str()
                         ->check(CLI::IsMember({"float32", "float64"})));
@@ -1493,6 +1505,13 @@ Command add_fit_command(CLI::App& app) {
             if (f->method == "fullrank_advi" && f->init_scale_opt->count() > 0)
               throw UsageError("--init-scale: fullrank_advi starts at PyMC's identity Cholesky factor; it applies to "
                                "the other families");
+            if (f->beta_opt->count() > 0) {
+              if (f->method == "laplace" || f->method == "pathfinder" || f->method == "svgd" || f->method == "asvgd")
+                throw UsageError("--beta: weighs the KL part of the ELBO that advi, fullrank_advi, lowrank_advi and "
+                                 "nfvi minimise (the method is " + f->method + ")");
+              if (f->objective != "kl" && f->beta != 1.0)
+                throw UsageError("--beta: applies to --objective kl (the objective is " + f->objective + ")");
+            }
             if (f->method != "pathfinder" && f->paths_opt->count() > 0)
               throw UsageError("--paths: applies to --method pathfinder only (the method is " + f->method + ")");
             if (f->resampling_opt->count() > 0 && (f->method != "pathfinder" || f->paths == 1))
