@@ -1433,8 +1433,9 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(f->objective_opt);
   f->beta_opt = sub->add_option("--beta", f->beta,
                                 "Weight of the KL part of the ELBO (PyMC's KLqp beta; --objective kl): below 1 "
-                                "tempers the posterior (a cold posterior: narrower q, sharper predictions), 1 is "
-                                "the ELBO (docs/QUALITY.md measures the trade-off)")
+                                "the likelihood counts more than the prior (q approximates the posterior of the "
+                                "likelihood raised to 1/beta: narrower, sharper predictions), 1 is the ELBO "
+                                "(docs/QUALITY.md measures the trade-off)")
                     ->capture_default_str()
                     ->check(positive_number());
   shaping.push_back(f->beta_opt);
@@ -1509,7 +1510,7 @@ Command add_fit_command(CLI::App& app) {
               if (f->method == "laplace" || f->method == "pathfinder" || f->method == "svgd" || f->method == "asvgd")
                 throw UsageError("--beta: weighs the KL part of the ELBO that advi, fullrank_advi, lowrank_advi and "
                                  "nfvi minimise (the method is " + f->method + ")");
-              if (f->objective != "kl" && f->beta != 1.0)
+              if (f->objective != "kl")
                 throw UsageError("--beta: applies to --objective kl (the objective is " + f->objective + ")");
             }
             if (f->method != "pathfinder" && f->paths_opt->count() > 0)

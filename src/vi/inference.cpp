@@ -334,8 +334,8 @@ std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const
                                                                            bool* batch_loaded) {
   const int64_t D = approx_->dim();
   if (!fused_) {
-    auto chunks = [this](int64_t n, const std::function<void(int64_t, int64_t)>& f) {
-      if (logp_.program().threads() > 1 && n > 1) {
+    auto chunks = [this, D](int64_t n, const std::function<void(int64_t, int64_t)>& f) {
+      if (logp_.program().threads() > 1 && n > 1 && D >= kFusedParallelElements) {
         auto part = [&f](int64_t b, int64_t e) { f(b, e); };
         logp_.program().parallel_for(n, part);
       } else

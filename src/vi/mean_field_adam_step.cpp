@@ -20,6 +20,9 @@ namespace {
 constexpr int64_t kChunk = MeanField::kTermsChunk;
 constexpr int64_t kTermsBlock = 64;  // softplus_blocks_f32's block
 constexpr int64_t kPiece = 512;      // the noise and sigma of a piece stay in L1
+// A chunk is whole pieces and whole blocks of the float terms, and its squares' four lanes
+// start at lane 0 (chunked_sums.hpp), so every chunk sums as a one-chunk model would.
+static_assert(kChunk % kPiece == 0 && kPiece % kTermsBlock == 0 && kChunk % 4 == 0);
 // Beyond this bound on |gradient| (far below overflow) the step takes the general path.
 constexpr double kSafeGradient = 1e300;
 

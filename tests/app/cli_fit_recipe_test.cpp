@@ -123,7 +123,9 @@ TEST(cli_fit_recipe, beta_below_one_tempers_the_posterior) {
                                                          {"--beta", "0.5", "--method", "svgd"},
                                                          {"--beta", "0.5", "--method", "laplace"},
                                                          {"--beta", "0.5", "--method", "pathfinder"},
-                                                         {"--beta", "0.5", "--objective", "iwae:4"}};
+                                                         {"--beta", "0.5", "--method", "asvgd"},
+                                                         {"--beta", "0.5", "--objective", "iwae:4"},
+                                                         {"--beta", "1", "--objective", "renyi:0.5"}};
   for (const auto& flags : refused) {
     std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "n.elbo"};
     args.insert(args.end(), flags.begin(), flags.end());
