@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -38,6 +40,7 @@
 #include "network_file.hpp"
 #include "option_checks.hpp"
 #include "usage_error.hpp"
+#include "validation_part.hpp"
 
 namespace elbo::cli {
 
@@ -68,6 +71,9 @@ struct FitFlags {
   std::string init = "default";       // step methods: "default" or "pathfinder"
   std::string loss_history;           // step methods: CSV of every step's loss, "" = none
   double beta = 1.0;                  // the ELBO's KL weight (PyMC's KLqp beta); below 1 tempers q
+  std::string beta_text = "1";        // --beta as given: a number or "auto"
+  bool beta_auto = false;             // --beta auto: chosen on a validation part (choose_beta)
+  nlohmann::json beta_selection;      // what choose_beta measured (null: --beta was a number)
   int64_t ensemble = 1;               // advi, fullrank_advi: fits combined as a Mixture
   double lr = 0;
   std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
@@ -689,6 +695,7 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
                              {"beta", f.beta},
                              {"batch_size", f.batch_given ? f.batch_size : rows},
                              {"seed", f.seed}};
+  if (!f.beta_selection.is_null()) fit_info["beta_selection"] = f.beta_selection;
   if (check) {
     fit_info["psis_khat"] = khat_json(check->psis.khat);
     fit_info["psis_ess"] = check->psis.ess;
@@ -1192,6 +1199,7 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
                              {"seed", f.seed},
                              {"ensemble", fitted},
                              {"members", member_info}};
+  if (!f.beta_selection.is_null()) fit_info["beta_selection"] = f.beta_selection;
   if (check) {
     fit_info["psis_khat"] = khat_json(check->psis.khat);
     fit_info["psis_ess"] = check->psis.ess;
@@ -1202,6 +1210,72 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
                       {"elbo.fit", fit_info.dump()},
                       {"elbo.version", ELBO_VERSION}});
   std::printf("wrote %s\n", f.out.c_str());
+}
+
+// --beta auto (docs/CLI.md, "Tempering"): the KL weight chosen from the training rows
+// alone, as MC dropout's published figures chose their dropout rate and precision: a seeded
+// 20 % of the rows is held out, the network is fitted on the rest with each candidate beta
+// (every other flag as given, the same seed), each fit is scored by its mean log predictive
+// density on the held-out rows, and the best beta (the larger on a tie) is the one the fit
+// on every row then uses. The standardiser's statistics are those of every training row.
+constexpr double kBetaCandidates[] = {1.0, 0.3, 0.1};
+constexpr double kValidationFraction = 0.2;
+constexpr int64_t kValidationDraws = 200;
+constexpr int64_t kValidationMinRows = 10;
+
+void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data, const ModelData& inputs) {
+  if (!f.beta_auto) return;
+  const ValidationSplit split = split_for_validation(data.rows(), kValidationFraction, f.seed + 5);
+  const int64_t held = static_cast<int64_t>(split.validation_rows.size());
+  const int64_t fitted_rows = static_cast<int64_t>(split.fit_rows.size());
+  if (held < kValidationMinRows || fitted_rows < kValidationMinRows)
+    throw UsageError("--beta auto: holds out " + std::to_string(static_cast<int>(100 * kValidationFraction)) +
+                     " % of the training rows to choose beta, at least " + std::to_string(kValidationMinRows) +
+                     " rows on each side, but " + f.train + " has " + std::to_string(data.rows()) +
+                     " rows; give --beta a number");
+  const ModelData part{inputs.x.gather_rows(split.fit_rows), inputs.y.gather_rows(split.fit_rows)};
+  const Tensor validation_x = data.set.x.gather_rows(split.validation_rows);
+  std::vector<double> validation_y(static_cast<size_t>(held));
+  for (int64_t i = 0; i < held; ++i)
+    validation_y[static_cast<size_t>(i)] = data.y[static_cast<size_t>(split.validation_rows[static_cast<size_t>(i)])];
+  std::printf("beta: auto, from %zu candidates, each fitted on %ld rows and scored on the other %ld (the mean log "
+              "predictive density, %ld draws)\n",
+              std::size(kBetaCandidates), static_cast<long>(fitted_rows), static_cast<long>(held),
+              static_cast<long>(kValidationDraws));
+  std::fflush(stdout);
+  FitFlags candidate = f;
+  candidate.beta_auto = false;
+  if (candidate.batch_given) candidate.batch_size = std::min(candidate.batch_size, fitted_rows);
+  const CheckpointPlan no_checkpoints;
+  double best = -std::numeric_limits<double>::infinity();
+  nlohmann::json scores = nlohmann::json::array();
+  for (double beta : kBetaCandidates) {
+    candidate.beta = beta;
+    std::printf("beta candidate %g:\n", beta);
+    std::fflush(stdout);
+    Model model = build_model(candidate, spec, part);
+    const std::optional<Tensor> start = candidate.init == "pathfinder"
+                                            ? std::optional<Tensor>(pathfinder_start(candidate, spec, part))
+                                            : std::nullopt;
+    std::unique_ptr<Inference> inference = make_fit_inference(candidate, model, start);
+    run_inference(candidate, no_checkpoints, spec, model, *inference, data.checksum, /*writer=*/false);
+    const double mlpd = validation_mlpd(spec, inference->approximation(), validation_x, validation_y,
+                                        kValidationDraws, f.seed + 6, f.threads);
+    std::printf("beta candidate %g: validation mlpd %.4f\n", beta, mlpd);
+    scores.push_back({{"beta", beta},
+                      {"validation_mlpd", std::isfinite(mlpd) ? nlohmann::json(mlpd) : nlohmann::json(nullptr)},
+                      {"steps", inference->step()}});
+    if (mlpd > best) {  // NaN never is; the first of equals stays
+      best = mlpd;
+      f.beta = beta;
+    }
+  }
+  if (!std::isfinite(best))
+    throw NumericalError("--beta auto: no candidate's validation log predictive density is finite; give --beta a "
+                         "number");
+  std::printf("beta: %g chosen (the highest validation mlpd)\n", f.beta);
+  f.beta_auto = false;
+  f.beta_selection = {{"validation_rows", held}, {"fit_rows", fitted_rows}, {"candidates", scores}};
 }
 
 void run_fit(FitFlags& f) {
@@ -1244,6 +1318,7 @@ void run_fit(FitFlags& f) {
   choose_likelihood(f, spec, data);
   ModelData inputs = standardize(spec, data);
   choose_prior_scale(f, spec, inputs);
+  choose_beta(f, spec, data, inputs);
   if (f.ensemble > 1) return run_ensemble_fit(f, plan, spec, data, inputs);
   Model model = build_model(f, spec, inputs);
   // A resumed fit takes its state from the checkpoint; its start does not matter.
@@ -1431,13 +1506,15 @@ Command add_fit_command(CLI::App& app) {
                         ->capture_default_str()
                         ->check(objective_text());
   shaping.push_back(f->objective_opt);
-  f->beta_opt = sub->add_option("--beta", f->beta,
+  f->beta_opt = sub->add_option("--beta", f->beta_text,
                                 "Weight of the KL part of the ELBO (PyMC's KLqp beta; --objective kl): below 1 "
                                 "the likelihood counts more than the prior (q approximates the posterior of the "
                                 "likelihood raised to 1/beta: narrower, sharper predictions), 1 is the ELBO "
-                                "(docs/QUALITY.md measures the trade-off)")
+                                "(docs/QUALITY.md measures the trade-off); auto: chosen from 1, 0.3 and 0.1 by "
+                                "the log predictive density on 20 % of the training rows held out, then fitted "
+                                "on every row")
                     ->capture_default_str()
-                    ->check(positive_number());
+                    ->check(positive_number() | CLI::IsMember({"auto"}));
   shaping.push_back(f->beta_opt);
   shaping.push_back(sub->add_option("--dtype", f->dtype, "Precision of the network")
                         ->capture_default_str()
@@ -1506,6 +1583,11 @@ Command add_fit_command(CLI::App& app) {
             if (f->method == "fullrank_advi" && f->init_scale_opt->count() > 0)
               throw UsageError("--init-scale: fullrank_advi starts at PyMC's identity Cholesky factor; it applies to "
                                "the other families");
+            f->beta_auto = f->beta_text == "auto";
+            if (!f->beta_auto) f->beta = std::stod(f->beta_text);  // checked: a positive finite number
+            if (f->beta_auto && (f->data_parallel || launched_by_mpi()))
+              throw UsageError("--beta auto: not in a data-parallel fit (its validation part needs every row in one "
+                               "process); give --beta a number");
             if (f->beta_opt->count() > 0) {
               if (f->method == "laplace" || f->method == "pathfinder" || f->method == "svgd" || f->method == "asvgd")
                 throw UsageError("--beta: weighs the KL part of the ELBO that advi, fullrank_advi, lowrank_advi and "

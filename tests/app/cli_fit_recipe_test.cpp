@@ -2,12 +2,14 @@
 // test, --time-limit and --prior hierarchical, through the command line.
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "app/cli_runner.hpp"
 #include "app/data_sets.hpp"
+#include "elbo/io/approximation_file.hpp"
 
 namespace elbo::app_test {
 namespace {
@@ -128,6 +130,69 @@ TEST(cli_fit_recipe, beta_below_one_tempers_the_posterior) {
                                                          {"--beta", "1", "--objective", "renyi:0.5"}};
   for (const auto& flags : refused) {
     std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "n.elbo"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    CliResult r = run_cli(dir, args);
+    EXPECT_EQ(r.code, 2) << describe(r);
+    EXPECT_NE(r.err.find("--beta"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "n.elbo"));
+  }
+}
+
+TEST(cli_fit_recipe, beta_auto_chooses_on_held_out_training_rows_then_fits_every_row) {
+  // --beta auto: each of 1, 0.3 and 0.1 fitted on 80 % of the 200 training rows and scored
+  // by its mean log predictive density on the other 40; the best one's beta is then the
+  // fit on all 200 rows, the same fit as `--beta B` with that B (the same file's scores).
+  TempDir dir;
+  write_moons(dir / "train.csv", 200, 2);
+  auto fit = [&](const std::string& beta, const std::string& out) {
+    return run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / out, "--beta", beta, "--iters", "3000",
+                         "--psis-draws", "0"});
+  };
+  CliResult chosen = fit("auto", "auto.elbo");
+  ASSERT_EQ(chosen.code, 0) << describe(chosen);
+  EXPECT_NE(chosen.out.find("beta: auto, from 3 candidates, each fitted on 160 rows and scored on the other 40"),
+            std::string::npos)
+      << chosen.out;
+  const nlohmann::json record =
+      nlohmann::json::parse(load_approximation(dir / "auto.elbo").metadata.at("elbo.fit"));
+  const nlohmann::json& candidates = record.at("beta_selection").at("candidates");
+  ASSERT_EQ(candidates.size(), 3u) << record;
+  double best_mlpd = -1e300, best_beta = 0;
+  for (const nlohmann::json& c : candidates) {
+    char shown[64];
+    std::snprintf(shown, sizeof shown, "beta candidate %g: validation mlpd", c.at("beta").get<double>());
+    EXPECT_NE(chosen.out.find(shown), std::string::npos) << chosen.out;
+    const double mlpd = c.at("validation_mlpd").get<double>();
+    EXPECT_TRUE(std::isfinite(mlpd)) << c;
+    if (mlpd > best_mlpd) {
+      best_mlpd = mlpd;
+      best_beta = c.at("beta").get<double>();
+    }
+  }
+  EXPECT_EQ(record.at("beta").get<double>(), best_beta) << record;
+  EXPECT_EQ(record.at("beta_selection").at("validation_rows").get<int64_t>(), 40);
+  char line[64];
+  std::snprintf(line, sizeof line, "beta: %g chosen", best_beta);
+  EXPECT_NE(chosen.out.find(line), std::string::npos) << chosen.out;
+
+  // The final fit is `--beta B`'s: the same model, so the same scores to the last digit.
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", best_beta);
+  CliResult plain = fit(text, "plain.elbo");
+  ASSERT_EQ(plain.code, 0) << describe(plain);
+  EXPECT_EQ(evaluate_json(dir, dir / "auto.elbo", dir / "train.csv").dump(),
+            evaluate_json(dir, dir / "plain.elbo", dir / "train.csv").dump());
+
+  // Too few rows to hold out 10, a data-parallel fit and methods without a KL part: refused
+  // before anything is written.
+  write_moons(dir / "small.csv", 40, 3);
+  const std::vector<std::vector<std::string>> refused = {
+      {"--train", dir / "small.csv", "--beta", "auto"},
+      {"--train", dir / "train.csv", "--beta", "auto", "--data-parallel"},
+      {"--train", dir / "train.csv", "--beta", "auto", "--method", "laplace"},
+      {"--train", dir / "train.csv", "--beta", "often"}};
+  for (const auto& flags : refused) {
+    std::vector<std::string> args = {"fit", "--out", dir / "n.elbo"};
     args.insert(args.end(), flags.begin(), flags.end());
     CliResult r = run_cli(dir, args);
     EXPECT_EQ(r.code, 2) << describe(r);
