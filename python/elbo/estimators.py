@@ -27,7 +27,7 @@ _FLAGS = {
     "batch_size": "--batch-size", "mc_samples": "--mc-samples", "objective": "--objective", "rank": "--rank",
     "flow": "--flow", "particles": "--particles", "paths": "--paths", "init": "--init", "hessian": "--hessian",
     "subset": "--subset", "predictive": "--predictive", "dtype": "--dtype", "psis_draws": "--psis-draws", "threads": "--threads",
-    "likelihood": "--likelihood", "ensemble": "--ensemble",
+    "likelihood": "--likelihood", "ensemble": "--ensemble", "beta": "--beta", "prior_scale": "--prior-scale",
 }
 _STEP_METHODS = {"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd"}
 
@@ -105,7 +105,8 @@ class _BNN(BaseEstimator):
                  time_limit=None, batch_size=None, mc_samples=None, objective=None, rank=None, flow=None,
                  particles=None, paths=None, init=None, hessian=None, subset=None, predictive=None, dtype=None,
                  standardize=True,
-                 psis_draws=None, ensemble=None, random_state=None, threads=1, draws=500, verbose=False):
+                 psis_draws=None, ensemble=None, beta=None, prior_scale=None, random_state=None, threads=1, draws=500,
+                 verbose=False):
         self.hidden = hidden
         self.likelihood = likelihood
         self.activation = activation
@@ -135,6 +136,8 @@ class _BNN(BaseEstimator):
         self.standardize = standardize
         self.psis_draws = psis_draws
         self.ensemble = ensemble
+        self.beta = beta
+        self.prior_scale = prior_scale
         self.random_state = random_state
         self.threads = threads
         self.draws = draws

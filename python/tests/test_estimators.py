@@ -69,6 +69,20 @@ def test_an_ensemble_is_a_mixture_the_cli_reads(moons, tmp_path):
     np.testing.assert_array_equal(table["mean"], clf.predict_proba(X_test)[:, 1].astype(np.float32))
 
 
+def test_beta_auto_chooses_the_kl_weight_on_held_out_rows(moons, tmp_path):
+    # beta="auto" (`elbo fit --beta auto`): 1, 0.3 and 0.1 each fitted on 160 of the 200
+    # rows and scored on the other 40; the chosen one is fitted on every row and the model
+    # file's fit record keeps the candidates' scores. Held to the accuracy asked above.
+    X, y, X_test, y_test = moons
+    clf = elbo.BNNClassifier(random_state=3, beta="auto", iters=3000).fit(X, y)
+    assert clf.score(X_test, y_test) > 0.9
+    model = tmp_path / "auto.elbo"
+    clf.save(str(model))
+    assert b'"beta_selection"' in model.read_bytes()
+    with pytest.raises(ValueError, match="beta"):
+        elbo.BNNClassifier(beta=0).fit(X, y)
+
+
 def test_kron_laplace_with_the_probit_predictive(moons, tmp_path):
     # method="laplace" over every weight with K-FAC and the probit predictive: held to the
     # accuracy asked of ADVI above; deterministic (no draws: two seeds of predict agree),
