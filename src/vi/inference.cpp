@@ -334,20 +334,20 @@ std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const
                                                                            bool* batch_loaded) {
   const int64_t D = approx_->dim();
   if (!fused_) {
-    auto chunks = [this, D](int64_t n, const std::function<void(int64_t, int64_t)>& f) {
-      if (logp_.program().threads() > 1 && n > 1 && D >= kFusedParallelElements) {
-        auto part = [&f](int64_t b, int64_t e) { f(b, e); };
-        logp_.program().parallel_for(n, part);
-      } else
-        f(int64_t{0}, n);
+    // The draw's chunks split over the threads once the model has kFusedParallelElements
+    // parameters, the update's elements from that many elements.
+    auto split = [this, D](bool by_parameters) {
+      return [this, D, by_parameters](int64_t n, const std::function<void(int64_t, int64_t)>& f) {
+        if (logp_.program().threads() > 1 && n > 1 && (by_parameters ? D : n) >= kFusedParallelElements) {
+          auto part = [&f](int64_t b, int64_t e) { f(b, e); };
+          logp_.program().parallel_for(n, part);
+        } else {
+          f(int64_t{0}, n);
+        }
+      };
     };
-    auto elements = [this](int64_t n, const std::function<void(int64_t, int64_t)>& f) {
-      if (logp_.program().threads() > 1 && n >= kFusedParallelElements) {
-        auto part = [&f](int64_t b, int64_t e) { f(b, e); };
-        logp_.program().parallel_for(n, part);
-      } else
-        f(int64_t{0}, n);
-    };
+    auto chunks = split(/*by_parameters=*/true);
+    auto elements = split(/*by_parameters=*/false);
     fused_ = std::make_unique<MeanFieldAdamStep>(D, chunks, elements);
   }
   const uint64_t t = static_cast<uint64_t>(step_);

@@ -14,6 +14,17 @@
 namespace elbo::app_test {
 namespace {
 
+// `elbo fit --out DIR/n.elbo FLAGS` must stop with a usage error (exit 2) whose message
+// names `name`, before writing the model file.
+void expect_refused(const TempDir& dir, const std::vector<std::string>& flags, const std::string& name) {
+  std::vector<std::string> args = {"fit", "--out", dir / "n.elbo"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  CliResult r = run_cli(dir, args);
+  EXPECT_EQ(r.code, 2) << describe(r);
+  EXPECT_NE(r.err.find(name), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "n.elbo"));
+}
+
 TEST(cli_fit_recipe, the_default_fit_of_a_uci_sized_network_reaches_the_noise) {
   // y = 3 + 2 sin(x) + N(0, 0.05^2), 300 rows, one hidden layer of 50 (the UCI protocol's
   // network). The best possible test mlpd is that of the noise, -0.5 log(2 pi 0.05^2) - 0.5
@@ -54,9 +65,7 @@ TEST(cli_fit_recipe, the_time_limit_stops_the_steps_and_the_model_is_still_writt
   EXPECT_LT(seconds, 60) << fit.out;
   EXPECT_LT(evaluate_json(dir, dir / "m.elbo", dir / "train.csv").value("rmse", 1e9), 0.5);
 
-  CliResult bad = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "n.elbo", "--time-limit", "0"});
-  EXPECT_EQ(bad.code, 2) << describe(bad);
-  EXPECT_NE(bad.err.find("--time-limit"), std::string::npos) << bad.err;
+  expect_refused(dir, {"--train", dir / "train.csv", "--time-limit", "0"}, "--time-limit");
   // Options of the step methods are refused where they would be ignored.
   const std::vector<std::vector<std::string>> ignored = {
       {"--method", "laplace", "--time-limit", "5"},
@@ -64,12 +73,9 @@ TEST(cli_fit_recipe, the_time_limit_stops_the_steps_and_the_model_is_still_writt
       {"--method", "laplace", "--init-scale", "0.1"},
       {"--method", "fullrank_advi", "--init-scale", "0.1"}};
   for (const auto& flags : ignored) {
-    std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "n.elbo"};
+    std::vector<std::string> args = {"--train", dir / "train.csv"};
     args.insert(args.end(), flags.begin(), flags.end());
-    CliResult r = run_cli(dir, args);
-    EXPECT_EQ(r.code, 2) << describe(r);
-    EXPECT_NE(r.err.find(flags[2] + ":"), std::string::npos) << r.err;
-    EXPECT_FALSE(std::filesystem::exists(dir / "n.elbo"));
+    expect_refused(dir, args, flags[2] + ":");
   }
 }
 
@@ -129,12 +135,9 @@ TEST(cli_fit_recipe, beta_below_one_tempers_the_posterior) {
                                                          {"--beta", "0.5", "--objective", "iwae:4"},
                                                          {"--beta", "1", "--objective", "renyi:0.5"}};
   for (const auto& flags : refused) {
-    std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "n.elbo"};
+    std::vector<std::string> args = {"--train", dir / "train.csv"};
     args.insert(args.end(), flags.begin(), flags.end());
-    CliResult r = run_cli(dir, args);
-    EXPECT_EQ(r.code, 2) << describe(r);
-    EXPECT_NE(r.err.find("--beta"), std::string::npos) << r.err;
-    EXPECT_FALSE(std::filesystem::exists(dir / "n.elbo"));
+    expect_refused(dir, args, "--beta");
   }
 }
 
@@ -191,14 +194,7 @@ TEST(cli_fit_recipe, beta_auto_chooses_on_held_out_training_rows_then_fits_every
       {"--train", dir / "train.csv", "--beta", "auto", "--data-parallel"},
       {"--train", dir / "train.csv", "--beta", "auto", "--method", "laplace"},
       {"--train", dir / "train.csv", "--beta", "often"}};
-  for (const auto& flags : refused) {
-    std::vector<std::string> args = {"fit", "--out", dir / "n.elbo"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    CliResult r = run_cli(dir, args);
-    EXPECT_EQ(r.code, 2) << describe(r);
-    EXPECT_NE(r.err.find("--beta"), std::string::npos) << r.err;
-    EXPECT_FALSE(std::filesystem::exists(dir / "n.elbo"));
-  }
+  for (const auto& flags : refused) expect_refused(dir, flags, "--beta");
 }
 
 }  // namespace
