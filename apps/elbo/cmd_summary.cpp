@@ -57,6 +57,29 @@ void run_summary(const SummaryFlags& f) {
       std::printf("fit: pathfinder, %zu paths; %s\n", info["paths"].size(),
                   info["resampled"].get<bool>() ? "the draws resampled by their PSIS weights"
                                                 : "the paths' draws with equal weight, not resampled");
+    // The KL weight, when it is not the ELBO's 1 or was chosen (--beta auto).
+    if (info.is_object() && info.contains("beta") && info["beta"].is_number()) {
+      const double beta = info["beta"].get<double>();
+      const nlohmann::json& chosen = info.contains("beta_selection") ? info["beta_selection"] : nlohmann::json();
+      if (chosen.is_object() && chosen.contains("candidates") && chosen["candidates"].is_array()) {
+        std::string scores;
+        for (const nlohmann::json& c : chosen["candidates"]) {
+          if (!c.is_object() || !c.contains("beta") || !c["beta"].is_number()) continue;
+          char one[96];
+          const nlohmann::json& v = c.contains("validation_mlpd") ? c["validation_mlpd"] : nlohmann::json();
+          if (v.is_number())
+            std::snprintf(one, sizeof one, "%s%g: %.4f", scores.empty() ? "" : ", ", c["beta"].get<double>(),
+                          v.get<double>());
+          else
+            std::snprintf(one, sizeof one, "%s%g: not finite", scores.empty() ? "" : ", ", c["beta"].get<double>());
+          scores += one;
+        }
+        std::printf("fit: beta %g, chosen by --beta auto (validation mlpd on %ld held-out rows: %s)\n", beta,
+                    static_cast<long>(chosen.value("validation_rows", int64_t{0})), scores.c_str());
+      } else if (beta != 1.0) {
+        std::printf("fit: beta %g (the KL part of the ELBO weighted by it, --beta)\n", beta);
+      }
+    }
     if (info.is_object() && info.contains("psis_khat") && info.contains("psis_draws") &&
         info["psis_draws"].is_number_integer()) {
       const nlohmann::json& k = info["psis_khat"];

@@ -178,6 +178,12 @@ TEST(cli_fit_recipe, beta_auto_chooses_on_held_out_training_rows_then_fits_every
   std::snprintf(line, sizeof line, "beta: %g chosen", best_beta);
   EXPECT_NE(chosen.out.find(line), std::string::npos) << chosen.out;
 
+  CliResult summary = run_cli(dir, {"summary", "--model", dir / "auto.elbo", "--draws", "10"});
+  ASSERT_EQ(summary.code, 0) << describe(summary);
+  std::snprintf(line, sizeof line, "fit: beta %g, chosen by --beta auto (validation mlpd on 40 held-out rows: 1: ",
+                best_beta);
+  EXPECT_NE(summary.out.find(line), std::string::npos) << summary.out;
+
   // The final fit is `--beta B`'s: the same model, so the same scores to the last digit.
   char text[32];
   std::snprintf(text, sizeof text, "%g", best_beta);
