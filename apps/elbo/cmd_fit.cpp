@@ -1212,7 +1212,7 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
   std::printf("wrote %s\n", f.out.c_str());
 }
 
-// --beta auto (docs/CLI.md, "Tempering"): the KL weight chosen from the training rows
+// --beta auto (docs/CLI.md, the --beta row): the KL weight chosen from the training rows
 // alone, as MC dropout's published figures chose their dropout rate and precision: a seeded
 // 20 % of the rows is held out, the network is fitted on the rest with each candidate beta
 // (every other flag as given, the same seed), each fit is scored by its mean log predictive
