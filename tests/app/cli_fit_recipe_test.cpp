@@ -25,6 +25,12 @@ void expect_refused(const TempDir& dir, const std::vector<std::string>& flags, c
   EXPECT_FALSE(std::filesystem::exists(dir / "n.elbo"));
 }
 
+// `elbo fit` of DIR/train.csv into DIR/OUT with --beta BETA and ITERS steps, no k-hat.
+CliResult fit_with_beta(const TempDir& dir, const std::string& beta, const std::string& out, const std::string& iters) {
+  return run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / out, "--beta", beta, "--iters", iters,
+                       "--psis-draws", "0"});
+}
+
 TEST(cli_fit_recipe, the_default_fit_of_a_uci_sized_network_reaches_the_noise) {
   // y = 3 + 2 sin(x) + N(0, 0.05^2), 300 rows, one hidden layer of 50 (the UCI protocol's
   // network). The best possible test mlpd is that of the noise, -0.5 log(2 pi 0.05^2) - 0.5
@@ -109,10 +115,7 @@ TEST(cli_fit_recipe, beta_below_one_tempers_the_posterior) {
   // for another machine's floating-point path, while no gap at all fails.
   TempDir dir;
   write_moons(dir / "train.csv", 200, 1);
-  auto fit = [&](const std::string& beta, const std::string& out) {
-    return run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / out, "--beta", beta, "--iters", "5000",
-                         "--psis-draws", "0"});
-  };
+  auto fit = [&](const std::string& beta, const std::string& out) { return fit_with_beta(dir, beta, out, "5000"); };
   CliResult plain = fit("1", "plain.elbo");
   ASSERT_EQ(plain.code, 0) << describe(plain);
   EXPECT_EQ(plain.out.find("tempering:"), std::string::npos) << plain.out;
@@ -147,10 +150,7 @@ TEST(cli_fit_recipe, beta_auto_chooses_on_held_out_training_rows_then_fits_every
   // fit on all 200 rows, the same fit as `--beta B` with that B (the same file's scores).
   TempDir dir;
   write_moons(dir / "train.csv", 200, 2);
-  auto fit = [&](const std::string& beta, const std::string& out) {
-    return run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / out, "--beta", beta, "--iters", "3000",
-                         "--psis-draws", "0"});
-  };
+  auto fit = [&](const std::string& beta, const std::string& out) { return fit_with_beta(dir, beta, out, "3000"); };
   CliResult chosen = fit("auto", "auto.elbo");
   ASSERT_EQ(chosen.code, 0) << describe(chosen);
   EXPECT_NE(chosen.out.find("beta: auto, from 3 candidates, each fitted on 160 rows and scored on the other 40"),
