@@ -14,8 +14,8 @@ ValidationSplit split_for_validation(int64_t rows, double fraction, uint64_t see
   const int64_t held = std::clamp<int64_t>(std::llround(fraction * static_cast<double>(rows)), 0, rows);
   std::vector<int64_t> order(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) order[static_cast<size_t>(r)] = r;
-  // Fisher-Yates on Philox words (two per swap: a 64-bit draw, so the modulo's bias is
-  // below 2^-40 for any row count this program reads).
+  // Fisher-Yates on Philox words (two per swap: a 64-bit draw, so the modulo's bias is at
+  // most rows / 2^64).
   std::vector<uint32_t> words(static_cast<size_t>(2 * std::max<int64_t>(rows, 1)));
   Philox(seed).bits(words.data(), static_cast<int64_t>(words.size()), /*stream=*/0, /*counter=*/0);
   for (int64_t i = rows - 1; i > 0; --i) {
