@@ -83,6 +83,36 @@ def test_beta_auto_chooses_the_kl_weight_on_held_out_rows(moons, tmp_path):
         elbo.BNNClassifier(beta=0).fit(X, y)
 
 
+def test_prior_scale_evidence_fits_with_the_sd_the_evidence_chose(moons, tmp_path):
+    # prior_scale="evidence" (`elbo fit --prior-scale evidence`): a Laplace fit's evidence
+    # chooses the weights' prior sd from the training rows and the fit runs with it, so the
+    # model file's fit record holds that sd (resolved to "fixed") and not the default 1.
+    # The same rows and seed fitted by the CLI with that flag give the same record.
+    X, _, X_test, _ = moons
+    rng = np.random.default_rng(0)
+    target = np.sin(2 * X[:, 0]) - X[:, 1] + 0.1 * rng.standard_normal(len(X))
+    reg = elbo.BNNRegressor(hidden=[8], random_state=5, prior_scale="evidence", iters=2000).fit(X, target)
+    model = tmp_path / "evidence.elbo"
+    reg.save(str(model))
+    sd = _fit_record_number(model.read_bytes(), b'"prior_sd":')
+    assert 0 < sd < 10 and abs(sd - 1.0) > 1e-3
+    np.save(tmp_path / "train.npy", np.column_stack([X, target]))
+    cli("fit", "--train", tmp_path / "train.npy", "--out", tmp_path / "cli.elbo", "--hidden", "8", "--iters", "2000",
+        "--seed", 5, "--prior-scale", "evidence")
+    assert _fit_record_number((tmp_path / "cli.elbo").read_bytes(), b'"prior_sd":') == sd
+    np.testing.assert_array_equal(reg.predict(X_test), elbo.load_bnn(str(tmp_path / "cli.elbo")).predict(X_test))
+    with pytest.raises(ValueError, match="prior_scale"):
+        elbo.BNNRegressor(prior_scale="marginal").fit(X, target)
+
+
+def _fit_record_number(model_bytes, key):
+    start = model_bytes.index(key) + len(key)
+    end = start
+    while model_bytes[end:end + 1] not in (b",", b"}"):
+        end += 1
+    return float(model_bytes[start:end])
+
+
 def test_kron_laplace_with_the_probit_predictive(moons, tmp_path):
     # method="laplace" over every weight with K-FAC and the probit predictive: held to the
     # accuracy asked of ADVI above; deterministic (no draws: two seeds of predict agree),
