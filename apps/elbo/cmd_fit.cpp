@@ -74,6 +74,7 @@ struct FitFlags {
   std::string beta_text = "1";        // --beta as given: a number or "auto"
   bool beta_auto = false;             // --beta auto: chosen on a validation part (choose_beta)
   nlohmann::json beta_selection;      // what choose_beta measured (null: --beta was a number)
+  int64_t kl_warmup = 0;              // --kl-warmup: steps over which the KL weight rises to beta
   int64_t ensemble = 1;               // advi, fullrank_advi: fits combined as a Mixture
   double lr = 0;
   std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
@@ -100,7 +101,8 @@ struct FitFlags {
               *objective_opt = nullptr, *hessian_opt = nullptr, *subset_opt = nullptr, *predictive_opt = nullptr,
               *prior_structure_opt = nullptr, *evidence_iterations_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *resampling_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
-  CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr, *beta_opt = nullptr;
+  CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr, *beta_opt = nullptr,
+              *kl_warmup_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -117,6 +119,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"method", f.method},         {"optimizer", f.optimizer},
           {"rank", f.rank},             {"flow", f.flow},
           {"objective", f.objective},   {"particles", f.particles}, {"beta", f.beta},
+          {"kl_warmup", f.kl_warmup},
           {"lr", f.lr},                 {"lr_given", f.lr_given},
           {"iters", f.iters},           {"iters_given", f.iters_given},
           {"max_iters", f.max_iters},   {"batch_size", f.batch_size},
@@ -146,6 +149,7 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.flow = j.value("flow", std::string());
     f.objective = j.value("objective", std::string("kl"));
     f.beta = j.value("beta", 1.0);  // absent before --beta
+    f.kl_warmup = j.value("kl_warmup", int64_t{0});  // absent before --kl-warmup
     f.particles = j.value("particles", int64_t{100});
     f.init = j.value("init", std::string("default"));  // absent before --init
     f.lr = j.at("lr").get<double>();
@@ -466,7 +470,7 @@ struct FitOutcome {
 // of a data-parallel fit does).
 FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const NetworkSpec& spec, Model& model,
                          Inference& inference, const std::string& checksum, bool writer = true) {
-  FitOptions fo{.obj_n_mc = f.mc_samples, .beta = f.beta};
+  FitOptions fo{.obj_n_mc = f.mc_samples, .beta = f.beta, .kl_warmup = f.kl_warmup};
   fo.progressbar = writer;
   if (f.method != "svgd" && f.method != "asvgd") fo.objective = parse_objective(f.objective, nullptr);
   FitOutcome out;
@@ -479,7 +483,8 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
   const PlateauAnnealing::Options ao{.window = fit_defaults::anneal_window,
                                      .patience = fit_defaults::anneal_patience,
                                      .cuts = fit_defaults::anneal_cuts,
-                                     .stop_when_converged = out.until_converged};
+                                     .stop_when_converged = out.until_converged,
+                                     .start = f.kl_warmup};
   auto annealing = std::make_shared<PlateauAnnealing>(ao);
   if (annealed) {
     fo.schedule = annealing;
@@ -540,6 +545,10 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
                                   : (std::to_string(steps) + " steps").c_str(),
               f.batch_given ? (", minibatches of " + std::to_string(f.batch_size) + " rows").c_str() : "");
   if (f.beta != 1.0) std::printf("tempering: the KL part of the ELBO weighted by %g (--beta)\n", f.beta);
+  if (f.kl_warmup > 0)
+    std::printf("KL warm-up: the KL part's weight rises from %g to %g over the first %ld steps; the annealing judges "
+                "the loss after them (--kl-warmup)\n",
+                f.beta / static_cast<double>(f.kl_warmup), f.beta, static_cast<long>(f.kl_warmup));
   if (plan.resumed)
     std::printf("resuming: %s at step %ld of %ld\n", f.resume.c_str(), static_cast<long>(out.start_step),
                 static_cast<long>(steps));
@@ -693,6 +702,7 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
                              {"particles", f.method == "svgd" || f.method == "asvgd" ? f.particles : int64_t{0}},
                              {"objective", f.method == "svgd" || f.method == "asvgd" ? std::string("ksd") : f.objective},
                              {"beta", f.beta},
+                             {"kl_warmup", f.kl_warmup},
                              {"batch_size", f.batch_given ? f.batch_size : rows},
                              {"seed", f.seed}};
   if (!f.beta_selection.is_null()) fit_info["beta_selection"] = f.beta_selection;
@@ -1195,6 +1205,7 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
                              {"particles", int64_t{0}},
                              {"objective", f.objective},
                              {"beta", f.beta},
+                             {"kl_warmup", f.kl_warmup},
                              {"batch_size", f.batch_given ? f.batch_size : data.rows()},
                              {"seed", f.seed},
                              {"ensemble", fitted},
@@ -1516,6 +1527,13 @@ Command add_fit_command(CLI::App& app) {
                     ->capture_default_str()
                     ->check(positive_number() | CLI::IsMember({"auto"}));
   shaping.push_back(f->beta_opt);
+  f->kl_warmup_opt = sub->add_option("--kl-warmup", f->kl_warmup,
+                                     "KL warm-up: over the first N steps the KL part's weight rises linearly "
+                                     "from beta/N to beta (0: none); the learning-rate annealing judges the "
+                                     "loss only after them")
+                         ->capture_default_str()
+                         ->check(CLI::NonNegativeNumber);
+  shaping.push_back(f->kl_warmup_opt);
   shaping.push_back(sub->add_option("--dtype", f->dtype, "Precision of the network")
                         ->capture_default_str()
                         ->check(CLI::IsMember({"float32", "float64"})));
@@ -1588,12 +1606,13 @@ Command add_fit_command(CLI::App& app) {
             if (f->beta_auto && (f->data_parallel || launched_by_mpi()))
               throw UsageError("--beta auto: not in a data-parallel fit (its validation part needs every row in one "
                                "process); give --beta a number");
-            if (f->beta_opt->count() > 0) {
+            if (f->beta_opt->count() > 0 || f->kl_warmup > 0) {
+              const std::string flag = f->beta_opt->count() > 0 ? "--beta" : "--kl-warmup";
               if (f->method == "laplace" || f->method == "pathfinder" || f->method == "svgd" || f->method == "asvgd")
-                throw UsageError("--beta: weighs the KL part of the ELBO that advi, fullrank_advi, lowrank_advi and "
-                                 "nfvi minimise (the method is " + f->method + ")");
+                throw UsageError(flag + ": weighs the KL part of the ELBO that advi, fullrank_advi, lowrank_advi "
+                                 "and nfvi minimise (the method is " + f->method + ")");
               if (f->objective != "kl")
-                throw UsageError("--beta: applies to --objective kl (the objective is " + f->objective + ")");
+                throw UsageError(flag + ": applies to --objective kl (the objective is " + f->objective + ")");
             }
             if (f->method != "pathfinder" && f->paths_opt->count() > 0)
               throw UsageError("--paths: applies to --method pathfinder only (the method is " + f->method + ")");

@@ -530,6 +530,9 @@ void Inference::Impl::select_objective(const FitOptions& o, const std::string& f
   if (objective_.kind != Objective::Kind::kl && o.beta != 1.0)
     throw InvalidArgument(fn + ": argument 'beta' is " + num(o.beta) + ", but the " + objective_.name() +
                           " objective has no KL part to weight; it must be 1");
+  if (objective_.kind != Objective::Kind::kl && o.kl_warmup != 0)
+    throw InvalidArgument(fn + ": argument 'kl_warmup' is " + std::to_string(o.kl_warmup) + ", but the " +
+                          objective_.name() + " objective has no KL part to warm up; it must be 0");
   if (!approx_->has_density() && !ksd)
     throw InvalidArgument(fn + ": the " + approx_->kind() + " approximation is particles without a density; fit it "
                           "with the ksd objective (SVGD), not " + objective_.name());
@@ -557,6 +560,8 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
                           ", but must be finite");
   if (!(o.beta >= 0) || !std::isfinite(o.beta))
     throw InvalidArgument("fit: argument 'beta' is " + num(o.beta) + ", but must be >= 0 and finite");
+  if (o.kl_warmup < 0)
+    throw InvalidArgument("fit: argument 'kl_warmup' is " + std::to_string(o.kl_warmup) + ", but must be >= 0");
   select_objective(o, "fit");
   ensure_buffers(draws_per_step(o));
   // Room for every loss of this call, so steps never allocate; growing at least
@@ -569,8 +574,14 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
   detail::InterruptGuard guard;
   DrawPrecisionDuringSteps precision(*approx_, model_->dtype(), optimizer_parallel());
   std::string how = "Finished";
+  // The warm-up's steps run with their own KL weight (one copy of the options per call,
+  // made only while warming up).
+  std::optional<FitOptions> warming;
+  if (step_ < o.kl_warmup) warming.emplace(o);
   for (int64_t i = 0; i < n; ++i) {
-    if (run_step(o, kEpsStream) == StepStatus::skipped) ++report_.skipped;
+    const bool warm_up = step_ < o.kl_warmup;
+    if (warm_up) warming->beta = o.beta * static_cast<double>(step_ + 1) / static_cast<double>(o.kl_warmup);
+    if (run_step(warm_up ? *warming : o, kEpsStream) == StepStatus::skipped) ++report_.skipped;
     ++report_.steps;
     if (bar.animates() && (i % 10 == 0 || i + 1 == n)) bar.update(i + 1, finite_mean_of_last(hist_, 1000));
     bool go_on = true;

@@ -40,6 +40,7 @@ PlateauAnnealing::PlateauAnnealing(Options o) : o_(o) {
   if (o_.patience < 1) bad("patience", std::to_string(o_.patience), ">= 1");
   if (!(o_.factor > 0 && o_.factor < 1)) bad("factor", std::to_string(o_.factor), "in (0, 1)");
   if (o_.cuts < 0) bad("cuts", std::to_string(o_.cuts), ">= 0");
+  if (o_.start < 0) bad("start", std::to_string(o_.start), ">= 0");
   if (!(o_.z >= 0) || !std::isfinite(o_.z)) bad("z", std::to_string(o_.z), ">= 0 and finite");
   if (!(o_.rtol >= 0) || !std::isfinite(o_.rtol)) bad("rtol", std::to_string(o_.rtol), ">= 0 and finite");
 }
@@ -49,7 +50,7 @@ double PlateauAnnealing::rate(double base, int64_t, std::span<const double>) { r
 bool PlateauAnnealing::operator()(const StepInfo& info, std::string& reason) {
   if (converged_) return !o_.stop_when_converged;
   const int64_t n = static_cast<int64_t>(info.hist.size());
-  if (info.step % o_.window != 0 || n < o_.window) return true;
+  if (info.step % o_.window != 0 || n < o_.window || info.step - o_.window < o_.start) return true;
   double mean = 0, se = 0;
   window_stats(info.hist.subspan(static_cast<size_t>(n - o_.window)), o_.batches, mean, se);
   if (!std::isnan(mean)) {

@@ -164,6 +164,13 @@ INSTANTIATE_TEST_SUITE_P(
                    {"--max-iters", "60000", "--hidden", "2", "--lr", "0.05"},
                    "1500",
                    "4500",
+                   true, "converged at step"},
+        // A KL warm-up counts the fit's steps: the checkpoint (mid-ramp) stores it and the
+        // resumed fit continues the ramp; the annealing's later start is restored too.
+        ResumeCase{"kl_warmup_until_converged",
+                   {"--max-iters", "60000", "--hidden", "2", "--lr", "0.05", "--kl-warmup", "3000"},
+                   "1500",
+                   "4500",
                    true, "converged at step"}),
     [](const ::testing::TestParamInfo<ResumeCase>& info) { return info.param.what; });
 

@@ -144,6 +144,33 @@ TEST(cli_fit_recipe, beta_below_one_tempers_the_posterior) {
   }
 }
 
+TEST(cli_fit_recipe, kl_warmup_ramps_the_kl_weight_and_is_kept_in_the_fit_record) {
+  // --kl-warmup N: the fit says so and the model file's fit record keeps N (the library's
+  // kl_warmup tests hold the ramp itself); a warmed-up fit of the noisy sine is still a
+  // fit of it (training RMSE near the noise sd 0.2, as cli_regression asks of the default).
+  TempDir dir;
+  write_sine(dir / "train.csv", 300, 0.2, 24);
+  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "w.elbo", "--hidden", "20",
+                                "--kl-warmup", "2000", "--psis-draws", "0"});
+  ASSERT_EQ(fit.code, 0) << describe(fit);
+  EXPECT_NE(fit.out.find("KL warm-up: the KL part's weight rises from 0.0005 to 1 over the first 2000 steps"),
+            std::string::npos)
+      << fit.out;
+  EXPECT_NE(read_text(dir / "w.elbo").find("\"kl_warmup\":2000"), std::string::npos);
+  const double rmse = evaluate_json(dir, dir / "w.elbo", dir / "train.csv").value("rmse", 1e9);
+  EXPECT_LT(rmse, 0.25);
+  // Refused where there is no KL part to warm up, before any file is written.
+  const std::vector<std::vector<std::string>> refused = {{"--kl-warmup", "-5"},
+                                                         {"--kl-warmup", "100", "--method", "svgd"},
+                                                         {"--kl-warmup", "100", "--method", "laplace"},
+                                                         {"--kl-warmup", "100", "--objective", "iwae:4"}};
+  for (const auto& flags : refused) {
+    std::vector<std::string> args = {"--train", dir / "train.csv"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    expect_refused(dir, args, "--kl-warmup");
+  }
+}
+
 TEST(cli_fit_recipe, beta_auto_chooses_on_held_out_training_rows_then_fits_every_row) {
   // --beta auto: each of 1, 0.3 and 0.1 fitted on 80 % of the 200 training rows and scored
   // by its mean log predictive density on the other 40; the best one's beta is then the

@@ -63,6 +63,26 @@ TEST(plateau_annealing, patience_waits_that_many_windows) {
   EXPECT_EQ(run(a, hist, 1, 20000), 4000);
 }
 
+TEST(plateau_annealing, steps_before_the_start_are_not_judged) {
+  // A KL warm-up's losses rise as the KL weight does. With start = 2500 and a flat loss
+  // after it, the windows ending at 1000, 2000 and 3000 (which holds steps 2001-2500) are
+  // not judged, however the loss moved; the window ending at 4000 is the first whose steps
+  // all follow 2500, the reference; 5000 brings the cut and, with one cut allowed, 6000
+  // is the reference at the new rate and 7000 the stop.
+  std::vector<double> hist;
+  for (int64_t s = 1; s <= 20000; ++s) hist.push_back(s <= 2500 ? static_cast<double>(s) : 3000.0);
+  PlateauAnnealing a({.window = 1000, .batches = 10, .patience = 1, .cuts = 1, .start = 2500});
+  std::vector<double> rates;
+  EXPECT_EQ(run(a, hist, 1, 20000, &rates), 7000);
+  EXPECT_EQ(rates[4999], 1.0);  // step 5000 at the base rate; the cut follows it
+  EXPECT_EQ(rates[5000], 0.5);
+  // Without the start, the rising loss of the first windows is no gain: cut at 2000.
+  PlateauAnnealing b({.window = 1000, .batches = 10, .patience = 1, .cuts = 1});
+  rates.clear();
+  EXPECT_EQ(run(b, hist, 1, 20000, &rates), 4000);
+  EXPECT_EQ(rates[2000], 0.5);
+}
+
 TEST(plateau_annealing, a_steady_fall_beyond_the_noise_is_never_cut) {
   // Noise sd 5 per step: a window mean of 1000 steps has se about 0.16 and the difference of
   // two about 0.22; a fall of 0.002 a step is 2 per window, nine times that.
@@ -144,6 +164,7 @@ TEST(plateau_annealing, bad_options_and_states_are_refused_by_name) {
   EXPECT_NE(message({.cuts = -1}).find("option 'cuts'"), std::string::npos);
   EXPECT_NE(message({.z = -1}).find("option 'z'"), std::string::npos);
   EXPECT_NE(message({.rtol = std::nan("")}).find("option 'rtol'"), std::string::npos);
+  EXPECT_NE(message({.start = -1}).find("option 'start'"), std::string::npos);
   PlateauAnnealing a;
   EXPECT_THROW(a.restore_state(std::vector<double>{0.5, 1, 0}), InvalidArgument);
   EXPECT_THROW(a.restore_state(std::vector<double>{2.0, 0, 0, 0, 1, 1}), InvalidArgument);  // scale > 1

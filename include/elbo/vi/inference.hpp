@@ -85,6 +85,11 @@ struct FitOptions {
   std::optional<Objective> objective = std::nullopt;
   /// Weight of the KL part (PyMC's KLqp beta).
   double beta = 1.0;
+  /// KL warm-up (Bowman et al. 2016, Sonderby et al. 2016): over the first kl_warmup steps
+  /// of the inference (counted by step(), so a resumed fit continues the ramp) the KL part's
+  /// weight rises linearly, beta * t / kl_warmup at step t = 1, 2, ..., and stays at beta
+  /// after; the losses of those steps are of the objective with that weight. 0: no warm-up.
+  int64_t kl_warmup = 0;
   std::vector<std::shared_ptr<Callback>> callbacks = {};
   std::shared_ptr<LearningRateSchedule> schedule = nullptr;
   /// Show PyMC's progress bar and closing line ("Finished [100%]: Average Loss = ...").
