@@ -25,6 +25,13 @@ void expect_refused(const TempDir& dir, const std::vector<std::string>& flags, c
   EXPECT_FALSE(std::filesystem::exists(dir / "n.elbo"));
 }
 
+// --train DIR/train.csv, then `flags`.
+std::vector<std::string> with_train(const TempDir& dir, const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {"--train", dir / "train.csv"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return args;
+}
+
 // `elbo fit` of DIR/train.csv into DIR/OUT with --beta BETA and ITERS steps, no k-hat.
 CliResult fit_with_beta(const TempDir& dir, const std::string& beta, const std::string& out, const std::string& iters) {
   return run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / out, "--beta", beta, "--iters", iters,
@@ -78,11 +85,7 @@ TEST(cli_fit_recipe, the_time_limit_stops_the_steps_and_the_model_is_still_writt
       {"--method", "pathfinder", "--lr-schedule", "constant"},
       {"--method", "laplace", "--init-scale", "0.1"},
       {"--method", "fullrank_advi", "--init-scale", "0.1"}};
-  for (const auto& flags : ignored) {
-    std::vector<std::string> args = {"--train", dir / "train.csv"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    expect_refused(dir, args, flags[2] + ":");
-  }
+  for (const auto& flags : ignored) expect_refused(dir, with_train(dir, flags), flags[2] + ":");
 }
 
 TEST(cli_fit_recipe, a_hierarchical_prior_learns_each_layers_precision) {
@@ -137,11 +140,7 @@ TEST(cli_fit_recipe, beta_below_one_tempers_the_posterior) {
                                                          {"--beta", "0.5", "--method", "asvgd"},
                                                          {"--beta", "0.5", "--objective", "iwae:4"},
                                                          {"--beta", "1", "--objective", "renyi:0.5"}};
-  for (const auto& flags : refused) {
-    std::vector<std::string> args = {"--train", dir / "train.csv"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    expect_refused(dir, args, "--beta");
-  }
+  for (const auto& flags : refused) expect_refused(dir, with_train(dir, flags), "--beta");
 }
 
 TEST(cli_fit_recipe, kl_warmup_ramps_the_kl_weight_and_is_kept_in_the_fit_record) {
@@ -164,11 +163,7 @@ TEST(cli_fit_recipe, kl_warmup_ramps_the_kl_weight_and_is_kept_in_the_fit_record
                                                          {"--kl-warmup", "100", "--method", "svgd"},
                                                          {"--kl-warmup", "100", "--method", "laplace"},
                                                          {"--kl-warmup", "100", "--objective", "iwae:4"}};
-  for (const auto& flags : refused) {
-    std::vector<std::string> args = {"--train", dir / "train.csv"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    expect_refused(dir, args, "--kl-warmup");
-  }
+  for (const auto& flags : refused) expect_refused(dir, with_train(dir, flags), "--kl-warmup");
 }
 
 TEST(cli_fit_recipe, beta_auto_chooses_on_held_out_training_rows_then_fits_every_row) {
