@@ -28,6 +28,7 @@ _FLAGS = {
     "flow": "--flow", "particles": "--particles", "paths": "--paths", "init": "--init", "hessian": "--hessian",
     "subset": "--subset", "predictive": "--predictive", "dtype": "--dtype", "psis_draws": "--psis-draws", "threads": "--threads",
     "likelihood": "--likelihood", "ensemble": "--ensemble", "beta": "--beta", "prior_scale": "--prior-scale",
+    "kl_warmup": "--kl-warmup",
 }
 _STEP_METHODS = {"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd"}
 
@@ -105,7 +106,7 @@ class _BNN(BaseEstimator):
                  time_limit=None, batch_size=None, mc_samples=None, objective=None, rank=None, flow=None,
                  particles=None, paths=None, init=None, hessian=None, subset=None, predictive=None, dtype=None,
                  standardize=True,
-                 psis_draws=None, ensemble=None, beta=None, prior_scale=None, random_state=None, threads=1, draws=500,
+                 psis_draws=None, ensemble=None, beta=None, prior_scale=None, kl_warmup=None, random_state=None, threads=1, draws=500,
                  verbose=False):
         self.hidden = hidden
         self.likelihood = likelihood
@@ -138,6 +139,7 @@ class _BNN(BaseEstimator):
         self.ensemble = ensemble
         self.beta = beta
         self.prior_scale = prior_scale
+        self.kl_warmup = kl_warmup
         self.random_state = random_state
         self.threads = threads
         self.draws = draws

@@ -105,6 +105,23 @@ def test_prior_scale_evidence_fits_with_the_sd_the_evidence_chose(moons, tmp_pat
         elbo.BNNRegressor(prior_scale="marginal").fit(X, target)
 
 
+def test_kl_warmup_reaches_the_fit_and_its_record(moons, tmp_path):
+    # kl_warmup=N (`elbo fit --kl-warmup N`): the model file's fit record keeps N, and the
+    # fit is the command line's with the same flags (the same predictions).
+    X, _, X_test, _ = moons
+    target = X[:, 0] * 2 - X[:, 1]
+    reg = elbo.BNNRegressor(hidden=[8], random_state=5, kl_warmup=500, iters=1500).fit(X, target)
+    model = tmp_path / "warm.elbo"
+    reg.save(str(model))
+    assert _fit_record_number(model.read_bytes(), b'"kl_warmup":') == 500
+    np.save(tmp_path / "train.npy", np.column_stack([X, target]))
+    cli("fit", "--train", tmp_path / "train.npy", "--out", tmp_path / "cli.elbo", "--hidden", "8", "--iters", "1500",
+        "--seed", 5, "--kl-warmup", 500)
+    np.testing.assert_array_equal(reg.predict(X_test), elbo.load_bnn(str(tmp_path / "cli.elbo")).predict(X_test))
+    with pytest.raises(ValueError, match="kl_warmup"):
+        elbo.BNNRegressor(kl_warmup=-1).fit(X, target)
+
+
 def _fit_record_number(model_bytes, key):
     start = model_bytes.index(key) + len(key)
     end = start
