@@ -119,7 +119,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"method", f.method},         {"optimizer", f.optimizer},
           {"rank", f.rank},             {"flow", f.flow},
           {"objective", f.objective},   {"particles", f.particles}, {"beta", f.beta},
-          {"kl_warmup", f.kl_warmup},
+          {"kl_warmup", f.kl_warmup},   {"beta_selection", f.beta_selection},
           {"lr", f.lr},                 {"lr_given", f.lr_given},
           {"iters", f.iters},           {"iters_given", f.iters_given},
           {"max_iters", f.max_iters},   {"batch_size", f.batch_size},
@@ -150,6 +150,8 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.objective = j.value("objective", std::string("kl"));
     f.beta = j.value("beta", 1.0);  // absent before --beta
     f.kl_warmup = j.value("kl_warmup", int64_t{0});  // absent before --kl-warmup
+    // What --beta auto measured before the checkpointed fit (null: --beta was a number).
+    f.beta_selection = j.value("beta_selection", nlohmann::json());
     f.particles = j.value("particles", int64_t{100});
     f.init = j.value("init", std::string("default"));  // absent before --init
     f.lr = j.at("lr").get<double>();
@@ -1256,6 +1258,7 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
   std::fflush(stdout);
   FitFlags candidate = f;
   candidate.beta_auto = false;
+  candidate.stop_after = 0;  // the test hook stops the final fit, not the candidates
   if (candidate.batch_given) candidate.batch_size = std::min(candidate.batch_size, fitted_rows);
   const CheckpointPlan no_checkpoints;
   double best = -std::numeric_limits<double>::infinity();

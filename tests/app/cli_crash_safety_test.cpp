@@ -118,6 +118,11 @@ TEST_P(CliResume, a_resumed_fit_writes_the_same_bytes_as_one_that_never_stopped)
     EXPECT_NE(a.out.find("prior scale: precision"), std::string::npos) << describe(a);
     EXPECT_EQ(resumed.out.find("prior scale:"), std::string::npos) << describe(resumed);
   }
+  if (std::find(c.flags.begin(), c.flags.end(), "auto") != c.flags.end()) {
+    EXPECT_NE(a.out.find(" chosen (the highest validation mlpd)"), std::string::npos) << describe(a);
+    EXPECT_EQ(resumed.out.find("beta candidate"), std::string::npos) << describe(resumed);
+    EXPECT_NE(read_text(dir / "c.elbo").find("\"beta_selection\""), std::string::npos);
+  }
   EXPECT_TRUE(read_text(dir / "a.elbo") == read_text(dir / "c.elbo"))
       << "a.elbo and c.elbo differ\n--- uninterrupted ---\n" << a.out << "--- resumed ---\n" << resumed.out;
   if (c.converges) {
@@ -138,6 +143,9 @@ INSTANTIATE_TEST_SUITE_P(
         // The prior sd the evidence chose is in the checkpoint: the resumed fit does not
         // choose again.
         ResumeCase{"prior_scale_by_the_evidence", {"--iters", "1000", "--prior-scale", "evidence"}, "250", "500"},
+        // The beta --beta auto chose, and the candidates' scores for the fit record, are in
+        // the checkpoint: the resumed fit does not choose again and writes the same record.
+        ResumeCase{"beta_auto", {"--iters", "1000", "--beta", "auto"}, "250", "500"},
         ResumeCase{"minibatches_adagrad_window_float64",
                    {"--iters", "1200", "--seed", "3", "--batch-size", "32", "--optimizer", "adagrad_window", "--lr",
                     "0.05", "--dtype", "float64"},
