@@ -1238,7 +1238,10 @@ constexpr int64_t kValidationMinRows = 10;
 
 void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data, const ModelData& inputs) {
   if (!f.beta_auto) return;
-  const ValidationSplit split = split_for_validation(data.rows(), kValidationFraction, f.seed + 5);
+  // A classifier's part is stratified: each class held out in proportion.
+  const bool classes = !spec.likelihood->class_names().empty();
+  const ValidationSplit split = split_for_validation(data.rows(), kValidationFraction, f.seed + 5,
+                                                     classes ? std::span<const double>(data.y) : std::span<const double>());
   const int64_t held = static_cast<int64_t>(split.validation_rows.size());
   const int64_t fitted_rows = static_cast<int64_t>(split.fit_rows.size());
   if (held < kValidationMinRows || fitted_rows < kValidationMinRows)

@@ -2,15 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <string>
 
 #include "elbo/bnn/metric.hpp"
+#include "elbo/graph/error.hpp"
 #include "elbo/graph/random.hpp"
 #include "elbo/model/model.hpp"
 #include "predictive_blocks.hpp"
 
 namespace elbo::cli {
 
-ValidationSplit split_for_validation(int64_t rows, double fraction, uint64_t seed) {
+ValidationSplit split_for_validation(int64_t rows, double fraction, uint64_t seed, std::span<const double> labels) {
   const int64_t held = std::clamp<int64_t>(std::llround(fraction * static_cast<double>(rows)), 0, rows);
   std::vector<int64_t> order(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) order[static_cast<size_t>(r)] = r;
@@ -23,8 +26,22 @@ ValidationSplit split_for_validation(int64_t rows, double fraction, uint64_t see
     std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(w % static_cast<uint64_t>(i + 1))]);
   }
   ValidationSplit s;
-  s.validation_rows.assign(order.begin(), order.begin() + held);
-  s.fit_rows.assign(order.begin() + held, order.end());
+  if (labels.empty()) {
+    s.validation_rows.assign(order.begin(), order.begin() + held);
+    s.fit_rows.assign(order.begin() + held, order.end());
+  } else {
+    if (static_cast<int64_t>(labels.size()) != rows)
+      throw InvalidArgument("split_for_validation: " + std::to_string(labels.size()) + " labels for " +
+                            std::to_string(rows) + " rows");
+    std::map<double, int64_t> quota;  // each class's rows, then how many of them to hold out
+    for (double c : labels) ++quota[c];
+    for (auto& [c, n] : quota) n = std::llround(fraction * static_cast<double>(n));
+    for (int64_t r : order) {
+      int64_t& left = quota[labels[static_cast<size_t>(r)]];
+      (left > 0 ? s.validation_rows : s.fit_rows).push_back(r);
+      if (left > 0) --left;
+    }
+  }
   std::sort(s.validation_rows.begin(), s.validation_rows.end());
   std::sort(s.fit_rows.begin(), s.fit_rows.end());
   return s;

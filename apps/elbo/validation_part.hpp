@@ -19,8 +19,11 @@ struct ValidationSplit {
 };
 
 /// round(fraction x rows) rows held out, chosen uniformly at random by a seeded shuffle: a
-/// pure function of (rows, fraction, seed) on every platform.
-ValidationSplit split_for_validation(int64_t rows, double fraction, uint64_t seed);
+/// pure function of (rows, fraction, seed) on every platform. With `labels` (a classifier's
+/// targets, one class label a row) the split is stratified: round(fraction x its rows) of
+/// each class are held out, the first of that class in the same shuffled order.
+ValidationSplit split_for_validation(int64_t rows, double fraction, uint64_t seed,
+                                     std::span<const double> labels = {});
 
 /// The mean log predictive density of `q` (an approximation of `spec`'s network) at raw
 /// `features` [rows, F] against targets `y` in the target's units, from `draws` posterior
