@@ -137,6 +137,14 @@ NetworkSpec network_spec_from_json(const std::string& text, const std::string& s
   return s;
 }
 
+void rebuild_network(LoadedNetwork& n) {
+  n.model = std::make_unique<Model>(n.spec.dtype);
+  const int64_t F = n.spec.feature_count();
+  Expr x = n.model->data("x", Tensor(n.spec.dtype, {1, F}));
+  Expr y = n.model->data("y", Tensor(n.spec.dtype, {1}));
+  n.net = build_mlp(*n.model, x, y, n.spec.mlp, *n.spec.likelihood);
+}
+
 LoadedNetwork load_network(const std::string& path) {
   LoadedNetwork n;
   n.saved = load_approximation(path);
@@ -145,12 +153,9 @@ LoadedNetwork load_network(const std::string& path) {
     throw FormatError(path + ": not a network fitted by `elbo fit` (its metadata has no '" +
                       std::string(network_metadata_key) + "' entry)");
   n.spec = network_spec_from_json(it->second, path);
-  n.model = std::make_unique<Model>(n.spec.dtype);
   const int64_t F = n.spec.feature_count();
-  Expr x = n.model->data("x", Tensor(n.spec.dtype, {1, F}));
-  Expr y = n.model->data("y", Tensor(n.spec.dtype, {1}));
   try {
-    n.net = build_mlp(*n.model, x, y, n.spec.mlp, *n.spec.likelihood);
+    rebuild_network(n);
   } catch (const InvalidArgument& e) {
     throw FormatError(path + ": the network description is invalid: " + e.what());
   }

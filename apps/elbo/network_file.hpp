@@ -79,6 +79,10 @@ struct LoadedNetwork {
 /// bias of `net` (built on `model`).
 MlpOptions predictive_mlp(const NetworkSpec& spec, const Model& model, const Mlp& net, const Approximation& q);
 
+/// Builds n.model and n.net from n.spec: build_mlp on one-row placeholders `x` and `y`, as a
+/// model file's network is rebuilt. Throws InvalidArgument for an invalid description.
+void rebuild_network(LoadedNetwork& n);
+
 /// Loads `path` (io::load_approximation: FormatError for a missing, truncated, corrupted or
 /// foreign file), reads the network description, rebuilds the model with build_mlp on a
 /// dummy x of the right width, checks that it matches the saved variables and makes the

@@ -53,11 +53,9 @@ double validation_mlpd(const NetworkSpec& spec, const Approximation& q, const Te
   // linearised predictive), with q in place of the file's approximation.
   LoadedNetwork n;
   n.spec = spec;
-  n.model = std::make_unique<Model>(spec.dtype);
-  const int64_t F = spec.feature_count();
-  n.net = build_mlp(*n.model, n.model->data("x", Tensor(spec.dtype, {1, F})), n.model->data("y", Tensor(spec.dtype, {1})),
-                    spec.mlp, *spec.likelihood);
+  rebuild_network(n);
   n.q = q.clone();
+  const int64_t F = spec.feature_count();
   const Likelihood& likelihood = *spec.likelihood;
   MetricSums sums(likelihood);
   constexpr double kLevel = 0.94;  // coverage's interval: not read here
