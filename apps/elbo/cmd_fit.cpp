@@ -180,8 +180,11 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
 // own step count starts again at 1. Their states are saved in a checkpoint and restored.
 class FitConvergence : public Callback {
  public:
-  explicit FitConvergence(int64_t total)
+  // Steps up to `start` (a KL warm-up's, whose losses are of a changing objective) are not
+  // judged.
+  FitConvergence(int64_t total, int64_t start)
       : total_(total),
+        start_(start),
         elbo_(ElboConvergence::Options{.eval_elbo = fit_defaults::eval_every,
                                        .tol_rel_obj = fit_defaults::tol_rel_obj,
                                        .buffer = fit_defaults::buffer}),
@@ -189,6 +192,7 @@ class FitConvergence : public Callback {
                                                     .tolerance = fit_defaults::tol_params}) {}
 
   bool operator()(const StepInfo& info, std::string& reason) override {
+    if (info.step <= start_) return true;
     StepInfo whole{info.approximation, info.hist, info.step, info.step, total_};
     return elbo_(whole, reason) && params_(whole, reason);
   }
@@ -217,7 +221,7 @@ class FitConvergence : public Callback {
   }
 
  private:
-  int64_t total_;
+  int64_t total_, start_;
   ElboConvergence elbo_;
   CheckParametersConvergence params_;
 };
@@ -478,7 +482,7 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
   FitOutcome out;
   out.until_converged = !f.iters_given;
   const int64_t steps = out.until_converged ? f.max_iters : f.iters;
-  auto convergence = std::make_shared<FitConvergence>(steps);
+  auto convergence = std::make_shared<FitConvergence>(steps, f.kl_warmup);
   // The rate is annealed on plateaus of the loss; until converged, the plateau after the
   // last cut ends the fit. A constant rate uses Stan's and PyMC's tests instead.
   const bool annealed = f.lr_schedule == "plateau";
@@ -548,8 +552,8 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
               f.batch_given ? (", minibatches of " + std::to_string(f.batch_size) + " rows").c_str() : "");
   if (f.beta != 1.0) std::printf("tempering: the KL part of the ELBO weighted by %g (--beta)\n", f.beta);
   if (f.kl_warmup > 0)
-    std::printf("KL warm-up: the KL part's weight rises from %g to %g over the first %ld steps; the annealing judges "
-                "the loss after them (--kl-warmup)\n",
+    std::printf("KL warm-up: the KL part's weight rises from %g to %g over the first %ld steps; the stopping tests "
+                "judge the loss after them (--kl-warmup)\n",
                 f.beta / static_cast<double>(f.kl_warmup), f.beta, static_cast<long>(f.kl_warmup));
   if (plan.resumed)
     std::printf("resuming: %s at step %ld of %ld\n", f.resume.c_str(), static_cast<long>(out.start_step),

@@ -37,8 +37,9 @@ class PlateauAnnealing : public LearningRateSchedule, public Callback {
     double z = 2.0;
     double rtol = 1e-4;
     bool stop_when_converged = true;
-    /// Steps before this one are not judged: the first window is the `window` steps after
-    /// it (a KL warm-up's losses are of a changing objective). 0: from the first step.
+    /// Steps up to this one are not judged (a KL warm-up's losses are of a changing
+    /// objective): the first window judged is the first whole one (windows end at multiples
+    /// of `window`) after it. 0: from the first step.
     int64_t start = 0;
   };
   PlateauAnnealing() : PlateauAnnealing(Options{}) {}
