@@ -1539,8 +1539,8 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(f->beta_opt);
   f->kl_warmup_opt = sub->add_option("--kl-warmup", f->kl_warmup,
                                      "KL warm-up: over the first N steps the KL part's weight rises linearly "
-                                     "from beta/N to beta (0: none); the learning-rate annealing judges the "
-                                     "loss only after them")
+                                     "from beta/N to beta (0: none); the stopping tests judge the loss only "
+                                     "after them")
                          ->capture_default_str()
                          ->check(CLI::NonNegativeNumber);
   shaping.push_back(f->kl_warmup_opt);

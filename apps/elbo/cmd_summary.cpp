@@ -80,6 +80,10 @@ void run_summary(const SummaryFlags& f) {
         std::printf("fit: beta %g (the KL part of the ELBO weighted by it, --beta)\n", beta);
       }
     }
+    if (info.is_object() && info.contains("kl_warmup") && info["kl_warmup"].is_number_integer() &&
+        info["kl_warmup"].get<int64_t>() > 0)
+      std::printf("fit: KL warm-up over the first %ld steps (--kl-warmup)\n",
+                  static_cast<long>(info["kl_warmup"].get<int64_t>()));
     if (info.is_object() && info.contains("psis_khat") && info.contains("psis_draws") &&
         info["psis_draws"].is_number_integer()) {
       const nlohmann::json& k = info["psis_khat"];

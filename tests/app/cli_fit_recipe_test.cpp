@@ -156,6 +156,10 @@ TEST(cli_fit_recipe, kl_warmup_ramps_the_kl_weight_and_is_kept_in_the_fit_record
             std::string::npos)
       << fit.out;
   EXPECT_NE(read_text(dir / "w.elbo").find("\"kl_warmup\":2000"), std::string::npos);
+  CliResult summary = run_cli(dir, {"summary", "--model", dir / "w.elbo"});
+  ASSERT_EQ(summary.code, 0) << describe(summary);
+  EXPECT_NE(summary.out.find("fit: KL warm-up over the first 2000 steps (--kl-warmup)"), std::string::npos)
+      << summary.out;
   const double rmse = evaluate_json(dir, dir / "w.elbo", dir / "train.csv").value("rmse", 1e9);
   EXPECT_LT(rmse, 0.25);
   // Refused where there is no KL part to warm up, before any file is written.
