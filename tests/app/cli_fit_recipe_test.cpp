@@ -1,8 +1,10 @@
 // The default fitting recipe (docs/QUALITY.md): the annealed learning rate and its stopping
 // test, --time-limit and --prior hierarchical, through the command line.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -171,22 +173,37 @@ TEST(cli_fit_recipe, kl_warmup_ramps_the_kl_weight_and_is_kept_in_the_fit_record
 }
 
 TEST(cli_fit_recipe, beta_auto_chooses_on_held_out_training_rows_then_fits_every_row) {
-  // --beta auto: each of 1, 0.3 and 0.1 fitted on 80 % of the 200 training rows and scored
-  // by its mean log predictive density on the other 40; the best one's beta is then the
-  // fit on all 200 rows, the same fit as `--beta B` with that B (the same file's scores).
+  // --beta auto: candidates from the half-decade grid 1, 0.3, ..., 0.0003 fitted on 80 % of
+  // the 200 training rows and scored by their mean log predictive density on the other 40:
+  // first 1, 0.1, 0.01 and 0.001, then the best one's neighbours on the grid. The best
+  // candidate's beta is then the fit on all 200 rows, the same fit as `--beta B` with that B
+  // (the same file's scores).
   TempDir dir;
   write_moons(dir / "train.csv", 200, 2);
   auto fit = [&](const std::string& beta, const std::string& out) { return fit_with_beta(dir, beta, out, "3000"); };
   CliResult chosen = fit("auto", "auto.elbo");
   ASSERT_EQ(chosen.code, 0) << describe(chosen);
-  EXPECT_NE(chosen.out.find("beta: auto, from 3 candidates, each fitted on 160 rows and scored on the other 40"),
+  EXPECT_NE(chosen.out.find("beta: auto, searched from 1 down to 0.0003 on a half-decade grid, each candidate "
+                            "fitted on 160 rows and scored on the other 40"),
             std::string::npos)
       << chosen.out;
   const nlohmann::json record =
       nlohmann::json::parse(load_approximation(dir / "auto.elbo").metadata.at("elbo.fit"));
   const nlohmann::json& candidates = record.at("beta_selection").at("candidates");
-  ASSERT_EQ(candidates.size(), 3u) << record;
+  // The four coarse points, then one neighbour (the best coarse point is 1) or two.
+  ASSERT_GE(candidates.size(), 5u) << record;
+  ASSERT_LE(candidates.size(), 6u) << record;
+  const std::vector<double> grid = {1, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0003};
+  std::vector<size_t> at;  // each candidate's place on the grid, in the record's order
+  for (const nlohmann::json& c : candidates) {
+    const auto it = std::find(grid.begin(), grid.end(), c.at("beta").get<double>());
+    ASSERT_NE(it, grid.end()) << c;
+    at.push_back(static_cast<size_t>(it - grid.begin()));
+  }
+  EXPECT_TRUE(std::is_sorted(at.begin(), at.end())) << record;
+  for (size_t coarse : {0u, 2u, 4u, 6u}) EXPECT_NE(std::find(at.begin(), at.end(), coarse), at.end()) << record;
   double best_mlpd = -1e300, best_beta = 0;
+  size_t best_at = 0;
   for (const nlohmann::json& c : candidates) {
     char shown[64];
     std::snprintf(shown, sizeof shown, "beta candidate %g: validation mlpd", c.at("beta").get<double>());
@@ -196,11 +213,19 @@ TEST(cli_fit_recipe, beta_auto_chooses_on_held_out_training_rows_then_fits_every
     if (mlpd > best_mlpd) {
       best_mlpd = mlpd;
       best_beta = c.at("beta").get<double>();
+      best_at = static_cast<size_t>(std::find(grid.begin(), grid.end(), best_beta) - grid.begin());
     }
   }
   EXPECT_EQ(record.at("beta").get<double>(), best_beta) << record;
+  // The refinement scored the chosen point's neighbours on the grid.
+  if (best_at > 0) {
+    EXPECT_NE(std::find(at.begin(), at.end(), best_at - 1), at.end()) << record;
+  }
+  if (best_at + 1 < grid.size()) {
+    EXPECT_NE(std::find(at.begin(), at.end(), best_at + 1), at.end()) << record;
+  }
   EXPECT_EQ(record.at("beta_selection").at("validation_rows").get<int64_t>(), 40);
-  char line[64];
+  char line[128];
   std::snprintf(line, sizeof line, "beta: %g chosen", best_beta);
   EXPECT_NE(chosen.out.find(line), std::string::npos) << chosen.out;
 
