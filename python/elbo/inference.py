@@ -73,16 +73,20 @@ class Inference:
 
     def fit(self, n: int = 10000, *, obj_optimizer=None, callbacks=None, progressbar: bool = True,
             obj_n_mc: int | None = None, total_grad_norm_constraint: float | None = None, beta: float = 1.0,
-            skip_nonfinite: bool = False, objective: str | None = None) -> Approximation:
+            kl_warmup: int = 0, skip_nonfinite: bool = False, objective: str | None = None) -> Approximation:
         """Runs ``n`` more steps; returns the approximation (the same object every call).
 
         ``obj_optimizer`` (e.g. ``elbo.adam(learning_rate=0.01)``) is fixed by the first call.
         ``callbacks`` are elbo callbacks or callables ``cb(approx, losses, i)`` (PyMC's form;
         returning False stops the fit). ``objective`` is the bound: ``"kl"`` (the negative
         ELBO, weighted by ``beta`` on its KL part), ``"renyi:ALPHA"`` or ``"iwae:K"`` (K
-        particles)."""
+        particles). ``kl_warmup`` (KL warm-up, ``elbo fit --kl-warmup``): over the inference's
+        first ``kl_warmup`` steps the KL part's weight rises linearly to ``beta``, counted
+        from the inference's first step, so a fit split over calls continues the ramp."""
         if not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n: expected a non-negative int, got {n!r}")
+        if not isinstance(kl_warmup, (int, np.integer)) or kl_warmup < 0:
+            raise ValueError(f"kl_warmup: expected a non-negative int, got {kl_warmup!r}")
         optimizer = as_optimizer(obj_optimizer)
         if total_grad_norm_constraint is not None:
             optimizer = type(optimizer)(optimizer.name, optimizer.learning_rate,
@@ -98,7 +102,7 @@ class Inference:
         wrapped = [self._wrap_callback(cb) for cb in (callbacks or [])]
         write, animate = progress_sink()
         self._core.fit(int(n), cost_part_grad_scale=self.cost_part_grad_scale, obj_n_mc=int(obj_n_mc),
-                       beta=float(beta), progressbar=bool(progressbar), progress_write=write, terminal=animate,
+                       beta=float(beta), kl_warmup=int(kl_warmup), progressbar=bool(progressbar), progress_write=write, terminal=animate,
                        callbacks=wrapped, skip_nonfinite=bool(skip_nonfinite), objective=objective)
         return self.approx
 

@@ -113,6 +113,25 @@ def test_same_seed_same_bits_and_refine_continues():
     np.testing.assert_array_equal(a.params, b.approx.params)
 
 
+def test_kl_warmup_is_the_ramp_of_beta_step_by_step():
+    # kl_warmup=N weights the KL part by t / N at step t <= N and by beta after: the same
+    # fit, bit for bit, as N one-step calls with those betas and then the rest at beta 1.
+    m = conjugate_model()
+    warm = elbo.ADVI(model=m, random_seed=7)
+    warm.fit(20, kl_warmup=30, progressbar=False)
+    warm.fit(30, kl_warmup=30, progressbar=False)  # a second call continues the ramp
+    by_hand = elbo.ADVI(model=m, random_seed=7)
+    for t in range(1, 31):
+        by_hand.fit(1, beta=t / 30, progressbar=False)
+    by_hand.fit(20, progressbar=False)
+    np.testing.assert_array_equal(warm.hist, by_hand.hist)
+    np.testing.assert_array_equal(warm.approx.params, by_hand.approx.params)
+    plain = elbo.fit(50, model=m, random_seed=7, progressbar=False)
+    assert not np.array_equal(plain.hist[:30], warm.hist[:30])
+    with pytest.raises(ValueError, match="kl_warmup"):
+        elbo.fit(10, model=m, kl_warmup=-1, progressbar=False)
+
+
 def test_row_data_splits_rows_with_the_same_bits_for_any_thread_count():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((1300, 3))  # 1300 rows: two blocks of rows
