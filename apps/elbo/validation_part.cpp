@@ -8,7 +8,6 @@
 #include "elbo/bnn/metric.hpp"
 #include "elbo/graph/error.hpp"
 #include "elbo/graph/random.hpp"
-#include "elbo/model/model.hpp"
 #include "predictive_blocks.hpp"
 
 namespace elbo::cli {
