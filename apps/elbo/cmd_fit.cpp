@@ -1239,8 +1239,8 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
 // The candidates are the half-decade grid kBetaGrid, searched coarse to fine: first every
 // other point (1, 0.1, 0.01, 0.001), then the two neighbours of the best of those. A noisy
 // regression set chooses 1 or 0.3 where a small classifier's data want 0.001 or less
-// (docs/QUALITY.md, "--beta auto"), so the range is wide and the search is kept to five or
-// six fits instead of the grid's eight.
+// (docs/QUALITY.md, "`--beta auto` on a wider grid"), so the range is wide, and the search
+// keeps it to five or six fits instead of the grid's eight.
 constexpr double kBetaGrid[] = {1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0003};
 constexpr size_t kBetaCoarseStride = 2;
 constexpr double kValidationFraction = 0.2;
@@ -1555,8 +1555,8 @@ Command add_fit_command(CLI::App& app) {
                                 "the likelihood counts more than the prior (q approximates the posterior of the "
                                 "likelihood raised to 1/beta: narrower, sharper predictions), 1 is the ELBO "
                                 "(docs/QUALITY.md measures the trade-off); auto: chosen from 1 down to 0.0003 (a "
-                                "half-decade grid, searched coarse to fine) by the log predictive density on 20 % of the training rows held out, then fitted "
-                                "on every row")
+                                "half-decade grid, searched coarse to fine) by the log predictive density on "
+                                "20 % of the training rows held out, then fitted on every row")
                     ->capture_default_str()
                     ->check(positive_number() | CLI::IsMember({"auto"}));
   shaping.push_back(f->beta_opt);
