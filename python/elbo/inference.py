@@ -102,8 +102,9 @@ class Inference:
         wrapped = [self._wrap_callback(cb) for cb in (callbacks or [])]
         write, animate = progress_sink()
         self._core.fit(int(n), cost_part_grad_scale=self.cost_part_grad_scale, obj_n_mc=int(obj_n_mc),
-                       beta=float(beta), kl_warmup=int(kl_warmup), progressbar=bool(progressbar), progress_write=write, terminal=animate,
-                       callbacks=wrapped, skip_nonfinite=bool(skip_nonfinite), objective=objective)
+                       beta=float(beta), kl_warmup=int(kl_warmup), progressbar=bool(progressbar),
+                       progress_write=write, terminal=animate, callbacks=wrapped,
+                       skip_nonfinite=bool(skip_nonfinite), objective=objective)
         return self.approx
 
     def _wrap_callback(self, cb):

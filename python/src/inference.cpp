@@ -114,8 +114,8 @@ void bind_inference(nb::module_& m) {
       .def(
           "fit",
           [](Inference& inference, int64_t n, double cost_part_grad_scale, int64_t obj_n_mc, double beta,
-             int64_t kl_warmup, bool progressbar, nb::object progress_write, bool terminal, nb::list callbacks, bool skip_nonfinite,
-             std::optional<std::string> objective) {
+             int64_t kl_warmup, bool progressbar, nb::object progress_write, bool terminal, nb::list callbacks,
+             bool skip_nonfinite, std::optional<std::string> objective) {
             if (n < 0) throw nb::value_error(("fit: n must be >= 0, got " + std::to_string(n)).c_str());
             FitOptions options;
             options.cost_part_grad_scale = cost_part_grad_scale;
@@ -159,7 +159,8 @@ void bind_inference(nb::module_& m) {
             return report_dict(inference.last_fit());
           },
           nb::arg("n"), nb::arg("cost_part_grad_scale") = 1.0, nb::arg("obj_n_mc") = 1, nb::arg("beta") = 1.0,
-          nb::arg("kl_warmup") = 0, nb::arg("progressbar") = true, nb::arg("progress_write") = nb::none(), nb::arg("terminal") = false,
+          nb::arg("kl_warmup") = 0, nb::arg("progressbar") = true, nb::arg("progress_write") = nb::none(),
+          nb::arg("terminal") = false,
           nb::arg("callbacks") = nb::list(), nb::arg("skip_nonfinite") = false, nb::arg("objective") = nb::none())
       .def_prop_ro("hist", [](const Inference& inference) { return vector_to_numpy(inference.hist()); })
       .def_prop_ro("step", &Inference::step)

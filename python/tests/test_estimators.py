@@ -71,8 +71,8 @@ def test_an_ensemble_is_a_mixture_the_cli_reads(moons, tmp_path):
 
 def test_beta_auto_chooses_the_kl_weight_on_held_out_rows(moons, tmp_path):
     # beta="auto" (`elbo fit --beta auto`): candidates from 1 down to 0.0003 each fitted on
-    # 160 of the 200 rows and scored on the other 40; the chosen one is fitted on every row and the model
-    # file's fit record keeps the candidates' scores. Held to the accuracy asked above.
+    # 160 of the 200 rows and scored on the other 40; the chosen one is fitted on every row
+    # and the model file's fit record keeps the candidates' scores. Held to the accuracy asked above.
     X, y, X_test, y_test = moons
     clf = elbo.BNNClassifier(random_state=3, beta="auto", iters=3000).fit(X, y)
     assert clf.score(X_test, y_test) > 0.9
