@@ -5,6 +5,7 @@
 // narrow networks that is what makes it fast (docs/PERFORMANCE.md).
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <type_traits>
@@ -25,6 +26,13 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace elbo::matmul_kernels {
+
+// The vector registers of the instruction set this copy of the kernels is compiled for.
+#ifdef __AVX512F__
+inline constexpr int kVectorRegisters = 32;
+#else
+inline constexpr int kVectorRegisters = 16;
+#endif
 
 // P zeros then P ones: the P values from tail_mask() + r are zero but for the last r.
 template <class T>
@@ -334,11 +342,16 @@ void axpy_rows(int64_t N, int64_t K, int64_t M, const T* A, int64_t ac, const T*
     auto group = [&]<int MB>(int64_t m) {
       axpy_block<T, NP, Tail, MB, Act>(A + n, ac, B + m * bc, br, bc, K, C + m * cc + n, cc, t, N - n, assign);
     };
-    // Up to 6 columns in one pass while the accumulators fit in the 32 vector registers
-    // (6 x 4 with the x loads and the broadcast); otherwise groups of 4.
+    // Up to 6 columns in one pass while their accumulators fit in the vector registers
+    // (leaving two for a load of x and the broadcast); otherwise groups of up to 4 that
+    // fit. With AVX2's 16 registers a 4 x 4 block spilled an accumulator to the stack on
+    // every term (digits at 1257 rows: 42 % of the step in this loop); 32 registers hold
+    // 6 x 4. The sums are the same for any grouping: each element is one chain over k.
+    constexpr int most = std::min(6, (kVectorRegisters - 2) / (NP + Tail));
+    constexpr int width = std::min(4, most);
     int64_t m = 0;
-    if (M > 6 || NP + Tail > 4)
-      for (; m + 4 <= M; m += 4) group.template operator()<4>(m);
+    if (M > most)
+      for (; m + width <= M; m += width) group.template operator()<width>(m);
     switch (M - m) {
       case 6: group.template operator()<6>(m); break;
       case 5: group.template operator()<5>(m); break;
