@@ -172,6 +172,42 @@ TEST(cli_fit_recipe, kl_warmup_ramps_the_kl_weight_and_is_kept_in_the_fit_record
   for (const auto& flags : refused) expect_refused(dir, with_train(dir, flags), "--kl-warmup");
 }
 
+// The steps of `elbo fit`'s report "fitted: N steps; ...", or -1.
+int64_t fitted_steps(const std::string& out) {
+  const auto at = out.find("fitted: ");
+  return at == std::string::npos ? -1 : std::stoll(out.substr(at + 8));
+}
+
+TEST(cli_fit_recipe, kl_warmup_steps_are_not_judged_by_the_constant_rate_tests) {
+  // At a constant rate a fit until converged stops by Stan's relative ELBO test or PyMC's
+  // parameter test; the losses of a KL warm-up are of a changing objective, so neither test
+  // judges them. This small moons fit (the resume test's "until_converged" case) converges
+  // at a constant rate after S steps (1600); with a warm-up of 2 S steps it must run past
+  // the warm-up and then converge (at 3800). With the ramp's steps judged (the guard in
+  // FitConvergence removed) the same fit ran to the 6000-step cap unconverged.
+  TempDir dir;
+  write_moons(dir / "train.csv", 150, 7);
+  const std::vector<std::string> flags = {"--max-iters", "6000", "--hidden", "2", "--lr", "0.05", "--mc-samples",
+                                          "3", "--lr-schedule", "constant", "--psis-draws", "0"};
+  auto fit = [&](const std::string& out, std::vector<std::string> more) {
+    std::vector<std::string> args = {"fit", "--out", dir / out};
+    for (const auto& v : {with_train(dir, flags), more}) args.insert(args.end(), v.begin(), v.end());
+    return run_cli(dir, args);
+  };
+  CliResult plain = fit("a.elbo", {});
+  ASSERT_EQ(plain.code, 0) << describe(plain);
+  ASSERT_NE(plain.out.find("converged"), std::string::npos) << plain.out;
+  ASSERT_EQ(plain.out.find("not converged"), std::string::npos) << plain.out;
+  const int64_t s = fitted_steps(plain.out);
+  ASSERT_GT(s, 0) << plain.out;
+  const int64_t warmup = 2 * s;
+  CliResult warm = fit("w.elbo", {"--kl-warmup", std::to_string(warmup)});
+  ASSERT_EQ(warm.code, 0) << describe(warm);
+  EXPECT_NE(warm.out.find("converged"), std::string::npos) << warm.out;
+  EXPECT_EQ(warm.out.find("not converged"), std::string::npos) << warm.out;
+  EXPECT_GT(fitted_steps(warm.out), warmup) << warm.out;
+}
+
 TEST(cli_fit_recipe, beta_auto_chooses_on_held_out_training_rows_then_fits_every_row) {
   // --beta auto: candidates from the half-decade grid 1, 0.3, ..., 0.0003 fitted on 80 % of
   // the 200 training rows and scored by their mean log predictive density on the other 40:
