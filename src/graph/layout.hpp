@@ -95,10 +95,18 @@ void to_row_major(const S* src, T* dst, const Shape& shape) {
 template <class T, class RowAt>
 void transpose_rows(RowAt row_at, int64_t r0, int64_t r1, int64_t c0, int64_t c1, T* dst, int64_t ldd) {
   constexpr int64_t kTile = 16;
+  constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
   for (int64_t rb = r0; rb < r1; rb += kTile) {
     const int64_t re = std::min(rb + kTile, r1);
     const T* row[kTile];
     for (int64_t r = rb; r < re; ++r) row[r - rb] = row_at(r);
+    // The next block's rows are fetched while this one is transposed: a minibatch's rows
+    // lie anywhere in the data, and 16 of them at a time are more streams than the
+    // hardware's prefetchers follow.
+    for (int64_t r = re; r < std::min(re + kTile, r1); ++r) {
+      const T* p = row_at(r);
+      for (int64_t c = c0; c < c1; c += kLine) __builtin_prefetch(p + c);
+    }
     for (int64_t cb = c0; cb < c1; cb += kTile) {
       const int64_t ce = std::min(cb + kTile, c1);
       int64_t r4 = rb, c4 = cb;  // the part covered by whole 4 x 4 blocks
