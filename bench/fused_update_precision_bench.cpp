@@ -5,6 +5,8 @@
 // counts of issue #17's networks:
 //
 //   <engine|reference>/update/<D>   one update of D weights (2D variational parameters)
+//   float_math/update/<D>           the double state with float arithmetic (the moments
+//                                   rounded to float and back, mu and rho double)
 //
 // 3,466: 64-32-32-10 (digits); 89,610: 784-100-100-10; 478,410: 784-400-400-10.
 // "engine speed" in the table at the end is reference time / engine time: below 1, the
@@ -92,6 +94,19 @@ void reference_update(FloatProblem& f, const float* g32, int64_t d) {
                           f.next_mu.data(), f.next_rho.data());
 }
 
+// The double state with float arithmetic (float_math_adam_update).
+void float_math(benchmark::State& st, int64_t d) {
+  Problem p(d);
+  FloatProblem f(p);
+  for (auto _ : st) {
+    float_math_adam_update(kFloatConstants, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), p.params.data(),
+                           p.params.data() + d, p.m.data(), p.m.data() + d, p.v.data(), p.v.data() + d,
+                           p.next.data(), p.next.data() + d);
+    std::swap(p.params, p.next);
+  }
+  st.SetItemsProcessed(st.iterations() * d);
+}
+
 void engine(benchmark::State& st, int64_t d) {
   Problem p(d);
   MeanFieldAdamStep step = drawn(p);
@@ -145,6 +160,9 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("reference/" + name).c_str(),
                                  [d](benchmark::State& st) { elbo::bench::reference(st, d); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("float_math/" + name).c_str(),
+                                 [d](benchmark::State& st) { elbo::bench::float_math(st, d); })
         ->Unit(benchmark::kMicrosecond);
   }
   return elbo::bench::bench_main(argc, argv, elbo::bench::check);
