@@ -89,19 +89,19 @@ constexpr FloatAdamConstants kFloatConstants{static_cast<float>(kW), 1.0f, 1.0f,
                                              static_cast<float>(kAdamEps)};
 
 void reference_update(FloatProblem& f, const float* g32, int64_t d) {
-  float_state_adam_update(kFloatConstants, d, f.eps.data(), g32, f.inv.data(), f.ds.data(), f.mu.data(),
-                          f.rho.data(), f.m_mu.data(), f.m_rho.data(), f.v_mu.data(), f.v_rho.data(),
-                          f.next_mu.data(), f.next_rho.data());
+  float_adam_update<float>(kFloatConstants, d, f.eps.data(), g32, f.inv.data(), f.ds.data(), f.mu.data(),
+                           f.rho.data(), f.m_mu.data(), f.m_rho.data(), f.v_mu.data(), f.v_rho.data(),
+                           f.next_mu.data(), f.next_rho.data());
 }
 
-// The double state with float arithmetic (float_math_adam_update).
+// The double state with float arithmetic (float_adam_update<double>).
 void float_math(benchmark::State& st, int64_t d) {
   Problem p(d);
   FloatProblem f(p);
   for (auto _ : st) {
-    float_math_adam_update(kFloatConstants, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), p.params.data(),
-                           p.params.data() + d, p.m.data(), p.m.data() + d, p.v.data(), p.v.data() + d,
-                           p.next.data(), p.next.data() + d);
+    float_adam_update<double>(kFloatConstants, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(),
+                              p.params.data(), p.params.data() + d, p.m.data(), p.m.data() + d, p.v.data(),
+                              p.v.data() + d, p.next.data(), p.next.data() + d);
     std::swap(p.params, p.next);
   }
   st.SetItemsProcessed(st.iterations() * d);
