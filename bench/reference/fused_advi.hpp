@@ -5,11 +5,13 @@
 // update (Opt: AdagradWindow, PyMC's default, or Adam, the CLI's default; both hand-written
 // in bench/reference/). The variational parameters and the optimizer work in double and
 // the network in T, as in elbo::ADVI, and eps comes from the same Philox stream (seed,
-// stream 1, counter = step), so both compute the same loss history.
+// stream 1, counter = step) drawn in T's precision (a float32 network's noise is drawn as
+// float and widened, as elbo::ADVI draws it), so both compute the same loss history.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -42,7 +44,13 @@ class FusedAdvi {
   double step(const TutorialNet<T>& net, double total_size = 0) {
     constexpr double kHalfLog2Pi = 0.91893853320467274178;
     const double c = total_size > 0 ? total_size / static_cast<double>(net.rows()) : 1.0;
-    rng_.normal(eps_, D, /*stream=*/1, step_);
+    if constexpr (std::is_same_v<T, double>) {
+      rng_.normal(eps_, D, /*stream=*/1, step_);
+    } else {
+      T eps_t[D];
+      rng_.normal(eps_t, D, /*stream=*/1, step_);
+      std::copy(eps_t, eps_t + D, eps_);
+    }
     const double* mu = params_.data();
     const double* rho = mu + D;
     double logq = 0;
