@@ -7,6 +7,9 @@
 //   <engine|reference>/update/<D>   one update of D weights (2D variational parameters)
 //   float_math/update/<D>           the double state with float arithmetic (the moments
 //                                   rounded to float and back, mu and rho double)
+//   double_math_float_state/update/<D>
+//                                   the engine's double arithmetic on a float32 state
+//                                   (each value widened when read, rounded when written)
 //
 // 3,466: 64-32-32-10 (digits); 89,610: 784-100-100-10; 478,410: 784-400-400-10.
 // "engine speed" in the table at the end is reference time / engine time: below 1, the
@@ -107,6 +110,21 @@ void float_math(benchmark::State& st, int64_t d) {
   st.SetItemsProcessed(st.iterations() * d);
 }
 
+// The engine's double arithmetic on a float32 state (double_math_float_state_update).
+void double_math(benchmark::State& st, int64_t d) {
+  Problem p(d);
+  FloatProblem f(p);
+  const DoubleAdamConstants c{kW, 1.0, 1.0, 0.0, kB1, kB2, kRate, kAdamEps};
+  for (auto _ : st) {
+    double_math_float_state_update(c, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), f.mu.data(),
+                                   f.rho.data(), f.m_mu.data(), f.m_rho.data(), f.v_mu.data(), f.v_rho.data(),
+                                   f.next_mu.data(), f.next_rho.data());
+    std::swap(f.mu, f.next_mu);
+    std::swap(f.rho, f.next_rho);
+  }
+  st.SetItemsProcessed(st.iterations() * d);
+}
+
 void engine(benchmark::State& st, int64_t d) {
   Problem p(d);
   MeanFieldAdamStep step = drawn(p);
@@ -163,6 +181,9 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("float_math/" + name).c_str(),
                                  [d](benchmark::State& st) { elbo::bench::float_math(st, d); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("double_math_float_state/" + name).c_str(),
+                                 [d](benchmark::State& st) { elbo::bench::double_math(st, d); })
         ->Unit(benchmark::kMicrosecond);
   }
   return elbo::bench::bench_main(argc, argv, elbo::bench::check);

@@ -44,4 +44,37 @@ void float_adam_update(const FloatAdamConstants& c, int64_t n, const float* __re
   }
 }
 
+// The engine's update_range (double arithmetic, the same expressions) on a float32 state:
+// each value widened on reading and rounded on writing. What the state's bytes alone save.
+struct DoubleAdamConstants {
+  double w, beta, scale, a, b1, b2, step, adam_eps;
+};
+inline void double_math_float_state_update(const DoubleAdamConstants& c, int64_t n, const float* __restrict eps,
+                                           const float* __restrict g, const float* __restrict inv,
+                                           const float* __restrict ds, const float* __restrict mu,
+                                           const float* __restrict rho, float* __restrict m_mu,
+                                           float* __restrict m_rho, float* __restrict v_mu,
+                                           float* __restrict v_rho, float* __restrict next_mu,
+                                           float* __restrict next_rho) {
+  const double w = c.w, beta = c.beta, scale = c.scale, a = c.a;
+  const double b1 = c.b1, b2 = c.b2, step = c.step, adam_eps = c.adam_eps;
+  for (int64_t k = 0; k < n; ++k) {
+    const double x = eps[k], gz = g[k], is = inv[k], dsk = ds[k];
+    const double gmu = w * (0.0 + (-gz + a * x * is));
+    const double grho = w * (0.0 + (-gz * x + beta * (-x * x + scale * (x * x - 1.0)) * is)) * dsk;
+    const double mm = b1 * m_mu[k] + (1 - b1) * gmu;
+    const double vm = b2 * v_mu[k] + (1 - b2) * gmu * gmu;
+    const double new_mu = mu[k] - step * mm / (std::sqrt(vm) + adam_eps);
+    const double mr = b1 * m_rho[k] + (1 - b1) * grho;
+    const double vr = b2 * v_rho[k] + (1 - b2) * grho * grho;
+    const double new_rho = rho[k] - step * mr / (std::sqrt(vr) + adam_eps);
+    m_mu[k] = static_cast<float>(mm);
+    v_mu[k] = static_cast<float>(vm);
+    next_mu[k] = static_cast<float>(new_mu);
+    m_rho[k] = static_cast<float>(mr);
+    v_rho[k] = static_cast<float>(vr);
+    next_rho[k] = static_cast<float>(new_rho);
+  }
+}
+
 }  // namespace elbo::bench
