@@ -5,8 +5,8 @@
 // counts of issue #17's networks:
 //
 //   <engine|reference>/update/<D>   one update of D weights (2D variational parameters)
-//   float_math/update/<D>           the double state with float arithmetic (the moments
-//                                   rounded to float and back, mu and rho double)
+//   float_math/update/<D>           the double state with float arithmetic (each value
+//                                   rounded to float when read, widened when written)
 //   double_math_float_state/update/<D>
 //                                   the engine's double arithmetic on a float32 state
 //                                   (each value widened when read, rounded when written)
@@ -87,38 +87,38 @@ struct FloatProblem {
   }
 };
 
-constexpr FloatAdamConstants kFloatConstants{static_cast<float>(kW), 1.0f, 1.0f, 0.0f, static_cast<float>(kB1),
+constexpr AdamConstants<float> kFloatConstants{static_cast<float>(kW), 1.0f, 1.0f, 0.0f, static_cast<float>(kB1),
                                              static_cast<float>(kB2), static_cast<float>(kRate),
                                              static_cast<float>(kAdamEps)};
 
 void reference_update(FloatProblem& f, const float* g32, int64_t d) {
-  float_adam_update<float>(kFloatConstants, d, f.eps.data(), g32, f.inv.data(), f.ds.data(), f.mu.data(),
-                           f.rho.data(), f.m_mu.data(), f.m_rho.data(), f.v_mu.data(), f.v_rho.data(),
-                           f.next_mu.data(), f.next_rho.data());
+  adam_update<float, float>(kFloatConstants, d, f.eps.data(), g32, f.inv.data(), f.ds.data(), f.mu.data(),
+                            f.rho.data(), f.m_mu.data(), f.m_rho.data(), f.v_mu.data(), f.v_rho.data(),
+                            f.next_mu.data(), f.next_rho.data());
 }
 
-// The double state with float arithmetic (float_adam_update<double>).
+// The double state with float arithmetic (adam_update<float, double>).
 void float_math(benchmark::State& st, int64_t d) {
   Problem p(d);
   FloatProblem f(p);
   for (auto _ : st) {
-    float_adam_update<double>(kFloatConstants, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(),
-                              p.params.data(), p.params.data() + d, p.m.data(), p.m.data() + d, p.v.data(),
-                              p.v.data() + d, p.next.data(), p.next.data() + d);
+    adam_update<float, double>(kFloatConstants, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(),
+                               p.params.data(), p.params.data() + d, p.m.data(), p.m.data() + d, p.v.data(),
+                               p.v.data() + d, p.next.data(), p.next.data() + d);
     std::swap(p.params, p.next);
   }
   st.SetItemsProcessed(st.iterations() * d);
 }
 
-// The engine's double arithmetic on a float32 state (double_math_float_state_update).
+// The engine's double arithmetic on a float32 state (adam_update<double, float>).
 void double_math(benchmark::State& st, int64_t d) {
   Problem p(d);
   FloatProblem f(p);
-  const DoubleAdamConstants c{kW, 1.0, 1.0, 0.0, kB1, kB2, kRate, kAdamEps};
+  const AdamConstants<double> c{kW, 1.0, 1.0, 0.0, kB1, kB2, kRate, kAdamEps};
   for (auto _ : st) {
-    double_math_float_state_update(c, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), f.mu.data(),
-                                   f.rho.data(), f.m_mu.data(), f.m_rho.data(), f.v_mu.data(), f.v_rho.data(),
-                                   f.next_mu.data(), f.next_rho.data());
+    adam_update<double, float>(c, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), f.mu.data(),
+                               f.rho.data(), f.m_mu.data(), f.m_rho.data(), f.v_mu.data(), f.v_rho.data(),
+                               f.next_mu.data(), f.next_rho.data());
     std::swap(f.mu, f.next_mu);
     std::swap(f.rho, f.next_rho);
   }
