@@ -19,6 +19,7 @@
 #include <benchmark/benchmark.h>
 
 #include "elbo/graph/random.hpp"
+#include "ratio_reporter.hpp"
 #include "vi/softplus_kernel.hpp"
 
 namespace elbo::bench {
@@ -71,8 +72,5 @@ int main(int argc, char** argv) {
                                  [n](benchmark::State& st) { elbo::bench::softplus_terms(st, n); })
         ->Unit(benchmark::kMicrosecond);
   }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return elbo::bench::bench_main(argc, argv, [] {});  // no reference to check against
 }
