@@ -1,21 +1,24 @@
-// What a float32 variational state would save on the fused step's update (issue #17): the
-// engine's update (MeanFieldAdamStep::update: mu, rho and Adam's moments in double, the
-// noise, the gradient and sigma's terms in float) against the same expressions with every
-// array in float (bench/reference/float_state_adam.hpp), one thread, at the parameter
-// counts of issue #17's networks:
+// What the float32 variational state saves on the fused step's update (issue #17): the
+// engine's update (MeanFieldAdamStep::update: since 2026-12-07 mu, rho and Adam's moments in
+// float, float arithmetic) against the same expressions written plainly
+// (bench/reference/float_state_adam.hpp) with the state and the arithmetic in each
+// precision, one thread, at the parameter counts of issue #17's networks:
 //
-//   <engine|reference>/update/<D>   one update of D weights (2D variational parameters)
+//   <engine|reference>/update/<D>   one update of D weights (2D variational parameters);
+//                                   the reference: float state, float arithmetic
+//   double_state/update/<D>         state and arithmetic in double (the engine's update
+//                                   until 2026-12-07)
 //   float_math/update/<D>           the double state with float arithmetic (each value
 //                                   rounded to float when read, widened when written)
 //   double_math_float_state/update/<D>
-//                                   the engine's double arithmetic on a float32 state
+//                                   double arithmetic on a float32 state
 //                                   (each value widened when read, rounded when written)
 //
 // 3,466: 64-32-32-10 (digits); 89,610: 784-100-100-10; 478,410: 784-400-400-10.
-// "engine speed" in the table at the end is reference time / engine time: below 1, the
-// float32 state is that much faster. Before timing, both updates of the same draw and
-// gradient are compared (relative 1e-5 of the largest new value: float rounding of the
-// same expressions; the binary stops with exit code 1 beyond it).
+// "engine speed" in the table at the end is reference time / engine time. Before timing, the
+// engine's update and the reference's of the same draw and gradient are compared (relative
+// 1e-5 of the largest new value: float rounding of the same expressions in another order;
+// the binary stops with exit code 1 beyond it).
 //
 //   build/bench/fused_update_precision_bench --benchmark_repetitions=3 \
 //       --benchmark_enable_random_interleaving=true --benchmark_min_time=0.3
@@ -44,17 +47,21 @@ const ParallelFor kOneThread = [](int64_t n, const std::function<void(int64_t, i
 struct Problem {
   int64_t d;
   std::vector<double> params, next, m, v;
-  std::vector<float> g32, z32;
+  std::vector<float> params32, next32, m32, v32, g32, z32;
   explicit Problem(int64_t d_)
       : d(d_), params(2 * d_), next(2 * d_), m(2 * d_, 1e-3), v(2 * d_, 1e-4), g32(d_), z32(d_) {
     Philox(3).normal(params.data(), d, 0, 0);
     for (int64_t i = 0; i < d; ++i) params[i] *= 0.1;
     std::fill(params.begin() + d, params.end(), -3.0);
     Philox(4).normal(g32.data(), d, 0, 0);
+    params32.assign(params.begin(), params.end());
+    next32.assign(next.begin(), next.end());
+    m32.assign(m.begin(), m.end());
+    v32.assign(v.begin(), v.end());
   }
 };
 
-Optimizer::AdamStep adam_step(std::vector<double>& m, std::vector<double>& v) {
+Optimizer::AdamSingleStep adam_step(std::vector<float>& m, std::vector<float>& v) {
   return {kB1, kB2, kAdamEps, kRate, m.data(), v.data()};
 }
 
@@ -62,7 +69,7 @@ Optimizer::AdamStep adam_step(std::vector<double>& m, std::vector<double>& v) {
 MeanFieldAdamStep drawn(Problem& p) {
   MeanFieldAdamStep step(p.d, kOneThread, kOneThread);
   double logq = 0;
-  if (!step.draw(p.params, Philox(5), 1, 0, p.z32.data(), &logq)) {
+  if (!step.draw(p.params32, Philox(5), 1, 0, p.z32.data(), &logq)) {
     std::fprintf(stderr, "fused_update_precision_bench: the draw left the float kernel's range\n");
     std::exit(1);
   }
@@ -110,7 +117,21 @@ void float_math(benchmark::State& st, int64_t d) {
   st.SetItemsProcessed(st.iterations() * d);
 }
 
-// The engine's double arithmetic on a float32 state (adam_update<double, float>).
+// State and arithmetic in double (adam_update<double, double>): the engine until 2026-12-07.
+void double_state(benchmark::State& st, int64_t d) {
+  Problem p(d);
+  FloatProblem f(p);
+  const AdamConstants<double> c{kW, 1.0, 1.0, 0.0, kB1, kB2, kRate, kAdamEps};
+  for (auto _ : st) {
+    adam_update<double, double>(c, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), p.params.data(),
+                                p.params.data() + d, p.m.data(), p.m.data() + d, p.v.data(), p.v.data() + d,
+                                p.next.data(), p.next.data() + d);
+    std::swap(p.params, p.next);
+  }
+  st.SetItemsProcessed(st.iterations() * d);
+}
+
+// Double arithmetic on a float32 state (adam_update<double, float>).
 void double_math(benchmark::State& st, int64_t d) {
   Problem p(d);
   FloatProblem f(p);
@@ -129,8 +150,8 @@ void engine(benchmark::State& st, int64_t d) {
   Problem p(d);
   MeanFieldAdamStep step = drawn(p);
   for (auto _ : st) {
-    step.update(p.params, p.g32.data(), kW, 1.0, 1.0, adam_step(p.m, p.v), p.next.data());
-    std::swap(p.params, p.next);  // as Inference swaps the new parameters in
+    step.update(p.params32, p.g32.data(), kW, 1.0, 1.0, adam_step(p.m32, p.v32), p.next32.data());
+    std::swap(p.params32, p.next32);  // as Inference swaps the new parameters in
   }
   st.SetItemsProcessed(st.iterations() * d);
 }
@@ -152,14 +173,15 @@ void check() {
     Problem p(d);
     MeanFieldAdamStep step = drawn(p);
     FloatProblem f(p);
-    step.update(p.params, p.g32.data(), kW, 1.0, 1.0, adam_step(p.m, p.v), p.next.data());
+    step.update(p.params32, p.g32.data(), kW, 1.0, 1.0, adam_step(p.m32, p.v32), p.next32.data());
     reference_update(f, p.g32.data(), d);
     double largest = 0, diff = 0;
     for (int64_t i = 0; i < d; ++i) {
-      largest = std::max({largest, std::abs(p.next[i]), std::abs(p.next[d + i])});
-      diff = std::max({diff, std::abs(p.next[i] - f.next_mu[i]), std::abs(p.next[d + i] - f.next_rho[i])});
+      const double mu = p.next32[i], rho = p.next32[d + i];
+      largest = std::max({largest, std::abs(mu), std::abs(rho)});
+      diff = std::max({diff, std::abs(mu - f.next_mu[i]), std::abs(rho - f.next_rho[i])});
     }
-    std::printf("check D=%ld: max |double - float| of the new mu and rho %.3g (tolerance %.3g)\n",
+    std::printf("check D=%ld: max |engine - reference| of the new mu and rho %.3g (tolerance %.3g)\n",
                 static_cast<long>(d), diff, 1e-5 * largest);
     if (!(diff <= 1e-5 * largest)) {
       std::fprintf(stderr, "fused_update_precision_bench: the two updates disagree at D=%ld\n", static_cast<long>(d));
@@ -178,6 +200,9 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("reference/" + name).c_str(),
                                  [d](benchmark::State& st) { elbo::bench::reference(st, d); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("double_state/" + name).c_str(),
+                                 [d](benchmark::State& st) { elbo::bench::double_state(st, d); })
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("float_math/" + name).c_str(),
                                  [d](benchmark::State& st) { elbo::bench::float_math(st, d); })

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 #include <sstream>
+#include <utility>
 
 #include "elbo/graph/random.hpp"
 #include "elbo/model/logp_program.hpp"
@@ -149,10 +150,12 @@ struct Inference::Impl {
   StepStatus skip_or_throw(const FitOptions& o, double loss, const std::string& what);
   StepStatus apply_update(const FitOptions& o, double loss);
   StepStatus restore_after_nonfinite_update(const FitOptions& o, double loss);
+  StepStatus nonfinite_update(const FitOptions& o, double loss, size_t i, double value);
   // Sets objective_ for a fit or adaptation call and checks it against the options and
   // the family; `fn` names the call in messages.
   void select_objective(const FitOptions& o, const std::string& fn);
   std::vector<float> z32_, g32_;
+  std::vector<float> next32_;  // the fused step's new [mu, rho] (MeanFieldAdamStep)
 
   // Per-parameter work (noise, copies, checks, the optimizer's update) split over the
   // program's threads once it is large enough to pay for waking them: every such loop is
@@ -351,7 +354,8 @@ std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const
     fused_ = std::make_unique<MeanFieldAdamStep>(D, chunks, elements);
   }
   const uint64_t t = static_cast<uint64_t>(step_);
-  auto params = approx_->params();
+  auto& q = static_cast<MeanField&>(*approx_);
+  const auto params = q.single_params();
   if (!fused_->draw(params, Philox(options_.seed), stream, t, z32_.data(), &logq_[0])) return std::nullopt;
   logp_.load_batch(t);
   *batch_loaded = true;
@@ -366,13 +370,18 @@ std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const
     return std::nullopt;  // the general path names what is not finite
   if (o.schedule)
     optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
-  const auto adam = optimizer_->next_adam_step();
-  // The new parameters go to backup_ and are swapped in: backup_ then holds the old ones,
-  // as the general path's backup copy would.
-  const bool finite = fused_->update(params, g32_.data(), w, o.beta, o.cost_part_grad_scale, *adam, backup_.data());
+  const auto adam = optimizer_->next_single_adam_step();
+  if (!MeanFieldAdamStep::takes(*adam)) return std::nullopt;  // nothing written yet
+  // The new parameters go to next32_ and are swapped in: next32_ then holds the old ones.
+  next32_.resize(params.size());
+  const bool finite = fused_->update(params, g32_.data(), w, o.beta, o.cost_part_grad_scale, *adam, next32_.data());
   optimizer_->commit_fused_step();
-  static_cast<MeanField&>(*approx_).swap_params(backup_);
-  if (!finite) return restore_after_nonfinite_update(o, loss);
+  if (!finite) {  // the parameters stay as they were (the optimizer's state keeps the update)
+    size_t i = 0;
+    while (i + 1 < next32_.size() && std::isfinite(next32_[i])) ++i;
+    return nonfinite_update(o, loss, i, next32_[i]);
+  }
+  q.swap_single_params(next32_);
   hist_.push_back(loss);
   ++step_;
   return StepStatus::ok;
@@ -517,10 +526,17 @@ Inference::Impl::StepStatus Inference::Impl::restore_after_nonfinite_update(cons
   auto params = approx_->params();
   size_t i = 0;
   while (i + 1 < params.size() && std::isfinite(params[i])) ++i;
-  std::string what = "the variational parameter " + param_label(static_cast<int64_t>(i)) + " became " +
-                     num(params[i]) + " after the " + optimizer_->name() + " update (learning rate " +
-                     num(optimizer_->learning_rate()) + ")";
+  const double value = params[i];
   std::copy(backup_.begin(), backup_.end(), params.begin());
+  return nonfinite_update(o, loss, i, value);
+}
+
+// Names the parameter that an update left non-finite (`value`), the update undone.
+Inference::Impl::StepStatus Inference::Impl::nonfinite_update(const FitOptions& o, double loss, size_t i,
+                                                             double value) {
+  std::string what = "the variational parameter " + param_label(static_cast<int64_t>(i)) + " became " + num(value) +
+                     " after the " + optimizer_->name() + " update (learning rate " +
+                     num(optimizer_->learning_rate()) + ")";
   return skip_or_throw(o, loss, what);
 }
 
@@ -608,6 +624,9 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
     }
   }
   bar.finish(report_.steps, finite_mean_of_last(hist_, 1000), how, report_.stopped ? report_.reason : "");
+  // A float32 fit's fused steps leave mu and rho in float (MeanField::single_params): widen
+  // them now, on the lent threads, so that reading the result later writes nothing.
+  std::as_const(*approx_).params();
   return *approx_;
 }
 
@@ -661,7 +680,8 @@ Inference::State Inference::Impl::state() const {
   State s;
   s.step = step_;
   s.hist = hist_;
-  s.params.assign(approx_->params().begin(), approx_->params().end());
+  const Approximation& q = *approx_;  // read only: a float32 fit's float state stays current
+  s.params.assign(q.params().begin(), q.params().end());
   s.optimizer = optimizer_->state();
   return s;
 }

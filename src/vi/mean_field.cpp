@@ -37,7 +37,50 @@ MeanField::MeanField(std::span<const double> mu, std::span<const double> sigma)
   }
 }
 
+std::span<double> MeanField::params() {
+  settle();
+  single_stale_ = true;  // the caller may write them
+  return params_;
+}
+
+std::span<const double> MeanField::params() const {
+  settle();
+  return params_;
+}
+
+void MeanField::settle() const {
+  if (!single_ahead_) return;
+  const int64_t n = 2 * d_;
+  for_elements(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) params_[i] = static_cast<double>(single_[i]);
+  });
+  single_ahead_ = false;
+}
+
+std::span<const float> MeanField::single_params() {
+  if (single_stale_) {
+    settle();
+    single_.resize(params_.size());
+    const int64_t n = 2 * d_;
+    for_elements(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) single_[i] = static_cast<float>(params_[i]);
+    });
+    single_stale_ = false;
+  }
+  return single_;
+}
+
+void MeanField::swap_single_params(std::vector<float>& values) {
+  if (values.size() != params_.size())
+    throw ShapeError("MeanField::swap_single_params: argument 'values' has " + std::to_string(values.size()) +
+                     " entries, but the approximation has " + std::to_string(params_.size()) + " parameters");
+  single_.swap(values);
+  single_ahead_ = true;
+  single_stale_ = false;
+}
+
 void MeanField::refresh() const {
+  settle();
   const double* rho = params_.data() + d_;
   // Bitwise (memcmp, which libc vectorises): three calls a step find rho unchanged.
   if (!rho_seen_.empty() && std::memcmp(rho, rho_seen_.data(), sizeof(double) * static_cast<size_t>(d_)) == 0) return;
@@ -197,6 +240,7 @@ void MeanField::backward(const double* eps, const double* dz, const double* dlog
 }
 
 double MeanField::log_density(const double* z) const {
+  settle();
   double lq = 0;
   for (int64_t i = 0; i < d_; ++i) {
     const double s = softplus(params_[d_ + i]), e = (z[i] - params_[i]) / s;
@@ -206,6 +250,7 @@ double MeanField::log_density(const double* z) const {
 }
 
 double MeanField::entropy() const {
+  settle();
   double h = 0;
   for (int64_t i = 0; i < d_; ++i) h += std::log(softplus(params_[d_ + i])) + 0.5 + kHalfLog2Pi;
   return h;
@@ -215,18 +260,25 @@ void MeanField::swap_params(std::vector<double>& values) {
   if (values.size() != params_.size())
     throw ShapeError("MeanField::swap_params: argument 'values' has " + std::to_string(values.size()) +
                      " entries, but the approximation has " + std::to_string(params_.size()) + " parameters");
+  settle();
+  single_stale_ = true;
   params_.swap(values);  // the cache of sigma's terms compares rho with its own copy (refresh)
 }
 
-std::vector<double> MeanField::mean() const { return {params_.begin(), params_.begin() + d_}; }
+std::vector<double> MeanField::mean() const {
+  settle();
+  return {params_.begin(), params_.begin() + d_};
+}
 
 std::vector<double> MeanField::sd() const {
+  settle();
   std::vector<double> s(static_cast<size_t>(d_));
   for (int64_t i = 0; i < d_; ++i) s[i] = softplus(params_[d_ + i]);
   return s;
 }
 
 Tensor MeanField::cov() const {
+  settle();
   Tensor c(DType::f64, {d_, d_});
   for (int64_t i = 0; i < d_; ++i) {
     double s = softplus(params_[d_ + i]);
@@ -240,6 +292,7 @@ Tensor MeanField::cov() const {
 namespace elbo {
 
 void MeanField::linear_variance(const double* j, int64_t n, double* out) const {
+  settle();
   std::vector<double> var(static_cast<size_t>(d_));
   for (int64_t i = 0; i < d_; ++i) {
     const double s = softplus(params_[d_ + i]);

@@ -23,8 +23,12 @@ constexpr int64_t kPiece = 512;      // the noise and sigma of a piece stay in L
 // A chunk is whole pieces and whole blocks of the float terms, and its squares' four lanes
 // start at lane 0 (chunked_sums.hpp), so every chunk sums as a one-chunk model would.
 static_assert(kChunk % kPiece == 0 && kPiece % kTermsBlock == 0 && kChunk % 4 == 0);
-// Beyond this bound on |gradient| (far below overflow) the step takes the general path.
-constexpr double kSafeGradient = 1e300;
+// Beyond this bound on |gradient| the step takes the general path: its square and Adam's
+// moments stay far below float's overflow (3.4e38). The gradient's terms before the factor
+// w stay below kSafeTerms, and the constants below kSafeConstant, in float as well.
+constexpr double kSafeGradient = 1e18;
+constexpr double kSafeTerms = 1e30;
+constexpr double kSafeConstant = 1e30;
 
 // The largest |x[k]| as the bits of a float: for non-negative floats the integer order of
 // the bits is the numbers' order, and inf and NaN lie above every finite value
@@ -58,26 +62,26 @@ isa::Level fused_level() {
 struct PieceMaxima {
   uint32_t inv_bits, eps_bits;
 };
-[[gnu::always_inline]] inline PieceMaxima piece_loop(const double* __restrict mu, const float* __restrict sigma,
+[[gnu::always_inline]] inline PieceMaxima piece_loop(const float* __restrict mu, const float* __restrict sigma,
                                                      const float* __restrict eps, const float* __restrict inv,
                                                      int64_t n, float* __restrict z32, detail::SquareLanes& lanes) {
   for (int64_t k = 0; k < n; ++k)
-    z32[k] = static_cast<float>(mu[k] + static_cast<double>(sigma[k]) * static_cast<double>(eps[k]));
+    z32[k] = static_cast<float>(static_cast<double>(mu[k]) + static_cast<double>(sigma[k]) * static_cast<double>(eps[k]));
   PieceMaxima m{max_abs_bits(inv, n), max_abs_bits(eps, n)};
   lanes.add(eps, n);
   return m;
 }
-PieceMaxima piece_baseline(const double* mu, const float* sigma, const float* eps, const float* inv, int64_t n,
+PieceMaxima piece_baseline(const float* mu, const float* sigma, const float* eps, const float* inv, int64_t n,
                            float* z32, detail::SquareLanes& lanes) {
   return piece_loop(mu, sigma, eps, inv, n, z32, lanes);
 }
 uint32_t max_abs_bits_baseline(const float* x, int64_t n) { return max_abs_bits(x, n); }
 #ifdef ELBO_FUSED_STEP_COPIES
-ELBO_TARGET_AVX2 PieceMaxima piece_avx2(const double* mu, const float* sigma, const float* eps, const float* inv,
+ELBO_TARGET_AVX2 PieceMaxima piece_avx2(const float* mu, const float* sigma, const float* eps, const float* inv,
                                         int64_t n, float* z32, detail::SquareLanes& lanes) {
   return piece_loop(mu, sigma, eps, inv, n, z32, lanes);
 }
-ELBO_TARGET_AVX512 PieceMaxima piece_avx512(const double* mu, const float* sigma, const float* eps, const float* inv,
+ELBO_TARGET_AVX512 PieceMaxima piece_avx512(const float* mu, const float* sigma, const float* eps, const float* inv,
                                             int64_t n, float* z32, detail::SquareLanes& lanes) {
   return piece_loop(mu, sigma, eps, inv, n, z32, lanes);
 }
@@ -102,9 +106,9 @@ F* for_level(F* baseline, F* avx2, F* avx512) {
 #define ELBO_FUSED_COPY(F, name) (&name##_baseline)
 #endif
 
-using PieceLoop = PieceMaxima(const double*, const float*, const float*, const float*, int64_t, float*,
+using PieceLoop = PieceMaxima(const float*, const float*, const float*, const float*, int64_t, float*,
                               detail::SquareLanes&);
-PieceMaxima piece(const double* mu, const float* sigma, const float* eps, const float* inv, int64_t n, float* z32,
+PieceMaxima piece(const float* mu, const float* sigma, const float* eps, const float* inv, int64_t n, float* z32,
                   detail::SquareLanes& lanes) {
   return ELBO_FUSED_COPY(PieceLoop, piece)(mu, sigma, eps, inv, n, z32, lanes);
 }
@@ -129,12 +133,13 @@ MeanFieldAdamStep::MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor 
   ok_.assign(static_cast<size_t>(std::max<int64_t>(chunks_, 1)), 1);
 }
 
-bool MeanFieldAdamStep::draw(std::span<const double> params, const Philox& rng, uint64_t stream, uint64_t t,
+bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, uint64_t stream, uint64_t t,
                              float* z32, double* logq) {
-  const double* mu = params.data();
-  const double* rho = params.data() + d_;
+  const float* mu = params.data();
+  const float* rho32 = params.data() + d_;
   auto run = [&](int64_t c0, int64_t c1) {
     alignas(64) float sigma[kPiece];
+    alignas(64) double rho[kPiece];  // a piece's rho widened (exactly), as the terms' kernel takes it
     double tail_sigma[kTermsBlock];
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t chunk_end = std::min(d_, (c + 1) * kChunk);
@@ -146,8 +151,9 @@ bool MeanFieldAdamStep::draw(std::span<const double> params, const Philox& rng, 
         const int64_t j = std::min(i + kPiece, chunk_end), body_end = std::min(j, body_);
         float* eps = eps_.data() + i;
         rng.normal(eps, j - i, stream, t, i);
+        for (int64_t k = i; k < j; ++k) rho[k - i] = static_cast<double>(rho32[k]);
         if (body_end > i) {
-          ok = detail::softplus_blocks_f32(rho + i, body_end - i,
+          ok = detail::softplus_blocks_f32(rho, body_end - i,
                                            {sigma, inv_sigma_.data() + i, dsigma_.data() + i}, log_sigma);
           if (!ok) break;
           // (The float terms of a block in range are finite: |rho| <= 87.)
@@ -157,12 +163,13 @@ bool MeanFieldAdamStep::draw(std::span<const double> params, const Philox& rng, 
         }
         if (j > body_) {  // the last d % 64: softplus_terms's double path, as MeanField's
           const int64_t n = j - body_;
-          log_sigma = log_sigma + detail::softplus_terms(detail::Precision::single, rho + body_, n,
+          log_sigma = log_sigma + detail::softplus_terms(detail::Precision::single, rho + (body_ - i), n,
                                                          {tail_sigma, tail_inv_sigma_.data(), tail_dsigma_.data()});
           for (int64_t k = 0; k < n; ++k) {
             ok = ok && std::isfinite(tail_inv_sigma_[k]) && std::isfinite(tail_dsigma_[k]);
             max_inv = std::max(max_inv, tail_inv_sigma_[k]);
-            z32[body_ + k] = static_cast<float>(mu[body_ + k] + tail_sigma[k] * static_cast<double>(eps[body_ + k - i]));
+            z32[body_ + k] = static_cast<float>(static_cast<double>(mu[body_ + k]) +
+                                                tail_sigma[k] * static_cast<double>(eps[body_ + k - i]));
           }
         }
         const int64_t tail = std::max(i, body_end);  // the noise of the last d % 64, if here
@@ -207,52 +214,57 @@ bool MeanFieldAdamStep::gradient_is_finite(const float* g32, double w, double be
   // Every term of the gradient's expressions (update()) is at most these in magnitude;
   // dsigma = sigmoid(rho) <= 1.
   const double a = std::abs(beta * (scale - 1.0)), e2 = eps * eps;
-  const double bound_mu = std::abs(w) * (g + a * eps * inv);
-  const double bound_rho = std::abs(w) * (g * eps + std::abs(beta) * (e2 + std::abs(scale) * (e2 + 1.0)) * inv);
-  return bound_mu < kSafeGradient && bound_rho < kSafeGradient;
+  const double terms_mu = g + a * eps * inv;
+  const double terms_rho = g * eps + std::abs(beta) * (e2 + std::abs(scale) * (e2 + 1.0)) * inv;
+  const bool constants = std::abs(w) < kSafeConstant && std::abs(beta) < kSafeConstant &&
+                         std::abs(scale) < kSafeConstant && a < kSafeConstant;
+  return constants && terms_mu < kSafeTerms && terms_rho < kSafeTerms && std::abs(w) * terms_mu < kSafeGradient &&
+         std::abs(w) * terms_rho < kSafeGradient;
 }
 
 namespace {
 // x's exponent bits plus one in the exponent's lowest place: the top bit is set exactly
 // when the exponent is all ones (x is inf or NaN). An integer sum without a comparison, so
 // that the loop below vectorises (a bool from == kept it scalar).
-inline uint64_t nonfinite_top_bit(double x) {
-  constexpr uint64_t kExponent = 0x7ff0000000000000ull;
-  return (std::bit_cast<uint64_t>(x) & kExponent) + (uint64_t{1} << 52);
+inline uint32_t nonfinite_top_bit(float x) {
+  constexpr uint32_t kExponent = 0x7f800000u;
+  return (std::bit_cast<uint32_t>(x) & kExponent) + (uint32_t{1} << 23);
 }
 
+// The update's constants in float: the gradient's (a = beta (scale - 1)) and Adam's
+// (c1 = 1 - b1 and c2 = 1 - b2 rounded once).
 struct UpdateConstants {
-  double w, beta, scale, a;       // the gradient's, a = beta (scale - 1)
-  double b1, b2, step, adam_eps;  // Adam's
+  float w, beta, scale, a;
+  float b1, b2, c1, c2, step, adam_eps;
 };
 
 // n parameters with sigma's terms inv and ds: MeanField::gradient's one-draw expressions,
-// then Adam::update's (optimizers.cpp), the same operations. Returns whether any new
-// parameter is not finite. The arrays are function parameters marked __restrict (GCC kept
-// the loop scalar with the same pointers as restrict locals) and the constants locals, so
-// that the loop vectorises.
+// then Adam::update's (optimizers.cpp), in float arithmetic on the float state. Returns
+// whether any new parameter is not finite. The arrays are function parameters marked
+// __restrict (GCC kept the loop scalar with the same pointers as restrict locals) and the
+// constants locals, so that the loop vectorises.
 template <class Term>
-[[gnu::always_inline]] inline uint64_t update_range(const UpdateConstants& c, int64_t n, const float* __restrict eps,
+[[gnu::always_inline]] inline uint32_t update_range(const UpdateConstants& c, int64_t n, const float* __restrict eps,
                                                    const float* __restrict g, const Term* __restrict inv,
-                                                   const Term* __restrict ds, const double* __restrict mu,
-                                                   const double* __restrict rho, double* __restrict m_mu,
-                                                   double* __restrict m_rho, double* __restrict v_mu,
-                                                   double* __restrict v_rho, double* __restrict next_mu,
-                                                   double* __restrict next_rho) {
-  const double w = c.w, beta = c.beta, scale = c.scale, a = c.a;
-  const double b1 = c.b1, b2 = c.b2, step = c.step, adam_eps = c.adam_eps;
-  uint64_t bad = 0;
+                                                   const Term* __restrict ds, const float* __restrict mu,
+                                                   const float* __restrict rho, float* __restrict m_mu,
+                                                   float* __restrict m_rho, float* __restrict v_mu,
+                                                   float* __restrict v_rho, float* __restrict next_mu,
+                                                   float* __restrict next_rho) {
+  const float w = c.w, beta = c.beta, scale = c.scale, a = c.a;
+  const float b1 = c.b1, b2 = c.b2, c1 = c.c1, c2 = c.c2, step = c.step, adam_eps = c.adam_eps;
+  uint32_t bad = 0;
   for (int64_t k = 0; k < n; ++k) {
-    const double x = static_cast<double>(eps[k]), gz = static_cast<double>(g[k]);
-    const double is = static_cast<double>(inv[k]), dsk = static_cast<double>(ds[k]);
-    const double gmu = w * (0.0 + (-gz + a * x * is));
-    const double grho = w * (0.0 + (-gz * x + beta * (-x * x + scale * (x * x - 1.0)) * is)) * dsk;
-    const double mm = b1 * m_mu[k] + (1 - b1) * gmu;
-    const double vm = b2 * v_mu[k] + (1 - b2) * gmu * gmu;
-    const double new_mu = mu[k] - step * mm / (std::sqrt(vm) + adam_eps);
-    const double mr = b1 * m_rho[k] + (1 - b1) * grho;
-    const double vr = b2 * v_rho[k] + (1 - b2) * grho * grho;
-    const double new_rho = rho[k] - step * mr / (std::sqrt(vr) + adam_eps);
+    const float x = eps[k], gz = g[k];
+    const float is = static_cast<float>(inv[k]), dsk = static_cast<float>(ds[k]);
+    const float gmu = w * (-gz + a * x * is);
+    const float grho = w * (-gz * x + beta * (-x * x + scale * (x * x - 1.0f)) * is) * dsk;
+    const float mm = b1 * m_mu[k] + c1 * gmu;
+    const float vm = b2 * v_mu[k] + c2 * gmu * gmu;
+    const float new_mu = mu[k] - step * mm / (std::sqrt(vm) + adam_eps);
+    const float mr = b1 * m_rho[k] + c1 * grho;
+    const float vr = b2 * v_rho[k] + c2 * grho * grho;
+    const float new_rho = rho[k] - step * mr / (std::sqrt(vr) + adam_eps);
     m_mu[k] = mm;
     v_mu[k] = vm;
     next_mu[k] = new_mu;
@@ -261,17 +273,17 @@ template <class Term>
     next_rho[k] = new_rho;
     bad |= nonfinite_top_bit(new_mu) | nonfinite_top_bit(new_rho);
   }
-  return bad >> 63;
+  return bad >> 31;
 }
 
 // update_range's copies (see piece_loop's), for sigma's terms in float and in double.
-#define ELBO_UPDATE_COPY(ATTRIBUTES, NAME, TERM)                                                                     \
-  ATTRIBUTES uint64_t NAME(const UpdateConstants& c, int64_t n, const float* __restrict eps,                          \
-                           const float* __restrict g, const TERM* __restrict inv, const TERM* __restrict ds,         \
-                           const double* __restrict mu, const double* __restrict rho, double* __restrict m_mu,       \
-                           double* __restrict m_rho, double* __restrict v_mu, double* __restrict v_rho,              \
-                           double* __restrict next_mu, double* __restrict next_rho) {                                \
-    return update_range(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu, next_rho);               \
+#define ELBO_UPDATE_COPY(ATTRIBUTES, NAME, TERM)                                                                    \
+  ATTRIBUTES uint32_t NAME(const UpdateConstants& c, int64_t n, const float* __restrict eps,                         \
+                           const float* __restrict g, const TERM* __restrict inv, const TERM* __restrict ds,        \
+                           const float* __restrict mu, const float* __restrict rho, float* __restrict m_mu,         \
+                           float* __restrict m_rho, float* __restrict v_mu, float* __restrict v_rho,                \
+                           float* __restrict next_mu, float* __restrict next_rho) {                                 \
+    return update_range(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu, next_rho);              \
   }
 ELBO_UPDATE_COPY(, update_baseline, float)
 ELBO_UPDATE_COPY(, update_baseline, double)
@@ -284,23 +296,31 @@ ELBO_UPDATE_COPY(ELBO_TARGET_AVX512, update_avx512, double)
 #undef ELBO_UPDATE_COPY
 
 template <class Term>
-uint64_t update_copy(const UpdateConstants& c, int64_t n, const float* eps, const float* g, const Term* inv,
-                     const Term* ds, const double* mu, const double* rho, double* m_mu, double* m_rho, double* v_mu,
-                     double* v_rho, double* next_mu, double* next_rho) {
-  using UpdateLoop = uint64_t(const UpdateConstants&, int64_t, const float*, const float*, const Term*, const Term*,
-                              const double*, const double*, double*, double*, double*, double*, double*, double*);
+uint32_t update_copy(const UpdateConstants& c, int64_t n, const float* eps, const float* g, const Term* inv,
+                     const Term* ds, const float* mu, const float* rho, float* m_mu, float* m_rho, float* v_mu,
+                     float* v_rho, float* next_mu, float* next_rho) {
+  using UpdateLoop = uint32_t(const UpdateConstants&, int64_t, const float*, const float*, const Term*, const Term*,
+                              const float*, const float*, float*, float*, float*, float*, float*, float*);
   return ELBO_FUSED_COPY(UpdateLoop, update)(c, n, eps, g, inv, ds, mu, rho, m_mu, m_rho, v_mu, v_rho, next_mu,
                                              next_rho);
 }
 #undef ELBO_FUSED_COPY
 }  // namespace
 
-bool MeanFieldAdamStep::update(std::span<const double> params, const float* g32, double w, double beta, double scale,
-                               const Optimizer::AdamStep& adam, double* next) {
+bool MeanFieldAdamStep::takes(const Optimizer::AdamSingleStep& adam) {
+  for (double c : {adam.a, adam.b1, adam.b2, adam.eps})
+    if (!(std::abs(c) < kSafeConstant)) return false;
+  return true;
+}
+
+bool MeanFieldAdamStep::update(std::span<const float> params, const float* g32, double w, double beta, double scale,
+                               const Optimizer::AdamSingleStep& adam, float* next) {
   const int64_t d = d_, body = body_;
-  const UpdateConstants c{w, beta, scale, beta * (scale - 1.0), adam.b1, adam.b2, adam.a, adam.eps};
-  const double* mu = params.data();
-  const double* rho = params.data() + d;
+  auto f = [](double x) { return static_cast<float>(x); };
+  const UpdateConstants c{f(w),       f(beta),      f(scale),    f(beta * (scale - 1.0)), f(adam.b1),
+                          f(adam.b2), f(1 - adam.b1), f(1 - adam.b2), f(adam.a),            f(adam.eps)};
+  const float* mu = params.data();
+  const float* rho = params.data() + d;
   std::atomic<bool> finite{true};
   auto range = [&](int64_t b, int64_t e, const auto* inv, const auto* ds) {
     return update_copy(c, e - b, eps_.data() + b, g32 + b, inv, ds, mu + b, rho + b, adam.m + b, adam.m + d + b,
@@ -308,7 +328,7 @@ bool MeanFieldAdamStep::update(std::span<const double> params, const float* g32,
   };
   auto run = [&](int64_t b, int64_t e) {
     const int64_t body_end = std::min(e, body), tail_begin = std::max(b, body);
-    uint64_t bad = 0;
+    uint32_t bad = 0;
     if (body_end > b) bad |= range(b, body_end, inv_sigma_.data() + b, dsigma_.data() + b);
     if (e > tail_begin)
       bad |= range(tail_begin, e, tail_inv_sigma_.data() + (tail_begin - body), tail_dsigma_.data() + (tail_begin - body));

@@ -1,20 +1,22 @@
 #pragma once
 // The commonest step of a fit, fused: mean-field ADVI with one draw per step, the ELBO's
-// objective, Adam, on a float32 model. The general path (Inference::run_step) makes about
-// ten passes over arrays of the D or 2D variational parameters in double: the noise, z and
-// its float copy, the gradient widened and checked, the gradient of mu and rho, their check,
-// a backup, Adam, the parameters' check. This makes two: draw() reads mu and rho and
-// writes z in float (with the noise and sigma's terms kept in float for the second), and
-// update() reads the float gradient, updates Adam's moments in place and writes the new mu
-// and rho to a second buffer, which the caller swaps in (MeanField::swap_params): the old
-// values stay there for an undo, without a backup copy. The operations are the general
-// path's, in the same order, so a step gives the same bits either way
-// (tests/vi/mean_field_adam_step_test.cpp).
+// objective, Adam, on a float32 model. Its state is single precision, as the model's:
+// mu, rho (MeanField::single_params) and Adam's moments (Optimizer::next_single_adam_step)
+// are floats, and the update's arithmetic is float. (The general path, Inference::run_step,
+// keeps them in double and makes about ten passes over arrays of the D or 2D parameters;
+// docs/PERFORMANCE.md, "The float32 state", measures what single precision saves.) This
+// makes two passes: draw() reads mu and rho and writes z in float (with the noise and
+// sigma's terms kept in float for the second), and update() reads the float gradient,
+// updates Adam's moments in place and writes the new mu and rho to a second buffer, which
+// the caller swaps in (MeanField::swap_single_params): the old values stay there for an
+// undo, without a backup copy. Its results are the same bits for any thread count and
+// instruction set (tests/vi/mean_field_adam_step_test.cpp), and within float's rounding of
+// the general path's.
 //
 // Whatever the general path would report or undo takes it instead: draw() and
 // gradient_is_finite() return false, before anything is written, when a rho lies outside
-// the single-precision kernel's range or the gradient could be non-finite; the caller then
-// runs the step the general way, which draws the same noise.
+// the single-precision kernel's range or the gradient or its constants could overflow a
+// float; the caller then runs the step the general way, which draws the same noise.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -33,16 +35,20 @@ class MeanFieldAdamStep {
 
   /// The noise of (stream, t) as Inference draws it in float, sigma's terms from rho, and
   /// z32 = float(mu + sigma eps); log q of the draw into *logq. params = [mu, rho].
-  bool draw(std::span<const double> params, const Philox& rng, uint64_t stream, uint64_t t, float* z32,
+  bool draw(std::span<const float> params, const Philox& rng, uint64_t stream, uint64_t t, float* z32,
             double* logq);
-  /// Whether g32 (d log p / dz) is finite and bounds the gradient of mu and rho below
-  /// overflow, with the gradient's constants: w = 1 / c, beta, scale (cost_part_grad_scale).
+  /// Whether g32 (d log p / dz) is finite and bounds the gradient of mu and rho, and its
+  /// terms, far below float's overflow, with the gradient's constants: w = 1 / c, beta,
+  /// scale (cost_part_grad_scale).
   bool gradient_is_finite(const float* g32, double w, double beta, double scale);
-  /// MeanField::gradient's one-draw gradient from g32 and Adam's update with it: the
-  /// moments in place, the new [mu, rho] into next [2D] (params is not written). Returns
-  /// whether the new parameters are finite.
-  bool update(std::span<const double> params, const float* g32, double w, double beta, double scale,
-              const Optimizer::AdamStep& adam, double* next);
+  /// Whether Adam's constants are within float's range (a learning rate of 1e30 or more
+  /// is not: the general path takes such steps).
+  static bool takes(const Optimizer::AdamSingleStep& adam);
+  /// MeanField::gradient's one-draw gradient from g32 and Adam's update with it, in float:
+  /// the moments in place, the new [mu, rho] into next [2D] (params is not written).
+  /// Returns whether the new parameters are finite.
+  bool update(std::span<const float> params, const float* g32, double w, double beta, double scale,
+              const Optimizer::AdamSingleStep& adam, float* next);
 
  private:
   int64_t d_, chunks_, body_;  // body_: the parameters in whole blocks of 64 (float terms)

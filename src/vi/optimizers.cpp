@@ -33,17 +33,17 @@ class Base : public Optimizer {
     eps_ = o.epsilon.value_or(default_eps);
   }
   std::string name() const override { return name_; }
-  void reset(int64_t n) override {
-    n_ = n;
-    for (auto* v : buffers()) v->assign(static_cast<size_t>(n * width(v)), 0.0);
-  }
   void step(std::span<double> p, std::span<double> g) override {
+    before_double_access();
+    after_double_write();
     clip_total_norm(g, o_.total_grad_norm_constraint);
     ++t_;
     update(p, g, 0);
     finish_update();
   }
   void step(std::span<double> p, std::span<double> g, const ParallelFor& parallel) override {
+    before_double_access();
+    after_double_write();
     clip_total_norm(g, o_.total_grad_norm_constraint);
     ++t_;
     auto part = [&](int64_t b, int64_t e) {
@@ -53,7 +53,14 @@ class Base : public Optimizer {
     parallel(static_cast<int64_t>(p.size()), std::ref(part));  // a reference: no allocation per step
     finish_update();
   }
+  void reset(int64_t n) override {
+    before_double_access();
+    n_ = n;
+    for (auto* v : buffers()) v->assign(static_cast<size_t>(n * width(v)), 0.0);
+    after_double_write();
+  }
   std::vector<double> state() const override {
+    const_cast<Base*>(this)->before_double_access();
     std::vector<double> s = {static_cast<double>(t_)};
     for (auto* v : const_cast<Base*>(this)->buffers()) s.insert(s.end(), v->begin(), v->end());
     s.push_back(static_cast<double>(extra_));
@@ -70,6 +77,7 @@ class Base : public Optimizer {
       for (double& x : *v) x = take();
     extra_ = static_cast<int64_t>(take());
     if (k != s.size()) throw InvalidArgument(name_ + ": the optimizer state has the wrong size");
+    after_double_write();
   }
 
  protected:
@@ -80,6 +88,10 @@ class Base : public Optimizer {
   /// parameters' state. finish_update() then runs once per step.
   virtual void update(std::span<double> p, std::span<const double> g, size_t off) = 0;
   virtual void finish_update() {}
+  // For a state kept in float as well (Adam's): before the double buffers are read or
+  // written, and after they were written.
+  virtual void before_double_access() {}
+  virtual void after_double_write() {}
   std::string name_;
   OptimizerOptions o_;
   double eps_ = 0;
@@ -197,14 +209,27 @@ class Adam : public Base {
   explicit Adam(const OptimizerOptions& o) : Base("adam", o, 1e-3, 1e-8) {}
   std::vector<std::vector<double>*> buffers() override { return {&m_, &v_}; }
   bool takes_fused_adam_step() const override { return !(o_.total_grad_norm_constraint > 0); }
-  std::optional<AdamStep> next_adam_step() override {
+  std::optional<AdamSingleStep> next_single_adam_step() override {
     if (!takes_fused_adam_step()) return std::nullopt;
-    return AdamStep{o_.beta1, o_.beta2, eps_, step_size(t_ + 1), m_.data(), v_.data()};
+    if (single_stale_) {
+      m32_.assign(m_.begin(), m_.end());  // rounded to float
+      v32_.assign(v_.begin(), v_.end());
+      single_stale_ = false;
+    }
+    return AdamSingleStep{o_.beta1, o_.beta2, eps_, step_size(t_ + 1), m32_.data(), v32_.data()};
   }
   void commit_fused_step() override {
     ++t_;
+    single_ahead_ = true;
     finish_update();
   }
+  void before_double_access() override {
+    if (!single_ahead_) return;
+    std::copy(m32_.begin(), m32_.end(), m_.begin());  // widened, exactly
+    std::copy(v32_.begin(), v32_.end(), v_.begin());
+    single_ahead_ = false;
+  }
+  void after_double_write() override { single_stale_ = true; }
   // The bias-corrected step size at step t (from 1).
   double step_size(int64_t step) const {
     const double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(step);
@@ -228,6 +253,10 @@ class Adam : public Base {
 
  private:
   std::vector<double> m_, v_;
+  // A float32 fit's fused step's moments (next_single_adam_step): ahead, newer than m_ and
+  // v_; stale, older.
+  std::vector<float> m32_, v32_;
+  bool single_ahead_ = false, single_stale_ = true;
 };
 
 class AdaMax : public Base {

@@ -29,8 +29,10 @@ class MeanField : public Approximation {
 
   std::string kind() const override { return "meanfield"; }
   int64_t dim() const override { return d_; }
-  std::span<double> params() override { return params_; }
-  std::span<const double> params() const override { return params_; }
+  /// (While a float32 fit's single-precision state is ahead, both widen it first, and the
+  /// writable one marks that state stale: see single_params().)
+  std::span<double> params() override;
+  std::span<const double> params() const override;
   std::string param_name(int64_t i) const override;
   int64_t coordinate(int64_t i) const override { return i < d_ ? i : i - d_; }
   void sample_z(const double* eps, double* z, int64_t S) const override;
@@ -55,6 +57,13 @@ class MeanField : public Approximation {
   /// the fused step writes a step's new parameters to a buffer of its own and swaps them
   /// in, so that the old ones stay in that buffer for an undo without a copy.
   void swap_params(std::vector<double>& values);
+  /// The single-precision state of a float32 fit's fused step (src/vi/mean_field_adam_step.cpp):
+  /// [mu, rho] in float, rounded from params() when they changed since. The step writes a
+  /// step's new values to a buffer of its own and swaps them in with swap_single_params();
+  /// from then on the float values are the parameters, and params() (and every method that
+  /// reads them) sees them widened, exactly. The buffer keeps the old values.
+  std::span<const float> single_params();
+  void swap_single_params(std::vector<float>& values);
   /// The unit of the per-parameter sums (log sigma, the squares of the noise): they are
   /// added within chunks of this many parameters, the chunks in order, for any thread count.
   /// Small enough that two threads share a digits network's 3,466 weights (4 chunks) and
@@ -66,7 +75,7 @@ class MeanField : public Approximation {
   MeanField(const MeanField& other, int)
       : Approximation(other),
         d_(other.d_),
-        params_(other.params_),
+        params_(other.params().begin(), other.params().end()),
         rho_seen_(other.rho_seen_),
         sigma_(other.sigma_),
         inv_sigma_(other.inv_sigma_),
@@ -77,10 +86,16 @@ class MeanField : public Approximation {
   /// sigma, log sigma and sigmoid(rho), recomputed only when rho changed (the optimizer
   /// writes params() directly, so the cache compares its copy of rho).
   void refresh() const;
+  // params_ from single_ where single_ is ahead (a float32 fit's fused steps wrote it).
+  void settle() const;
   // logq_from_eps once refresh() has run (sample() calls it without a second check of rho).
   double logq_after_refresh(const double* eps) const;
   int64_t d_;
-  std::vector<double> params_;
+  mutable std::vector<double> params_;  // mutable: settle() widens single_ into it
+  // The fused step's float [mu, rho]; ahead: newer than params_; stale: params_ newer.
+  mutable std::vector<float> single_;
+  mutable bool single_ahead_ = false;
+  bool single_stale_ = true;
   mutable std::vector<double> rho_seen_, sigma_, inv_sigma_, dsigma_;
   mutable double log_sigma_sum_ = 0;  // sum of log sigma, for logq_from_eps
   mutable std::vector<double> chunk_sums_;

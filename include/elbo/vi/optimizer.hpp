@@ -49,19 +49,22 @@ class Optimizer {
     step(params, grad);
   }
   /// Adam's update of one step, for a kernel that fuses it into its own pass over the
-  /// parameters (src/vi/mean_field_adam_step.cpp): for parameter i with gradient g,
+  /// parameters (src/vi/mean_field_adam_step.cpp), a float32 fit's, which keeps Adam's
+  /// moments in float: for parameter i with gradient g,
   ///   m[i] = b1 m[i] + (1 - b1) g;  v[i] = b2 v[i] + (1 - b2) g g;  p -= a m[i] / (sqrt(v[i]) + eps)
-  /// with the same operations as step(), so the bits are the same.
-  struct AdamStep {
+  /// with m and v pointing at float copies of the moments, rounded from the double ones
+  /// when those changed since. Once the caller has applied it and calls
+  /// commit_fused_step(), the step counts and the float values are the moments: state()
+  /// and every later step see them widened, exactly, until reset() or set_state().
+  struct AdamSingleStep {
     double b1, b2, eps, a;
-    double* m;
-    double* v;
+    float* m;
+    float* v;
   };
-  /// The next step's AdamStep, for Adam without a gradient-norm constraint (which needs the
-  /// whole gradient first); nullopt for every other optimizer. The step counts once the
-  /// caller has applied it and calls commit_fused_step().
-  virtual std::optional<AdamStep> next_adam_step() { return std::nullopt; }
-  /// Whether next_adam_step() gives a step: Adam without a gradient-norm constraint.
+  /// The next step's AdamSingleStep, for Adam without a gradient-norm constraint (which
+  /// needs the whole gradient first); nullopt for every other optimizer.
+  virtual std::optional<AdamSingleStep> next_single_adam_step() { return std::nullopt; }
+  /// Whether next_single_adam_step() gives a step: Adam without a gradient-norm constraint.
   virtual bool takes_fused_adam_step() const { return false; }
   virtual void commit_fused_step() {}
   double learning_rate() const { return lr_; }
