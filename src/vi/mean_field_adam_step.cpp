@@ -139,8 +139,7 @@ bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, u
   const float* rho32 = params.data() + d_;
   auto run = [&](int64_t c0, int64_t c1) {
     alignas(64) float sigma[kPiece];
-    alignas(64) double rho[kPiece];  // a piece's rho widened (exactly), as the terms' kernel takes it
-    double tail_sigma[kTermsBlock];
+    double tail_rho[kTermsBlock], tail_sigma[kTermsBlock];  // the last d % 64: rho widened, exactly
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t chunk_end = std::min(d_, (c + 1) * kChunk);
       double log_sigma = 0, max_inv = 0;
@@ -151,9 +150,8 @@ bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, u
         const int64_t j = std::min(i + kPiece, chunk_end), body_end = std::min(j, body_);
         float* eps = eps_.data() + i;
         rng.normal(eps, j - i, stream, t, i);
-        for (int64_t k = i; k < j; ++k) rho[k - i] = static_cast<double>(rho32[k]);
         if (body_end > i) {
-          ok = detail::softplus_blocks_f32(rho, body_end - i,
+          ok = detail::softplus_blocks_f32(rho32 + i, body_end - i,
                                            {sigma, inv_sigma_.data() + i, dsigma_.data() + i}, log_sigma);
           if (!ok) break;
           // (The float terms of a block in range are finite: |rho| <= 87.)
@@ -163,7 +161,8 @@ bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, u
         }
         if (j > body_) {  // the last d % 64: softplus_terms's double path, as MeanField's
           const int64_t n = j - body_;
-          log_sigma = log_sigma + detail::softplus_terms(detail::Precision::single, rho + (body_ - i), n,
+          for (int64_t k = 0; k < n; ++k) tail_rho[k] = static_cast<double>(rho32[body_ + k]);
+          log_sigma = log_sigma + detail::softplus_terms(detail::Precision::single, tail_rho, n,
                                                          {tail_sigma, tail_inv_sigma_.data(), tail_dsigma_.data()});
           for (int64_t k = 0; k < n; ++k) {
             ok = ok && std::isfinite(tail_inv_sigma_[k]) && std::isfinite(tail_dsigma_[k]);

@@ -86,8 +86,8 @@ ELBO_SIMD_INLINE double terms_loop(const double* rho, int64_t n, const SoftplusT
 //
 // V is F32x8 or F32x16 (the AVX-512 copy): the elementwise passes run on V's lanes, and the
 // product of the mantissas on eight lanes always, so that every copy gives the same bits.
-template <class V, class Store, class Fallback>
-ELBO_SIMD_INLINE int64_t blocks_f32(const double* rho, int64_t n, double& log_sum, Store store, Fallback fallback) {
+template <class V, class T, class Store, class Fallback>
+ELBO_SIMD_INLINE int64_t blocks_f32(const T* rho, int64_t n, double& log_sum, Store store, Fallback fallback) {
   using simd::U32x8;
   using simd::I32x8;
   constexpr int kL = simd::kLanes<V>;
@@ -158,8 +158,9 @@ ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const Softp
 }
 
 // The float terms of whole blocks (n a multiple of kBlock); false at a block outside the range.
-template <class V>
-ELBO_SIMD_INLINE bool blocks_loop_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+// rho in double (rounded to float first) or already in float.
+template <class V, class T>
+ELBO_SIMD_INLINE bool blocks_loop_f32(const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
   const int64_t done = blocks_f32<V>(
       rho, n, log_sum,
       [&](int64_t at, const float* s, const float* inv, const float* ds) { store_block(out, at, s, inv, ds); },
@@ -168,7 +169,8 @@ ELBO_SIMD_INLINE bool blocks_loop_f32(const double* rho, int64_t n, const Softpl
 }
 
 double terms_baseline(const double* rho, int64_t n, const SoftplusTerms& out) { return terms_loop(rho, n, out); }
-bool blocks_baseline_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+template <class T>
+bool blocks_baseline_f32(const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
   return blocks_loop_f32<F32x8>(rho, n, out, log_sum);
 }
 double terms_baseline_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
@@ -183,13 +185,15 @@ __attribute__((target("avx2"))) double terms_avx2(const double* rho, int64_t n, 
 __attribute__((target("avx2"))) double terms_avx2_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
   return terms_loop_f32(rho, n, out);
 }
-__attribute__((target("avx2"))) bool blocks_avx2_f32(const double* rho, int64_t n, const SoftplusTermsF32& out,
+template <class T>
+__attribute__((target("avx2"))) bool blocks_avx2_f32(const T* rho, int64_t n, const SoftplusTermsF32& out,
                                                      double& log_sum) {
   return blocks_loop_f32<F32x8>(rho, n, out, log_sum);
 }
 // The fused step's terms at AVX-512 (the others run the AVX2 copies there).
+template <class T>
 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2"))) bool blocks_avx512_f32(
-    const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+    const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
   return blocks_loop_f32<simd::F32x16>(rho, n, out, log_sum);
 }
 #endif
@@ -210,19 +214,36 @@ double softplus_terms(Precision precision, const double* rho, int64_t n, const S
   return softplus_terms(level, precision, rho, n, out);
 }
 
-bool softplus_blocks_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
-  static const isa::Level level = isa::active();
-  return softplus_blocks_f32(level, rho, n, out, log_sum);
-}
-
-bool softplus_blocks_f32(isa::Level level, const double* rho, int64_t n, const SoftplusTermsF32& out,
-                         double& log_sum) {
+namespace {
+template <class T>
+bool blocks_f32_at(isa::Level level, const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
 #ifdef ELBO_SOFTPLUS_AVX2
   if (level == isa::Level::avx512) return blocks_avx512_f32(rho, n, out, log_sum);
   if (level == isa::Level::avx2) return blocks_avx2_f32(rho, n, out, log_sum);
 #endif
   (void)level;
   return blocks_baseline_f32(rho, n, out, log_sum);
+}
+}  // namespace
+
+bool softplus_blocks_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+  static const isa::Level level = isa::active();
+  return blocks_f32_at(level, rho, n, out, log_sum);
+}
+
+bool softplus_blocks_f32(isa::Level level, const double* rho, int64_t n, const SoftplusTermsF32& out,
+                         double& log_sum) {
+  return blocks_f32_at(level, rho, n, out, log_sum);
+}
+
+bool softplus_blocks_f32(const float* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+  static const isa::Level level = isa::active();
+  return blocks_f32_at(level, rho, n, out, log_sum);
+}
+
+bool softplus_blocks_f32(isa::Level level, const float* rho, int64_t n, const SoftplusTermsF32& out,
+                         double& log_sum) {
+  return blocks_f32_at(level, rho, n, out, log_sum);
 }
 
 }  // namespace elbo::detail

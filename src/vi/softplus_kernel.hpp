@@ -46,5 +46,10 @@ bool softplus_blocks_f32(const double* rho, int64_t n, const SoftplusTermsF32& o
 /// At avx512 they run on sixteen lanes, with the same bits.
 bool softplus_blocks_f32(isa::Level level, const double* rho, int64_t n, const SoftplusTermsF32& out,
                          double& log_sum);
+/// Both for rho already in float (a float32 fit's state, MeanField::single_params): the
+/// same bits as for rho widened to double.
+bool softplus_blocks_f32(const float* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum);
+bool softplus_blocks_f32(isa::Level level, const float* rho, int64_t n, const SoftplusTermsF32& out,
+                         double& log_sum);
 
 }  // namespace elbo::detail

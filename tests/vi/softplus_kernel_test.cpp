@@ -95,6 +95,34 @@ TEST(softplus_kernel, float_blocks_give_the_single_terms_bits_at_every_level) {
   }
 }
 
+TEST(softplus_kernel, float_blocks_take_rho_in_float_with_the_same_bits) {
+  // A float32 fit's rho is float (MeanField::single_params): the float overload gives the
+  // bits of the double one on the same values widened, at every level, and stops at the
+  // same block beyond the range.
+  std::vector<float> rho32(64 * 300);
+  Philox(6).uniform(rho32.data(), static_cast<int64_t>(rho32.size()), 0, 0);
+  for (float& r : rho32) r = -30 + 60 * r;
+  const std::vector<double> rho(rho32.begin(), rho32.end());
+  const size_t n = rho.size();
+  for (isa::Level level : {isa::Level::baseline, isa::Level::avx2, isa::Level::avx512}) {
+    if (!isa::available(level)) continue;
+    std::vector<float> s64(n), inv64(n), ds64(n), s32(n), inv32(n), ds32(n);
+    double sum64 = 0, sum32 = 0;
+    ASSERT_TRUE(detail::softplus_blocks_f32(level, rho.data(), static_cast<int64_t>(n),
+                                            {s64.data(), inv64.data(), ds64.data()}, sum64));
+    ASSERT_TRUE(detail::softplus_blocks_f32(level, rho32.data(), static_cast<int64_t>(n),
+                                            {s32.data(), inv32.data(), ds32.data()}, sum32));
+    EXPECT_EQ(std::bit_cast<uint64_t>(sum64), std::bit_cast<uint64_t>(sum32)) << isa::name(level);
+    EXPECT_EQ(s64, s32) << isa::name(level);
+    EXPECT_EQ(inv64, inv32) << isa::name(level);
+    EXPECT_EQ(ds64, ds32) << isa::name(level);
+    std::vector<float> far = rho32;
+    far[64 * 7 + 3] = 100;
+    EXPECT_FALSE(detail::softplus_blocks_f32(level, far.data(), static_cast<int64_t>(n),
+                                             {s32.data(), inv32.data(), ds32.data()}, sum32));
+  }
+}
+
 TEST(softplus_kernel, terms_agree_with_libm) {
   const auto rho = test_rho();
   for (auto p : {detail::Precision::double_, detail::Precision::single}) {
