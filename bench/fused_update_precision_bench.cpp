@@ -104,40 +104,31 @@ void reference_update(FloatProblem& f, const float* g32, int64_t d) {
                             f.next_mu.data(), f.next_rho.data());
 }
 
-// The double state with float arithmetic (adam_update<float, double>).
-void float_math(benchmark::State& st, int64_t d) {
-  Problem p(d);
-  FloatProblem f(p);
-  for (auto _ : st) {
-    adam_update<float, double>(kFloatConstants, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(),
-                               p.params.data(), p.params.data() + d, p.m.data(), p.m.data() + d, p.v.data(),
-                               p.v.data() + d, p.next.data(), p.next.data() + d);
-    std::swap(p.params, p.next);
-  }
-  st.SetItemsProcessed(st.iterations() * d);
-}
+constexpr AdamConstants<double> kDoubleConstants{kW, 1.0, 1.0, 0.0, kB1, kB2, kRate, kAdamEps};
 
-// State and arithmetic in double (adam_update<double, double>): the engine until 2026-12-07.
-void double_state(benchmark::State& st, int64_t d) {
+// The double state with arithmetic in A (adam_update<A, double>): float_math with A =
+// float; double_state with A = double, the engine's update until 2026-12-07.
+template <class A>
+void on_double_state(benchmark::State& st, int64_t d, const AdamConstants<A>& c) {
   Problem p(d);
   FloatProblem f(p);
-  const AdamConstants<double> c{kW, 1.0, 1.0, 0.0, kB1, kB2, kRate, kAdamEps};
   for (auto _ : st) {
-    adam_update<double, double>(c, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), p.params.data(),
-                                p.params.data() + d, p.m.data(), p.m.data() + d, p.v.data(), p.v.data() + d,
-                                p.next.data(), p.next.data() + d);
+    adam_update<A, double>(c, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), p.params.data(),
+                           p.params.data() + d, p.m.data(), p.m.data() + d, p.v.data(), p.v.data() + d,
+                           p.next.data(), p.next.data() + d);
     std::swap(p.params, p.next);
   }
   st.SetItemsProcessed(st.iterations() * d);
 }
+void float_math(benchmark::State& st, int64_t d) { on_double_state(st, d, kFloatConstants); }
+void double_state(benchmark::State& st, int64_t d) { on_double_state(st, d, kDoubleConstants); }
 
 // Double arithmetic on a float32 state (adam_update<double, float>).
 void double_math(benchmark::State& st, int64_t d) {
   Problem p(d);
   FloatProblem f(p);
-  const AdamConstants<double> c{kW, 1.0, 1.0, 0.0, kB1, kB2, kRate, kAdamEps};
   for (auto _ : st) {
-    adam_update<double, float>(c, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), f.mu.data(),
+    adam_update<double, float>(kDoubleConstants, d, f.eps.data(), p.g32.data(), f.inv.data(), f.ds.data(), f.mu.data(),
                                f.rho.data(), f.m_mu.data(), f.m_rho.data(), f.v_mu.data(), f.v_rho.data(),
                                f.next_mu.data(), f.next_rho.data());
     std::swap(f.mu, f.next_mu);

@@ -214,9 +214,8 @@ double softplus_terms(Precision precision, const double* rho, int64_t n, const S
   return softplus_terms(level, precision, rho, n, out);
 }
 
-namespace {
 template <class T>
-bool blocks_f32_at(isa::Level level, const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+bool softplus_blocks_f32(isa::Level level, const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
 #ifdef ELBO_SOFTPLUS_AVX2
   if (level == isa::Level::avx512) return blocks_avx512_f32(rho, n, out, log_sum);
   if (level == isa::Level::avx2) return blocks_avx2_f32(rho, n, out, log_sum);
@@ -224,26 +223,16 @@ bool blocks_f32_at(isa::Level level, const T* rho, int64_t n, const SoftplusTerm
   (void)level;
   return blocks_baseline_f32(rho, n, out, log_sum);
 }
-}  // namespace
 
-bool softplus_blocks_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
+template <class T>
+bool softplus_blocks_f32(const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
   static const isa::Level level = isa::active();
-  return blocks_f32_at(level, rho, n, out, log_sum);
+  return softplus_blocks_f32(level, rho, n, out, log_sum);
 }
 
-bool softplus_blocks_f32(isa::Level level, const double* rho, int64_t n, const SoftplusTermsF32& out,
-                         double& log_sum) {
-  return blocks_f32_at(level, rho, n, out, log_sum);
-}
-
-bool softplus_blocks_f32(const float* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
-  static const isa::Level level = isa::active();
-  return blocks_f32_at(level, rho, n, out, log_sum);
-}
-
-bool softplus_blocks_f32(isa::Level level, const float* rho, int64_t n, const SoftplusTermsF32& out,
-                         double& log_sum) {
-  return blocks_f32_at(level, rho, n, out, log_sum);
-}
+template bool softplus_blocks_f32(isa::Level, const double*, int64_t, const SoftplusTermsF32&, double&);
+template bool softplus_blocks_f32(isa::Level, const float*, int64_t, const SoftplusTermsF32&, double&);
+template bool softplus_blocks_f32(const double*, int64_t, const SoftplusTermsF32&, double&);
+template bool softplus_blocks_f32(const float*, int64_t, const SoftplusTermsF32&, double&);
 
 }  // namespace elbo::detail

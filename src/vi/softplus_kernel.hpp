@@ -41,15 +41,13 @@ struct SoftplusTermsF32 {
 /// to its sum; the values are those softplus_terms gives, as floats. Returns false, at a
 /// block with |rho| > 87 or a non-finite rho (softplus_terms computes those in double), with
 /// `out` and log_sum then partly written.
-bool softplus_blocks_f32(const double* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum);
+/// rho is double (rounded to float first) or already float (a float32 fit's state,
+/// MeanField::single_params: the same bits as for rho widened to double).
+template <class T>
+bool softplus_blocks_f32(const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum);
 /// The same with the kernels of `level` (tests compare the levels; it must be available).
 /// At avx512 they run on sixteen lanes, with the same bits.
-bool softplus_blocks_f32(isa::Level level, const double* rho, int64_t n, const SoftplusTermsF32& out,
-                         double& log_sum);
-/// Both for rho already in float (a float32 fit's state, MeanField::single_params): the
-/// same bits as for rho widened to double.
-bool softplus_blocks_f32(const float* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum);
-bool softplus_blocks_f32(isa::Level level, const float* rho, int64_t n, const SoftplusTermsF32& out,
-                         double& log_sum);
+template <class T>
+bool softplus_blocks_f32(isa::Level level, const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum);
 
 }  // namespace elbo::detail
