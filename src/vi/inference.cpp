@@ -51,6 +51,10 @@ class DrawPrecisionDuringSteps {
     q_.set_parallel(std::move(parallel));
   }
   ~DrawPrecisionDuringSteps() {
+    // A float32 fit's fused steps leave mu and rho in float (MeanField::single_params):
+    // widened here, on the lent threads, however the steps ended, so that reading the
+    // result later writes nothing.
+    std::as_const(q_).params();
     q_.set_draw_dtype(DType::f64);
     q_.set_parallel(nullptr);
   }
@@ -156,6 +160,9 @@ struct Inference::Impl {
   void select_objective(const FitOptions& o, const std::string& fn);
   std::vector<float> z32_, g32_;
   std::vector<float> next32_;  // the fused step's new [mu, rho] (MeanFieldAdamStep)
+  // Set when a fused step asked the schedule for this step's rate and then handed the step
+  // to the general path: a schedule may keep state (ReduceOnPlateau), so it is asked once.
+  bool rate_scheduled_ = false;
 
   // Per-parameter work (noise, copies, checks, the optimizer's update) split over the
   // program's threads once it is large enough to pay for waking them: every such loop is
@@ -371,7 +378,10 @@ std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const
   if (o.schedule)
     optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
   const auto adam = optimizer_->next_single_adam_step();
-  if (!MeanFieldAdamStep::takes(*adam)) return std::nullopt;  // nothing written yet
+  if (!adam || !MeanFieldAdamStep::takes(*adam)) {  // nothing written yet
+    rate_scheduled_ = o.schedule != nullptr;        // the general step must not ask again
+    return std::nullopt;
+  }
   // The new parameters go to next32_ and are swapped in: next32_ then holds the old ones.
   next32_.resize(params.size());
   const bool finite = fused_->update(params, g32_.data(), w, o.beta, o.cost_part_grad_scale, *adam, next32_.data());
@@ -390,6 +400,7 @@ std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const
 Inference::Impl::StepStatus Inference::Impl::run_step(const FitOptions& o, uint64_t stream) {
   if (objective_.kind == Objective::Kind::ksd) return run_stein_step(o, stream);
   bool batch_loaded = false;
+  rate_scheduled_ = false;
   if (fused_step_applies(o))
     if (auto status = run_fused_step(o, stream, &batch_loaded)) return *status;
   return run_general_step(o, stream, batch_loaded);
@@ -508,7 +519,7 @@ Inference::Impl::StepStatus Inference::Impl::apply_update(const FitOptions& o, d
       if (!std::isfinite(grad_[i]))
         return fail("the gradient of variational parameter " + param_label(static_cast<int64_t>(i)) + " is " +
                     num(grad_[i]));
-  if (o.schedule)
+  if (o.schedule && !rate_scheduled_)
     optimizer_->set_learning_rate(o.schedule->rate(optimizer_->base_learning_rate(), step_ + 1, hist_));
   for_parameters(static_cast<int64_t>(params.size()), [&](int64_t b, int64_t e) {
     std::copy(params.begin() + b, params.begin() + e, backup_.begin() + b);
@@ -624,9 +635,6 @@ const Approximation& Inference::Impl::fit(int64_t n, const FitOptions& o) {
     }
   }
   bar.finish(report_.steps, finite_mean_of_last(hist_, 1000), how, report_.stopped ? report_.reason : "");
-  // A float32 fit's fused steps leave mu and rho in float (MeanField::single_params): widen
-  // them now, on the lent threads, so that reading the result later writes nothing.
-  std::as_const(*approx_).params();
   return *approx_;
 }
 

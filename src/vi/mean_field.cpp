@@ -50,6 +50,8 @@ std::span<const double> MeanField::params() const {
 
 void MeanField::settle() const {
   if (!single_ahead_) return;
+  single_ahead_ = single_.size() == params_.size();  // false in a moved-from object
+  if (!single_ahead_) return;
   const int64_t n = 2 * d_;
   for_elements(n, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) params_[i] = static_cast<double>(single_[i]);

@@ -161,7 +161,12 @@ bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, u
         }
         if (j > body_) {  // the last d % 64: softplus_terms's double path, as MeanField's
           const int64_t n = j - body_;
-          for (int64_t k = 0; k < n; ++k) tail_rho[k] = static_cast<double>(rho32[body_ + k]);
+          // |rho| <= 87 as in the blocks: beyond it 1 / sigma can overflow a float.
+          for (int64_t k = 0; k < n; ++k) {
+            tail_rho[k] = static_cast<double>(rho32[body_ + k]);
+            ok = ok && std::abs(tail_rho[k]) <= 87.0;
+          }
+          if (!ok) break;
           log_sigma = log_sigma + detail::softplus_terms(detail::Precision::single, tail_rho, n,
                                                          {tail_sigma, tail_inv_sigma_.data(), tail_dsigma_.data()});
           for (int64_t k = 0; k < n; ++k) {

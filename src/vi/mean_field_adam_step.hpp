@@ -4,7 +4,7 @@
 // mu, rho (MeanField::single_params) and Adam's moments (Optimizer::next_single_adam_step)
 // are floats, and the update's arithmetic is float. (The general path, Inference::run_step,
 // keeps them in double and makes about ten passes over arrays of the D or 2D parameters;
-// docs/PERFORMANCE.md, "The float32 state", measures what single precision saves.) This
+// docs/PERFORMANCE.md, "The float32 variational state", measures what single precision saves.) This
 // makes two passes: draw() reads mu and rho and writes z in float (with the noise and
 // sigma's terms kept in float for the second), and update() reads the float gradient,
 // updates Adam's moments in place and writes the new mu and rho to a second buffer, which

@@ -212,6 +212,11 @@ class Adam : public Base {
   std::optional<AdamSingleStep> next_single_adam_step() override {
     if (!takes_fused_adam_step()) return std::nullopt;
     if (single_stale_) {
+      // Moments beyond float's range (from general steps with huge gradients) stay double.
+      constexpr double kFloatMax = 3.4028234663852886e38;
+      for (const auto* moments : {&m_, &v_})
+        for (double x : *moments)
+          if (!(std::abs(x) <= kFloatMax)) return std::nullopt;
       m32_.assign(m_.begin(), m_.end());  // rounded to float
       v32_.assign(v_.begin(), v_.end());
       single_stale_ = false;
@@ -229,7 +234,10 @@ class Adam : public Base {
     std::copy(v32_.begin(), v32_.end(), v_.begin());
     single_ahead_ = false;
   }
-  void after_double_write() override { single_stale_ = true; }
+  void after_double_write() override {
+    single_stale_ = true;
+    single_ahead_ = false;  // the double moments are the state now (set_state, reset, a step)
+  }
   // The bias-corrected step size at step t (from 1).
   double step_size(int64_t step) const {
     const double b1 = o_.beta1, b2 = o_.beta2, t = static_cast<double>(step);

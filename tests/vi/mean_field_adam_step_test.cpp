@@ -38,6 +38,7 @@ struct Extras {
   bool minibatch = false;
   int64_t* generator_calls = nullptr;
   double y7 = NAN;
+  bool rho_at_tail_only = false;  // start_rho at index n - 1 alone (not at 5 as well)
 };
 
 Model regression_model(int64_t n, const Extras& extras) {
@@ -90,7 +91,8 @@ Fitted fit_regression(int64_t n, bool general, int threads, FitOptions fo, doubl
   const Model m = regression_model(n, extras);
   auto advi = make_advi(m, general, threads, lr);
   if (!std::isnan(start_rho))
-    for (int64_t i : {int64_t{5}, n - 1}) advi->approximation().params()[advi->approximation().dim() + i] = start_rho;
+    for (int64_t i : {extras.rho_at_tail_only ? n - 1 : int64_t{5}, n - 1})
+      advi->approximation().params()[advi->approximation().dim() + i] = start_rho;
   fo.progressbar = false;
   try {
     advi->fit(steps, fo);
@@ -203,13 +205,40 @@ TEST(mean_field_adam_step, resumes_from_a_saved_state_with_the_same_bits) {
   expect_same_bits(reference, fitted(*resumed), "resumed from the state after six steps");
 }
 
+TEST(mean_field_adam_step, a_state_set_after_fused_steps_replaces_their_float_state) {
+  // set_state on an ADVI whose fused steps left its state in float: state() then returns the
+  // state set, and the next steps continue from it (as a fresh ADVI given it would).
+  const Model m = regression_model(3000, {});
+  FitOptions fo{.progressbar = false};
+  auto advi = make_advi(m, false, 1);
+  advi->fit(4, fo);
+  const Inference::State early = advi->state();
+  advi->fit(4, fo);
+  advi->set_state(early);
+  const Inference::State back = advi->state();
+  EXPECT_TRUE(same_bits(back.params, early.params));
+  EXPECT_TRUE(same_bits(back.optimizer, early.optimizer));
+  advi->fit(4, fo);
+  auto fresh = make_advi(m, false, 1);
+  fresh->set_state(early);
+  fresh->fit(4, fo);
+  expect_same_bits(fitted(*fresh), fitted(*advi), "the state set again, four more steps");
+}
+
 TEST(mean_field_adam_step, leaves_steps_outside_its_range_to_the_general_path_with_the_same_bits) {
   // rho = 100 and rho = -100 (at index 5 in a block and at the tail's last index) are beyond
   // the float terms' range: draw() hands every step to the general path, on the double state.
-  for (double rho : {100.0, -100.0})
-    for (int64_t n : {int64_t{200}, int64_t{40001}})
-      expect_same_bits(fit_regression(n, true, 1, {}, rho), fit_regression(n, false, 2, {}, rho),
-                       "rho " + std::to_string(rho) + " n " + std::to_string(n));
+  // Then at the tail's last index alone, with beta 0: the gradient's bound does not see
+  // 1 / sigma then, so the draw's own range check on the tail's rho is what keeps
+  // 1 / sigma = 1 / softplus(-100) (about 4e43, beyond float) out of the float update.
+  for (double beta : {1.0, 0.0})
+    for (double rho : {100.0, -100.0})
+      for (int64_t n : {int64_t{200}, int64_t{40001}})
+        for (bool tail_only : {false, true})
+          expect_same_bits(fit_regression(n, true, 1, {.beta = beta}, rho, {.rho_at_tail_only = tail_only}),
+                           fit_regression(n, false, 2, {.beta = beta}, rho, {.rho_at_tail_only = tail_only}),
+                           "rho " + std::to_string(rho) + " n " + std::to_string(n) + " beta " +
+                               std::to_string(beta) + (tail_only ? " at the tail alone" : ""));
 }
 
 TEST(mean_field_adam_step, a_nonfinite_loss_goes_to_the_general_path_without_a_second_batch) {

@@ -62,7 +62,8 @@ class Optimizer {
     float* v;
   };
   /// The next step's AdamSingleStep, for Adam without a gradient-norm constraint (which
-  /// needs the whole gradient first); nullopt for every other optimizer.
+  /// needs the whole gradient first); nullopt for every other optimizer, and where a
+  /// moment lies beyond float's range.
   virtual std::optional<AdamSingleStep> next_single_adam_step() { return std::nullopt; }
   /// Whether next_single_adam_step() gives a step: Adam without a gradient-norm constraint.
   virtual bool takes_fused_adam_step() const { return false; }
