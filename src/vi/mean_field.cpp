@@ -258,15 +258,6 @@ double MeanField::entropy() const {
   return h;
 }
 
-void MeanField::swap_params(std::vector<double>& values) {
-  if (values.size() != params_.size())
-    throw ShapeError("MeanField::swap_params: argument 'values' has " + std::to_string(values.size()) +
-                     " entries, but the approximation has " + std::to_string(params_.size()) + " parameters");
-  settle();
-  single_stale_ = true;
-  params_.swap(values);  // the cache of sigma's terms compares rho with its own copy (refresh)
-}
-
 std::vector<double> MeanField::mean() const {
   settle();
   return {params_.begin(), params_.begin() + d_};

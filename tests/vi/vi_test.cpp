@@ -6,6 +6,8 @@
 #include <csignal>
 #include <cmath>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "elbo/data.hpp"
 #include "elbo/graph.hpp"
@@ -194,24 +196,27 @@ TEST(mean_field, a_fitted_float32_q_draws_as_the_same_parameters_in_a_new_q) {
   EXPECT_EQ(0, std::memcmp(lq1.data(), lq2.data(), lq1.size() * sizeof(double)));
 }
 
-TEST(mean_field, swap_params_exchanges_the_parameters_and_the_terms_follow) {
-  // The fused step swaps a step's new parameters in: sigma must follow the new rho (the
-  // terms' cache compares rho), and a buffer of another size is refused by name.
+TEST(mean_field, swap_single_params_exchanges_the_parameters_and_the_terms_follow) {
+  // A float32 fit's fused step swaps a step's new float parameters in: params() shows them
+  // widened, sigma must follow the new rho (the terms' cache compares rho), and a buffer of
+  // another size is refused by name.
   MeanField q(std::vector<double>{0.5, -1.0}, 0.3);
   const double eps[2] = {1.0, -2.0};
   double z[2];
   q.sample_z(eps, z, 1);  // fills the terms' cache for the old rho
-  std::vector<double> next = {1.0, 2.0, 0.0, 1.0};  // mu = (1, 2), rho = (0, 1)
-  const std::vector<double> before(q.params().begin(), q.params().end());
-  q.swap_params(next);
-  EXPECT_EQ(std::vector<double>(q.params().begin(), q.params().end()), (std::vector<double>{1.0, 2.0, 0.0, 1.0}));
+  std::vector<float> next = {1.0f, 2.0f, 0.0f, 1.0f};  // mu = (1, 2), rho = (0, 1)
+  const auto single = q.single_params();
+  const std::vector<float> before(single.begin(), single.end());
+  q.swap_single_params(next);
+  EXPECT_EQ(std::vector<double>(std::as_const(q).params().begin(), std::as_const(q).params().end()),
+            (std::vector<double>{1.0, 2.0, 0.0, 1.0}));
   EXPECT_EQ(next, before);
   q.sample_z(eps, z, 1);
   EXPECT_NEAR(z[0], 1.0 + std::log1p(std::exp(0.0)) * 1.0, 1e-15);
   EXPECT_NEAR(z[1], 2.0 + std::log1p(std::exp(1.0)) * -2.0, 1e-15);
-  std::vector<double> wrong(3, 0.0);
+  std::vector<float> wrong(3, 0.0f);
   try {
-    q.swap_params(wrong);
+    q.swap_single_params(wrong);
     FAIL() << "a buffer of 3 for 4 parameters was taken";
   } catch (const ShapeError& e) {
     EXPECT_NE(std::string(e.what()).find("argument 'values' has 3 entries"), std::string::npos) << e.what();

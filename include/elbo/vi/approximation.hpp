@@ -32,9 +32,9 @@ class Approximation {
   virtual int64_t dim() const = 0;
   /// Standard normal noise values per draw: D for most families, D + K for LowRank.
   virtual int64_t noise_dim() const { return dim(); }
-  /// The variational parameters, flat (what the optimizer updates). The span is valid
-  /// until the next step of a fit: a step may move them (MeanField::swap_params), so take
-  /// params() anew after each one.
+  /// The variational parameters, flat (what the optimizer updates). Take params() anew
+  /// after each step of a fit: a float32 mean-field fit's steps leave them in float
+  /// (MeanField::single_params), and params() widens them into this span when called.
   virtual std::span<double> params() = 0;
   virtual std::span<const double> params() const = 0;
   /// Name of variational parameter i ("mu[3]", "rho[0]", "L[2,1]").

@@ -53,16 +53,13 @@ class MeanField : public Approximation {
   /// time); f64 (the default): in double.
   void set_draw_dtype(DType dtype) override;
   void set_parallel(ParallelFor parallel) override { parallel_ = std::move(parallel); }
-  /// Exchanges params() with `values`, which must have its size (ShapeError otherwise):
-  /// the fused step writes a step's new parameters to a buffer of its own and swaps them
-  /// in, so that the old ones stay in that buffer for an undo without a copy.
-  void swap_params(std::vector<double>& values);
   /// The single-precision state of a float32 fit's fused step (src/vi/mean_field_adam_step.cpp):
   /// [mu, rho] in float, rounded from params() when they changed since. The step writes a
   /// step's new values to a buffer of its own and swaps them in with swap_single_params();
   /// from then on the float values are the parameters, and params() (and every method that
   /// reads them) sees them widened, exactly. The buffer keeps the old values.
   std::span<const float> single_params();
+  /// (`values` must have params()'s size: ShapeError otherwise.)
   void swap_single_params(std::vector<float>& values);
   /// The unit of the per-parameter sums (log sigma, the squares of the noise): they are
   /// added within chunks of this many parameters, the chunks in order, for any thread count.
