@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cmath>
+#include <type_traits>
 
 #include "graph/simd_math.hpp"
 #include "softplus.hpp"
@@ -80,76 +81,110 @@ ELBO_SIMD_INLINE double terms_loop(const double* rho, int64_t n, const SoftplusT
 // 2^8) and its exponents added, then one log of the products per block.
 //
 // The blocks of rho[0 .. n) from the start while they lie in the vector path's range: each
-// block's terms go to store(i0, sigma, 1 / sigma, sigmoid) and its sum of log sigma is added
-// to log_sum, block by block. A block outside the range goes to fallback(i0, log_sum), which
-// returns false to stop there. Returns the first element not done.
+// block's terms are written where dest(i0) says (a BlockTerms of three float arrays of
+// kBlock), then done(i0, terms) is called, and its sum of log sigma is added to log_sum,
+// block by block. A block outside the range goes to fallback(i0, log_sum), which returns
+// false to stop there (its dest may then be partly written). Returns the first element not
+// done.
 //
 // V is F32x8 or F32x16 (the AVX-512 copy): the elementwise passes run on V's lanes, and the
 // product of the mantissas on eight lanes always, so that every copy gives the same bits.
-template <class V, class T, class Store, class Fallback>
-ELBO_SIMD_INLINE int64_t blocks_f32(const T* rho, int64_t n, double& log_sum, Store store, Fallback fallback) {
+struct BlockTerms {
+  float* sigma;
+  float* inv_sigma;
+  float* dsigma;
+};
+template <class V, class T, class Dest, class Done, class Fallback>
+ELBO_SIMD_INLINE int64_t blocks_f32(const T* rho, int64_t n, double& log_sum, Dest dest, Done done,
+                                    Fallback fallback) {
   using simd::U32x8;
   using simd::I32x8;
+  using simd::F64x4;
+  using I = simd::IntOf<V>;
   constexpr int kL = simd::kLanes<V>;
-  alignas(64) float xf[kBlock], e[kBlock], s[kBlock], inv[kBlock], ds[kBlock];
+  alignas(64) float xf_buf[std::is_same_v<T, float> ? 1 : kBlock];
+  alignas(64) float e[kBlock];
   int64_t i0 = 0;
   for (; i0 + kBlock <= n; i0 += kBlock) {
-    for (int64_t b = 0; b < kBlock; ++b) xf[b] = static_cast<float>(rho[i0 + b]);
-    bool all_ok = true;
+    const float* xf;
+    if constexpr (std::is_same_v<T, float>) {
+      xf = rho + i0;
+    } else {
+      for (int64_t b = 0; b < kBlock; ++b) xf_buf[b] = static_cast<float>(rho[i0 + b]);
+      xf = xf_buf;
+    }
+    // Every lane's range test and-ed into one mask, looked at once per block.
+    I ok_all = I{} - 1;
     for (int64_t b = 0; b < kBlock; b += kL) {
       const V x = simd::load<V>(xf + b);
       const V ax = simd::select(x < 0.0f, -x, x);
       const auto ok = ax <= 87.0f;  // false for NaN and for rho beyond float's range
-      for (int j = 0; j < kL; ++j) all_ok = all_ok && ok[j];
+      ok_all &= ok;
       simd::store(e + b, simd::exp_bounded_f32(simd::select(ok, -ax, V{})));
     }
+    bool all_ok = true;
+    for (int j = 0; j < kL; ++j) all_ok = all_ok && ok_all[j] != 0;
     if (!all_ok) {
       if (!fallback(i0, log_sum)) return i0;
       continue;
     }
+    const BlockTerms out = dest(i0);
     for (int64_t b = 0; b < kBlock; b += kL) {
       const V x = simd::load<V>(xf + b), eb = simd::load<V>(e + b);
       const V u = eb + 1.0f;
       const V r = 1.0f / u;
       const V log1p_e = simd::log_positive_f32(u) + (eb - (u - 1.0f)) * r;
       const V sb = simd::select(x > 0.0f, x, V{}) + log1p_e;
-      simd::store(s + b, sb);
-      simd::store(ds + b, simd::select(x >= 0.0f, r, eb * r));
-      simd::store(inv + b, 1.0f / sb);
+      simd::store(out.sigma + b, sb);
+      simd::store(out.dsigma + b, simd::select(x >= 0.0f, r, eb * r));
+      simd::store(out.inv_sigma + b, 1.0f / sb);
     }
     F32x8 product = F32x8{} + 1.0f;
     I32x8 exponents{};
     for (int64_t b = 0; b < kBlock; b += 8) {
-      const F32x8 sb = simd::load8(s + b);
+      const F32x8 sb = simd::load8(out.sigma + b);
       const U32x8 bits = std::bit_cast<U32x8>(sb);
       exponents += std::bit_cast<I32x8>(bits >> 23) - 127;
       product *= std::bit_cast<F32x8>((bits & ((1u << 23) - 1)) | std::bit_cast<uint32_t>(1.0f));
     }
+    // Each lane's log of its product plus its exponents' ln 2, in double, on four lanes at a
+    // time; the eight then added in lane order.
     const F32x8 log_product = simd::log_positive_f32(product);
-    double block = 0;
-    for (int j = 0; j < 8; ++j)
-      block += static_cast<double>(log_product[j]) + exponents[j] * static_cast<double>(simd::constants::kLn2);
+    const F64x4 ln2 = F64x4{} + static_cast<double>(simd::constants::kLn2);
+    const F64x4 lo = __builtin_convertvector(__builtin_shufflevector(log_product, log_product, 0, 1, 2, 3), F64x4) +
+                     __builtin_convertvector(__builtin_shufflevector(exponents, exponents, 0, 1, 2, 3), F64x4) * ln2;
+    const F64x4 hi = __builtin_convertvector(__builtin_shufflevector(log_product, log_product, 4, 5, 6, 7), F64x4) +
+                     __builtin_convertvector(__builtin_shufflevector(exponents, exponents, 4, 5, 6, 7), F64x4) * ln2;
+    double block = 0;  // as a loop from 0 adds them (0 + -0 is +0)
+    block += lo[0];
+    block += lo[1];
+    block += lo[2];
+    block += lo[3];
+    block += hi[0];
+    block += hi[1];
+    block += hi[2];
+    block += hi[3];
     log_sum += block;
-    store(i0, s, inv, ds);
+    done(i0, out);
   }
   return i0;
 }
 
-// One block's float terms into `out` at `at` (SoftplusTerms widens them to double).
-template <class Terms>
-ELBO_SIMD_INLINE void store_block(const Terms& out, int64_t at, const float* s, const float* inv, const float* ds) {
+// One block's float terms from `terms` into `out` at `at` (SoftplusTerms widens them to double).
+ELBO_SIMD_INLINE void store_block(const SoftplusTerms& out, int64_t at, const BlockTerms& terms) {
   for (int64_t b = 0; b < kBlock; ++b) {
-    out.sigma[at + b] = s[b];
-    out.inv_sigma[at + b] = inv[b];
-    out.dsigma[at + b] = ds[b];
+    out.sigma[at + b] = terms.sigma[b];
+    out.inv_sigma[at + b] = terms.inv_sigma[b];
+    out.dsigma[at + b] = terms.dsigma[b];
   }
 }
 
 ELBO_SIMD_INLINE double terms_loop_f32(const double* rho, int64_t n, const SoftplusTerms& out) {
+  alignas(64) float s[kBlock], inv[kBlock], ds[kBlock];
   double log_sum = 0;
   const int64_t i0 = blocks_f32<F32x8>(
-      rho, n, log_sum,
-      [&](int64_t at, const float* s, const float* inv, const float* ds) { store_block(out, at, s, inv, ds); },
+      rho, n, log_sum, [&](int64_t) { return BlockTerms{s, inv, ds}; },
+      [&](int64_t at, const BlockTerms& terms) { store_block(out, at, terms); },
       [&](int64_t at, double& sum) {
         sum += terms_scalar(rho, at, at + kBlock, out);
         return true;
@@ -163,8 +198,8 @@ template <class V, class T>
 ELBO_SIMD_INLINE bool blocks_loop_f32(const T* rho, int64_t n, const SoftplusTermsF32& out, double& log_sum) {
   const int64_t done = blocks_f32<V>(
       rho, n, log_sum,
-      [&](int64_t at, const float* s, const float* inv, const float* ds) { store_block(out, at, s, inv, ds); },
-      [](int64_t, double&) { return false; });
+      [&](int64_t at) { return BlockTerms{out.sigma + at, out.inv_sigma + at, out.dsigma + at}; },
+      [](int64_t, const BlockTerms&) {}, [](int64_t, double&) { return false; });
   return done == n;
 }
 
