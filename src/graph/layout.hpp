@@ -3,7 +3,8 @@
 // value of rank >= 2 keeps its last two axes swapped, so a [rows, features] matrix is
 // stored feature-major (each feature contiguous over the rows, column-major). Narrow
 // networks then run as long vectorised loops over rows (see docs/PERFORMANCE.md).
-// Ranks 0 and 1 are identical in both layouts.
+// Ranks 0 and 1 are identical in both layouts. The exception: a large weight matrix whose
+// consumers take either layout stays row-major (program_plan.cpp, mark_row_major_params).
 #include <algorithm>
 #include <array>
 #include <type_traits>

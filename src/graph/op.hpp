@@ -37,6 +37,10 @@ struct KernelArgs {
   /// Working memory of a fused op, as many values as a gradient of its input product
   /// (matmul_activation_op.cpp); null for every other op.
   T* scratch = nullptr;
+  /// Bit a: input a is a matrix stored row-major, and its gradient too (a network's weight
+  /// matrix kept in the user's layout, program_plan.cpp's mark_row_major_params); set only
+  /// for inputs that ops take in either layout (matmul's second operand, normal_logp_sum).
+  unsigned in_row_major = 0;
 };
 
 struct OpDef {

@@ -17,6 +17,9 @@ struct Program::Impl {
   // Whether the buffers hold the last forward pass of the current parameters, data,
   // sample count and threads, as Program::backward needs.
   bool forward_current = false;
+  // After forward_backward_flat: the parameters it bound in place point into the caller's
+  // arrays, which may be gone, until set_flat_params or set_param replaces them.
+  bool bound_detached = false;
   uint64_t version_at_forward = 0;
   int threads_at_forward = 0;
   void ran_forward() {
@@ -31,6 +34,25 @@ struct Program::Impl {
     return f(*f64);
   }
 
+  // Throws, naming `fn`, while parameters bound by forward_backward_flat have no values here.
+  void check_params_present(const char* fn) {
+    if (bound_detached && visit([](auto& ex) { return ex.any_bound(); }))
+      throw InvalidArgument(std::string("Program::") + fn +
+                            ": the parameters were last given to forward_backward_flat, which keeps no copy of "
+                            "the large weight matrices; call set_flat_params first");
+  }
+  // Parameter i back in its own buffer (set_param) or every parameter (set_flat_params).
+  void unbind(int i) {
+    visit([&](auto& ex) {
+      ex.bind(i, nullptr, nullptr);
+      return 0;
+    });
+  }
+  void unbind_all() {
+    for (int i : core.params) unbind(i);
+    bound_detached = false;
+  }
+
   // The executor for the graph's element type, with a buffer slot per node.
   void make_executor() {
     const size_t n = core.g->nodes.size();
@@ -38,6 +60,8 @@ struct Program::Impl {
       ex.buf.assign(n, {});
       ex.grad.assign(n, {});
       ex.data_loaded.assign(n, 0);
+      ex.ext_value.assign(n, nullptr);
+      ex.ext_grad.assign(n, nullptr);
     };
     if (core.g->dtype == DType::f32) {
       f32 = std::make_unique<Executor<float>>(core);
@@ -192,10 +216,10 @@ void check_value_type(const ProgramCore& c, const char* fn) {
 }  // namespace
 
 template <class T>
-void Program::copy_param(const Shape& shape, const T* src, T* dst, bool into_internal) {
+void Program::copy_param(const Shape& shape, const T* src, T* dst, bool into_internal, bool row_major) {
   const int64_t n = numel(shape);
   if (n == 0) return;
-  if (layout::is_trivial(shape)) {
+  if (row_major || layout::is_trivial(shape)) {
     copy_elements(n, [&](int64_t b, int64_t e) { std::copy(src + b, src + e, dst + b); });
     return;
   }
@@ -227,13 +251,61 @@ void Program::set_flat_params(const T* theta) {
     else return impl_->f64.get();
   }();
   ex.size_params();
+  impl_->unbind_all();
   for (size_t p = 0; p < c.params.size(); ++p) {
     int i = c.params[p];
     const int64_t n = c.sizes[i], off = c.param_offsets[p];
     for (int64_t s = 0; s < c.S; ++s)
-      copy_param(c.shapes[i], theta + s * c.flat_size + off, ex.buf[i].data() + s * n, true);
+      copy_param(c.shapes[i], theta + s * c.flat_size + off, ex.buf[i].data() + s * n, true, c.row_major[i]);
   }
 }
+
+template <class T>
+void Program::forward_backward_flat(const T* theta, std::span<const double> seeds, T* grad) {
+  ProgramCore& c = impl_->core;
+  check_value_type<T>(c, "forward_backward_flat");
+  if (seeds.size() != c.outputs.size())
+    throw InvalidArgument("Program::forward_backward_flat: " + std::to_string(seeds.size()) + " seeds given for " +
+                          std::to_string(c.outputs.size()) + " outputs; pass one seed per output");
+  bool any_row_major = false;
+  for (int i : c.params) any_row_major = any_row_major || c.row_major[static_cast<size_t>(i)];
+  if (c.S != 1 || !any_row_major) {  // nothing to bind: the three calls
+    set_flat_params(theta);
+    forward_backward(seeds);
+    flat_gradient(grad);
+    return;
+  }
+  impl_->forward_current = false;
+  Executor<T>& ex = *[&] {
+    if constexpr (std::is_same_v<T, float>) return impl_->f32.get();
+    else return impl_->f64.get();
+  }();
+  ex.size_params();
+  impl_->bound_detached = false;
+  struct Detach {  // however the call ends (a throw included): theta and grad are the caller's
+    Program::Impl& m;
+    ~Detach() {
+      m.bound_detached = true;
+      m.forward_current = false;
+    }
+  } detach{*impl_};
+  for (size_t p = 0; p < c.params.size(); ++p) {
+    const int i = c.params[p];
+    const int64_t off = c.param_offsets[p];
+    if (c.row_major[static_cast<size_t>(i)])
+      ex.bind(i, theta + off, grad + off);
+    else
+      copy_param(c.shapes[i], theta + off, ex.buf[i].data(), true, false);
+  }
+  forward_backward(seeds);
+  for (size_t p = 0; p < c.params.size(); ++p) {
+    const int i = c.params[p];
+    if (!c.row_major[static_cast<size_t>(i)])
+      copy_param(c.shapes[i], ex.grad[i].data(), grad + c.param_offsets[p], false, false);
+  }
+}
+template void Program::forward_backward_flat<float>(const float*, std::span<const double>, float*);
+template void Program::forward_backward_flat<double>(const double*, std::span<const double>, double*);
 template void Program::set_flat_params<float>(const float*);
 template void Program::set_flat_params<double>(const double*);
 
@@ -263,12 +335,18 @@ void Program::set_param(Expr param, const Tensor& value) {
     throw ShapeError("Program::set_param('" + param.name() + "'): value shape " +
                      shape_str(value.shape()) + " is neither " + shape_str(base) + " nor " + shape_str(sampled));
   Tensor v = value.dtype() == c.g->dtype ? value : value.to(c.g->dtype);
+  impl_->unbind(i);
   impl_->visit([&](auto& ex) {
     ex.size_params();
     using T = typename std::remove_reference_t<decltype(ex.buf[0])>::value_type;
     int64_t n = numel(base);
-    for (int64_t s = 0; s < c.S; ++s)
-      layout::from_row_major(v.template data<T>() + (per ? s * n : 0), ex.buf[i].data() + s * n, base);
+    for (int64_t s = 0; s < c.S; ++s) {
+      const T* from = v.template data<T>() + (per ? s * n : 0);
+      if (c.row_major[i])
+        std::copy(from, from + n, ex.buf[i].data() + s * n);
+      else
+        layout::from_row_major(from, ex.buf[i].data() + s * n, base);
+    }
     return 0;
   });
 }
@@ -397,6 +475,7 @@ void Program::set_data_rows(const Expr& data_node, const Tensor& source, std::sp
 }
 
 void Program::forward() {
+  impl_->check_params_present("forward");
   impl_->forward_current = false;
   impl_->visit([&](auto& ex) {
     ex.run(false);
@@ -410,6 +489,7 @@ void Program::forward_backward(std::span<const double> seeds) {
   if (seeds.size() != c.outputs.size())
     throw InvalidArgument("Program::forward_backward: " + std::to_string(seeds.size()) + " seeds given for " +
                           std::to_string(c.outputs.size()) + " outputs; pass one seed per output");
+  impl_->check_params_present("forward_backward");
   impl_->forward_current = false;
   impl_->visit([&](auto& ex) {
     ex.seeds = seeds;
@@ -422,6 +502,7 @@ void Program::forward_backward(std::span<const double> seeds) {
 void Program::backward(std::span<const double* const> output_grads) {
   ProgramCore& c = impl_->core;
   check_results_current(c, "backward");
+  impl_->check_params_present("backward");
   if (!impl_->forward_current || c.g->data_version != impl_->version_at_forward ||
       c.threads != impl_->threads_at_forward)
     throw InvalidArgument("Program::backward: the parameters, data, sample count or threads changed since the last "
@@ -512,6 +593,7 @@ void Program::flat_gradient(T* out) const {
   const ProgramCore& c = impl_->core;
   check_value_type<T>(c, "flat_gradient");
   check_results_current(c, "flat_gradient");
+  impl_->check_params_present("flat_gradient");
   const Executor<T>& ex = *[&] {
     if constexpr (std::is_same_v<T, float>) return impl_->f32.get();
     else return impl_->f64.get();
@@ -521,7 +603,7 @@ void Program::flat_gradient(T* out) const {
     const int64_t n = c.sizes[i], off = c.param_offsets[p];
     for (int64_t s = 0; s < c.S; ++s)
       const_cast<Program*>(this)->copy_param(c.shapes[i], ex.grad[i].data() + s * n, out + s * c.flat_size + off,
-                                             false);
+                                             false, c.row_major[i]);
   }
 }
 template void Program::flat_gradient<float>(float*) const;
@@ -531,6 +613,7 @@ Tensor Program::gradient(Expr param) const {
   const ProgramCore& c = impl_->core;
   int pi = param_index(c, param, "gradient");
   check_results_current(c, "gradient");
+  impl_->check_params_present("gradient");
   int i = c.params[static_cast<size_t>(pi)];
   const Shape& base = c.shapes[i];
   Shape full = base;
@@ -539,8 +622,12 @@ Tensor Program::gradient(Expr param) const {
   auto copy = [&](auto& ex) {
     using T = typename std::remove_reference_t<decltype(ex.buf[0])>::value_type;
     int64_t n = c.sizes[i];
-    for (int64_t s = 0; s < c.S; ++s)
-      layout::to_row_major(ex.grad[i].data() + s * n, t.template data<T>() + s * n, base);
+    for (int64_t s = 0; s < c.S; ++s) {
+      if (c.row_major[i])
+        std::copy(ex.grad[i].data() + s * n, ex.grad[i].data() + (s + 1) * n, t.template data<T>() + s * n);
+      else
+        layout::to_row_major(ex.grad[i].data() + s * n, t.template data<T>() + s * n, base);
+    }
     return 0;
   };
   if (impl_->f32) copy(*impl_->f32); else copy(*impl_->f64);

@@ -33,6 +33,11 @@ struct Executor {
   ProgramCore& c;
   std::vector<std::vector<T>> buf, grad;
   std::vector<char> data_loaded;
+  // Parameters kept row-major (ProgramCore::row_major) that Program::forward_backward_flat
+  // bound in place, with one sample: their values are read from ext_value[i] and their
+  // gradient written to ext_grad[i] instead of buf[i] and grad[i]. Null where not bound.
+  std::vector<const T*> ext_value;
+  std::vector<T*> ext_grad;
   std::span<const double> seeds;
   // Program::backward: per-output gradients, [S, numel] each (rank <= 1) or null; used
   // instead of seeds when not empty.
@@ -159,12 +164,13 @@ struct Executor {
     k.n_in = r.n_in;
     for (int a = 0; a < k.n_in; ++a) {
       int j = r.in[a];
-      k.in[a] = buf[j].data() + value_offset(j, s, t);
+      k.in[a] = ext_value[j] ? ext_value[j] : buf[j].data() + value_offset(j, s, t);
       k.in_shape[a] = &c.shapes[j];
       k.gin[a] = nullptr;
     }
     k.out = buf[i].data() + value_offset(i, s, t);
     k.out_shape = &c.shapes[i];
+    k.in_row_major = r.row_major_in;
     if (r.scratch >= 0) k.scratch = grad[r.scratch].data() + grad_offset(r.scratch, s, t);
     return k;
   }
@@ -172,7 +178,7 @@ struct Executor {
   void run_node(int i, int64_t s, int t) { forward_kernel<T>(*c.records[static_cast<size_t>(i)].op)(args(i, s, t)); }
 
   void zero_grad(int i, int64_t s, int t) {
-    T* g = grad[i].data() + grad_offset(i, s, t);
+    T* g = ext_grad[i] ? ext_grad[i] : grad[i].data() + grad_offset(i, s, t);
     std::fill(g, g + c.sizes[i], T(0));
   }
 
@@ -183,9 +189,23 @@ struct Executor {
     k.gin_fresh = r.fresh;
     for (int a = 0; a < k.n_in; ++a) {
       int j = r.in[a];
-      k.gin[a] = (r.wants_grad >> a) & 1u ? grad[j].data() + grad_offset(j, s, t) : nullptr;
+      k.gin[a] = !((r.wants_grad >> a) & 1u) ? nullptr
+                 : ext_grad[j]                  ? ext_grad[j]
+                                                : grad[j].data() + grad_offset(j, s, t);
     }
     return k;
+  }
+
+  // Points parameter i's values and gradient at v and g (null: its own buffers again).
+  void bind(int i, const T* v, T* g) {
+    if (ext_value[i] != v || ext_grad[i] != g) calls_valid = false;
+    ext_value[i] = v;
+    ext_grad[i] = g;
+  }
+  bool any_bound() const {
+    for (int i : c.params)
+      if (ext_value[i]) return true;
+    return false;
   }
 
   // Builds forward_calls and backward_calls for sample 0 run by task 0.

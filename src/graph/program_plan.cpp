@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ops/registry.hpp"
+
 namespace elbo {
 
 namespace {
@@ -96,6 +98,46 @@ void plan_gradient_writes(ProgramCore& c) {
       c.zero_at_start.push_back(i);
 }
 
+// Parameter matrices kept row-major (ProgramCore::row_major): the large ones (a network's
+// weights, 2^14 elements and more, both sides at least 16) whose every consumer takes
+// either layout: matmul as its second operand (fused with an activation or not) and
+// normal_logp_sum (a sum over the elements; only its order of adding changes). Their
+// values then come from the flat vector and their gradients go to it in place, with no
+// transpose and no copy (Program::forward_backward_flat): at 478,410 weights the
+// transposes were 6 % of a step (docs/PERFORMANCE.md, "The softplus terms' loop, and the
+// large weights bound in place"). (A 1-D first operand walks such a weight with a stride:
+// slower, the same results; the networks multiply matrices.)
+void mark_row_major_params(ProgramCore& c) {
+  const size_t n = c.g->nodes.size();
+  c.row_major.assign(n, 0);
+  for (int p : c.params) {
+    const Node& nd = c.g->nodes[static_cast<size_t>(p)];
+    if (nd.kind != NodeKind::parameter || nd.shape.size() != 2) continue;
+    const int64_t rows = nd.shape[0], cols = nd.shape[1];
+    if (rows < 16 || cols < 16 || rows * cols < (int64_t{1} << 14)) continue;
+    if (std::find(c.outputs.begin(), c.outputs.end(), p) != c.outputs.end()) continue;
+    c.row_major[static_cast<size_t>(p)] = 1;
+  }
+  for (int i : c.order) {
+    const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
+    if (!r.op || c.buffer_only[static_cast<size_t>(i)]) continue;
+    const bool product = r.op == &ops::matmul_op || r.op == &ops::matmul_tanh_op || r.op == &ops::matmul_relu_op ||
+                         r.op == &ops::matmul_sigmoid_op;
+    for (int a = 0; a < r.n_in; ++a) {
+      const auto j = static_cast<size_t>(r.in[static_cast<size_t>(a)]);
+      const bool either = (product && a == 1) || r.op == &ops::normal_logp_sum_op;
+      if (!either) c.row_major[j] = 0;
+    }
+  }
+  for (int i : c.order) {
+    ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
+    if (!r.op) continue;
+    r.row_major_in = 0;
+    for (int a = 0; a < r.n_in; ++a)
+      if (c.row_major[static_cast<size_t>(r.in[static_cast<size_t>(a)])]) r.row_major_in |= 1u << a;
+  }
+}
+
 // Which buffers outlive a run (ProgramCore::keep, is_param).
 void mark_kept(ProgramCore& c) {
   const size_t n = c.g->nodes.size();
@@ -116,6 +158,7 @@ void plan_program(ProgramCore& c, bool rewrites) {
   build_records(c);
   plan_gradient_writes(c);
   mark_kept(c);
+  mark_row_major_params(c);
   const size_t n = c.g->nodes.size();
   c.shapes.assign(n, Shape{});
   c.sizes.assign(n, 0);

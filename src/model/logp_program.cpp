@@ -36,12 +36,17 @@ void LogpProgram::run(const T* theta, T* grad, double prior_weight) {
       return;
     }
   }
+  if (grad && program_.flat_size() > 0) {
+    seeds_[0] = prior_weight;
+    seeds_[1] = 1.0;
+    program_.forward_backward_flat(theta, seeds_, grad);  // the large weights without a copy
+    return;
+  }
   if (program_.flat_size() > 0) program_.set_flat_params(theta);
   if (grad) {
     seeds_[0] = prior_weight;
     seeds_[1] = 1.0;
     program_.forward_backward(seeds_);
-    if (program_.flat_size() > 0) program_.flat_gradient(grad);
   } else {
     program_.forward();
   }

@@ -99,6 +99,18 @@ class Program {
   template <class T>
   std::span<const T> output_values(int i) const;
 
+  /// set_flat_params(theta), forward_backward(seeds) and flat_gradient(grad) in one call,
+  /// without copying the large weight matrices that the program keeps in the user's layout
+  /// (both sides >= 16, 2^14 elements or more, used only by matmul as its second operand and
+  /// by a normal prior): with one sample it reads their values from theta and writes their
+  /// gradient into grad in place, so theta must not change during the call and theta and
+  /// grad must not overlap. Afterwards the
+  /// program keeps no copy of those values: forward(), forward_backward(), backward(),
+  /// flat_gradient() and gradient() throw InvalidArgument until set_flat_params (or
+  /// set_param for each of them) gives them again. The outputs stay readable.
+  template <class T>
+  void forward_backward_flat(const T* theta, std::span<const double> seeds, T* grad);
+
   /// Gradient w.r.t. every parameter as a row-major [S, D] array. Copies large parameters
   /// on the program's threads, so (like the other runs) not from two threads at once.
   template <class T>
@@ -125,9 +137,10 @@ class Program {
   }
 
   // One parameter's values [shape] between the flat vector's row-major order and the
-  // program's internal layout (into_internal: flat -> program), by copy_elements's rule.
+  // program's internal layout (into_internal: flat -> program), by copy_elements's rule;
+  // a copy as they are where the program keeps the parameter row-major (row_major).
   template <class T>
-  void copy_param(const Shape& shape, const T* src, T* dst, bool into_internal);
+  void copy_param(const Shape& shape, const T* src, T* dst, bool into_internal, bool row_major);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

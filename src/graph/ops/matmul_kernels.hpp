@@ -295,6 +295,34 @@ void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t
   });
 }
 
+// gemm_eigen for a row-major C (cc 1: a weight matrix's gradient kept row-major,
+// KernelArgs::in_row_major) in blocks of C's rows, by the rule gemm_eigen_blocks has for
+// columns: the number of blocks fixed by the sizes, so the same results for any thread count.
+template <class T>
+void gemm_eigen_row_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B,
+                           int64_t br, int64_t bc, T* C, int64_t cr) {
+  const int blocks = N * K * M < (int64_t{1} << 20) ? 1 : N >= 512 ? 4 : N >= 64 ? 2 : 1;
+  if (blocks == 1) {
+    gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, int64_t{1});
+    return;
+  }
+  struct Product {
+    int64_t N, K, M;
+    const T *A, *B;
+    int64_t ar, ac, br, bc, cr;
+    T* C;
+    int blocks;
+  } p{N, K, M, A, B, ar, ac, br, bc, cr, C, blocks};
+  auto block = [](void* context, int b) {
+    const Product& q = *static_cast<const Product*>(context);
+    auto edge = [&](int i) { return i == q.blocks ? q.N : q.N * i / q.blocks / 16 * 16; };
+    const int64_t from = edge(b), to = edge(b + 1);
+    gemm_eigen(to - from, q.K, q.M, q.A + from * q.ar, q.ar, q.ac, q.B, q.br, q.bc, q.C + from * q.cr, q.cr,
+               int64_t{1});
+  };
+  detail::run_kernel_blocks(blocks, block, &p);
+}
+
 // gemm_eigen in blocks of C's columns (C column-major, as every internal-layout product
 // is), for products of at least 2^20 multiply-adds: two blocks from 64 columns, four from
 // 512 (boundaries at multiples of 16), a number fixed by the sizes. The blocks run on the
@@ -304,6 +332,10 @@ void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t
 template <class T>
 void gemm_eigen_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B, int64_t br,
                        int64_t bc, T* C, int64_t cr, int64_t cc) {
+  if (cc == 1 && cr != 1) {  // C row-major (a weight's gradient kept so): blocks of its rows
+    gemm_eigen_row_blocks(N, K, M, A, ar, ac, B, br, bc, C, cr);
+    return;
+  }
   const int blocks = cr != 1 || N * K * M < (int64_t{1} << 20) ? 1 : M >= 512 ? 4 : M >= 64 ? 2 : 1;
   if (blocks == 1) {
     gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, cc);
@@ -617,7 +649,9 @@ struct Plan {
 
 inline Shape batch_of(const Shape& s) { return s.size() > 2 ? Shape(s.begin(), s.end() - 2) : Shape{}; }
 
-[[gnu::always_inline]] inline Plan make_plan(const Shape& a, const Shape& b, const Shape& c) {
+// b_row_major: b is a matrix stored row-major (KernelArgs::in_row_major), not in the
+// internal layout.
+[[gnu::always_inline]] inline Plan make_plan(const Shape& a, const Shape& b, const Shape& c, bool b_row_major) {
   Plan p;
   bool avec = a.size() == 1, bvec = b.size() == 1;
   if (avec) {
@@ -639,6 +673,10 @@ inline Shape batch_of(const Shape& s) { return s.size() > 2 ? Shape(s.begin(), s
     p.M = b.back();
     p.br = 1;
     p.bc = b[b.size() - 2];
+    if (b_row_major && b.size() == 2) {
+      p.br = p.M;
+      p.bc = 1;
+    }
   }
   if (a.size() <= 2 && b.size() <= 2) {  // no batch dimensions: the network's every matmul
     p.cr = avec ? 0 : 1;
@@ -725,7 +763,7 @@ struct Matmul {
   // C = Act(A B) (Act void: the product alone).
   template <class T, class Act = void>
   static void forward(const KernelArgs<T>& k) {
-    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape);
+    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape, (k.in_row_major >> 1) & 1u);
     if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= kPacket<T> && p.M <= 6 && p.K <= 16) {
       // A dense layer (no batch dimensions, up to 6 columns, at least one packet of rows):
       // the path gemm_acc would take for it, without gemm_acc's dispatch.
@@ -748,7 +786,7 @@ struct Matmul {
   // product's gradient, which it computes itself).
   template <class T>
   static void backward_from(const KernelArgs<T>& k, const T* gout) {
-    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape);
+    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape, (k.in_row_major >> 1) & 1u);
     // A fresh gradient is written by the one gemm that covers it; with batch dimensions
     // several batches may add into one block (broadcasting), so it is zeroed first.
     bool assign_a = (k.gin_fresh & 1u) && p.batch_rank == 0, assign_b = (k.gin_fresh & 2u) && p.batch_rank == 0;
@@ -761,7 +799,8 @@ struct Matmul {
     // path, which finishes dA before it adds dB (on AVX2, f64 4x4 took the short path and
     // got wrong gradients: op_gradient's matmul_after_non_assigning_consumer).
     const bool aliased = k.gin[0] && k.gin[0] == k.gin[1];
-    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= P && p.N < 16 * P && p.M <= 6 && !aliased) {
+    if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.br == 1 && p.N >= P && p.N < 16 * P && p.M <= 6 &&
+        !aliased) {
       // A dense layer on a short batch: both gradients in one pass (dense_backward_short).
       with_columns(p.M, [&]<int MB>() {
         dense_backward_short<T, MB>(p.N, p.K, k.in[0], k.in[1], p.bc, gout, k.gin[0], assign_a, k.gin[1], assign_b);
