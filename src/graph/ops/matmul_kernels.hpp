@@ -295,48 +295,22 @@ void gemm_eigen(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t
   });
 }
 
-// gemm_eigen for a row-major C (cc 1: a weight matrix's gradient kept row-major,
-// KernelArgs::in_row_major) in blocks of C's rows, by the rule gemm_eigen_blocks has for
-// columns: the number of blocks fixed by the sizes, so the same results for any thread count.
-template <class T>
-void gemm_eigen_row_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B,
-                           int64_t br, int64_t bc, T* C, int64_t cr) {
-  const int blocks = N * K * M < (int64_t{1} << 20) ? 1 : N >= 512 ? 4 : N >= 64 ? 2 : 1;
-  if (blocks == 1) {
-    gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, int64_t{1});
-    return;
-  }
-  struct Product {
-    int64_t N, K, M;
-    const T *A, *B;
-    int64_t ar, ac, br, bc, cr;
-    T* C;
-    int blocks;
-  } p{N, K, M, A, B, ar, ac, br, bc, cr, C, blocks};
-  auto block = [](void* context, int b) {
-    const Product& q = *static_cast<const Product*>(context);
-    auto edge = [&](int i) { return i == q.blocks ? q.N : q.N * i / q.blocks / 16 * 16; };
-    const int64_t from = edge(b), to = edge(b + 1);
-    gemm_eigen(to - from, q.K, q.M, q.A + from * q.ar, q.ar, q.ac, q.B, q.br, q.bc, q.C + from * q.cr, q.cr,
-               int64_t{1});
-  };
-  detail::run_kernel_blocks(blocks, block, &p);
-}
-
-// gemm_eigen in blocks of C's columns (C column-major, as every internal-layout product
-// is), for products of at least 2^20 multiply-adds: two blocks from 64 columns, four from
-// 512 (boundaries at multiples of 16), a number fixed by the sizes. The blocks run on the
-// threads a one-draw program run lends its kernels (kernel_threads.hpp), else one after
-// another; each is Eigen's GEMM on its columns of B, so the results are the same for any
-// thread count.
+// gemm_eigen in blocks, for products of at least 2^20 multiply-adds: of C's columns where C
+// is column-major (as every internal-layout product is), of C's rows where it is row-major
+// (cc 1: a weight matrix's gradient kept row-major, KernelArgs::in_row_major); two blocks
+// from 64 columns (rows), four from 512 (boundaries at multiples of 16), a number fixed by
+// the sizes. The blocks run on the threads a one-draw program run lends its kernels
+// (kernel_threads.hpp), else one after another; each is Eigen's GEMM on its columns of B
+// (rows of A), so the results are the same for any thread count.
 template <class T>
 void gemm_eigen_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B, int64_t br,
                        int64_t bc, T* C, int64_t cr, int64_t cc) {
-  if (cc == 1 && cr != 1) {  // C row-major (a weight's gradient kept so): blocks of its rows
-    gemm_eigen_row_blocks(N, K, M, A, ar, ac, B, br, bc, C, cr);
-    return;
-  }
-  const int blocks = cr != 1 || N * K * M < (int64_t{1} << 20) ? 1 : M >= 512 ? 4 : M >= 64 ? 2 : 1;
+  const bool by_columns = cr == 1, by_rows = !by_columns && cc == 1;
+  const int64_t extent = by_rows ? N : M;
+  const int blocks = (!by_columns && !by_rows) || N * K * M < (int64_t{1} << 20) ? 1
+                     : extent >= 512                                             ? 4
+                     : extent >= 64                                              ? 2
+                                                                                 : 1;
   if (blocks == 1) {
     gemm_eigen(N, K, M, A, ar, ac, B, br, bc, C, cr, cc);
     return;
@@ -344,16 +318,20 @@ void gemm_eigen_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, 
   struct Product {
     int64_t N, K, M;
     const T *A, *B;
-    int64_t ar, ac, br, bc, cc;
+    int64_t ar, ac, br, bc, cr, cc;
     T* C;
     int blocks;
-  } p{N, K, M, A, B, ar, ac, br, bc, cc, C, blocks};
+    bool by_rows;
+  } p{N, K, M, A, B, ar, ac, br, bc, cr, cc, C, blocks, by_rows};
   auto block = [](void* context, int b) {
     const Product& q = *static_cast<const Product*>(context);
-    auto edge = [&](int i) { return i == q.blocks ? q.M : q.M * i / q.blocks / 16 * 16; };
+    const int64_t extent = q.by_rows ? q.N : q.M;
+    auto edge = [&](int i) { return i == q.blocks ? extent : extent * i / q.blocks / 16 * 16; };
     const int64_t from = edge(b), to = edge(b + 1);
-    gemm_eigen(q.N, q.K, to - from, q.A, q.ar, q.ac, q.B + from * q.bc, q.br, q.bc, q.C + from * q.cc, int64_t{1},
-               q.cc);
+    if (q.by_rows)
+      gemm_eigen(to - from, q.K, q.M, q.A + from * q.ar, q.ar, q.ac, q.B, q.br, q.bc, q.C + from * q.cr, q.cr, q.cc);
+    else
+      gemm_eigen(q.N, q.K, to - from, q.A, q.ar, q.ac, q.B + from * q.bc, q.br, q.bc, q.C + from * q.cc, q.cr, q.cc);
   };
   detail::run_kernel_blocks(blocks, block, &p);
 }
