@@ -9,7 +9,7 @@
 #   784-400        784-400-400-10    synth784                        128
 #   tutorial       2-5-5-1, no bias  moons (make_data.py), 500 rows  all (full batch)
 #
-#   bash bench/peers/run_size_peers.sh           # the step counts below (about 15 minutes)
+#   bash bench/peers/run_size_peers.sh           # the step counts below, 3 rounds (about 25 minutes)
 #   bash bench/peers/run_size_peers.sh --quick   # a tenth of the steps and 2000 synthetic
 #                                                # training rows, a smoke test
 #
@@ -18,12 +18,17 @@
 # tutorial row: no biases, Bernoulli), N(0, 1) priors, sigma started at 0.05 (elbo fit's
 # default). elbo: `elbo fit` as a whole process, its own reported steps/s
 # (time_elbo_fit.py). JAX: the whole loop in jax.jit + lax.scan, compiled ahead, one timed
-# call (peer_jax_mlp.py). Per row: elbo (1 thread), JAX (1 thread: run_peers.sh's
-# XLA_FLAGS), elbo (1 thread) again, all three pinned to one CPU with taskset; JAX with
-# those XLA_FLAGS but not pinned; elbo --threads 2; JAX with all threads (no XLA_FLAGS).
+# call (peer_jax_mlp.py). Per row, SIZE_ROUNDS rounds (default 3) of: elbo (1 thread), JAX
+# (1 thread: run_peers.sh's XLA_FLAGS), both pinned to one CPU with taskset; elbo --threads
+# 2; JAX with all threads (no XLA_FLAGS); then once JAX with those XLA_FLAGS but not
+# pinned. The rounds interleave the runs so that a burst of load on this shared host hits
+# both sides of a ratio alike: summarize_sizes.py reports each figure as the median over
+# the rounds and each ratio as the median of the rounds' own ratios (a 784-100 fit's
+# one-thread speed moved by 25 % between two runs a minute apart, 2026-12-07).
 #
 # Environment: SIZE_STEPS_DIGITS_FULL, SIZE_STEPS_DIGITS_128, SIZE_STEPS_784_100,
-# SIZE_STEPS_784_400, SIZE_STEPS_TUTORIAL (steps per fit of each row); SIZE_ROWS (the rows
+# SIZE_STEPS_784_400, SIZE_STEPS_TUTORIAL (steps per fit of each row); SIZE_ROUNDS (rounds
+# per row, default 3; --quick: 1); SIZE_ROWS (the rows
 # to run, space-separated names, default all five); SIZE_OUT (default
 # $ELBO_BUILD_DIR/size-peers: data, every run's JSON line and log, env.txt, rows.txt,
 # summary.md); ELBO_BUILD_DIR (default build-peers), PEERS_CPU, PEERS_BUILD_JOBS as for
@@ -49,6 +54,11 @@ if [[ "${1:-}" == "--quick" ]]; then
   SYNTH=(--synth-train 2000 --synth-test 500)  # elbo fit's report over all training rows is the slow part
 elif [[ $# -gt 0 ]]; then
   echo "usage: bash bench/peers/run_size_peers.sh [--quick]" >&2
+  exit 2
+fi
+ROUNDS="${SIZE_ROUNDS:-$([[ $DIV == 1 ]] && echo 3 || echo 1)}"
+if ! [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]]; then
+  echo "run_size_peers.sh: SIZE_ROUNDS is '$ROUNDS', but must be a whole number >= 1" >&2
   exit 2
 fi
 STEPS_DIGITS_FULL="${SIZE_STEPS_DIGITS_FULL:-$((5000 / DIV))}"
@@ -80,7 +90,7 @@ D="$OUT/data"
   echo "- load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- python $("$PY" -c 'import platform; print(platform.python_version())'), $("$PY" -c 'import jax, jaxlib, numpy; print(f"jax {jax.__version__}, jaxlib {jaxlib.__version__}, numpy {numpy.__version__}")') (pip)"
   echo "- elbo: $("$ELBO" --version), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (plus uncommitted changes, if any), $(grep -m1 CMAKE_CXX_COMPILER: "$BUILD/CMakeCache.txt" | sed 's/.*=//') Release, portable build (ELBO_NATIVE $(grep -m1 '^ELBO_NATIVE:' "$BUILD/CMakeCache.txt" | sed 's/.*=//'))"
-  echo "- float32, adam(0.01), one draw per step, sigma started at 0.05 on both sides; one-thread runs pinned to CPU ${PEERS_CPU:-0} (taskset)"
+  echo "- float32, adam(0.01), one draw per step, sigma started at 0.05 on both sides; one-thread runs pinned to CPU ${PEERS_CPU:-0} (taskset); $ROUNDS round(s) per row"
 } > "$OUT/env.txt"
 
 FAILED=()
@@ -111,12 +121,14 @@ row() {
   echo "$name|$label" >> "$OUT/rows.txt"
   local e=("$PY" "$PEERS/time_elbo_fit.py" --elbo "$ELBO" --train "$train" --test "$test" --steps "$steps" "$@")
   local j=("$PY" "$PEERS/peer_jax_mlp.py" --train "$train" --test "$test" --steps "$steps" "$@")
-  run "$name--elbo-1a" "${ONE[@]}" "${e[@]}" --threads 1 --out "$OUT/models/$name-1a.elbo"
-  run "$name--jax-1" "${ONE[@]}" "${j[@]}" --threads 1
-  run "$name--elbo-1b" "${ONE[@]}" "${e[@]}" --threads 1 --out "$OUT/models/$name-1b.elbo"
+  local r
+  for ((r = 1; r <= ROUNDS; r++)); do
+    run "$name--elbo-1.r$r" "${ONE[@]}" "${e[@]}" --threads 1 --out "$OUT/models/$name-1.elbo"
+    run "$name--jax-1.r$r" "${ONE[@]}" "${j[@]}" --threads 1
+    run "$name--elbo-2.r$r" "${e[@]}" --threads 2 --out "$OUT/models/$name-2.elbo"
+    run "$name--jax-all.r$r" "${ALL[@]}" "${j[@]}" --threads all
+  done
   run "$name--jax-flags" "${j[@]}" --threads 1
-  run "$name--elbo-2" "${e[@]}" --threads 2 --out "$OUT/models/$name-2.elbo"
-  run "$name--jax-all" "${ALL[@]}" "${j[@]}" --threads all
 }
 
 cd "$PEERS"

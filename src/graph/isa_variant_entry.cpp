@@ -19,6 +19,7 @@ const OpDef* const kOps[] = {
     &ops::clip_op,
     &ops::matmul_op,
     &ops::matmul_tanh_op, &ops::matmul_relu_op, &ops::matmul_sigmoid_op,
+    &ops::matmul_bias_op, &ops::matmul_bias_tanh_op, &ops::matmul_bias_relu_op, &ops::matmul_bias_sigmoid_op,
     &ops::sum_op, &ops::mean_op, &ops::logsumexp_op,
     &ops::bernoulli_logit_logp_op, &ops::bernoulli_logit_logp_sum_op, &ops::normal_logp_sum_op,
     &ops::bernoulli_logp_op,

@@ -100,7 +100,7 @@ void plan_gradient_writes(ProgramCore& c) {
 
 // Parameter matrices kept row-major (ProgramCore::row_major): the large ones (a network's
 // weights, 2^14 elements and more, both sides at least 16) whose every consumer takes
-// either layout: matmul as its second operand (fused with an activation or not) and
+// either layout: matmul as its second operand (fused with an activation or a bias or not) and
 // normal_logp_sum (a sum over the elements; only its order of adding changes). Their
 // values then come from the flat vector and their gradients go to it in place, with no
 // transpose and no copy (Program::forward_backward_flat): at 478,410 weights the
@@ -121,8 +121,7 @@ void mark_row_major_params(ProgramCore& c) {
   for (int i : c.order) {
     const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
     if (!r.op || c.buffer_only[static_cast<size_t>(i)]) continue;
-    const bool product = r.op == &ops::matmul_op || r.op == &ops::matmul_tanh_op || r.op == &ops::matmul_relu_op ||
-                         r.op == &ops::matmul_sigmoid_op;
+    const bool product = ops::is_matrix_product(*r.op);
     for (int a = 0; a < r.n_in; ++a) {
       const auto j = static_cast<size_t>(r.in[static_cast<size_t>(a)]);
       const bool either = (product && a == 1) || r.op == &ops::normal_logp_sum_op;

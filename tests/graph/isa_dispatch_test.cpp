@@ -21,7 +21,8 @@ const OpDef* const kAllOps[] = {
     &ops::add_op, &ops::sub_op, &ops::mul_op, &ops::div_op, &ops::pow_op, &ops::where_op, &ops::neg_op,
     &ops::square_op, &ops::exp_op, &ops::log_op, &ops::log1p_op, &ops::expm1_op, &ops::sqrt_op, &ops::abs_op,
     &ops::tanh_op, &ops::sigmoid_op, &ops::log_sigmoid_op, &ops::softplus_op, &ops::relu_op, &ops::clip_op,
-    &ops::matmul_op, &ops::matmul_tanh_op, &ops::matmul_relu_op, &ops::matmul_sigmoid_op, &ops::sum_op,
+    &ops::matmul_op, &ops::matmul_tanh_op, &ops::matmul_relu_op, &ops::matmul_sigmoid_op, &ops::matmul_bias_op,
+    &ops::matmul_bias_tanh_op, &ops::matmul_bias_relu_op, &ops::matmul_bias_sigmoid_op, &ops::sum_op,
     &ops::mean_op, &ops::logsumexp_op, &ops::bernoulli_logit_logp_op, &ops::bernoulli_logit_logp_sum_op,
     &ops::normal_logp_sum_op, &ops::reshape_op, &ops::transpose_op, &ops::slice_op, &ops::concat_op,
     &ops::gather_rows_op};
@@ -147,6 +148,12 @@ void expect_level_agrees_with_baseline(isa::Level level) {
     for (auto [m, kk, n] : {std::array<int64_t, 3>{5, 7, 9}, {20, 24, 18}, {50, 2, 5}}) {
       expect_levels_agree<float>(name, {{m, kk}, {kk, n}}, {m, n}, -1.0, 1.0, level);
       expect_levels_agree<double>(name, {{m, kk}, {kk, n}}, {m, n}, -1.0, 1.0, level);
+    }
+  }
+  for (const char* name : {"matmul_bias", "matmul_bias_tanh", "matmul_bias_relu", "matmul_bias_sigmoid"}) {
+    for (auto [m, kk, n] : {std::array<int64_t, 3>{5, 7, 9}, {20, 24, 18}, {50, 2, 5}}) {
+      expect_levels_agree<float>(name, {{m, kk}, {kk, n}, {n}}, {m, n}, -1.0, 1.0, level);
+      expect_levels_agree<double>(name, {{m, kk}, {kk, n}, {n}}, {m, n}, -1.0, 1.0, level);
     }
   }
 }

@@ -8,12 +8,15 @@
 // triple loop in long double.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
 #include <span>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "elbo/graph.hpp"
@@ -31,23 +34,30 @@ Tensor filled(DType dtype, const Shape& shape, int salt) {
 }
 
 struct Result {
-  std::vector<double> out, grad_a, grad_b;
+  std::vector<double> out, grad_a, grad_b, grad_bias;
+  std::vector<std::string> ops;
 };
 
-// y = act(matmul(a, b)) with a data [N, K] or a parameter, b a parameter [K, M] (or [K]);
-// the loss sums y times fixed weights, so every output element gets its own gradient.
+enum class Bias { none, after, before };  // none, matmul(a, b) + bias, bias + matmul(a, b)
+
+// y = act(matmul(a, b) [+ bias]) with a data [N, K] or a parameter, b a parameter [K, M]
+// (or [K]), bias a parameter [M]; the loss sums y times fixed weights, so every output
+// element gets its own gradient. keep_product: the product is an output too, which keeps
+// the program from fusing it.
 Result run(DType dtype, int64_t N, int64_t K, int64_t M, bool a_param, const std::function<Expr(Expr)>& act,
-           bool keep_product) {
+           bool keep_product, Bias with_bias = Bias::none) {
   Graph g(dtype);
   Expr a = a_param ? g.parameter("a", {N, K}) : g.data("a", filled(dtype, {N, K}, 1));
   Expr b = M > 0 ? g.parameter("b", {K, M}) : g.parameter("b", {K});
+  Expr bias = with_bias == Bias::none ? Expr() : g.parameter("bias", {M});
   Expr prod = matmul(a, b);
-  Expr y = act(prod);
+  Expr y = act(with_bias == Bias::none ? prod : with_bias == Bias::after ? prod + bias : bias + prod);
   Expr loss = sum(y * g.constant(filled(dtype, y.shape(), 3)));
   std::vector<Expr> outs = {loss, y};
   if (keep_product) outs.push_back(prod);
   std::vector<Expr> params = {b};
   if (a_param) params.insert(params.begin(), a);
+  if (bias.valid()) params.push_back(bias);
   Program p(g, outs, params);
   for (const Expr& q : params) p.set_param(q, filled(dtype, q.shape(), q.id()));
   std::vector<double> seeds(outs.size(), 0.0);
@@ -57,6 +67,8 @@ Result run(DType dtype, int64_t N, int64_t K, int64_t M, bool a_param, const std
   r.out = p.output(1).to_vector();
   r.grad_b = p.gradient(b).to_vector();
   if (a_param) r.grad_a = p.gradient(a).to_vector();
+  if (bias.valid()) r.grad_bias = p.gradient(bias).to_vector();
+  r.ops = p.executed_ops();
   return r;
 }
 
@@ -89,6 +101,78 @@ TEST(matmul_fusion, fused_activation_gives_the_bits_of_matmul_then_the_activatio
             EXPECT_TRUE(bitwise_equal(fused.grad_b, plain.grad_b));
             EXPECT_TRUE(bitwise_equal(fused.grad_a, plain.grad_a));
           }
+}
+
+// The same with a bias between the product and the activation (and with no activation: an
+// output layer's logits), the bias added on either side.
+TEST(matmul_fusion, fused_bias_and_activation_give_the_bits_of_matmul_add_then_the_activation) {
+  const std::tuple<const char*, const char*, std::function<Expr(Expr)>> acts[] = {
+      {"tanh", "matmul_bias_tanh", [](Expr x) { return tanh(x); }},
+      {"relu", "matmul_bias_relu", [](Expr x) { return relu(x); }},
+      {"sigmoid", "matmul_bias_sigmoid", [](Expr x) { return sigmoid(x); }},
+      {"none", "matmul_bias", [](Expr x) { return x; }},
+  };
+  // As above, without the vector weight; 40 x 150 x 100 is a product of 2^20 multiply-adds
+  // and more, which Eigen's GEMM runs in two blocks of columns.
+  const int64_t rows[] = {1, 7, 8, 17, 50, 65, 130};
+  const std::array<int64_t, 2> widths[] = {{2, 5}, {5, 5}, {3, 7}, {1, 1}, {17, 20}, {64, 32}, {129, 33}, {150, 100}};
+  for (DType dt : {DType::f64, DType::f32})
+    for (const auto& [name, op, act] : acts)
+      for (int64_t N : rows)
+        for (auto [K, M] : widths)
+          for (Bias side : {Bias::after, Bias::before}) {
+            const bool a_param = N % 2 == 1;  // both kinds over the rows
+            SCOPED_TRACE(::testing::Message() << name << " " << dtype_name(dt) << " N=" << N << " K=" << K
+                                              << " M=" << M << (side == Bias::after ? " w + bias" : " bias + w"));
+            Result fused = run(dt, N, K, M, a_param, act, false, side);
+            Result plain = run(dt, N, K, M, a_param, act, true, side);
+            EXPECT_EQ(std::count(fused.ops.begin(), fused.ops.end(), std::string(op)), 1);
+            EXPECT_EQ(std::count(plain.ops.begin(), plain.ops.end(), std::string(op)), 0);
+            EXPECT_EQ(std::count(fused.ops.begin(), fused.ops.end(), std::string("add")), 0);
+            EXPECT_TRUE(bitwise_equal(fused.out, plain.out));
+            EXPECT_TRUE(bitwise_equal(fused.grad_b, plain.grad_b));
+            EXPECT_TRUE(bitwise_equal(fused.grad_a, plain.grad_a));
+            EXPECT_TRUE(bitwise_equal(fused.grad_bias, plain.grad_bias));
+          }
+}
+
+TEST(matmul_fusion, a_sum_used_twice_keeps_its_add_and_both_uses_are_right) {
+  // tanh(p + bias) and p + bias itself feed the loss: only the add (bias fused, no activation)
+  // may run fused, and the tanh reads its sum.
+  for (DType dt : {DType::f64, DType::f32}) {
+    Graph g(dt);
+    Expr x = g.data("x", filled(dt, {50, 2}, 1));
+    Expr w = g.parameter("w", {2, 5}), bias = g.parameter("bias", {5});
+    Expr z = matmul(x, w) + bias;
+    Expr loss = sum(tanh(z)) + sum(z * z);
+    Program prog(g, {loss}, {w, bias});
+    prog.set_param(w, filled(dt, {2, 5}, 2));
+    prog.set_param(bias, filled(dt, {5}, 4));
+    double seed[1] = {1.0};
+    prog.forward_backward(seed);
+    const std::vector<std::string> ops = prog.executed_ops();
+    EXPECT_EQ(std::count(ops.begin(), ops.end(), std::string("matmul_bias")), 1);
+    EXPECT_EQ(std::count(ops.begin(), ops.end(), std::string("tanh")), 1);
+    // d/dw = x^T d, d/dbias = sum over rows of d, d = 1 - tanh(z)^2 + 2 z, in double.
+    Tensor xv = filled(DType::f64, {50, 2}, 1), wv = filled(DType::f64, {2, 5}, 2), bv = filled(DType::f64, {5}, 4);
+    std::vector<double> grad(10, 0.0), grad_bias(5, 0.0);
+    double expect_loss = 0;
+    for (int64_t r = 0; r < 50; ++r)
+      for (int64_t j = 0; j < 5; ++j) {
+        double zj = xv[r * 2] * wv[j] + xv[r * 2 + 1] * wv[5 + j] + bv[j];
+        expect_loss += std::tanh(zj) + zj * zj;
+        double d = 1 - std::tanh(zj) * std::tanh(zj) + 2 * zj;
+        grad[j] += xv[r * 2] * d;
+        grad[5 + j] += xv[r * 2 + 1] * d;
+        grad_bias[j] += d;
+      }
+    const double tol = dt == DType::f64 ? 1e-12 : 2e-5;  // float: 24-bit sums of 50 terms
+    EXPECT_NEAR(prog.output(0)[0], expect_loss, tol * std::abs(expect_loss));
+    std::vector<double> got = prog.gradient(w).to_vector(), got_bias = prog.gradient(bias).to_vector();
+    for (int i = 0; i < 10; ++i) EXPECT_NEAR(got[i], grad[i], tol * std::max(1.0, std::abs(grad[i]))) << i;
+    for (int i = 0; i < 5; ++i)
+      EXPECT_NEAR(got_bias[i], grad_bias[i], tol * std::max(1.0, std::abs(grad_bias[i]))) << i;
+  }
 }
 
 TEST(matmul_fusion, a_product_used_twice_is_not_fused_and_both_uses_are_right) {

@@ -6,6 +6,7 @@
 #include "../broadcast.hpp"
 #include "elbo/graph/ops.hpp"
 #include "registry.hpp"
+#include "sum_of_terms.hpp"
 
 namespace elbo {
 namespace {
@@ -23,21 +24,6 @@ inline void run_forward(int64_t n, T* o, const T* a, int64_t sa, const T* b, int
   } else {
     for (int64_t i = 0; i < n; ++i) o[i] = f(a[i * sa], b[i * sb]);
   }
-}
-
-// term(0) + ... + term(n - 1) as kLanes partial sums (lane l takes the terms i = l mod
-// kLanes), added in lane order, then the tail: the same bits for the same inputs.
-template <class T, class Term>
-T sum_of_terms(int64_t n, Term term) {
-  constexpr int kLanes = 8;
-  T part[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) part[l] += term(i + l);
-  T total = 0;
-  for (int l = 0; l < kLanes; ++l) total += part[l];
-  for (; i < n; ++i) total += term(i);
-  return total;
 }
 
 template <class Rule>
@@ -84,7 +70,8 @@ struct Binary {
         // The input is broadcast along the run (a bias over a matrix's rows): its one
         // element gets n terms. Summed into a register in kLanes independent partial sums
         // combined in a fixed order (deterministic, and no chain of stores and loads
-        // through *gp: that chain was a quarter of a 2817-weight network's step).
+        // through *gp: that chain was a quarter of a 2817-weight network's step). Matmul
+        // fused with a bias sums a bias's gradient the same way (matmul_activation_op.cpp).
         const T total = sum_of_terms<T>(n, term);
         if (set)
           gp[0] = total;

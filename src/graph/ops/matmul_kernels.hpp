@@ -190,27 +190,37 @@ constexpr bool packet_activation() {
   }
 }
 
-// Act of the N x M matrix C (strides cr, cc) in place, for the products computed without
-// axpy_block (Eigen's GEMM, dot products).
+// Act(C + bias) of the N x M matrix C (strides cr, cc) in place, bias[m] added to column m
+// (null: none), for the products computed without axpy_block (Eigen's GEMM, dot products).
+// Each value is rounded once after the add, as the add op rounds it, so the results are the
+// bits of matmul, add and the unary op run one after the other.
 template <class Act, class T>
-void activate_matrix(int64_t N, int64_t M, T* C, int64_t cr, int64_t cc) {
-  if constexpr (!std::is_void_v<Act>) {
-    constexpr int P = kPacket<T>;
-    auto run = [&](T* v, int64_t n) {  // n contiguous values: whole packets, then one padded
-      int64_t i = 0;
-      for (; i + P <= n; i += P) vstore(v + i, activate<Act, T>(vload(v + i)));
-      if (i < n) {
+void activate_matrix(int64_t N, int64_t M, T* C, int64_t cr, int64_t cc, const T* bias = nullptr) {
+  if (std::is_void_v<Act> && !bias) return;
+  constexpr int P = kPacket<T>;
+  // n contiguous values v[i] (plus b[i * bs]): whole packets, then one padded packet.
+  auto run = [&](T* v, int64_t n, const T* b, int64_t bs) {
+    int64_t i = 0;
+    for (; i + P <= n; i += P) {
+      Vec<T> x = vload(v + i);
+      if (b) x = Eigen::internal::padd(x, bs ? vload(b + i) : vbroadcast(*b));
+      vstore(v + i, activate<Act, T>(x));
+    }
+    if (i < n) {
+      if (b)
+        for (int64_t j = i; j < n; ++j) v[j] += b[j * bs];
+      if constexpr (!std::is_void_v<Act>) {
         Tail<T> rest(v, n);
         Eigen::Map<Eigen::Array<T, P, 1>> x(rest.v);
         x = Act::f(x);
         std::copy(rest.v, rest.v + (n - i), v + i);
       }
-    };
-    if (cr == 1 || N == 1)
-      for (int64_t m = 0; m < M; ++m) run(C + m * cc, N);
-    else
-      for (int64_t n = 0; n < N; ++n) run(C + n * cr, M);  // then cc == 1
-  }
+    }
+  };
+  if (cr == 1 || N == 1)
+    for (int64_t m = 0; m < M; ++m) run(C + m * cc, N, bias ? bias + m : nullptr, 0);
+  else
+    for (int64_t n = 0; n < N; ++n) run(C + n * cr, M, bias, 1);  // then cc == 1
 }
 
 // MB columns of C over a block of rows held in registers: column j of c (stride cc), rows
@@ -222,9 +232,12 @@ void activate_matrix(int64_t N, int64_t M, T* C, int64_t cr, int64_t cc) {
 // at a time the loop waited on the FMA latency of its few chains (K is 5 in the tutorial).
 // A function of its own with pointer steps: inlined into gemm_acc it ran out of registers
 // and kept its loop counter in a vector register.
+//
+// With `bias` (and `assign`), column j gets Act(sum + bias[j]): the add rounded once, as
+// the add op rounds the stored product and its bias.
 template <class T, int NP, bool Tail, int MB, class Act = void>
 [[gnu::noinline]] void axpy_block(const T* a, int64_t ac, const T* b, int64_t br, int64_t bc, int64_t K, T* c,
-                                  int64_t cc, int64_t t, int64_t rows, bool assign) {
+                                  int64_t cc, int64_t t, int64_t rows, bool assign, const T* bias) {
   constexpr int P = kPacket<T>;
   using V = Vec<T>;
   V acc[MB][NP], last[MB];
@@ -245,6 +258,15 @@ template <class T, int NP, bool Tail, int MB, class Act = void>
 #pragma GCC unroll 8
       for (int q = 0; q < NP; ++q) acc[j][q] = vfma(x[q], bk, acc[j][q]);
       if constexpr (Tail) last[j] = vfma(xt, bk, last[j]);
+    }
+  }
+  if (bias) {
+#pragma GCC unroll 8
+    for (int j = 0; j < MB; ++j) {
+      const V bj = vbroadcast(bias[j]);
+#pragma GCC unroll 8
+      for (int q = 0; q < NP; ++q) acc[j][q] = Eigen::internal::padd(acc[j][q], bj);
+      if constexpr (Tail) last[j] = Eigen::internal::padd(last[j], bj);
     }
   }
 #pragma GCC unroll 8
@@ -340,9 +362,11 @@ void gemm_eigen_blocks(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, 
 // (A[n + k ac], C[n + m cc]), by axpy over the rows: a block of rows of C stays in registers
 // over the K terms instead of being loaded and stored once per term. gemm_acc's path for
 // narrow layers; a dense layer's forward product calls it directly (Matmul::forward).
+//
+// With `bias` (forward only, with `assign`): C = Act(A B + bias), bias[m] added to column m.
 template <class T, class Act = void>
 void axpy_rows(int64_t N, int64_t K, int64_t M, const T* A, int64_t ac, const T* B, int64_t br, int64_t bc, T* C,
-               int64_t cc, bool assign) {
+               int64_t cc, bool assign, const T* bias = nullptr) {
   constexpr int P = kPacket<T>;
   // Row blocks of up to 4 packets, the last one with the rows after its whole packets
   // (a 50-row minibatch: 3 packets and the packet ending at row 50), each for 4 columns
@@ -350,7 +374,8 @@ void axpy_rows(int64_t N, int64_t K, int64_t M, const T* A, int64_t ac, const T*
   auto columns = [&]<int NP, bool Tail>(int64_t n) {
     const int64_t t = N - P - n;
     auto group = [&]<int MB>(int64_t m) {
-      axpy_block<T, NP, Tail, MB, Act>(A + n, ac, B + m * bc, br, bc, K, C + m * cc + n, cc, t, N - n, assign);
+      axpy_block<T, NP, Tail, MB, Act>(A + n, ac, B + m * bc, br, bc, K, C + m * cc + n, cc, t, N - n, assign,
+                                       bias ? bias + m : nullptr);
     };
     // Up to 6 columns in one pass while their accumulators fit in the vector registers
     // (leaving two for a load of x and the broadcast); otherwise groups of up to 4 that
@@ -406,6 +431,7 @@ void axpy_rows(int64_t N, int64_t K, int64_t M, const T* A, int64_t ac, const T*
       for (int64_t k = 0; k < K; ++k) acc += A[k * ac + n] * B[k * br + m * bc];
       C[n + m * cc] = acc;
     }
+  activate_matrix<Act>(N, M, C, 1, cc, bias);  // fewer rows than a packet (gemm_acc sends none with Act)
 }
 
 // C (N x M) += A (N x K) * B (K x M), every operand given by (row stride, column stride).
@@ -413,27 +439,29 @@ void axpy_rows(int64_t N, int64_t K, int64_t M, const T* A, int64_t ac, const T*
 // a separate zero fill of the output).
 //
 // With an activation Act (forward only, so with `assign`), C = Act(A B): applied to each
-// block while it is in registers on the axpy path, otherwise in one pass afterwards.
+// block while it is in registers on the axpy path, otherwise in one pass afterwards. A
+// `bias` (forward only) is added to C's columns before Act the same way: C = Act(A B + bias).
 template <class T, class Act = void>
 [[gnu::noinline]] void gemm_acc(int64_t N, int64_t K, int64_t M, const T* A, int64_t ar, int64_t ac, const T* B,
-              int64_t br, int64_t bc, T* C, int64_t cr, int64_t cc, bool assign = false) {
+              int64_t br, int64_t bc, T* C, int64_t cr, int64_t cc, bool assign = false,
+              const T* bias = nullptr) {
   // A product with A's and C's columns contiguous and a short K and M (a hidden layer of up
   // to 32 units over many rows): the axpy loop keeps a block of C in registers over all K
   // terms and reads A from L1, so it needs no packing; Eigen's GEMM packed A for every call
   // (digits at 1257 rows: the packing was a third of the products' time).
   const bool short_layer = ar == 1 && cr == 1 && K <= 128 && M <= 32 && N >= kPacket<T>;
-  if constexpr (!std::is_void_v<Act>) {
+  if (!std::is_void_v<Act> || bias) {
     // In registers only on the packet paths of the axpy loop below (fewer rows than one
     // packet run as scalars there).
     if (!short_layer && (!(ar == 1 && cr == 1 && !(K > 16 && N > 16 && br == 1)) ||
                          (N >= 16 && K >= 16 && M >= 16) || N < kPacket<T>)) {
       gemm_acc<T>(N, K, M, A, ar, ac, B, br, bc, C, cr, cc, assign);
-      activate_matrix<Act>(N, M, C, cr, cc);
+      activate_matrix<Act>(N, M, C, cr, cc, bias);
       return;
     }
   }
   if (short_layer) {
-    axpy_rows<T, Act>(N, K, M, A, ac, B, br, bc, C, cc, assign);
+    axpy_rows<T, Act>(N, K, M, A, ac, B, br, bc, C, cc, assign, bias);
     return;
   }
   if (N >= 16 && K >= 16 && M >= 16 && (ar == 1 || ac == 1) && (br == 1 || bc == 1) && (cr == 1 || cc == 1)) {
@@ -445,7 +473,7 @@ template <class T, class Act = void>
     return;
   }
   if (ar == 1 && cr == 1 && !(K > 16 && N > 16 && br == 1)) {
-    axpy_rows<T, Act>(N, K, M, A, ac, B, br, bc, C, cc, assign);
+    axpy_rows<T, Act>(N, K, M, A, ac, B, br, bc, C, cc, assign, bias);
     return;
   }
   if (assign) zero_matrix(N, M, C, cr, cc);
@@ -741,16 +769,23 @@ struct Matmul {
   // C = Act(A B) (Act void: the product alone).
   template <class T, class Act = void>
   static void forward(const KernelArgs<T>& k) {
+    forward_with_bias<T, Act>(k, nullptr);
+  }
+
+  // The same with `bias` (null: none; a product without batch dimensions only):
+  // C = Act(A B + bias), bias[m] added to column m.
+  template <class T, class Act = void>
+  static void forward_with_bias(const KernelArgs<T>& k, const T* bias) {
     Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape, (k.in_row_major >> 1) & 1u);
     if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= kPacket<T> && p.M <= 6 && p.K <= 16) {
       // A dense layer (no batch dimensions, up to 6 columns, at least one packet of rows):
       // the path gemm_acc would take for it, without gemm_acc's dispatch.
-      axpy_rows<T, Act>(p.N, p.K, p.M, k.in[0], p.ac, k.in[1], p.br, p.bc, k.out, p.cc, true);
+      axpy_rows<T, Act>(p.N, p.K, p.M, k.in[0], p.ac, k.in[1], p.br, p.bc, k.out, p.cc, true, bias);
       return;
     }
     for_batches(p, [&](int64_t ao, int64_t bo, int64_t co) {  // every batch writes its own block
       gemm_acc<T, Act>(p.N, p.K, p.M, k.in[0] + ao, p.ar, p.ac, k.in[1] + bo, p.br, p.bc, k.out + co,
-                       p.cr, p.cc, /*assign=*/true);
+                       p.cr, p.cc, /*assign=*/true, bias);
     });
   }
 

@@ -12,10 +12,14 @@ extern const OpDef neg_op, square_op, exp_op, log_op, log1p_op, expm1_op, sqrt_o
     tanh_op, sigmoid_op, log_sigmoid_op, softplus_op, relu_op;
 extern const OpDef clip_op;
 extern const OpDef matmul_op;
-extern const OpDef matmul_tanh_op, matmul_relu_op, matmul_sigmoid_op;  // fused by programs only
-/// The op that computes activation(matmul(a, b)) in one pass, or null when `activation`
-/// has none (matmul_activation_op.cpp).
-const OpDef* matmul_fused_with(const OpDef& activation);
+// Fused by programs only (matmul_activation_op.cpp):
+extern const OpDef matmul_tanh_op, matmul_relu_op, matmul_sigmoid_op;
+extern const OpDef matmul_bias_op, matmul_bias_tanh_op, matmul_bias_relu_op, matmul_bias_sigmoid_op;
+/// The op that computes activation(matmul(a, b) [+ bias]) in one pass (activation null:
+/// the product and its bias alone), or null when there is none (matmul_activation_op.cpp).
+const OpDef* matmul_fused_with(const OpDef* activation, bool bias);
+/// matmul or one of its fused forms: A B with B its second input (either layout, KernelArgs::in_row_major).
+bool is_matrix_product(const OpDef& op);
 extern const OpDef sum_op, mean_op, logsumexp_op;
 extern const OpDef bernoulli_logit_logp_op, bernoulli_logit_logp_sum_op, normal_logp_sum_op;
 extern const OpDef bernoulli_logp_op;
