@@ -9,7 +9,7 @@
 #   784-400        784-400-400-10    synth784                        128
 #   tutorial       2-5-5-1, no bias  moons (make_data.py), 500 rows  all (full batch)
 #
-#   bash bench/peers/run_size_peers.sh           # the step counts below, 3 rounds (about 25 minutes)
+#   bash bench/peers/run_size_peers.sh           # the step counts below, 3 rounds (12 minutes on 2 cores)
 #   bash bench/peers/run_size_peers.sh --quick   # a tenth of the steps and 2000 synthetic
 #                                                # training rows, a smoke test
 #

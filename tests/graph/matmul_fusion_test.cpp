@@ -43,9 +43,10 @@ enum class Bias { none, after, before };  // none, matmul(a, b) + bias, bias + m
 // y = act(matmul(a, b) [+ bias]) with a data [N, K] or a parameter, b a parameter [K, M]
 // (or [K]), bias a parameter [M]; the loss sums y times fixed weights, so every output
 // element gets its own gradient. keep_product: the product is an output too, which keeps
-// the program from fusing it.
+// the program from fusing it. bias_prior: the loss also has a normal prior on the bias, so
+// its gradient has two terms (the fused op's then adds to the prior's, or the other way).
 Result run(DType dtype, int64_t N, int64_t K, int64_t M, bool a_param, const std::function<Expr(Expr)>& act,
-           bool keep_product, Bias with_bias = Bias::none) {
+           bool keep_product, Bias with_bias = Bias::none, bool bias_prior = false) {
   Graph g(dtype);
   Expr a = a_param ? g.parameter("a", {N, K}) : g.data("a", filled(dtype, {N, K}, 1));
   Expr b = M > 0 ? g.parameter("b", {K, M}) : g.parameter("b", {K});
@@ -53,6 +54,10 @@ Result run(DType dtype, int64_t N, int64_t K, int64_t M, bool a_param, const std
   Expr prod = matmul(a, b);
   Expr y = act(with_bias == Bias::none ? prod : with_bias == Bias::after ? prod + bias : bias + prod);
   Expr loss = sum(y * g.constant(filled(dtype, y.shape(), 3)));
+  if (bias_prior) {
+    const Expr priors[] = {bias};
+    loss = normal_logp_sum(priors, 0.0, 1.5) + loss;
+  }
   std::vector<Expr> outs = {loss, y};
   if (keep_product) outs.push_back(prod);
   std::vector<Expr> params = {b};
@@ -97,6 +102,9 @@ TEST(matmul_fusion, fused_activation_gives_the_bits_of_matmul_then_the_activatio
                                               << " M=" << M << (a_param ? " a parameter" : " a data"));
             Result fused = run(dt, N, K, M, a_param, act, false);
             Result plain = run(dt, N, K, M, a_param, act, true);
+            const std::string op = std::string("matmul_") + name;
+            EXPECT_EQ(std::count(fused.ops.begin(), fused.ops.end(), op), 1);
+            EXPECT_EQ(std::count(plain.ops.begin(), plain.ops.end(), op), 0);
             EXPECT_TRUE(bitwise_equal(fused.out, plain.out));
             EXPECT_TRUE(bitwise_equal(fused.grad_b, plain.grad_b));
             EXPECT_TRUE(bitwise_equal(fused.grad_a, plain.grad_a));
@@ -104,7 +112,8 @@ TEST(matmul_fusion, fused_activation_gives_the_bits_of_matmul_then_the_activatio
 }
 
 // The same with a bias between the product and the activation (and with no activation: an
-// output layer's logits), the bias added on either side.
+// output layer's logits), the bias added on either side, its gradient written by the fused
+// op alone or added to a prior's.
 TEST(matmul_fusion, fused_bias_and_activation_give_the_bits_of_matmul_add_then_the_activation) {
   const std::tuple<const char*, const char*, std::function<Expr(Expr)>> acts[] = {
       {"tanh", "matmul_bias_tanh", [](Expr x) { return tanh(x); }},
@@ -112,8 +121,8 @@ TEST(matmul_fusion, fused_bias_and_activation_give_the_bits_of_matmul_add_then_t
       {"sigmoid", "matmul_bias_sigmoid", [](Expr x) { return sigmoid(x); }},
       {"none", "matmul_bias", [](Expr x) { return x; }},
   };
-  // As above, without the vector weight; 40 x 150 x 100 is a product of 2^20 multiply-adds
-  // and more, which Eigen's GEMM runs in two blocks of columns.
+  // As above, without the vector weight; 130 x 150 x 100 is a product of 2^20 multiply-adds
+  // and more, which Eigen's GEMM runs in two blocks of columns (one after the other here).
   const int64_t rows[] = {1, 7, 8, 17, 50, 65, 130};
   const std::array<int64_t, 2> widths[] = {{2, 5}, {5, 5}, {3, 7}, {1, 1}, {17, 20}, {64, 32}, {129, 33}, {150, 100}};
   for (DType dt : {DType::f64, DType::f32})
@@ -124,11 +133,13 @@ TEST(matmul_fusion, fused_bias_and_activation_give_the_bits_of_matmul_add_then_t
             const bool a_param = N % 2 == 1;  // both kinds over the rows
             SCOPED_TRACE(::testing::Message() << name << " " << dtype_name(dt) << " N=" << N << " K=" << K
                                               << " M=" << M << (side == Bias::after ? " w + bias" : " bias + w"));
-            Result fused = run(dt, N, K, M, a_param, act, false, side);
-            Result plain = run(dt, N, K, M, a_param, act, true, side);
+            const bool prior = (N + K) % 2 == 0;
+            Result fused = run(dt, N, K, M, a_param, act, false, side, prior);
+            Result plain = run(dt, N, K, M, a_param, act, true, side, prior);
             EXPECT_EQ(std::count(fused.ops.begin(), fused.ops.end(), std::string(op)), 1);
             EXPECT_EQ(std::count(plain.ops.begin(), plain.ops.end(), std::string(op)), 0);
-            EXPECT_EQ(std::count(fused.ops.begin(), fused.ops.end(), std::string("add")), 0);
+            // (The only add left is the loss's prior + data term.)
+            EXPECT_EQ(std::count(fused.ops.begin(), fused.ops.end(), std::string("add")), prior ? 1 : 0);
             EXPECT_TRUE(bitwise_equal(fused.out, plain.out));
             EXPECT_TRUE(bitwise_equal(fused.grad_b, plain.grad_b));
             EXPECT_TRUE(bitwise_equal(fused.grad_a, plain.grad_a));
@@ -173,6 +184,75 @@ TEST(matmul_fusion, a_sum_used_twice_keeps_its_add_and_both_uses_are_right) {
     for (int i = 0; i < 5; ++i)
       EXPECT_NEAR(got_bias[i], grad_bias[i], tol * std::max(1.0, std::abs(grad_bias[i]))) << i;
   }
+}
+
+// Patterns the bias fusion must leave alone, each run with and without the rewrites: the
+// same bits either way, and no fused bias op where it does not apply.
+TEST(matmul_fusion, a_bias_that_is_not_a_vector_over_the_columns_or_a_fixed_product_is_not_fused) {
+  struct Inputs {
+    Graph g;
+    Expr x, w, b_vec, b_row, b_scalar, b_one;  // b_vec [5], b_row [1, 5], b_scalar [], b_one [1]
+  };
+  struct Case {
+    const char* what;
+    std::function<Expr(Inputs&)> net;
+  };
+  const Case cases[] = {
+      {"bias [1, M]", [](Inputs& n) { return tanh(matmul(n.x, n.w) + n.b_row); }},
+      {"scalar bias", [](Inputs& n) { return matmul(n.x, n.w) + n.b_scalar; }},
+      {"bias [1], M = 5", [](Inputs& n) { return tanh(matmul(n.x, n.w) + n.b_one); }},
+      {"product also summed",
+       [](Inputs& n) {
+         Expr p = matmul(n.x, n.w);
+         return tanh(p + n.b_vec) + sum(p);
+       }},
+      {"product also summed, no activation",
+       [](Inputs& n) {
+         Expr p = matmul(n.x, n.w);
+         return (p + n.b_vec) * sum(p);
+       }},
+      // The product depends on no parameter: the add is sampled (its bias is a parameter),
+      // the product is not, and has no gradient buffer to lend.
+      {"data times a constant, a bias, tanh",
+       [](Inputs& n) { return tanh(matmul(n.x, n.g.constant(filled(n.g.dtype(), {2, 5}, 7))) + n.b_vec); }},
+      {"data times a constant, a bias",
+       [](Inputs& n) { return matmul(n.x, n.g.constant(filled(n.g.dtype(), {2, 5}, 7))) + n.b_vec; }},
+  };
+  for (DType dt : {DType::f64, DType::f32})
+    for (const Case& c : cases) {
+      SCOPED_TRACE(std::string(dtype_name(dt)) + " " + c.what);
+      std::vector<double> out[2], grad[2];
+      std::vector<std::string> ops[2];
+      for (int rewrites = 0; rewrites < 2; ++rewrites) {
+        Inputs n{Graph(dt), {}, {}, {}, {}, {}, {}};
+        n.x = n.g.data("x", filled(dt, {50, 2}, 1));
+        n.w = n.g.parameter("w", {2, 5});
+        n.b_vec = n.g.parameter("b_vec", {5});
+        n.b_row = n.g.parameter("b_row", {1, 5});
+        n.b_scalar = n.g.parameter("b_scalar", {});
+        n.b_one = n.g.parameter("b_one", {1});
+        Expr y = c.net(n);
+        Expr loss = sum(y * n.g.constant(filled(dt, y.shape(), 3)));
+        Program p(n.g, {loss}, {n.w, n.b_vec, n.b_row, n.b_scalar, n.b_one}, {.rewrites = rewrites == 1});
+        for (const Expr& q : p.params()) p.set_param(q, filled(dt, q.shape(), q.id()));
+        double seed[1] = {1.0};
+        p.forward_backward(seed);
+        ops[rewrites] = p.executed_ops();
+        out[rewrites] = p.output(0).to_vector();
+        if (dt == DType::f64) {
+          grad[rewrites].resize(static_cast<size_t>(p.flat_size()));
+          p.flat_gradient(grad[rewrites].data());
+        } else {
+          std::vector<float> gf(static_cast<size_t>(p.flat_size()));
+          p.flat_gradient(gf.data());
+          grad[rewrites].assign(gf.begin(), gf.end());
+        }
+      }
+      for (const char* op : {"matmul_bias", "matmul_bias_tanh"})
+        EXPECT_EQ(std::count(ops[1].begin(), ops[1].end(), std::string(op)), 0) << op;
+      EXPECT_TRUE(bitwise_equal(out[1], out[0]));
+      EXPECT_TRUE(bitwise_equal(grad[1], grad[0]));
+    }
 }
 
 TEST(matmul_fusion, a_product_used_twice_is_not_fused_and_both_uses_are_right) {

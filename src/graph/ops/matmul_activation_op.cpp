@@ -49,17 +49,22 @@ struct MatmulActivation {
     if constexpr (Bias) {
       // Column m of the [N, M] gradient (internal layout: its N rows contiguous) sums into
       // the bias's element m in the add op's order; a fresh gradient starts from zero there.
+      // (One row: the add op adds each term to the element alone, no sum of lanes.)
       if (T* gb = k.gin[2]) {
-        const int64_t M = k.out_shape->back(), N = numel(*k.out_shape) / M;
+        const int64_t N = (*k.out_shape)[0], M = (*k.out_shape)[1];
         const bool fresh = (k.gin_fresh >> 2) & 1u;
         for (int64_t m = 0; m < M; ++m) {
+          if (N == 0) {  // no terms: the add op leaves the zero fill, or the sum, as it was
+            if (fresh) gb[m] = T(0);
+            continue;
+          }
           const T* col = dz + m * N;
-          const T total = sum_of_terms<T>(N, [col](int64_t i) { return col[i]; });
+          const T total = N == 1 ? col[0] : sum_of_terms<T>(N, [col](int64_t i) { return col[i]; });
           gb[m] = (fresh ? T(0) : gb[m]) + total;
         }
       }
     }
-    matmul_kernels::Matmul::backward_from<T>(k, dz);
+    if (k.gin[0] || k.gin[1]) matmul_kernels::Matmul::backward_from<T>(k, dz);
   }
 
  private:

@@ -3,7 +3,10 @@
 //   act(matmul(a, w))         -> matmul_tanh / matmul_relu / matmul_sigmoid
 //   act(matmul(a, w) + bias)  -> matmul_bias_tanh / ...    (either order of the add)
 //   matmul(a, w) + bias       -> matmul_bias               (an output layer's logits)
-// for act in {tanh, relu, sigmoid}, a and w matrices and bias a vector of w's column count.
+// for act in {tanh, relu, sigmoid}: without a bias, a and w of rank 1 or 2; with one, a and
+// w matrices and bias a vector of w's column count. The product must depend on the
+// parameters (be sampled): a fixed product runs once per data change, not every step, and
+// only a sampled node has the gradient buffer the fused op uses as scratch.
 // The product node keeps its shape and buffers (its gradient buffer is the fused op's
 // scratch, with an activation) but is not run, nor is the add. The fused op gives the bits
 // of the ops it replaces.
@@ -14,13 +17,14 @@ namespace elbo {
 
 namespace {
 
-// The product absorbed into a fused op: a matmul of two matrices used once.
-bool fusable_product(RewriteContext& ctx, int m) {
-  if (!ctx.is(m, ops::matmul_op) || !ctx.used_once(m)) return false;
-  // Matrices only (every dense layer): the fused backward then needs no zero fill of
-  // broadcast gradients, and the bias is a vector over the product's columns.
+// The product absorbed into a fused op: a sampled matmul used once, without batch
+// dimensions (every dense layer: the fused backward then needs no zero fill of broadcast
+// gradients); of two matrices where a bias follows (a vector over its columns).
+bool fusable_product(RewriteContext& ctx, int m, bool with_bias) {
+  if (!ctx.is(m, ops::matmul_op) || !ctx.used_once(m) || !ctx.node(m).sampled) return false;
   const Node& product = ctx.node(m);
-  return ctx.node(product.inputs[0]).shape.size() == 2 && ctx.node(product.inputs[1]).shape.size() == 2;
+  const size_t ra = ctx.node(product.inputs[0]).shape.size(), rb = ctx.node(product.inputs[1]).shape.size();
+  return with_bias ? ra == 2 && rb == 2 : ra <= 2 && rb <= 2;
 }
 
 // For add(x, y): the product and the bias (x or y) when one is a fusable product and the
@@ -30,7 +34,7 @@ std::pair<int, int> product_and_bias(RewriteContext& ctx, int add) {
   if (s.inputs.size() != 2) return {-1, -1};
   for (int first = 0; first < 2; ++first) {
     const int m = s.inputs[static_cast<size_t>(first)], b = s.inputs[static_cast<size_t>(1 - first)];
-    if (!fusable_product(ctx, m)) continue;
+    if (!fusable_product(ctx, m, true)) continue;
     const Shape& out = ctx.node(m).shape;
     if (ctx.node(b).shape == Shape{out.back()}) return {m, b};
   }
@@ -56,7 +60,7 @@ std::vector<int> fuse(RewriteContext& ctx, int root) {
   }
   if (top.inputs.size() != 1) return {};
   const int x = top.inputs[0];
-  if (fusable_product(ctx, x)) {  // act(matmul(a, w))
+  if (fusable_product(ctx, x, false)) {  // act(matmul(a, w))
     run_fused(ctx, root, ops::matmul_fused_with(top.op, false), x, -1, true);
     return {x};
   }
