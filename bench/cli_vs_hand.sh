@@ -93,7 +93,7 @@ run_case() {
   local extra=("$@")
   rm -f "$WORK/cli_$tag.times" "$WORK/hand_$tag.times"
   for ((i = 1; i <= RUNS; ++i)); do
-    time_run "cli_$tag" "$ELBO" fit --train "$TRAIN" --out "$WORK/cli.elbo" --no-bias --iters "$steps" --threads 1 \
+    time_run "cli_$tag" "$ELBO" fit --recipe single --train "$TRAIN" --out "$WORK/cli.elbo" --no-bias --iters "$steps" --threads 1 \
       --dtype float32 "${extra[@]}"
     time_run "hand_$tag" "$HAND" --train "$TRAIN" --out "$WORK/hand.txt" --iters "$steps" "${extra[@]}"
   done
@@ -133,9 +133,9 @@ printf -- '- %s\n' "${DETAILS[@]}"
 # --- the CLI's process outside the fit --------------------------------------------------
 for tag in ov_cli_full ov_hand_full ov_cli_mb ov_hand_mb ov_version; do rm -f "$WORK/$tag.times"; done
 for ((i = 1; i <= RUNS; ++i)); do
-  time_run ov_cli_full "$ELBO" fit --train "$TRAIN" --out "$WORK/cli.elbo" --no-bias --iters 1 --threads 1 --dtype float32
+  time_run ov_cli_full "$ELBO" fit --recipe single --train "$TRAIN" --out "$WORK/cli.elbo" --no-bias --iters 1 --threads 1 --dtype float32
   time_run ov_hand_full "$HAND" --train "$TRAIN" --out "$WORK/hand.txt" --iters 1
-  time_run ov_cli_mb "$ELBO" fit --train "$TRAIN" --out "$WORK/cli.elbo" --no-bias --iters 1 --threads 1 --dtype float32 \
+  time_run ov_cli_mb "$ELBO" fit --recipe single --train "$TRAIN" --out "$WORK/cli.elbo" --no-bias --iters 1 --threads 1 --dtype float32 \
     --batch-size 50
   time_run ov_hand_mb "$HAND" --train "$TRAIN" --out "$WORK/hand.txt" --iters 1 --batch-size 50
   time_run ov_version "$ELBO" --version
@@ -158,7 +158,7 @@ done
 # time-stamping the lines at the other end of a pipe would add its own wake-up delays.
 phase_run() {
   strace -f --seccomp-bpf -ttt -e trace=execve,openat,write,fsync,rename,exit_group -o "$WORK/strace.txt" \
-    stdbuf -oL "$ELBO" fit --train "$TRAIN" --out "$WORK/cli.elbo" --no-bias --iters 1 --threads 1 --dtype float32 \
+    stdbuf -oL "$ELBO" fit --recipe single --train "$TRAIN" --out "$WORK/cli.elbo" --no-bias --iters 1 --threads 1 --dtype float32 \
     >/dev/null 2>&1
   awk -v train="$TRAIN" '
     / execve\(/ { prev = $2; next }   # the last execve is elbo'"'"'s own (after stdbuf'"'"'s)

@@ -41,6 +41,7 @@
 #include "option_checks.hpp"
 #include "usage_error.hpp"
 #include "validation_part.hpp"
+#include "fit_recipe.hpp"
 
 namespace elbo::cli {
 
@@ -76,6 +77,11 @@ struct FitFlags {
   nlohmann::json beta_selection;      // what choose_beta measured (null: --beta was a number)
   int64_t kl_warmup = 0;              // --kl-warmup: steps over which the KL weight rises to beta
   int64_t ensemble = 1;               // advi, fullrank_advi: fits combined as a Mixture
+  // --recipe (fit_recipe.hpp): the values of the flags not given. Resolved before the fit
+  // into the flags above (beta_auto, kl_warmup, ensemble) and these:
+  std::string recipe = "ensemble";
+  bool robust_likelihood = false;       // a real target gets heteroscedastic_student_t
+  bool recipe_beta_auto = false;        // beta_auto came from the recipe: too few rows fall back to 1
   double lr = 0;
   std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
   double init_scale = fit_defaults::start_sigma;  // the families' initial sigma (not fullrank_advi)
@@ -102,7 +108,7 @@ struct FitFlags {
               *prior_structure_opt = nullptr, *evidence_iterations_opt = nullptr, *optimizer_opt = nullptr,
               *paths_opt = nullptr, *resampling_opt = nullptr, *init_opt = nullptr, *max_iters_opt = nullptr;
   CLI::Option *schedule_opt = nullptr, *init_scale_opt = nullptr, *time_limit_opt = nullptr, *beta_opt = nullptr,
-              *kl_warmup_opt = nullptr;
+              *kl_warmup_opt = nullptr, *likelihood_opt = nullptr, *ensemble_opt = nullptr;
   CLI::Option *lr_opt = nullptr, *iters_opt = nullptr, *batch_opt = nullptr, *train_opt = nullptr,
               *out_opt = nullptr, *threads_opt = nullptr, *every_opt = nullptr, *checkpoint_opt = nullptr;
   /// The flags that shape the fit: a resumed fit takes them from its checkpoint.
@@ -127,7 +133,8 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"dtype", f.dtype},           {"seed", f.seed},
           {"no_standardize", f.no_standardize}, {"init", f.init},
           {"lr_schedule", f.lr_schedule}, {"init_scale", f.init_scale},
-          {"data_parallel", f.data_parallel}, {"block_rows", f.block_rows}};
+          {"data_parallel", f.data_parallel}, {"block_rows", f.block_rows},
+          {"recipe", f.recipe}};
 }
 
 void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& source) {
@@ -170,6 +177,9 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     f.init_scale = j.value("init_scale", 0.05);  // absent before --init-scale, whose default was 0.05
     f.data_parallel = j.value("data_parallel", false);  // absent before data-parallel fits
     f.block_rows = j.value("block_rows", int64_t{1024});
+    // Absent before --recipe: those fits took no recipe (as --recipe single). The recipe's
+    // choices are in the settings above (a resumed fit does not choose again).
+    f.recipe = j.value("recipe", std::string("single"));
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(source + ": the checkpoint's settings are invalid (" + e.what() + ")");
   }
@@ -347,12 +357,20 @@ TrainingData load_training_data(const FitFlags& f, const CheckpointPlan& plan, N
 }
 
 // --likelihood, checked against the target, or the one the target implies.
-void choose_likelihood(const FitFlags& f, NetworkSpec& spec, const TrainingData& d) {
+void choose_likelihood(FitFlags& f, NetworkSpec& spec, const TrainingData& d) {
   std::string reason;
   if (f.likelihood.empty()) {
     InferredLikelihood inferred = infer_likelihood(d.y);
-    spec.likelihood = std::move(inferred.likelihood);
-    reason = inferred.reason + "; --likelihood overrides";
+    if (f.robust_likelihood && inferred.likelihood->name() == "normal") {
+      // Kept as if asked, so that a checkpoint resumes with it (settings_json).
+      f.likelihood = "heteroscedastic_student_t";
+      spec.likelihood = likelihood_for_target(f.likelihood, d.y);
+      reason = "a real target: the ensemble recipe's robust likelihood, its noise learned row by row; "
+               "--likelihood normal or --recipe single for a normal one";
+    } else {
+      spec.likelihood = std::move(inferred.likelihood);
+      reason = inferred.reason + "; --likelihood overrides";
+    }
   } else {
     try {
       spec.likelihood = likelihood_for_target(f.likelihood, d.y);
@@ -710,7 +728,8 @@ void save_model(const FitFlags& f, const NetworkSpec& spec, const Model& model, 
                              {"beta", f.beta},
                              {"kl_warmup", f.kl_warmup},
                              {"batch_size", f.batch_given ? f.batch_size : rows},
-                             {"seed", f.seed}};
+                             {"seed", f.seed},
+                             {"recipe", f.recipe}};
   if (!f.beta_selection.is_null()) fit_info["beta_selection"] = f.beta_selection;
   if (check) {
     fit_info["psis_khat"] = khat_json(check->psis.khat);
@@ -1214,6 +1233,7 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
                              {"kl_warmup", f.kl_warmup},
                              {"batch_size", f.batch_given ? f.batch_size : data.rows()},
                              {"seed", f.seed},
+                             {"recipe", f.recipe},
                              {"ensemble", fitted},
                              {"members", member_info}};
   if (!f.beta_selection.is_null()) fit_info["beta_selection"] = f.beta_selection;
@@ -1255,6 +1275,14 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
                                                      classes ? std::span<const double>(data.y) : std::span<const double>());
   const int64_t held = static_cast<int64_t>(split.validation_rows.size());
   const int64_t fitted_rows = static_cast<int64_t>(split.fit_rows.size());
+  if ((held < kValidationMinRows || fitted_rows < kValidationMinRows) && f.recipe_beta_auto) {
+    std::printf("beta: 1 (the recipe's --beta auto holds out %d %% of the training rows, at least %ld on each side; "
+                "there are %ld rows)\n",
+                static_cast<int>(100 * kValidationFraction), static_cast<long>(kValidationMinRows),
+                static_cast<long>(data.rows()));
+    f.beta_auto = false;
+    return;
+  }
   if (held < kValidationMinRows || fitted_rows < kValidationMinRows)
     throw UsageError("--beta auto: holds out " + std::to_string(static_cast<int>(100 * kValidationFraction)) +
                      " % of the training rows to choose beta, at least " + std::to_string(kValidationMinRows) +
@@ -1320,6 +1348,35 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
   std::printf("beta: %g chosen (the highest validation mlpd)\n", f.beta);
   f.beta_auto = false;
   f.beta_selection = {{"validation_rows", held}, {"fit_rows", fitted_rows}, {"candidates", scores}};
+}
+
+// --recipe (fit_recipe.hpp): the flags not given take the recipe's values; prints what it
+// chose and what it left out.
+void apply_recipe(FitFlags& f) {
+  const FitRecipe r = resolve_fit_recipe({.recipe = f.recipe,
+                                          .method = f.method,
+                                          .objective = f.objective,
+                                          .data_parallel = f.data_parallel || launched_by_mpi(),
+                                          .checkpointed = !f.checkpoint.empty() || f.checkpoint_every > 0,
+                                          .step_cap = f.iters_given ? f.iters : f.max_iters,
+                                          .likelihood_given = f.likelihood_opt->count() > 0,
+                                          .beta_given = f.beta_opt->count() > 0,
+                                          .kl_warmup_given = f.kl_warmup_opt->count() > 0,
+                                          .ensemble_given = f.ensemble_opt->count() > 0});
+  f.robust_likelihood = r.robust_likelihood;
+  if (r.beta_auto) f.beta_auto = f.recipe_beta_auto = true;
+  if (f.kl_warmup_opt->count() == 0) f.kl_warmup = r.kl_warmup;
+  if (f.ensemble_opt->count() == 0) f.ensemble = r.ensemble;
+  if (f.recipe != "ensemble") return;
+  std::string chose;
+  auto add = [&](const std::string& part) { chose += (chose.empty() ? "" : ", ") + part; };
+  if (r.ensemble > 1) add(std::to_string(r.ensemble) + " members");
+  if (r.beta_auto) add("--beta auto");
+  if (r.kl_warmup > 0) add("a KL warm-up of " + std::to_string(r.kl_warmup) + " steps");
+  if (r.robust_likelihood) add("a robust likelihood for a real target");
+  std::printf("recipe: ensemble (%s; --recipe single for one plain fit)\n",
+              chose.empty() ? "every part given by flags" : chose.c_str());
+  for (const std::string& why : r.left_out) std::printf("recipe: %s\n", why.c_str());
 }
 
 void run_fit(FitFlags& f) {
@@ -1395,8 +1452,15 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(f->train_opt);
   f->out_opt = sub->add_option("--out", f->out, "Model file to write (required; with --resume: default the checkpoint's)");
   shaping.push_back(sub->add_option("--target", f->target, "Target column: name or 0-based index (default: the last column)"));
-  shaping.push_back(sub->add_option("--likelihood", f->likelihood, likelihood_help())
-                        ->check(CLI::IsMember(likelihood_names())));
+  f->likelihood_opt = sub->add_option("--likelihood", f->likelihood, likelihood_help())
+                          ->check(CLI::IsMember(likelihood_names()));
+  shaping.push_back(f->likelihood_opt);
+  shaping.push_back(sub->add_option("--recipe", f->recipe,
+                                    "ensemble: a robust likelihood for a real target, --beta auto after a KL "
+                                    "warm-up, five members (advi, fullrank_advi); single: one fit at beta 1, a "
+                                    "normal likelihood for a real target (PyMC's ADVI). Flags given win over it")
+                        ->capture_default_str()
+                        ->check(CLI::IsMember(fit_recipe_names())));
   shaping.push_back(sub->add_option("--hidden", f->hidden, "Hidden layer widths, comma-separated")->capture_default_str());
   shaping.push_back(sub->add_option("--activation", f->activation, "Hidden activation")
                         ->capture_default_str()
@@ -1426,11 +1490,11 @@ Command add_fit_command(CLI::App& app) {
                         ->capture_default_str()
                         ->check(CLI::IsMember({"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd",
                                                "laplace", "pathfinder"})));
-  shaping.push_back(sub->add_option("--ensemble", f->ensemble,
+  f->ensemble_opt = sub->add_option("--ensemble", f->ensemble,
                                     "advi, fullrank_advi: fit K members from the seeds SEED, SEED + 1000, ... and "
-                                    "keep their equal-weight mixture (an ensemble of VI fits)")
-                        ->capture_default_str()
-                        ->check(positive_integer()));
+                                    "keep their equal-weight mixture (an ensemble of VI fits; default: --recipe's)")
+                        ->check(positive_integer());
+  shaping.push_back(f->ensemble_opt);
   f->paths_opt = sub->add_option("--paths", f->paths,
                                  "pathfinder: paths; 1 gives the best normal (full-rank), more the draws of all "
                                  "paths (Stan's default 4; --resampling)")
@@ -1696,6 +1760,7 @@ Command add_fit_command(CLI::App& app) {
                                  " particles, but --mc-samples is " + std::to_string(f->mc_samples));
               f->mc_samples = particles;
             }
+            if (f->resume.empty()) apply_recipe(*f);  // a resumed fit has its checkpoint's choices
             run_fit(*f);
           }};
 }

@@ -34,6 +34,11 @@ inline constexpr double tol_params = 1e-3;
 inline constexpr int64_t anneal_window = 1000;
 inline constexpr int64_t anneal_patience = 3;
 inline constexpr int64_t anneal_cuts = 4;
+/// --recipe ensemble (fit_recipe.hpp): the members of an advi or fullrank_advi fit, and the
+/// KL warm-up's steps (at most a quarter of the step cap). The recipe W of docs/QUALITY.md:
+/// five members; a warm-up of 5000 steps, a quarter of the shortest annealed fit.
+inline constexpr int64_t recipe_members = 5;
+inline constexpr int64_t recipe_kl_warmup = 5000;
 /// Posterior draws for the training-fit line that fit prints.
 inline constexpr int64_t report_draws = 200;  // at most: fewer after a short fit (cmd_fit.cpp, plan_post_fit)
 inline constexpr int64_t min_report_draws = 10;

@@ -94,7 +94,7 @@ def compare(elbo, out, data, threads):
         train, test, n = data[name]
         for label, args in METHODS:
             model = os.path.join(out, f"{len(rows)}.elbo")
-            text, seconds = run([elbo, "fit", "--train", train, "--out", model, "--seed", "1",
+            text, seconds = run([elbo, "fit", "--recipe", "single", "--train", train, "--out", model, "--seed", "1",
                                  "--threads", str(threads)] + args)
             k = re.search(r"PSIS k-hat: ([-a-z0-9.]+)", text)
             ev, _ = run([elbo, "evaluate", "--model", model, "--data", test, "--json"])
@@ -116,7 +116,7 @@ def init_measurement(elbo, out, data, threads):
         runs = {}
         for init in ["default", "pathfinder"]:
             hist = os.path.join(out, f"hist_{init}.csv")
-            text, seconds = run([elbo, "fit", "--train", train, "--out", os.path.join(out, "init.elbo"), "--hidden",
+            text, seconds = run([elbo, "fit", "--recipe", "single", "--train", train, "--out", os.path.join(out, "init.elbo"), "--hidden",
                                  hidden, "--iters", str(steps), "--seed", "1", "--threads", str(threads), "--init",
                                  init, "--loss-history", hist, "--psis-draws", "0"])
             fit_s = float(re.search(r"fitted: \d+ steps in ([0-9.]+) s", text).group(1))

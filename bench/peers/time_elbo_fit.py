@@ -70,7 +70,7 @@ def cpu_children():
 
 def main():
     a = parse_args()
-    cmd = [a.elbo, "fit", "--train", a.train, "--out", a.out, "--likelihood", a.likelihood, "--hidden", a.hidden,
+    cmd = [a.elbo, "fit", "--recipe", "single", "--train", a.train, "--out", a.out, "--likelihood", a.likelihood, "--hidden", a.hidden,
            "--no-bias" if a.no_bias else "--bias", "--optimizer", "adam", "--lr", repr(a.lr)]
     if a.batch_size > 0:
         cmd += ["--batch-size", str(a.batch_size)]

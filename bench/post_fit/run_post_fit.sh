@@ -60,23 +60,23 @@ timed() {
   echo "| $label | $rows | $secs | $((kb / 1024)) |" | tee -a "$RESULTS"
 }
 
-timed "fit 784-400, 300 steps" 10000 "$ELBO" fit --train "$SIZE_DATA/synth784_train.npy" --hidden 400,400 \
+timed "fit 784-400, 300 steps" 10000 "$ELBO" fit --recipe single --train "$SIZE_DATA/synth784_train.npy" --hidden 400,400 \
   --batch-size 128 --iters 300 --out "$OUT/m400.elbo"
 timed "predict 784-400" 10000 "$ELBO" predict --model "$OUT/m400.elbo" --data "$SIZE_DATA/synth784_train.npy" \
   --out "$OUT/p400.csv"
 timed "evaluate 784-400" 10000 "$ELBO" evaluate --model "$OUT/m400.elbo" --data "$SIZE_DATA/synth784_train.npy"
 timed "check 784-400, 200 draws" 10000 "$ELBO" check --model "$OUT/m400.elbo" --data "$SIZE_DATA/synth784_train.npy" \
   --draws 200
-timed "fit 784-400, 10000 steps (training score and k-hat after it)" 10000 "$ELBO" fit \
+timed "fit 784-400, 10000 steps (training score and k-hat after it)" 10000 "$ELBO" fit --recipe single \
   --train "$SIZE_DATA/synth784_train.npy" --hidden 400,400 --batch-size 128 --iters 10000 --out "$OUT/m400k.elbo"
 grep -E "training|k-hat" "$OUT/last.log" | sed 's/^/    /'
-timed "fit concrete (default, until converged)" 1030 "$ELBO" fit --train "$OUT/concrete.npy" --hidden 50 \
+timed "fit concrete (default, until converged)" 1030 "$ELBO" fit --recipe single --train "$OUT/concrete.npy" --hidden 50 \
   --out "$OUT/concrete.elbo"
 timed "evaluate concrete" 1030 "$ELBO" evaluate --model "$OUT/concrete.elbo" --data "$OUT/concrete.npy"
 timed "predict concrete x100" 103000 "$ELBO" predict --model "$OUT/concrete.elbo" --data "$OUT/concrete_big.npy" \
   --out "$OUT/pbig.csv"
 timed "evaluate concrete x100" 103000 "$ELBO" evaluate --model "$OUT/concrete.elbo" --data "$OUT/concrete_big.npy"
-timed "fit moons (tutorial network)" 300 "$ELBO" fit --train "$OUT/moons_small.npy" --iters 2000 \
+timed "fit moons (tutorial network)" 300 "$ELBO" fit --recipe single --train "$OUT/moons_small.npy" --iters 2000 \
   --out "$OUT/moons.elbo"
 mkdir -p "$OUT/figs"
 timed "plot moons, 100 draws (figures skipped)" 1200000 env ELBO_GNUPLOT=/nonexistent "$ELBO" plot \

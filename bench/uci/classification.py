@@ -77,11 +77,16 @@ def main():
     ap.add_argument("--elbo", default=os.path.join(ROOT, "build", "bin", "elbo"))
     ap.add_argument("--methods", default="advi", help="comma-separated --method values")
     ap.add_argument("--fit-args", default="", help="extra flags for elbo fit")
+    ap.add_argument("--problems", default="moons,digits",
+                    help="comma-separated: moons (the three moons sets), digits")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    paths = problems(args.out)
+    kinds = set(args.problems.split(","))
+    if not kinds <= {"moons", "digits"}:
+        ap.error(f"--problems: expected moons and/or digits, got {args.problems!r}")
+    paths = [p for p in problems(args.out) if p[0].split()[0] in kinds]
     with ThreadPoolExecutor(args.jobs) as pool:
         jobs = [pool.submit(run_one, args, name, tr, te, hidden, m, i)
                 for i, (name, tr, te, hidden) in enumerate(paths) for m in args.methods.split(",")]

@@ -75,8 +75,9 @@ def run_split(args, folder, split, work):
     write_csv(base + "_train.csv", train, features, target)
     write_csv(base + "_test.csv", test, features, target)
     extra = args.fit_args.split()
-    # A lever may name another likelihood (e.g. student_t); else the normal one, as the protocol's.
-    likelihood = [] if any(a.startswith("--likelihood") for a in extra) else ["--likelihood", "normal"]
+    # The likelihood is elbo fit's own choice for a real target (the default recipe's
+    # heteroscedastic Student-t; normal with --recipe single) unless a lever names one.
+    likelihood = []
     # k-hat is not scored here; multi-path Pathfinder's is that of its own draws and always runs.
     paths = extra[extra.index("--paths") + 1] if "--paths" in extra[:-1] else "4"
     multi_path = "pathfinder" in extra and paths != "1"

@@ -28,7 +28,7 @@ _FLAGS = {
     "flow": "--flow", "particles": "--particles", "paths": "--paths", "init": "--init", "hessian": "--hessian",
     "subset": "--subset", "predictive": "--predictive", "dtype": "--dtype", "psis_draws": "--psis-draws", "threads": "--threads",
     "likelihood": "--likelihood", "ensemble": "--ensemble", "beta": "--beta", "prior_scale": "--prior-scale",
-    "kl_warmup": "--kl-warmup",
+    "kl_warmup": "--kl-warmup", "recipe": "--recipe",
 }
 _STEP_METHODS = {"advi", "fullrank_advi", "lowrank_advi", "nfvi", "svgd", "asvgd"}
 
@@ -106,8 +106,8 @@ class _BNN(BaseEstimator):
                  time_limit=None, batch_size=None, mc_samples=None, objective=None, rank=None, flow=None,
                  particles=None, paths=None, init=None, hessian=None, subset=None, predictive=None, dtype=None,
                  standardize=True,
-                 psis_draws=None, ensemble=None, beta=None, prior_scale=None, kl_warmup=None, random_state=None, threads=1, draws=500,
-                 verbose=False):
+                 psis_draws=None, ensemble=None, beta=None, prior_scale=None, kl_warmup=None, recipe=None, random_state=None,
+                 threads=1, draws=500, verbose=False):
         self.hidden = hidden
         self.likelihood = likelihood
         self.activation = activation
@@ -140,6 +140,7 @@ class _BNN(BaseEstimator):
         self.beta = beta
         self.prior_scale = prior_scale
         self.kl_warmup = kl_warmup
+        self.recipe = recipe
         self.random_state = random_state
         self.threads = threads
         self.draws = draws
@@ -227,20 +228,25 @@ class _BNN(BaseEstimator):
 
 _COMMON_DOC = """
     Parameters are the flags of ``elbo fit`` (docs/CLI.md) under their Python names; None
-    means the command line's default. ``hidden`` is a tuple of widths, ``random_state`` the
+    means the command line's default: ``recipe`` None is ``elbo fit``'s default recipe,
+    "ensemble" (five tempered members; "single" for one plain fit), whose choices the flags
+    given override. ``hidden`` is a tuple of widths, ``random_state`` the
     seed (None: 0), ``draws`` the posterior draws each prediction uses, ``verbose`` shows
     the command line's output (the progress bar and the report)."""
 
 
 class BNNRegressor(RegressorMixin, _BNN):
-    __doc__ = ("A Bayesian neural network for a numeric target: ``likelihood`` normal (the default), "
-               "student_t, heteroscedastic_normal, heteroscedastic_student_t (a noise scale that depends on "
-               "the inputs) or poisson." + _COMMON_DOC)
+    __doc__ = ("A Bayesian neural network for a numeric target: ``likelihood`` normal, student_t, "
+               "heteroscedastic_normal, heteroscedastic_student_t (a noise scale that depends on the inputs) or "
+               "poisson; by default ``elbo fit``'s recipe's: heteroscedastic_student_t, or normal with "
+               "``recipe='single'``." + _COMMON_DOC)
 
     _LIKELIHOODS = ("normal", "student_t", "heteroscedastic_normal", "heteroscedastic_student_t", "poisson")
 
     def _likelihood(self):
-        choice = "normal" if self.likelihood is None else self.likelihood
+        # Always given: `elbo fit` would infer a class likelihood from a target of 0/1 values.
+        default = "normal" if self.recipe == "single" else "heteroscedastic_student_t"
+        choice = default if self.likelihood is None else self.likelihood
         if choice not in self._LIKELIHOODS:
             names = ", ".join(map(repr, self._LIKELIHOODS[:-1])) + f" or {self._LIKELIHOODS[-1]!r}"
             raise ValueError(f"likelihood: a regressor takes {names}, got {choice!r}")

@@ -13,7 +13,7 @@ import elbo
 from elbo import _core
 
 
-@pytest.mark.parametrize("estimator", [elbo.BNNRegressor(), elbo.BNNClassifier()], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("estimator", [elbo.BNNRegressor(recipe="single"), elbo.BNNClassifier(recipe="single")], ids=lambda e: type(e).__name__)
 def test_scikit_learn_checks(estimator):
     results = check_estimator(estimator, on_fail=None)
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
@@ -41,7 +41,7 @@ def read_csv(path):
 
 def test_fitted_in_python_predicted_by_the_cli(moons, tmp_path):
     X, y, X_test, _ = moons
-    clf = elbo.BNNClassifier(random_state=3).fit(X, y)
+    clf = elbo.BNNClassifier(recipe="single", random_state=3).fit(X, y)
     assert clf.score(X_test, moons[3]) > 0.9
     model = tmp_path / "model.elbo"
     clf.save(str(model))
@@ -58,7 +58,7 @@ def test_an_ensemble_is_a_mixture_the_cli_reads(moons, tmp_path):
     # with the same probabilities; at least as accurate on the held-out moons as one fit
     # is asked to be above.
     X, y, X_test, y_test = moons
-    clf = elbo.BNNClassifier(random_state=3, ensemble=3).fit(X, y)
+    clf = elbo.BNNClassifier(recipe="single", random_state=3, ensemble=3).fit(X, y)
     assert clf.score(X_test, y_test) > 0.9
     model = tmp_path / "ensemble.elbo"
     clf.save(str(model))
@@ -74,13 +74,13 @@ def test_beta_auto_chooses_the_kl_weight_on_held_out_rows(moons, tmp_path):
     # 160 of the 200 rows and scored on the other 40; the chosen one is fitted on every row
     # and the model file's fit record keeps the candidates' scores. Held to the accuracy asked above.
     X, y, X_test, y_test = moons
-    clf = elbo.BNNClassifier(random_state=3, beta="auto", iters=3000).fit(X, y)
+    clf = elbo.BNNClassifier(recipe="single", random_state=3, beta="auto", iters=3000).fit(X, y)
     assert clf.score(X_test, y_test) > 0.9
     model = tmp_path / "auto.elbo"
     clf.save(str(model))
     assert b'"beta_selection"' in model.read_bytes()
     with pytest.raises(ValueError, match="beta"):
-        elbo.BNNClassifier(beta=0).fit(X, y)
+        elbo.BNNClassifier(recipe="single", beta=0).fit(X, y)
 
 
 def test_prior_scale_evidence_fits_with_the_sd_the_evidence_chose(moons, tmp_path):
@@ -91,18 +91,18 @@ def test_prior_scale_evidence_fits_with_the_sd_the_evidence_chose(moons, tmp_pat
     X, _, X_test, _ = moons
     rng = np.random.default_rng(0)
     target = np.sin(2 * X[:, 0]) - X[:, 1] + 0.1 * rng.standard_normal(len(X))
-    reg = elbo.BNNRegressor(hidden=[8], random_state=5, prior_scale="evidence", iters=2000).fit(X, target)
+    reg = elbo.BNNRegressor(recipe="single", hidden=[8], random_state=5, prior_scale="evidence", iters=2000).fit(X, target)
     model = tmp_path / "evidence.elbo"
     reg.save(str(model))
     sd = _fit_record_number(model.read_bytes(), b'"prior_sd":')
     assert 0 < sd < 10 and abs(sd - 1.0) > 1e-3
     np.save(tmp_path / "train.npy", np.column_stack([X, target]))
-    cli("fit", "--train", tmp_path / "train.npy", "--out", tmp_path / "cli.elbo", "--hidden", "8", "--iters", "2000",
+    cli("fit", "--recipe", "single", "--train", tmp_path / "train.npy", "--out", tmp_path / "cli.elbo", "--hidden", "8", "--iters", "2000",
         "--seed", 5, "--prior-scale", "evidence")
     assert _fit_record_number((tmp_path / "cli.elbo").read_bytes(), b'"prior_sd":') == sd
     np.testing.assert_array_equal(reg.predict(X_test), elbo.load_bnn(str(tmp_path / "cli.elbo")).predict(X_test))
     with pytest.raises(ValueError, match="prior_scale"):
-        elbo.BNNRegressor(prior_scale="marginal").fit(X, target)
+        elbo.BNNRegressor(recipe="single", prior_scale="marginal").fit(X, target)
 
 
 def test_kl_warmup_reaches_the_fit_and_its_record(moons, tmp_path):
@@ -110,16 +110,16 @@ def test_kl_warmup_reaches_the_fit_and_its_record(moons, tmp_path):
     # fit is the command line's with the same flags (the same predictions).
     X, _, X_test, _ = moons
     target = X[:, 0] * 2 - X[:, 1]
-    reg = elbo.BNNRegressor(hidden=[8], random_state=5, kl_warmup=500, iters=1500).fit(X, target)
+    reg = elbo.BNNRegressor(recipe="single", hidden=[8], random_state=5, kl_warmup=500, iters=1500).fit(X, target)
     model = tmp_path / "warm.elbo"
     reg.save(str(model))
     assert _fit_record_number(model.read_bytes(), b'"kl_warmup":') == 500
     np.save(tmp_path / "train.npy", np.column_stack([X, target]))
-    cli("fit", "--train", tmp_path / "train.npy", "--out", tmp_path / "cli.elbo", "--hidden", "8", "--iters", "1500",
+    cli("fit", "--recipe", "single", "--train", tmp_path / "train.npy", "--out", tmp_path / "cli.elbo", "--hidden", "8", "--iters", "1500",
         "--seed", 5, "--kl-warmup", 500)
     np.testing.assert_array_equal(reg.predict(X_test), elbo.load_bnn(str(tmp_path / "cli.elbo")).predict(X_test))
     with pytest.raises(ValueError, match="kl_warmup"):
-        elbo.BNNRegressor(kl_warmup=-1).fit(X, target)
+        elbo.BNNRegressor(recipe="single", kl_warmup=-1).fit(X, target)
 
 
 def _fit_record_number(model_bytes, key):
@@ -135,7 +135,7 @@ def test_kron_laplace_with_the_probit_predictive(moons, tmp_path):
     # accuracy asked of ADVI above; deterministic (no draws: two seeds of predict agree),
     # and the CLI predicts the same probabilities from the saved file.
     X, y, X_test, y_test = moons
-    clf = elbo.BNNClassifier(random_state=3, method="laplace", subset="all", hessian="kron",
+    clf = elbo.BNNClassifier(recipe="single", random_state=3, method="laplace", subset="all", hessian="kron",
                              predictive="probit").fit(X, y)
     assert clf.score(X_test, y_test) > 0.9
     model = tmp_path / "laplace.elbo"
@@ -152,7 +152,7 @@ def test_fitted_by_the_cli_loaded_in_python(moons, tmp_path):
     rng = np.random.default_rng(0)
     target = X[:, 0] * 2 - X[:, 1] + 0.1 * rng.standard_normal(len(X))
     np.save(tmp_path / "train.npy", np.column_stack([X, target]))
-    cli("fit", "--train", tmp_path / "train.npy", "--out", tmp_path / "m.elbo", "--hidden", "8", "--iters", "3000",
+    cli("fit", "--recipe", "single", "--train", tmp_path / "train.npy", "--out", tmp_path / "m.elbo", "--hidden", "8", "--iters", "3000",
         "--seed", 5)
     np.save(tmp_path / "x.npy", X_test)
     cli("predict", "--model", tmp_path / "m.elbo", "--data", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
@@ -166,9 +166,9 @@ def test_fitted_by_the_cli_loaded_in_python(moons, tmp_path):
 
 def test_same_flags_same_model_file_bytes(moons, tmp_path):
     X, y, _, _ = moons
-    clf = elbo.BNNClassifier(hidden=(4,), iters=500, random_state=2).fit(X, y)
+    clf = elbo.BNNClassifier(recipe="single", hidden=(4,), iters=500, random_state=2).fit(X, y)
     np.save(tmp_path / "train.npy", np.column_stack([X, y]).astype(np.float64))
-    cli("fit", "--train", tmp_path / "train.npy", "--out", tmp_path / "m.elbo", "--hidden", "4", "--iters", 500,
+    cli("fit", "--recipe", "single", "--train", tmp_path / "train.npy", "--out", tmp_path / "m.elbo", "--hidden", "4", "--iters", 500,
         "--seed", 2, "--likelihood", "bernoulli")
     # The same fit: the same variational parameters, so the same predictions, bit for bit.
     a = elbo.load_bnn(str(tmp_path / "m.elbo"))
@@ -177,7 +177,7 @@ def test_same_flags_same_model_file_bytes(moons, tmp_path):
 
 def test_pickle_round_trip_keeps_predictions(moons):
     X, y, X_test, _ = moons
-    clf = elbo.BNNClassifier(iters=1000, random_state=1).fit(X, y)
+    clf = elbo.BNNClassifier(recipe="single", iters=1000, random_state=1).fit(X, y)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X_test), clf.predict_proba(X_test))
 
@@ -188,7 +188,7 @@ def test_string_labels_and_three_classes():
     labels = np.array(["a", "b", "c"])
     idx = rng.integers(0, 3, 300)
     X = centers[idx] + 0.5 * rng.standard_normal((300, 2))
-    clf = elbo.BNNClassifier(random_state=0).fit(X, labels[idx])
+    clf = elbo.BNNClassifier(recipe="single", random_state=0).fit(X, labels[idx])
     assert list(clf.classes_) == ["a", "b", "c"]
     proba = clf.predict_proba(X)
     assert proba.shape == (300, 3)
@@ -207,24 +207,24 @@ def test_heteroscedastic_likelihood_learns_noise_that_depends_on_the_input():
     at = np.array([[-0.5], [0.5]])
     ratio = {}
     for likelihood in ("heteroscedastic_normal", "normal"):
-        reg = elbo.BNNRegressor(likelihood=likelihood, hidden=(16,), random_state=0, iters=6000).fit(X, y)
+        reg = elbo.BNNRegressor(recipe="single", likelihood=likelihood, hidden=(16,), random_state=0, iters=6000).fit(X, y)
         _, sd = reg.predict(at, return_std=True)
         ratio[likelihood] = sd[1] / sd[0]
     assert ratio["heteroscedastic_normal"] > 3, ratio
     assert ratio["normal"] < 1.5, ratio
     with pytest.raises(ValueError, match="heteroscedastic_student_t"):
-        elbo.BNNRegressor(likelihood="bernoulli").fit(X, y)
+        elbo.BNNRegressor(recipe="single", likelihood="bernoulli").fit(X, y)
 
 
 def test_errors_name_the_keyword(moons):
     X, y, _, _ = moons
     with pytest.raises(ValueError, match="init_scale"):
-        elbo.BNNClassifier(init_scale=-1).fit(X, y)
+        elbo.BNNClassifier(recipe="single", init_scale=-1).fit(X, y)
     with pytest.raises(ValueError, match="hidden"):
-        elbo.BNNClassifier(hidden=(0,)).fit(X, y)
+        elbo.BNNClassifier(recipe="single", hidden=(0,)).fit(X, y)
     with pytest.raises(ValueError, match="2 classes"):
-        elbo.BNNClassifier().fit(X, np.zeros(len(X)))
-    clf = elbo.BNNClassifier(iters=200).fit(X, y)
+        elbo.BNNClassifier(recipe="single").fit(X, np.zeros(len(X)))
+    clf = elbo.BNNClassifier(recipe="single", iters=200).fit(X, y)
     with pytest.raises(ValueError, match="3 features"):
         clf.predict(np.ones((2, 3)))
 

@@ -22,7 +22,8 @@ class Moons : public ::testing::Test {
     dir_ = new TempDir();
     write_moons(*dir_ / "train.csv", 200, 1);
     write_moons(*dir_ / "test.csv", 200, 2);
-    fit_ = new CliResult(run_cli(*dir_, {"fit", "--train", *dir_ / "train.csv", "--out", *dir_ / "moons.elbo",
+    fit_ = new CliResult(run_cli(*dir_, {"fit", "--recipe", "single", "--train", *dir_ / "train.csv", "--out",
+                                         *dir_ / "moons.elbo",
                                          "--iters", "2000", "--seed", "3"}));
   }
   static void TearDownTestSuite() {
@@ -129,7 +130,8 @@ TEST_F(Moons, fit_prints_and_stores_the_psis_khat_and_summary_shows_it) {
   std::snprintf(want, sizeof want, "PSIS k-hat: %.2f, ", khat);
   EXPECT_NE(s.out.find(want), std::string::npos) << want << "\n" << s.out;
   // --psis-draws 0 skips it.
-  CliResult r = run_cli(*dir_, {"fit", "--train", path("train.csv"), "--out", path("no_khat.elbo"), "--iters", "200",
+  CliResult r = run_cli(*dir_, {"fit", "--recipe", "single", "--train", path("train.csv"), "--out",
+                                path("no_khat.elbo"), "--iters", "200",
                                 "--psis-draws", "0"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_EQ(r.out.find("PSIS k-hat"), std::string::npos) << r.out;
@@ -162,14 +164,16 @@ TEST_F(Moons, check_recomputes_the_khat_with_more_draws) {
 }
 
 TEST_F(Moons, the_same_seed_fits_the_same_model) {
-  CliResult r = run_cli(*dir_, {"fit", "--train", path("train.csv"), "--out", path("again.elbo"), "--iters", "2000",
+  CliResult r = run_cli(*dir_, {"fit", "--recipe", "single", "--train", path("train.csv"), "--out", path("again.elbo"),
+                                "--iters", "2000",
                                 "--seed", "3"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_EQ(read_text(path("again.elbo")), read_text(path("moons.elbo")));
 }
 
 TEST_F(Moons, minibatches_and_the_tutorial_network_fit_too) {
-  CliResult r = run_cli(*dir_, {"fit", "--train", path("train.csv"), "--out", path("mb.elbo"), "--iters", "2000",
+  CliResult r = run_cli(*dir_, {"fit", "--recipe", "single", "--train", path("train.csv"), "--out", path("mb.elbo"),
+                                "--iters", "2000",
                                 "--batch-size", "50", "--no-bias", "--dtype", "float64"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_NE(r.out.find("minibatches of 50 rows"), std::string::npos) << r.out;
@@ -179,7 +183,7 @@ TEST_F(Moons, minibatches_and_the_tutorial_network_fit_too) {
 }
 
 TEST_F(Moons, fit_until_converged_stops_before_the_cap) {
-  CliResult r = run_cli(*dir_, {"fit", "--train", path("train.csv"), "--out", path("conv.elbo")});
+  CliResult r = run_cli(*dir_, {"fit", "--recipe", "single", "--train", path("train.csv"), "--out", path("conv.elbo")});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_NE(r.out.find("until converged"), std::string::npos) << r.out;
   CliResult e = run_cli(*dir_, {"evaluate", "--model", path("conv.elbo"), "--data", path("test.csv"), "--json"});

@@ -15,7 +15,8 @@ TEST(cli_categorical, three_blobs_reach_95_percent_accuracy) {
   TempDir dir;
   write_blobs(dir / "train.csv", 300, 11);
   write_blobs(dir / "test.csv", 300, 12);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--target", "label", "--out", dir / "m.elbo",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--target", "label",
+                                "--out", dir / "m.elbo",
                                 "--iters", "1500"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("likelihood: categorical with 3 classes (the target holds the class labels 0..2"),

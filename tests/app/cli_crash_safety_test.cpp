@@ -36,7 +36,8 @@ bool has_temporary(const TempDir& dir) {
 TEST(cli_crash_safety, a_fit_killed_at_random_moments_leaves_the_old_model_intact) {
   TempDir dir;
   write_moons(dir / "train.csv", 200, 4);
-  CliResult first = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "100"});
+  CliResult first = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                  "--iters", "100"});
   ASSERT_EQ(first.code, 0) << describe(first);
   const std::string old = read_text(dir / "m.elbo");
   std::mt19937 rng(12345);
@@ -44,7 +45,8 @@ TEST(cli_crash_safety, a_fit_killed_at_random_moments_leaves_the_old_model_intac
   for (int kill = 0; kill < 5; ++kill) {
     const int ms = delay_ms(rng);
     // Far more steps than it can do before the kill: it is killed while fitting.
-    BackgroundCli fit({"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "50000000",
+    BackgroundCli fit({"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters",
+                       "50000000",
                        "--seed", std::to_string(kill + 1)});
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     ASSERT_FALSE(fit.exited()) << "the fit ended by itself within " << ms << " ms";
@@ -62,7 +64,8 @@ TEST(cli_crash_safety, a_fit_removes_temporary_files_that_killed_fits_left) {
   write_text(dir / "m.elbo.tmp.999999999", "half a model");
   write_text(dir / "m.elbo.ckpt.tmp.999999998", "half a checkpoint");
   write_text(dir / "other.elbo.tmp.999999999", "not ours");
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "20",
+  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                              "--iters", "20",
                               "--checkpoint-every", "10"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_NE(r.err.find("removed " + dir / "m.elbo.tmp.999999999" + ", a temporary file left by a fit that was killed"),
@@ -88,7 +91,7 @@ TEST_P(CliResume, a_resumed_fit_writes_the_same_bytes_as_one_that_never_stopped)
   const ResumeCase& c = GetParam();
   TempDir dir;
   write_moons(dir / "train.csv", 150, 7);
-  const std::vector<std::string> fit = with({"fit", "--train", dir / "train.csv"}, c.flags);
+  const std::vector<std::string> fit = with({"fit", "--recipe", "single", "--train", dir / "train.csv"}, c.flags);
   CliResult a = run_cli(dir, with(fit, {"--out", dir / "a.elbo"}));
   ASSERT_EQ(a.code, 0) << describe(a);
   if (c.converges) {
@@ -185,7 +188,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(cli_crash_safety, a_fit_killed_at_random_moments_resumes_to_the_same_model) {
   TempDir dir;
   write_moons(dir / "train.csv", 150, 8);
-  const std::vector<std::string> fit = {"fit", "--train", dir / "train.csv", "--iters", "6000", "--seed", "11"};
+  const std::vector<std::string> fit = {"fit", "--recipe", "single", "--train", dir / "train.csv", "--iters", "6000",
+                                        "--seed", "11"};
   CliResult a = run_cli(dir, with(fit, {"--out", dir / "a.elbo"}));
   ASSERT_EQ(a.code, 0) << describe(a);
   const std::string expected = read_text(dir / "a.elbo");
@@ -220,7 +224,8 @@ TEST(cli_crash_safety, a_fit_killed_at_random_moments_resumes_to_the_same_model)
 TEST(cli_crash_safety, resume_refuses_a_changed_training_file) {
   TempDir dir;
   write_moons(dir / "train.csv", 60, 4);
-  CliResult b = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "100",
+  CliResult b = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                              "--iters", "100",
                               "--checkpoint-every", "50", "--stop-after", "50"});
   ASSERT_EQ(b.code, 1) << describe(b);
   write_moons(dir / "train.csv", 60, 5);

@@ -36,7 +36,8 @@ class CliBadData : public ::testing::TestWithParam<BadFile> {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     write_moons(*dir_ / "train.csv", 60, 3);
-    CliResult r = run_cli(*dir_, {"fit", "--train", *dir_ / "train.csv", "--out", *dir_ / "m.elbo", "--iters", "50"});
+    CliResult r = run_cli(*dir_, {"fit", "--recipe", "single", "--train", *dir_ / "train.csv", "--out",
+                                  *dir_ / "m.elbo", "--iters", "50"});
     ASSERT_EQ(r.code, 0) << describe(r);
   }
   static void TearDownTestSuite() {
@@ -57,7 +58,7 @@ TempDir* CliBadData::dir_ = nullptr;
 TEST_P(CliBadData, fit_exits_1_with_the_readers_message_and_writes_nothing) {
   const std::string file = out_ / GetParam().name;
   write_text(file, GetParam().content);
-  CliResult r = run_cli(out_, {"fit", "--train", file, "--out", out_ / "m.elbo"});
+  CliResult r = run_cli(out_, {"fit", "--recipe", "single", "--train", file, "--out", out_ / "m.elbo"});
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.err.find("elbo fit: error: " + expected(file)), std::string::npos)
       << "expected '" << expected(file) << "' in\n" << describe(r);
@@ -104,7 +105,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(cli_bad_data, a_file_with_one_column_has_no_feature) {
   TempDir dir;
   write_text(dir / "t.csv", "y\n0\n1\n");
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "t.csv", "--out", dir / "m.elbo"});
+  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "t.csv", "--out", dir / "m.elbo"});
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.err.find(dir / "t.csv" + ": has 1 column; fitting needs at least one feature column and a target column"),
             std::string::npos)
@@ -115,7 +116,7 @@ TEST(cli_bad_data, a_file_with_one_column_has_no_feature) {
 TEST(cli_bad_data, npy_with_a_nan_names_row_and_column) {
   TempDir dir;
   data::write_npy(dir / "t.npy", Tensor(DType::f64, {2, 3}, {1, 2, 0, 3, NAN, 1}));
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "t.npy", "--out", dir / "m.elbo"});
+  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "t.npy", "--out", dir / "m.elbo"});
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.err.find(dir / "t.npy" + ": row 1, column 1 is NaN; every value must be finite"), std::string::npos)
       << describe(r);
@@ -125,7 +126,7 @@ TEST(cli_bad_data, npy_with_a_nan_names_row_and_column) {
 TEST(cli_bad_data, npy_that_is_not_an_npy_file) {
   TempDir dir;
   write_text(dir / "t.npy", "x1,x2,y\n1,2,0\n");
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "t.npy", "--out", dir / "m.elbo"});
+  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "t.npy", "--out", dir / "m.elbo"});
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.err.find("elbo fit: error: " + dir / "t.npy"), std::string::npos) << describe(r);
   EXPECT_NE(r.err.find("magic"), std::string::npos) << describe(r);
@@ -165,7 +166,7 @@ TEST(cli_odd_input, crlf_bom_quotes_scientific_blank_lines_and_a_constant_column
   write_text(dir / "plain.csv", files.plain);
   write_text(dir / "odd.csv", files.odd);
   for (const char* name : {"plain", "odd"}) {
-    CliResult fit = run_cli(dir, {"fit", "--train", dir / (std::string(name) + ".csv"), "--out",
+    CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / (std::string(name) + ".csv"), "--out",
                                   dir / (std::string(name) + ".elbo"), "--iters", "300"});
     ASSERT_EQ(fit.code, 0) << name << "\n" << describe(fit);
     EXPECT_NE(fit.out.find("120 rows, 3 features; target 'y'"), std::string::npos) << name << "\n" << fit.out;

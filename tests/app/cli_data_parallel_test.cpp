@@ -42,7 +42,8 @@ class DataParallel : public ::testing::Test {
   }
   std::string path(const std::string& name) const { return *dir_ / name; }
   std::vector<std::string> fit_args(const std::string& train, const std::string& out) const {
-    return {"fit", "--train", train, "--out", out, "--likelihood", "normal", "--hidden", "8", "--iters", "600",
+    return {"fit", "--recipe", "single", "--train", train, "--out", out, "--likelihood", "normal", "--hidden", "8",
+            "--iters", "600",
             "--block-rows", "256", "--seed", "3"};
   }
   // `mpirun -np R elbo ARGS...`, its output captured.
@@ -107,7 +108,8 @@ TEST_F(DataParallel, categorical_classes_are_counted_over_every_process) {
     t.set(r * 4 + 3, r >= 1900 ? 3.0 : label);
   }
   data::write_npy(path("classes.npy"), t);
-  std::vector<std::string> args = {"fit", "--train", path("classes.npy"), "--likelihood", "categorical",
+  std::vector<std::string> args = {"fit", "--recipe", "single", "--train", path("classes.npy"), "--likelihood",
+                                   "categorical",
                                    "--hidden", "8", "--iters", "300", "--block-rows", "256"};
   std::vector<std::string> one = args;
   for (const char* a : {"--out", "", "--data-parallel"}) one.push_back(a);
@@ -231,7 +233,8 @@ TEST_F(DataParallel, refuses_what_does_not_run_data_parallel) {
     EXPECT_EQ(r.code, 2) << flag << "\n" << describe(r);
     EXPECT_NE(r.err.find("data-parallel"), std::string::npos) << r.err;
   }
-  std::vector<std::string> no_likelihood = {"fit", "--train", path("train.npy"), "--out", path("m.elbo"),
+  std::vector<std::string> no_likelihood = {"fit", "--recipe", "single", "--train", path("train.npy"), "--out",
+                                            path("m.elbo"),
                                             "--data-parallel"};
   CliResult r = run_cli(*dir_, no_likelihood);
   EXPECT_EQ(r.code, 2);

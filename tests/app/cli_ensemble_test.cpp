@@ -18,7 +18,8 @@ TEST(cli_ensemble, fits_the_members_and_every_command_reads_their_mixture) {
   TempDir dir;
   write_sine(dir / "train.csv", 300, 0.05, 21);
   write_sine(dir / "test.csv", 1000, 0.05, 22);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "e.elbo", "--hidden", "50",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "e.elbo",
+                                "--hidden", "50",
                                 "--ensemble", "3", "--psis-draws", "200", "--loss-history", dir / "h.csv"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("ensemble member 1 of 3 (seed 0)"), std::string::npos) << fit.out;
@@ -53,7 +54,8 @@ TEST(cli_ensemble, fits_the_members_and_every_command_reads_their_mixture) {
 TEST(cli_ensemble, one_member_is_the_plain_fit) {
   TempDir dir;
   write_sine(dir / "train.csv", 100, 0.2, 23);
-  const std::vector<std::string> common = {"fit", "--train", dir / "train.csv", "--iters", "500", "--psis-draws", "0"};
+  const std::vector<std::string> common = {"fit", "--recipe", "single", "--train", dir / "train.csv", "--iters", "500",
+                                           "--psis-draws", "0"};
   std::vector<std::string> plain = common, one = common;
   plain.insert(plain.end(), {"--out", dir / "plain.elbo"});
   one.insert(one.end(), {"--out", dir / "one.elbo", "--ensemble", "1"});
@@ -71,7 +73,8 @@ TEST(cli_ensemble, refuses_what_an_ensemble_cannot_do) {
       {{"--ensemble", "2", "--checkpoint", dir / "c.ckpt"}, "--resume/--checkpoint"},
   };
   for (const auto& [flags, named] : refused) {
-    std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "100"};
+    std::vector<std::string> args = {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out",
+                                     dir / "m.elbo", "--iters", "100"};
     args.insert(args.end(), flags.begin(), flags.end());
     CliResult r = run_cli(dir, args);
     EXPECT_EQ(r.code, 2) << describe(r);

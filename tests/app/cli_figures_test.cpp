@@ -49,7 +49,8 @@ TEST(cli_demo, quick_demo_writes_every_figure) {
 TEST(cli_plot, classifier_figures_for_two_features) {
   TempDir dir;
   write_moons(dir / "train.csv", 150, 5);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "500"});
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--iters", "500"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   const std::string figs = dir / "figs";
   fs::create_directory(figs);
@@ -67,7 +68,8 @@ TEST(cli_plot, classifier_figures_for_two_features) {
 TEST(cli_plot, without_gnuplot_it_completes_and_names_the_skipped_figures) {
   TempDir dir;
   write_moons(dir / "train.csv", 100, 6);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "200"});
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--iters", "200"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   const std::string figs = dir / "figs";
   fs::create_directory(figs);
@@ -92,7 +94,8 @@ TEST(cli_plot, a_file_over_the_point_cap_is_read_in_blocks_and_its_points_sample
   TempDir dir;
   write_moons(dir / "train.csv", 150, 5);
   write_moons(dir / "big.csv", 25000, 6);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "300"});
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--iters", "300"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   const std::string figs = dir / "figs";
   fs::create_directory(figs);
@@ -117,7 +120,8 @@ TEST(cli_plot, figures_from_blocks_do_not_depend_on_threads_and_the_reliability_
   TempDir dir;
   write_moons(dir / "train.csv", 150, 5);
   write_moons(dir / "big.csv", 8000, 7);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "300"});
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--iters", "300"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   const std::vector<std::string> stems = {"data", "predicted_labels", "posterior_mean", "uncertainty", "reliability"};
   for (const char* threads : {"1", "3"}) {
@@ -146,7 +150,8 @@ TEST(cli_plot, figures_from_blocks_do_not_depend_on_threads_and_the_reliability_
 TEST(cli_plot, regression_with_one_feature_has_no_figures_to_draw) {
   TempDir dir;
   write_sine(dir / "train.csv", 100, 0.2, 7);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "200"});
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--iters", "200"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   CliResult r = run_cli(dir, {"plot", "--model", dir / "m.elbo", "--data", dir / "train.csv", "--out", dir.path()});
   ASSERT_EQ(r.code, 0) << describe(r);

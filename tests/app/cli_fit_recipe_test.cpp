@@ -19,7 +19,7 @@ namespace {
 // `elbo fit --out DIR/n.elbo FLAGS` must stop with a usage error (exit 2) whose message
 // names `name`, before writing the model file.
 void expect_refused(const TempDir& dir, const std::vector<std::string>& flags, const std::string& name) {
-  std::vector<std::string> args = {"fit", "--out", dir / "n.elbo"};
+  std::vector<std::string> args = {"fit", "--recipe", "single", "--out", dir / "n.elbo"};
   args.insert(args.end(), flags.begin(), flags.end());
   CliResult r = run_cli(dir, args);
   EXPECT_EQ(r.code, 2) << describe(r);
@@ -36,7 +36,8 @@ std::vector<std::string> with_train(const TempDir& dir, const std::vector<std::s
 
 // `elbo fit` of DIR/train.csv into DIR/OUT with --beta BETA and ITERS steps, no k-hat.
 CliResult fit_with_beta(const TempDir& dir, const std::string& beta, const std::string& out, const std::string& iters) {
-  return run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / out, "--beta", beta, "--iters", iters,
+  return run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / out, "--beta", beta,
+                       "--iters", iters,
                        "--psis-draws", "0"});
 }
 
@@ -51,7 +52,8 @@ TEST(cli_fit_recipe, the_default_fit_of_a_uci_sized_network_reaches_the_noise) {
   TempDir dir;
   write_sine(dir / "train.csv", 300, 0.05, 21);
   write_sine(dir / "test.csv", 1000, 0.05, 22);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--hidden", "50",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--hidden", "50",
                                 "--psis-draws", "0"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("converged at step"), std::string::npos) << fit.out;
@@ -70,7 +72,8 @@ TEST(cli_fit_recipe, the_time_limit_stops_the_steps_and_the_model_is_still_writt
   TempDir dir;
   write_sine(dir / "train.csv", 300, 0.2, 23);
   const auto t0 = std::chrono::steady_clock::now();
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--lr-schedule",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--lr-schedule",
                                 "constant", "--max-iters", "100000000", "--time-limit", "0.5"});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(fit.code, 0) << describe(fit);
@@ -94,7 +97,8 @@ TEST(cli_fit_recipe, a_hierarchical_prior_learns_each_layers_precision) {
   TempDir dir;
   write_sine(dir / "train.csv", 300, 0.2, 24);
   write_sine(dir / "test.csv", 300, 0.2, 25);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--prior",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--prior",
                                 "hierarchical", "--hidden", "20"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("hierarchical priors (N(0, lambda^-1/2), lambda ~ Gamma(6, 6) per layer)"),
@@ -107,7 +111,8 @@ TEST(cli_fit_recipe, a_hierarchical_prior_learns_each_layers_precision) {
   EXPECT_NE(s.out.find("hierarchical priors"), std::string::npos) << s.out;
   for (const char* name : {"precision_1", "precision_out"}) EXPECT_NE(s.out.find(name), std::string::npos) << s.out;
 
-  CliResult bad = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "n.elbo", "--prior", "wide"});
+  CliResult bad = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "n.elbo",
+                                "--prior", "wide"});
   EXPECT_EQ(bad.code, 2) << describe(bad);
   EXPECT_NE(bad.err.find("--prior"), std::string::npos) << bad.err;
 }
@@ -151,7 +156,8 @@ TEST(cli_fit_recipe, kl_warmup_ramps_the_kl_weight_and_is_kept_in_the_fit_record
   // fit of it (training RMSE near the noise sd 0.2, as cli_regression asks of the default).
   TempDir dir;
   write_sine(dir / "train.csv", 300, 0.2, 24);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "w.elbo", "--hidden", "20",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "w.elbo",
+                                "--hidden", "20",
                                 "--kl-warmup", "2000", "--psis-draws", "0"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("KL warm-up: the KL part's weight rises from 0.0005 to 1 over the first 2000 steps"),
@@ -190,7 +196,7 @@ TEST(cli_fit_recipe, kl_warmup_steps_are_not_judged_by_the_constant_rate_tests) 
   const std::vector<std::string> flags = {"--max-iters", "6000", "--hidden", "2", "--lr", "0.05", "--mc-samples",
                                           "3", "--lr-schedule", "constant", "--psis-draws", "0"};
   auto fit = [&](const std::string& out, std::vector<std::string> more) {
-    std::vector<std::string> args = {"fit", "--out", dir / out};
+    std::vector<std::string> args = {"fit", "--recipe", "single", "--out", dir / out};
     for (const auto& v : {with_train(dir, flags), more}) args.insert(args.end(), v.begin(), v.end());
     return run_cli(dir, args);
   };

@@ -36,7 +36,8 @@ TEST(cli_heteroscedastic, the_predictive_sd_follows_the_inputs_noise) {
   write_two_noise_sine(dir / "test.csv", 400, 52);
   write_text(dir / "x.csv", "x\n-1.5\n1.5\n");
   auto fit = [&](const std::string& model, const std::string& likelihood) {
-    CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / model, "--likelihood", likelihood,
+    CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / model,
+                                "--likelihood", likelihood,
                                 "--hidden", "16", "--iters", "12000", "--seed", "3"});
     EXPECT_EQ(r.code, 0) << describe(r);
     return r;
@@ -77,7 +78,8 @@ TEST(cli_heteroscedastic, the_predictive_sd_follows_the_inputs_noise) {
   // Laplace over every weight (K-FAC curvature, whose finite differences move f_2 too; the
   // linearised predictive) keeps the two noise levels apart (measured with GCC: sd ratio 12.4,
   // mlpd 0.31, against normal's -0.57).
-  CliResult l = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "l.elbo", "--likelihood",
+  CliResult l = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "l.elbo",
+                              "--likelihood",
                               "heteroscedastic_normal", "--hidden", "16", "--seed", "3", "--method", "laplace",
                               "--subset", "all", "--hessian", "kron"});
   ASSERT_EQ(l.code, 0) << describe(l);

@@ -19,7 +19,8 @@ TEST(cli_laplace, classifies_moons_as_well_as_advi_and_prints_khat) {
   TempDir dir;
   write_moons(dir / "train.csv", 200, 1);
   write_moons(dir / "test.csv", 200, 2);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "laplace"});
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--method", "laplace"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("fitting: laplace (hessian full over the last layer, 51 parameters)"), std::string::npos)
       << fit.out;
@@ -42,7 +43,8 @@ TEST(cli_laplace, classifies_moons_as_well_as_advi_and_prints_khat) {
 
   // Every weight: Kronecker-factored Gauss-Newton blocks with the linearised predictive
   // (the default over all the weights), held to the same bounds.
-  CliResult kron = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "k.elbo", "--method", "laplace",
+  CliResult kron = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "k.elbo",
+                                 "--method", "laplace",
                                  "--hessian", "kron", "--subset", "all"});
   ASSERT_EQ(kron.code, 0) << describe(kron);
   EXPECT_NE(kron.out.find("hessian kron over all the weights, 51 parameters"), std::string::npos) << kron.out;
@@ -66,7 +68,8 @@ TEST(cli_laplace, classifies_moons_as_well_as_advi_and_prints_khat) {
 
   // The same fit's sampled predictive differs from the linearised one (the network is not
   // linear in its first layers), and both files predict.
-  CliResult sampled = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "s.elbo", "--method", "laplace",
+  CliResult sampled = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "s.elbo",
+                                    "--method", "laplace",
                                     "--hessian", "kron", "--subset", "all", "--predictive", "sampled"});
   ASSERT_EQ(sampled.code, 0) << describe(sampled);
   CliResult lin_pred = run_cli(dir, {"predict", "--model", dir / "k.elbo", "--data", dir / "test.csv"});
@@ -78,7 +81,8 @@ TEST(cli_laplace, classifies_moons_as_well_as_advi_and_prints_khat) {
   // The probit approximation of the linearised predictive: one deterministic answer, close
   // to the linearised draws' (it approximates their mean probability; on moons the two
   // test mlpd agree within 0.05 nats a row), and refused for a regression.
-  CliResult probit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "p.elbo", "--method", "laplace",
+  CliResult probit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "p.elbo",
+                                   "--method", "laplace",
                                    "--hessian", "kron", "--subset", "all", "--predictive", "probit"});
   ASSERT_EQ(probit.code, 0) << describe(probit);
   EXPECT_NE(probit.out.find("; probit predictive"), std::string::npos) << probit.out;
@@ -93,7 +97,8 @@ TEST(cli_laplace, classifies_moons_as_well_as_advi_and_prints_khat) {
   EXPECT_EQ(p1.out, p2.out);  // no draws: the seed changes nothing
 
   // Diagonal over every weight.
-  CliResult diag = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "d.elbo", "--method", "laplace",
+  CliResult diag = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "d.elbo",
+                                 "--method", "laplace",
                                  "--hessian", "diag", "--subset", "all"});
   ASSERT_EQ(diag.code, 0) << describe(diag);
   EXPECT_NE(diag.out.find("hessian diag over all the weights"), std::string::npos) << diag.out;
@@ -106,7 +111,8 @@ TEST(cli_laplace, chooses_a_prior_precision_per_layer) {
   TempDir dir;
   write_moons(dir / "train.csv", 200, 1);
   write_moons(dir / "test.csv", 200, 2);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "laplace",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--method", "laplace",
                                 "--subset", "all", "--hessian", "kron", "--prior-structure", "layerwise"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   const size_t at = fit.out.find("prior precisions per layer ");
@@ -116,13 +122,15 @@ TEST(cli_laplace, chooses_a_prior_precision_per_layer) {
   CliResult eval = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "test.csv", "--json"});
   ASSERT_EQ(eval.code, 0) << describe(eval);
   EXPECT_GT(nlohmann::json::parse(eval.out)["accuracy"].get<double>(), 0.85) << eval.out;
-  CliResult full = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "f.elbo", "--method", "laplace",
+  CliResult full = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "f.elbo",
+                                 "--method", "laplace",
                                  "--hessian", "full", "--prior-structure", "layerwise"});
   EXPECT_NE(full.code, 0);
   EXPECT_NE(full.err.find("--prior-structure layerwise: needs --hessian diag or kron"), std::string::npos)
       << describe(full);
   // Over the last layer, one group: the output layer's precision alone is chosen and printed.
-  CliResult last = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "l.elbo", "--method", "laplace",
+  CliResult last = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "l.elbo",
+                                 "--method", "laplace",
                                  "--hessian", "kron", "--prior-structure", "layerwise"});
   ASSERT_EQ(last.code, 0) << describe(last);
   EXPECT_NE(last.out.find("; prior precision "), std::string::npos) << last.out;
@@ -133,7 +141,8 @@ TEST(cli_laplace, recovers_a_sine_within_its_noise) {
   TempDir dir;
   write_sine(dir / "train.csv", 300, 0.2, 21);
   write_sine(dir / "test.csv", 300, 0.2, 22);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "laplace"});
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--method", "laplace"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   CliResult eval = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "test.csv", "--json"});
   ASSERT_EQ(eval.code, 0) << describe(eval);
@@ -146,22 +155,27 @@ TEST(cli_laplace, recovers_a_sine_within_its_noise) {
 TEST(cli_laplace, names_the_options_it_does_not_take) {
   TempDir dir;
   write_moons(dir / "train.csv", 50, 1);
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "laplace",
+  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                              "--method", "laplace",
                               "--batch-size", "10"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("--batch-size: laplace runs L-BFGS on all the rows"), std::string::npos) << describe(r);
-  CliResult h = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--hessian", "diag"});
+  CliResult h = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                              "--hessian", "diag"});
   EXPECT_NE(h.code, 0);
   EXPECT_NE(h.err.find("--hessian: applies to --method laplace only"), std::string::npos) << describe(h);
-  CliResult p = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--predictive", "sampled"});
+  CliResult p = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                              "--predictive", "sampled"});
   EXPECT_NE(p.code, 0);
   EXPECT_NE(p.err.find("--predictive: applies to --method laplace only"), std::string::npos) << describe(p);
-  CliResult k = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "laplace",
+  CliResult k = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                              "--method", "laplace",
                               "--hessian", "kron", "--prior", "hierarchical"});
   EXPECT_NE(k.code, 0);
   EXPECT_NE(k.err.find("--hessian kron: needs --prior normal"), std::string::npos) << describe(k);
   write_sine(dir / "sine.csv", 50, 0.2, 3);
-  CliResult rp = run_cli(dir, {"fit", "--train", dir / "sine.csv", "--out", dir / "m.elbo", "--method", "laplace",
+  CliResult rp = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "sine.csv", "--out", dir / "m.elbo",
+                               "--method", "laplace",
                                "--subset", "all", "--predictive", "probit"});
   EXPECT_NE(rp.code, 0);
   EXPECT_NE(rp.err.find("--predictive probit: the probit approximation is for class labels"), std::string::npos)

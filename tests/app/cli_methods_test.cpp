@@ -41,7 +41,8 @@ TempDir* CliMethods::dir_ = nullptr;
 TEST_P(CliMethods, fits_and_every_command_reads_its_model) {
   const MethodCase& c = GetParam();
   const std::string model = path(c.what + ".elbo");
-  std::vector<std::string> fit = {"fit", "--train", path("train.csv"), "--out", model, "--iters", "3000", "--seed", "3"};
+  std::vector<std::string> fit = {"fit", "--recipe", "single", "--train", path("train.csv"), "--out", model, "--iters",
+                                  "3000", "--seed", "3"};
   fit.insert(fit.end(), c.flags.begin(), c.flags.end());
   CliResult r = run_cli(*dir_, fit);
   ASSERT_EQ(r.code, 0) << describe(r);

@@ -19,7 +19,8 @@ TEST(cli_pathfinder, multi_path_classifies_moons_as_well_as_advi_and_prints_khat
   TempDir dir;
   write_moons(dir / "train.csv", 200, 1);
   write_moons(dir / "test.csv", 200, 2);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "pathfinder"});
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--method", "pathfinder"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("fitting: pathfinder (4 paths, 51 parameters)"), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("path 3: "), std::string::npos) << fit.out;
@@ -44,7 +45,8 @@ TEST(cli_pathfinder, single_path_recovers_a_sine_within_its_noise) {
   TempDir dir;
   write_sine(dir / "train.csv", 300, 0.2, 21);
   write_sine(dir / "test.csv", 300, 0.2, 22);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "pathfinder",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--method", "pathfinder",
                                 "--paths", "1"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("PSIS k-hat: "), std::string::npos) << fit.out;
@@ -60,7 +62,8 @@ TEST(cli_pathfinder, initialises_advi) {
   TempDir dir;
   write_moons(dir / "train.csv", 200, 1);
   write_moons(dir / "test.csv", 200, 2);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--init", "pathfinder",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--init", "pathfinder",
                                 "--iters", "500", "--loss-history", dir / "hist.csv"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("initialisation: pathfinder, "), std::string::npos) << fit.out;
@@ -70,14 +73,16 @@ TEST(cli_pathfinder, initialises_advi) {
   EXPECT_EQ(hist.rows[499][0], 500);
   for (const auto& row : hist.rows) EXPECT_TRUE(std::isfinite(row[1]));
   // The start is Pathfinder's: the first step's loss is not the default start's.
-  CliResult plain = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "p.elbo", "--iters", "1",
+  CliResult plain = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "p.elbo",
+                                  "--iters", "1",
                                   "--loss-history", dir / "plain.csv"});
   ASSERT_EQ(plain.code, 0) << describe(plain);
   EXPECT_NE(parse_csv_text(read_text(dir / "plain.csv")).rows[0][1], hist.rows[0][1]);
   CliResult eval = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "test.csv", "--json"});
   ASSERT_EQ(eval.code, 0) << describe(eval);
   EXPECT_GT(nlohmann::json::parse(eval.out)["accuracy"].get<double>(), 0.85) << eval.out;
-  CliResult bad = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "l.elbo", "--method", "laplace",
+  CliResult bad = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "l.elbo",
+                                "--method", "laplace",
                                 "--init", "pathfinder"});
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.err.find("--init: laplace has no steps to start"), std::string::npos) << describe(bad);
@@ -86,12 +91,14 @@ TEST(cli_pathfinder, initialises_advi) {
 TEST(cli_pathfinder, takes_paths_only_with_its_method) {
   TempDir dir;
   write_moons(dir / "train.csv", 50, 1);
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--paths", "2"});
+  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                              "--paths", "2"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("--paths: applies to --method pathfinder only"), std::string::npos) << describe(r);
   for (const std::vector<std::string>& method : {std::vector<std::string>{"--method", "advi"},
                                                  std::vector<std::string>{"--method", "pathfinder", "--paths", "1"}}) {
-    std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--resampling", "psis"};
+    std::vector<std::string> args = {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out",
+                                     dir / "m.elbo", "--resampling", "psis"};
     args.insert(args.end(), method.begin(), method.end());
     CliResult bad = run_cli(dir, args);
     EXPECT_NE(bad.code, 0);
@@ -111,7 +118,8 @@ TEST(cli_pathfinder, resampling_says_which_draws_q_holds_and_the_model_file_keep
   write_moons(dir / "test.csv", 200, 2);
   for (const std::string mode : {"auto", "psis", "pooled"}) {
     const std::filesystem::path model = dir / (mode + ".elbo");
-    CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", model, "--method", "pathfinder",
+    CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", model,
+                                  "--method", "pathfinder",
                                   "--resampling", mode, "--paths", "3"});
     ASSERT_EQ(fit.code, 0) << describe(fit);
     const bool resampled = mode == "psis";

@@ -21,7 +21,8 @@ class Counts : public ::testing::Test {
     dir_ = new TempDir;
     write_counts(*dir_ / "train.csv", 400, 31);
     write_counts(*dir_ / "test.csv", 400, 32);
-    fit_ = new CliResult(run_cli(*dir_, {"fit", "--train", *dir_ / "train.csv", "--out", *dir_ / "m.elbo",
+    fit_ = new CliResult(run_cli(*dir_, {"fit", "--recipe", "single", "--train", *dir_ / "train.csv", "--out",
+                                         *dir_ / "m.elbo",
                                          "--likelihood", "poisson", "--iters", "3000"}));
   }
   static void TearDownTestSuite() {
@@ -107,7 +108,8 @@ TEST_F(Counts, summary_and_plot_work_on_a_count_network) {
 TEST(cli_poisson, targets_that_are_not_counts_are_refused_with_their_row) {
   TempDir dir;
   write_text(dir / "neg.csv", "x,y\n0,1\n1,3\n2,0\n3,-1\n4,2\n");
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "neg.csv", "--out", dir / "m.elbo", "--likelihood", "poisson"});
+  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "neg.csv", "--out", dir / "m.elbo",
+                              "--likelihood", "poisson"});
   EXPECT_EQ(r.code, 2) << describe(r);
   EXPECT_NE(r.err.find("--likelihood: 'poisson' does not fit target 'y' of " + dir / "neg.csv" +
                        ": value -1 in data row 4 is not a count (a whole number >= 0)"),
@@ -116,14 +118,16 @@ TEST(cli_poisson, targets_that_are_not_counts_are_refused_with_their_row) {
   EXPECT_FALSE(fs::exists(dir / "m.elbo"));
 
   write_text(dir / "frac.csv", "x,y\n0,1\n1,2.5\n");
-  r = run_cli(dir, {"fit", "--train", dir / "frac.csv", "--out", dir / "m.elbo", "--likelihood", "poisson"});
+  r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "frac.csv", "--out", dir / "m.elbo", "--likelihood",
+                    "poisson"});
   EXPECT_EQ(r.code, 2) << describe(r);
   EXPECT_NE(r.err.find("value 2.5 in data row 2 is not a count"), std::string::npos) << describe(r);
   EXPECT_FALSE(fs::exists(dir / "m.elbo"));
 
   // A fitted count network refuses such targets in evaluate too (a data error: exit 1).
   write_text(dir / "ok.csv", "x,y\n0,1\n1,3\n2,0\n3,4\n4,2\n");
-  r = run_cli(dir, {"fit", "--train", dir / "ok.csv", "--out", dir / "m.elbo", "--likelihood", "poisson", "--iters",
+  r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "ok.csv", "--out", dir / "m.elbo", "--likelihood",
+                    "poisson", "--iters",
                     "50"});
   ASSERT_EQ(r.code, 0) << describe(r);
   r = run_cli(dir, {"evaluate", "--model", dir / "m.elbo", "--data", dir / "frac.csv"});

@@ -26,7 +26,8 @@ TEST(cli_prior_scale, evidence_chooses_the_sd_that_laplace_evidence_iterations_c
   write_moons(dir / "train.csv", 200, 3);
   // The reference: a Laplace fit over every weight with the diagonal Hessian and ten
   // evidence iterations prints the precision it chose.
-  CliResult lap = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "lap.elbo", "--method", "laplace",
+  CliResult lap = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "lap.elbo",
+                                "--method", "laplace",
                                 "--subset", "all", "--hessian", "diag", "--evidence-iterations", "10", "--psis-draws",
                                 "0"});
   ASSERT_EQ(lap.code, 0) << describe(lap);
@@ -34,7 +35,8 @@ TEST(cli_prior_scale, evidence_chooses_the_sd_that_laplace_evidence_iterations_c
   ASSERT_TRUE(precision > 0) << lap.out;
   for (const char* method : {"pathfinder", "advi"}) {
     const std::string model = dir / (std::string(method) + ".elbo");
-    std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", model, "--method", method,
+    std::vector<std::string> args = {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", model,
+                                     "--method", method,
                                      "--prior-scale", "evidence", "--psis-draws", "0"};
     for (const char* flag : std::string(method) == "pathfinder" ? std::vector<const char*>{"--paths", "1"}
                                                                  : std::vector<const char*>{"--iters", "300"})
@@ -59,7 +61,8 @@ TEST(cli_prior_scale, a_network_over_4000_parameters_takes_the_kronecker_factors
   // 2 -> 100 -> 40 -> 1: 4,381 parameters, above the diagonal's limit.
   TempDir dir;
   write_moons(dir / "train.csv", 200, 3);
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--hidden", "100,40",
+  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                              "--hidden", "100,40",
                               "--prior-scale", "evidence", "--iters", "200", "--psis-draws", "0"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_NE(r.out.find("prior scale: by the Laplace evidence (kron Hessian over 4381 parameters"), std::string::npos)
@@ -78,13 +81,15 @@ TEST(cli_prior_scale, is_refused_where_it_cannot_apply) {
   };
   // Launched by mpirun (its environment) is a data-parallel fit too.
   ::setenv("OMPI_COMM_WORLD_SIZE", "1", 1);
-  CliResult mpi = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--prior-scale",
+  CliResult mpi = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--prior-scale",
                                 "evidence", "--likelihood", "bernoulli"});
   ::unsetenv("OMPI_COMM_WORLD_SIZE");
   EXPECT_EQ(mpi.code, 2) << describe(mpi);
   EXPECT_NE(mpi.err.find("--prior-scale evidence: not in a data-parallel fit"), std::string::npos) << describe(mpi);
   for (const auto& [flags, message] : cases) {
-    std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--prior-scale",
+    std::vector<std::string> args = {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out",
+                                     dir / "m.elbo", "--prior-scale",
                                      "evidence"};
     args.insert(args.end(), flags.begin(), flags.end());
     CliResult r = run_cli(dir, args);

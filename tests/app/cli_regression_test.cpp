@@ -16,7 +16,8 @@ TEST(cli_regression, recovers_a_sine_within_its_noise) {
   const double noise = 0.2;
   write_sine(dir / "train.csv", 300, noise, 21);
   write_sine(dir / "test.csv", 300, noise, 22);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "3000"});
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                                "--iters", "3000"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("likelihood: normal"), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("features and target standardised"), std::string::npos) << fit.out;

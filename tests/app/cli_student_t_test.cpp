@@ -19,13 +19,15 @@ TEST(cli_student_t, a_sine_with_outliers_is_recovered_end_to_end) {
   TempDir dir;
   write_sine(dir / "train.csv", 300, 0.2, 41, 8.0);
   write_sine(dir / "test.csv", 300, 0.2, 42, 8.0);
-  CliResult fit = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "t.elbo", "--likelihood",
+  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "t.elbo",
+                                "--likelihood",
                                 "student_t", "--iters", "3000"});
   ASSERT_EQ(fit.code, 0) << describe(fit);
   EXPECT_NE(fit.out.find("likelihood: student_t (as asked with --likelihood)"), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("features and target standardised"), std::string::npos) << fit.out;
   CliResult normal_fit =
-      run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "n.elbo", "--iters", "3000"});
+      run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "n.elbo", "--iters",
+                    "3000"});
   ASSERT_EQ(normal_fit.code, 0) << describe(normal_fit);
 
   // The predictive mean follows the sine, not the outliers, within 0.3 at three points.

@@ -31,7 +31,8 @@ struct FittedMoons {
   std::string model = dir / "m.elbo", data = dir / "rows.csv";
   FittedMoons() {
     write_moons(dir / "train.csv", 200, 3);
-    CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", model, "--iters", "300"});
+    CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", model, "--iters",
+                                "300"});
     EXPECT_EQ(r.code, 0) << describe(r);
     write_moons(data, kRows, 4);
   }

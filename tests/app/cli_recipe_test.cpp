@@ -1,0 +1,215 @@
+// `elbo fit --recipe` (apps/elbo/fit_recipe.hpp): the default `ensemble` recipe's choices for
+// the flags not given, what it leaves out where a fit cannot take a part, and `single`.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "app/cli_runner.hpp"
+#include "app/data_sets.hpp"
+#include "fit_recipe.hpp"
+
+namespace elbo::app_test {
+namespace {
+
+using cli::FitRecipe;
+using cli::FitRecipeRequest;
+using cli::resolve_fit_recipe;
+
+FitRecipeRequest advi_request() {
+  return {.recipe = "ensemble", .method = "advi", .objective = "kl", .step_cap = 100000};
+}
+
+TEST(fit_recipe, the_default_recipe_gives_advi_every_part) {
+  const FitRecipe r = resolve_fit_recipe(advi_request());
+  EXPECT_TRUE(r.robust_likelihood);
+  EXPECT_TRUE(r.beta_auto);
+  EXPECT_EQ(r.kl_warmup, 5000);
+  EXPECT_EQ(r.ensemble, 5);
+  EXPECT_TRUE(r.left_out.empty());
+}
+
+TEST(fit_recipe, single_gives_nothing) {
+  FitRecipeRequest q = advi_request();
+  q.recipe = "single";
+  const FitRecipe r = resolve_fit_recipe(q);
+  EXPECT_FALSE(r.robust_likelihood);
+  EXPECT_FALSE(r.beta_auto);
+  EXPECT_EQ(r.kl_warmup, 0);
+  EXPECT_EQ(r.ensemble, 1);
+}
+
+TEST(fit_recipe, flags_given_keep_their_values) {
+  FitRecipeRequest q = advi_request();
+  q.likelihood_given = q.beta_given = q.kl_warmup_given = q.ensemble_given = true;
+  const FitRecipe r = resolve_fit_recipe(q);
+  EXPECT_FALSE(r.robust_likelihood);
+  EXPECT_FALSE(r.beta_auto);
+  EXPECT_EQ(r.kl_warmup, 0);
+  EXPECT_EQ(r.ensemble, 1);
+  EXPECT_TRUE(r.left_out.empty());
+}
+
+TEST(fit_recipe, the_warm_up_is_at_most_a_quarter_of_the_steps) {
+  FitRecipeRequest q = advi_request();
+  q.step_cap = 2000;
+  EXPECT_EQ(resolve_fit_recipe(q).kl_warmup, 500);
+  q.step_cap = 3;
+  EXPECT_EQ(resolve_fit_recipe(q).kl_warmup, 0);
+}
+
+TEST(fit_recipe, leaves_out_what_a_fit_cannot_take) {
+  FitRecipeRequest q = advi_request();
+  q.method = "svgd";
+  FitRecipe r = resolve_fit_recipe(q);
+  EXPECT_TRUE(r.robust_likelihood);
+  EXPECT_FALSE(r.beta_auto);
+  EXPECT_EQ(r.kl_warmup, 0);
+  EXPECT_EQ(r.ensemble, 1);
+  EXPECT_EQ(r.left_out, (std::vector<std::string>{"no --beta auto or KL warm-up: --method svgd minimises no KL part",
+                                                  "no ensemble: --method svgd fits one approximation"}));
+
+  q = advi_request();
+  q.method = "lowrank_advi";  // tempered and warmed up, but no mixture
+  r = resolve_fit_recipe(q);
+  EXPECT_TRUE(r.beta_auto);
+  EXPECT_EQ(r.kl_warmup, 5000);
+  EXPECT_EQ(r.ensemble, 1);
+
+  q = advi_request();
+  q.objective = "renyi:0.5";
+  r = resolve_fit_recipe(q);
+  EXPECT_FALSE(r.beta_auto);
+  EXPECT_EQ(r.kl_warmup, 0);
+  EXPECT_EQ(r.ensemble, 5);
+
+  q = advi_request();
+  q.data_parallel = true;
+  r = resolve_fit_recipe(q);
+  EXPECT_FALSE(r.robust_likelihood);  // a data-parallel fit names its likelihood
+  EXPECT_FALSE(r.beta_auto);
+  EXPECT_EQ(r.kl_warmup, 5000);
+  EXPECT_EQ(r.ensemble, 1);
+  EXPECT_EQ(r.left_out.size(), 2u);
+
+  q = advi_request();
+  q.checkpointed = true;
+  r = resolve_fit_recipe(q);
+  EXPECT_TRUE(r.beta_auto);
+  EXPECT_EQ(r.ensemble, 1);
+  ASSERT_EQ(r.left_out.size(), 1u);
+  EXPECT_NE(r.left_out[0].find("checkpointed"), std::string::npos);
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// 100 rows of the sine regression, short fits: what the default recipe chose is in the
+// output and in the model file's fit record.
+TEST(cli_recipe, the_default_fit_is_the_ensemble_recipe) {
+  TempDir dir;
+  write_sine(dir / "train.csv", 100, 0.2, 31);
+  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--hidden", "8", "--iters",
+                              "400", "--psis-draws", "0"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(has(r.out, "recipe: ensemble (5 members, --beta auto, a KL warm-up of 100 steps, a robust likelihood"))
+      << r.out;
+  EXPECT_TRUE(has(r.out, "likelihood: heteroscedastic_student_t")) << r.out;
+  EXPECT_TRUE(has(r.out, "beta candidate 0.001: validation mlpd")) << r.out;
+  EXPECT_TRUE(has(r.out, "ensemble: 5 members, 2000 steps in all")) << r.out;
+  const std::string file = read_text(dir / "m.elbo");
+  EXPECT_TRUE(has(file, "\"recipe\":\"ensemble\"")) << file.substr(0, 2000);
+  EXPECT_TRUE(has(file, "\"ensemble\":5"));
+  EXPECT_TRUE(has(file, "\"kl_warmup\":100"));
+  EXPECT_TRUE(has(file, "\"beta_selection\""));
+  EXPECT_TRUE(has(file, "mixture:5:meanfield"));
+}
+
+TEST(cli_recipe, every_part_given_is_the_single_fit) {
+  // The recipe with all four of its flags given fits what --recipe single fits with them:
+  // the same predictions, bit for bit.
+  TempDir dir;
+  write_sine(dir / "train.csv", 100, 0.2, 32);
+  const std::vector<std::string> flags = {"--hidden", "8", "--iters", "300", "--psis-draws", "0", "--likelihood",
+                                          "normal", "--beta", "1", "--kl-warmup", "0", "--ensemble", "1"};
+  std::vector<std::string> a = {"fit", "--train", dir / "train.csv", "--out", dir / "a.elbo"};
+  std::vector<std::string> b = {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "b.elbo"};
+  a.insert(a.end(), flags.begin(), flags.end());
+  b.insert(b.end(), flags.begin(), flags.end());
+  CliResult fa = run_cli(dir, a), fb = run_cli(dir, b);
+  ASSERT_EQ(fa.code, 0) << describe(fa);
+  ASSERT_EQ(fb.code, 0) << describe(fb);
+  EXPECT_TRUE(has(fa.out, "recipe: ensemble (every part given by flags")) << fa.out;
+  EXPECT_FALSE(has(fb.out, "recipe:")) << fb.out;
+  CliResult pa = run_cli(dir, {"predict", "--model", dir / "a.elbo", "--data", dir / "train.csv"});
+  CliResult pb = run_cli(dir, {"predict", "--model", dir / "b.elbo", "--data", dir / "train.csv"});
+  ASSERT_EQ(pa.code, 0) << describe(pa);
+  ASSERT_FALSE(pa.out.empty());
+  EXPECT_EQ(pa.out, pb.out);
+}
+
+TEST(cli_recipe, a_real_target_is_normal_with_the_single_recipe) {
+  TempDir dir;
+  write_sine(dir / "train.csv", 60, 0.2, 33);
+  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
+                              "--iters", "100", "--psis-draws", "0"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(has(r.out, "likelihood: normal")) << r.out;
+  EXPECT_FALSE(has(r.out, "ensemble")) << r.out;
+  EXPECT_TRUE(has(read_text(dir / "m.elbo"), "\"recipe\":\"single\""));
+}
+
+TEST(cli_recipe, too_few_rows_for_a_validation_part_fit_at_beta_1) {
+  // --beta auto given is refused below 50 rows; the recipe's falls back to the ELBO's 1.
+  TempDir dir;
+  write_sine(dir / "train.csv", 30, 0.2, 34);
+  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "200",
+                              "--psis-draws", "0"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(has(r.out, "beta: 1 (the recipe's --beta auto holds out 20 % of the training rows")) << r.out;
+  EXPECT_TRUE(has(r.out, "ensemble: 5 members")) << r.out;
+  CliResult given = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "g.elbo", "--iters", "200",
+                                  "--beta", "auto"});
+  EXPECT_EQ(given.code, 2) << describe(given);
+}
+
+TEST(cli_recipe, other_methods_take_the_parts_they_can) {
+  TempDir dir;
+  write_moons(dir / "train.csv", 80, 35);
+  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--method", "svgd",
+                              "--particles", "10", "--iters", "50", "--psis-draws", "0"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(has(r.out, "recipe: no --beta auto or KL warm-up: --method svgd minimises no KL part")) << r.out;
+  EXPECT_TRUE(has(r.out, "recipe: no ensemble: --method svgd fits one approximation")) << r.out;
+  EXPECT_TRUE(has(r.out, "likelihood: bernoulli")) << r.out;  // the recipe's likelihood is for real targets only
+}
+
+TEST(cli_recipe, a_checkpointed_recipe_fit_resumes_to_the_same_model) {
+  // A checkpointed fit is one member (members are not checkpointed); the checkpoint keeps
+  // what the recipe chose (the likelihood, beta, the warm-up), so the resumed fit ends
+  // where the uninterrupted one does.
+  TempDir dir;
+  write_sine(dir / "train.csv", 100, 0.2, 36);
+  const std::vector<std::string> fit = {"fit", "--train", dir / "train.csv", "--hidden", "6", "--iters", "400",
+                                        "--psis-draws", "0", "--checkpoint-every", "100"};
+  std::vector<std::string> whole = fit, stopped = fit;
+  whole.insert(whole.end(), {"--out", dir / "whole.elbo"});
+  stopped.insert(stopped.end(), {"--out", dir / "stopped.elbo", "--stop-after", "200"});
+  CliResult w = run_cli(dir, whole);
+  ASSERT_EQ(w.code, 0) << describe(w);
+  EXPECT_TRUE(has(w.out, "recipe: no ensemble: a checkpointed fit is one fit")) << w.out;
+  EXPECT_TRUE(has(w.out, "beta: auto")) << w.out;
+  CliResult s = run_cli(dir, stopped);
+  ASSERT_NE(s.code, 0);
+  CliResult resumed = run_cli(dir, {"fit", "--resume", dir / "stopped.elbo.ckpt"});
+  ASSERT_EQ(resumed.code, 0) << describe(resumed);
+  EXPECT_FALSE(has(resumed.out, "beta candidate")) << resumed.out;  // chosen before the checkpoint
+  CliResult pw = run_cli(dir, {"predict", "--model", dir / "whole.elbo", "--data", dir / "train.csv"});
+  CliResult ps = run_cli(dir, {"predict", "--model", dir / "stopped.elbo", "--data", dir / "train.csv"});
+  ASSERT_EQ(pw.code, 0) << describe(pw);
+  ASSERT_FALSE(pw.out.empty());
+  EXPECT_EQ(pw.out, ps.out);
+  EXPECT_TRUE(has(read_text(dir / "stopped.elbo"), "heteroscedastic_student_t"));
+}
+
+}  // namespace
+}  // namespace elbo::app_test
