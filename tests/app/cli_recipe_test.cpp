@@ -213,3 +213,39 @@ TEST(cli_recipe, a_checkpointed_recipe_fit_resumes_to_the_same_model) {
 
 }  // namespace
 }  // namespace elbo::app_test
+
+namespace elbo::app_test {
+namespace {
+
+TEST(cli_recipe, the_default_recipe_shrugs_off_outliers_that_a_single_normal_fit_follows) {
+  // The recipe's guard (issue #19): y = 3 + 2 sin(x) + N(0, 0.1^2) on 200 training rows,
+  // every tenth shifted by 3 either way; scored on 500 clean rows (the noise's own mlpd is
+  // 0.88). On these rows the default recipe (3000 steps a fit, hidden 10) scored mlpd 0.688
+  // and RMSE 0.110 with the AVX-512 and the AVX2 kernels alike; one normal fit (--recipe
+  // single) follows the outliers: mlpd -1.08, RMSE 0.362. (The same data from another
+  // generator, seeds 0-2 and all three instruction sets: 0.716-0.734 and 0.103-0.105
+  // against -1.02 and 0.33.) The thresholds leave room for the bits of other machines and
+  // seeds, and still fail a recipe without the robust likelihood.
+  TempDir dir;
+  write_sine(dir / "train.csv", 200, 0.1, 41, 3.0);
+  write_sine(dir / "test.csv", 500, 0.1, 42);
+  const std::vector<std::string> common = {"--train", dir / "train.csv", "--hidden", "10", "--iters", "3000",
+                                           "--psis-draws", "0"};
+  std::vector<std::string> recipe = {"fit", "--out", dir / "recipe.elbo"};
+  std::vector<std::string> single = {"fit", "--recipe", "single", "--out", dir / "single.elbo"};
+  recipe.insert(recipe.end(), common.begin(), common.end());
+  single.insert(single.end(), common.begin(), common.end());
+  CliResult r = run_cli(dir, recipe);
+  ASSERT_EQ(r.code, 0) << describe(r);
+  CliResult s = run_cli(dir, single);
+  ASSERT_EQ(s.code, 0) << describe(s);
+  const nlohmann::json robust = evaluate_json(dir, dir / "recipe.elbo", dir / "test.csv");
+  const nlohmann::json plain = evaluate_json(dir, dir / "single.elbo", dir / "test.csv");
+  EXPECT_GT(robust.value("mlpd", -1e9), 0.6) << robust;
+  EXPECT_LT(robust.value("rmse", 1e9), 0.13) << robust;
+  EXPECT_LT(plain.value("mlpd", 1e9), 0.0) << plain;
+  EXPECT_GT(plain.value("rmse", -1e9), 0.2) << plain;
+}
+
+}  // namespace
+}  // namespace elbo::app_test
