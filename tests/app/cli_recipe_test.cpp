@@ -183,6 +183,18 @@ TEST(cli_recipe, other_methods_take_the_parts_they_can) {
   EXPECT_TRUE(has(r.out, "likelihood: bernoulli")) << r.out;  // the recipe's likelihood is for real targets only
 }
 
+TEST(cli_recipe, a_data_parallel_fit_takes_the_warm_up_only) {
+  TempDir dir;
+  write_sine(dir / "train.csv", 100, 0.2, 37);
+  CliResult r = run_cli(dir, {"fit", "--data-parallel", "--likelihood", "normal", "--train", dir / "train.csv", "--out",
+                              dir / "m.elbo", "--iters", "40", "--block-rows", "32", "--psis-draws", "0"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(has(r.out, "recipe: ensemble (a KL warm-up of 10 steps; --recipe single")) << r.out;
+  EXPECT_TRUE(has(r.out, "recipe: no --beta auto: a data-parallel fit has no validation part")) << r.out;
+  EXPECT_TRUE(has(r.out, "recipe: no ensemble: a data-parallel fit is one fit")) << r.out;
+  EXPECT_TRUE(has(read_text(dir / "m.elbo"), "\"kl_warmup\":10"));
+}
+
 TEST(cli_recipe, a_checkpointed_recipe_fit_resumes_to_the_same_model) {
   // A checkpointed fit is one member (members are not checkpointed); the checkpoint keeps
   // what the recipe chose (the likelihood, beta, the warm-up), so the resumed fit ends
