@@ -81,6 +81,8 @@ struct FitFlags {
   // into the flags above (beta_auto, kl_warmup, ensemble) and these:
   std::string recipe = "ensemble";
   bool robust_likelihood = false;       // a real target gets heteroscedastic_student_t
+  bool likelihood_from_recipe = false;  // `likelihood` was set by the recipe, not by --likelihood
+  std::vector<std::string> recipe_report;  // apply_recipe's lines, printed by print_recipe
   bool recipe_beta_auto = false;        // beta_auto came from the recipe: too few rows fall back to 1
   double lr = 0;
   std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
@@ -134,7 +136,7 @@ nlohmann::json settings_json(const FitFlags& f) {
           {"no_standardize", f.no_standardize}, {"init", f.init},
           {"lr_schedule", f.lr_schedule}, {"init_scale", f.init_scale},
           {"data_parallel", f.data_parallel}, {"block_rows", f.block_rows},
-          {"recipe", f.recipe}};
+          {"recipe", f.recipe}, {"likelihood_from_recipe", f.likelihood_from_recipe}};
 }
 
 void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& source) {
@@ -180,6 +182,7 @@ void restore_settings(FitFlags& f, const nlohmann::json& j, const std::string& s
     // Absent before --recipe: those fits took no recipe (as --recipe single). The recipe's
     // choices are in the settings above (a resumed fit does not choose again).
     f.recipe = j.value("recipe", std::string("single"));
+    f.likelihood_from_recipe = j.value("likelihood_from_recipe", false);
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(source + ": the checkpoint's settings are invalid (" + e.what() + ")");
   }
@@ -307,6 +310,7 @@ NetworkSpec network_options(FitFlags& f, const CheckpointPlan& plan) {
   spec.dtype = f.dtype == "float64" ? DType::f64 : DType::f32;
   spec.standardized = !f.no_standardize;
   check_output_parent("--out", f.out);
+  if (!f.loss_history.empty()) check_output_parent("--loss-history", f.loss_history);
   for (const std::string& path : {f.out, plan.path})
     if (!path.empty())
       for (const std::string& stale : remove_stale_temporaries(path))
@@ -364,6 +368,7 @@ void choose_likelihood(FitFlags& f, NetworkSpec& spec, const TrainingData& d) {
     if (f.robust_likelihood && inferred.likelihood->name() == "normal") {
       // Kept as if asked, so that a checkpoint resumes with it (settings_json).
       f.likelihood = "heteroscedastic_student_t";
+      f.likelihood_from_recipe = true;
       spec.likelihood = likelihood_for_target(f.likelihood, d.y);
       reason = "a real target: the ensemble recipe's robust likelihood, its noise learned row by row; "
                "--likelihood normal or --recipe single for a normal one";
@@ -378,7 +383,8 @@ void choose_likelihood(FitFlags& f, NetworkSpec& spec, const TrainingData& d) {
       throw UsageError("--likelihood: '" + f.likelihood + "' does not fit target '" + spec.target + "' of " + f.train +
                        ": " + e.what());
     }
-    reason = "as asked with --likelihood";
+    reason = f.likelihood_from_recipe ? "the ensemble recipe's for a real target, kept in the checkpoint"
+                                      : "as asked with --likelihood";
   }
   std::printf("data: %s, %ld rows, %ld features; target '%s'\n", f.train.c_str(), static_cast<long>(d.rows()),
               static_cast<long>(spec.feature_count()), spec.target.c_str());
@@ -802,6 +808,7 @@ void choose_prior_scale(FitFlags& f, NetworkSpec& spec, const ModelData& inputs)
 // the fit did (`info`, with k-hat when there is one).
 void save_optimised_fit(const FitFlags& f, const NetworkSpec& spec, const ModelData& inputs, const Approximation& q,
                         nlohmann::json info, const std::optional<PsisResult>& psis, int64_t psis_draws) {
+  info["recipe"] = f.recipe;
   if (psis) {
     info["psis_khat"] = khat_json(psis->khat);
     info["psis_ess"] = psis->ess;
@@ -1076,6 +1083,12 @@ std::unique_ptr<Likelihood> shared_categorical(const std::vector<double>& y, Com
   return likelihood;
 }
 
+// apply_recipe's report: by the process that prints (in a data-parallel fit, after the
+// others are silenced).
+void print_recipe(const FitFlags& f) {
+  for (const std::string& line : f.recipe_report) std::printf("%s\n", line.c_str());
+}
+
 void run_data_parallel_fit(FitFlags& f, std::shared_ptr<Communicator> comm) {
   const int rank = comm->rank();
   const bool writer = rank == 0;
@@ -1084,6 +1097,7 @@ void run_data_parallel_fit(FitFlags& f, std::shared_ptr<Communicator> comm) {
     if (!std::freopen("/dev/null", "w", stdout)) throw Error("cannot silence the standard output of process " +
                                                              std::to_string(rank));
   }
+  print_recipe(f);
   CheckpointPlan plan = plan_checkpoints(f);
   check_data_parallel_flags(f);
   NetworkSpec spec = network_options(f, plan);
@@ -1358,6 +1372,7 @@ void apply_recipe(FitFlags& f) {
                                           .objective = f.objective,
                                           .data_parallel = f.data_parallel || launched_by_mpi(),
                                           .checkpointed = !f.checkpoint.empty() || f.checkpoint_every > 0,
+                                          .time_limited = f.time_limit > 0,
                                           .step_cap = f.iters_given ? f.iters : f.max_iters,
                                           .likelihood_given = f.likelihood_opt->count() > 0,
                                           .beta_given = f.beta_opt->count() > 0,
@@ -1367,6 +1382,7 @@ void apply_recipe(FitFlags& f) {
   if (r.beta_auto) f.beta_auto = f.recipe_beta_auto = true;
   if (f.kl_warmup_opt->count() == 0) f.kl_warmup = r.kl_warmup;
   if (f.ensemble_opt->count() == 0) f.ensemble = r.ensemble;
+  f.recipe_report.clear();
   if (f.recipe != "ensemble") return;
   std::string chose;
   auto add = [&](const std::string& part) { chose += (chose.empty() ? "" : ", ") + part; };
@@ -1374,10 +1390,11 @@ void apply_recipe(FitFlags& f) {
   if (r.beta_auto) add("--beta auto");
   if (r.kl_warmup > 0) add("a KL warm-up of " + std::to_string(r.kl_warmup) + " steps");
   if (r.robust_likelihood) add("a robust likelihood for a real target");
-  std::printf("recipe: ensemble (%s; --recipe single for one plain fit)\n",
-              chose.empty() ? "every part given by flags" : chose.c_str());
-  for (const std::string& why : r.left_out) std::printf("recipe: %s\n", why.c_str());
+  f.recipe_report.push_back("recipe: ensemble (" + (chose.empty() ? std::string("every part given by flags") : chose) +
+                            "; --recipe single for one plain fit)");
+  for (const std::string& why : r.left_out) f.recipe_report.push_back("recipe: " + why);
 }
+
 
 void run_fit(FitFlags& f) {
   check_ensemble_flags(f);
@@ -1400,6 +1417,7 @@ void run_fit(FitFlags& f) {
     }
     return;
   }
+  print_recipe(f);
   if (f.method == "laplace" || f.method == "pathfinder") {
     CheckpointPlan plan = plan_checkpoints(f);
     NetworkSpec spec = network_options(f, plan);

@@ -32,6 +32,11 @@ FitRecipe resolve_fit_recipe(const FitRecipeRequest& r) {
       if (r.data_parallel)
         out.left_out.push_back("no --beta auto: a data-parallel fit has no validation part (every row is in one "
                                "process only)");
+      else if (r.checkpointed)
+        out.left_out.push_back("no --beta auto: a checkpointed fit is one fit (the candidates are not "
+                               "checkpointed)");
+      else if (r.time_limited)
+        out.left_out.push_back("no --beta auto: --time-limit is the budget of one fit");
       else
         out.beta_auto = true;
     }
@@ -43,6 +48,8 @@ FitRecipe resolve_fit_recipe(const FitRecipeRequest& r) {
       out.left_out.push_back("no ensemble: a data-parallel fit is one fit");
     else if (r.checkpointed)
       out.left_out.push_back("no ensemble: a checkpointed fit is one fit (members are not checkpointed)");
+    else if (r.time_limited)
+      out.left_out.push_back("no ensemble: --time-limit is the budget of one fit");
     else
       out.ensemble = fit_defaults::recipe_members;
   }

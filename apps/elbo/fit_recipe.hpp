@@ -13,7 +13,8 @@
 //
 // A flag given on the command line always wins over the recipe, and a part of the recipe
 // that a fit cannot take (an ensemble of svgd, a warm-up without a KL part, a data-parallel
-// or checkpointed fit) is left out, as resolve_fit_recipe says.
+// fit, a checkpointed fit or one with a time limit: the recipe's other fits would not be
+// checkpointed, nor within the limit) is left out, as resolve_fit_recipe says.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,7 +27,8 @@ struct FitRecipeRequest {
   std::string method;     // --method
   std::string objective;  // --objective
   bool data_parallel = false;
-  bool checkpointed = false;  // --checkpoint, --checkpoint-every or --resume
+  bool checkpointed = false;  // --checkpoint or --checkpoint-every (a resumed fit has no recipe)
+  bool time_limited = false;  // --time-limit: a budget for one fit
   int64_t step_cap = 0;       // --iters when given, else --max-iters
   bool likelihood_given = false, beta_given = false, kl_warmup_given = false, ensemble_given = false;
 };

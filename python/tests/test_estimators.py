@@ -122,6 +122,26 @@ def test_kl_warmup_reaches_the_fit_and_its_record(moons, tmp_path):
         elbo.BNNRegressor(recipe="single", kl_warmup=-1).fit(X, target)
 
 
+def test_the_default_recipe_is_the_command_lines(moons, tmp_path):
+    # recipe=None: `elbo fit`'s default recipe (the KL weight chosen on a held-out part,
+    # five members), the same fit as the command line's with the same flags, bit for bit.
+    X, y, X_test, _ = moons
+    clf = elbo.BNNClassifier(hidden=(4,), iters=200, random_state=2).fit(X, y)
+    model = tmp_path / "py.elbo"
+    clf.save(str(model))
+    assert b'"recipe":"ensemble"' in model.read_bytes() and b'"ensemble":5' in model.read_bytes()
+    assert len(clf.loss_history_) == 5 * 200  # the members' losses, one after another
+    np.save(tmp_path / "train.npy", np.column_stack([X, y]).astype(np.float64))
+    cli("fit", "--train", tmp_path / "train.npy", "--out", tmp_path / "cli.elbo", "--hidden", "4", "--iters", 200,
+        "--seed", 2, "--likelihood", "bernoulli")
+    np.testing.assert_array_equal(elbo.load_bnn(str(tmp_path / "cli.elbo")).predict_proba(X_test),
+                                  clf.predict_proba(X_test))
+    # The regressor names the recipe's likelihood (the command line would take a 0/1 target
+    # for classes).
+    assert "heteroscedastic_student_t" in elbo.BNNRegressor()._fit_args("t.npy", "m.elbo", None)
+    assert "normal" in elbo.BNNRegressor(recipe="single")._fit_args("t.npy", "m.elbo", None)
+
+
 def _fit_record_number(model_bytes, key):
     start = model_bytes.index(key) + len(key)
     end = start

@@ -233,8 +233,7 @@ TEST_F(DataParallel, refuses_what_does_not_run_data_parallel) {
     EXPECT_EQ(r.code, 2) << flag << "\n" << describe(r);
     EXPECT_NE(r.err.find("data-parallel"), std::string::npos) << r.err;
   }
-  std::vector<std::string> no_likelihood = {"fit", "--recipe", "single", "--train", path("train.npy"), "--out",
-                                            path("m.elbo"),
+  std::vector<std::string> no_likelihood = {"fit", "--train", path("train.npy"), "--out", path("m.elbo"),
                                             "--data-parallel"};
   CliResult r = run_cli(*dir_, no_likelihood);
   EXPECT_EQ(r.code, 2);

@@ -92,13 +92,21 @@ TEST(fit_recipe, leaves_out_what_a_fit_cannot_take) {
   EXPECT_EQ(r.ensemble, 1);
   EXPECT_EQ(r.left_out.size(), 2u);
 
-  q = advi_request();
-  q.checkpointed = true;
-  r = resolve_fit_recipe(q);
-  EXPECT_TRUE(r.beta_auto);
-  EXPECT_EQ(r.ensemble, 1);
-  ASSERT_EQ(r.left_out.size(), 1u);
-  EXPECT_NE(r.left_out[0].find("checkpointed"), std::string::npos);
+  // A checkpointed fit, or one with a time limit, is one fit: the candidates and members
+  // would be neither checkpointed nor within the limit.
+  for (bool checkpointed : {true, false}) {
+    q = advi_request();
+    q.checkpointed = checkpointed;
+    q.time_limited = !checkpointed;
+    r = resolve_fit_recipe(q);
+    EXPECT_TRUE(r.robust_likelihood);
+    EXPECT_FALSE(r.beta_auto);
+    EXPECT_EQ(r.kl_warmup, 5000);
+    EXPECT_EQ(r.ensemble, 1);
+    ASSERT_EQ(r.left_out.size(), 2u);
+    for (const std::string& why : r.left_out)
+      EXPECT_NE(why.find(checkpointed ? "checkpointed" : "--time-limit"), std::string::npos) << why;
+  }
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -183,6 +191,18 @@ TEST(cli_recipe, other_methods_take_the_parts_they_can) {
   EXPECT_TRUE(has(r.out, "likelihood: bernoulli")) << r.out;  // the recipe's likelihood is for real targets only
 }
 
+TEST(cli_recipe, a_time_limit_is_the_budget_of_one_fit) {
+  TempDir dir;
+  write_sine(dir / "train.csv", 100, 0.2, 38);
+  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "100",
+                              "--time-limit", "60", "--psis-draws", "0"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(has(r.out, "recipe: no --beta auto: --time-limit is the budget of one fit")) << r.out;
+  EXPECT_TRUE(has(r.out, "recipe: no ensemble: --time-limit is the budget of one fit")) << r.out;
+  EXPECT_FALSE(has(r.out, "beta candidate")) << r.out;
+  EXPECT_FALSE(has(r.out, "ensemble member")) << r.out;
+}
+
 TEST(cli_recipe, a_data_parallel_fit_takes_the_warm_up_only) {
   TempDir dir;
   write_sine(dir / "train.csv", 100, 0.2, 37);
@@ -196,9 +216,9 @@ TEST(cli_recipe, a_data_parallel_fit_takes_the_warm_up_only) {
 }
 
 TEST(cli_recipe, a_checkpointed_recipe_fit_resumes_to_the_same_model) {
-  // A checkpointed fit is one member (members are not checkpointed); the checkpoint keeps
-  // what the recipe chose (the likelihood, beta, the warm-up), so the resumed fit ends
-  // where the uninterrupted one does.
+  // A checkpointed fit is one fit at beta 1 (neither members nor beta's candidates are
+  // checkpointed); the checkpoint keeps what the recipe chose (the likelihood, the
+  // warm-up), so the resumed fit ends where the uninterrupted one does.
   TempDir dir;
   write_sine(dir / "train.csv", 100, 0.2, 36);
   const std::vector<std::string> fit = {"fit", "--train", dir / "train.csv", "--hidden", "6", "--iters", "400",
@@ -209,12 +229,15 @@ TEST(cli_recipe, a_checkpointed_recipe_fit_resumes_to_the_same_model) {
   CliResult w = run_cli(dir, whole);
   ASSERT_EQ(w.code, 0) << describe(w);
   EXPECT_TRUE(has(w.out, "recipe: no ensemble: a checkpointed fit is one fit")) << w.out;
-  EXPECT_TRUE(has(w.out, "beta: auto")) << w.out;
+  EXPECT_TRUE(has(w.out, "recipe: no --beta auto: a checkpointed fit is one fit")) << w.out;
+  EXPECT_TRUE(has(w.out, "KL warm-up: the KL part's weight rises")) << w.out;
   CliResult s = run_cli(dir, stopped);
   ASSERT_NE(s.code, 0);
   CliResult resumed = run_cli(dir, {"fit", "--resume", dir / "stopped.elbo.ckpt"});
   ASSERT_EQ(resumed.code, 0) << describe(resumed);
-  EXPECT_FALSE(has(resumed.out, "beta candidate")) << resumed.out;  // chosen before the checkpoint
+  EXPECT_TRUE(has(resumed.out, "likelihood: heteroscedastic_student_t (the ensemble recipe's for a real target, kept "
+                               "in the checkpoint)"))
+      << resumed.out;
   CliResult pw = run_cli(dir, {"predict", "--model", dir / "whole.elbo", "--data", dir / "train.csv"});
   CliResult ps = run_cli(dir, {"predict", "--model", dir / "stopped.elbo", "--data", dir / "train.csv"});
   ASSERT_EQ(pw.code, 0) << describe(pw);

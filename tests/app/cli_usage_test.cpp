@@ -71,7 +71,7 @@ TEST_P(CliErrorTable, exits_with_its_code_and_message_and_writes_nothing) {
   EXPECT_TRUE(out_.files().empty()) << "left behind: " << out_.files().front();
 }
 
-const std::vector<std::string> fit = {"fit", "--recipe", "single", "--train", "{train}", "--out", "{out}"};
+const std::vector<std::string> fit = {"fit", "--train", "{train}", "--out", "{out}"};
 std::vector<std::string> with(std::vector<std::string> base, const std::vector<std::string>& more) {
   base.insert(base.end(), more.begin(), more.end());
   return base;
@@ -83,7 +83,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"no command", {}, 2, "A subcommand is required"},
         ErrorCase{"unknown command", {"train"}, 2, "train"},
         ErrorCase{"unknown flag", with(fit, {"--frobnicate"}), 2, "--frobnicate"},
-        ErrorCase{"missing required flag", {"fit", "--recipe", "single", "--train", "{train}"}, 2, "--out is required"},
+        ErrorCase{"missing required flag", {"fit", "--train", "{train}"}, 2, "--out is required"},
         ErrorCase{"malformed hidden", with(fit, {"--hidden", "5,,x"}), 2,
                   "--hidden: '5,,x' is not a comma-separated list of positive integers"},
         ErrorCase{"zero hidden units", with(fit, {"--hidden", "5,0"}), 2, "--hidden: '5,0'"},
@@ -138,16 +138,16 @@ INSTANTIATE_TEST_SUITE_P(
                   "--target: 'label' is neither a column name nor a 0-based column index"},
         ErrorCase{"target index out of range", with(fit, {"--target", "3"}), 2, "the columns are: x1, x2, y"},
         ErrorCase{"labels that do not fit bernoulli",
-                  {"fit", "--recipe", "single", "--train", "{blobs}", "--out", "{out}", "--target", "label",
+                  {"fit", "--train", "{blobs}", "--out", "{out}", "--target", "label",
                    "--likelihood", "bernoulli"},
                   2,
                   "--likelihood: 'bernoulli' does not fit target 'label'"},
         ErrorCase{"labels that do not fit categorical",
-                  {"fit", "--recipe", "single", "--train", "{blobs}", "--out", "{out}", "--target", "a",
+                  {"fit", "--train", "{blobs}", "--out", "{out}", "--target", "a",
                    "--likelihood", "categorical"},
                   2,
                   "is not a class label"},
-        ErrorCase{"output directory missing", {"fit", "--recipe", "single", "--train", "{train}", "--out",
+        ErrorCase{"output directory missing", {"fit", "--train", "{train}", "--out",
                                                "/nonexistent-elbo-dir/m.elbo"}, 2,
                   "--out: directory '/nonexistent-elbo-dir' does not exist"},
         ErrorCase{"zero draws", {"predict", "--model", "{model}", "--data", "{train}", "--draws", "0"}, 2,
@@ -165,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"demo into a missing parent", {"demo", "--quick", "--out", "/nonexistent-elbo-dir/demo"}, 2,
                   "--out: directory '/nonexistent-elbo-dir' does not exist"},
         ErrorCase{"summary without model", {"summary"}, 2, "--model is required"},
-        ErrorCase{"fit without training data", {"fit", "--recipe", "single", "--out", "{out}"}, 2,
+        ErrorCase{"fit without training data", {"fit", "--out", "{out}"}, 2,
                   "--train is required (or --resume CHECKPOINT)"},
         ErrorCase{"zero checkpoint interval", with(fit, {"--checkpoint-every", "0"}), 2,
                   "--checkpoint-every: '0' is not a positive integer"},
@@ -180,7 +180,7 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     runtime, CliErrorTable,
     ::testing::Values(
-        ErrorCase{"missing training file", {"fit", "--recipe", "single", "--train", "/nonexistent-elbo-dir/t.csv",
+        ErrorCase{"missing training file", {"fit", "--train", "/nonexistent-elbo-dir/t.csv",
                                             "--out", "{out}"}, 1,
                   "cannot open '/nonexistent-elbo-dir/t.csv'"},
         ErrorCase{"missing model file", {"predict", "--model", "/nonexistent-elbo-dir/m.elbo", "--data", "{train}",
@@ -200,7 +200,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(CliErrors, data_file_errors_name_file_line_and_column_and_leave_no_model) {
   const std::string bad = out_ / "bad.csv";
   write_text(bad, "x1,x2,y\n0.5,1.0,1\n0.25,abc,0\n");
-  CliResult r = run_cli(out_, {"fit", "--recipe", "single", "--train", bad, "--out", out_ / "m.elbo"});
+  CliResult r = run_cli(out_, {"fit", "--train", bad, "--out", out_ / "m.elbo"});
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.err.find(bad + ":3:2"), std::string::npos) << describe(r);
   EXPECT_FALSE(fs::exists(out_ / "m.elbo"));
@@ -209,7 +209,7 @@ TEST_F(CliErrors, data_file_errors_name_file_line_and_column_and_leave_no_model)
 TEST_F(CliErrors, npy_that_is_not_two_dimensional_is_refused) {
   const std::string npy = out_ / "x.npy";
   data::write_npy(npy, Tensor(DType::f64, {4}, {1, 2, 3, 4}));
-  CliResult r = run_cli(out_, {"fit", "--recipe", "single", "--train", npy, "--out", out_ / "m.elbo"});
+  CliResult r = run_cli(out_, {"fit", "--train", npy, "--out", out_ / "m.elbo"});
   EXPECT_EQ(r.code, 1) << describe(r);
   EXPECT_NE(r.err.find("expected a 2-D array [rows, columns], got shape [4]"), std::string::npos) << describe(r);
   EXPECT_FALSE(fs::exists(out_ / "m.elbo"));
@@ -292,7 +292,7 @@ TEST(cli, version_and_help) {
     EXPECT_EQ(c.code, 0) << command << "\n" << describe(c);
     EXPECT_NE(c.out.find("--"), std::string::npos) << command << "\n" << describe(c);
   }
-  CliResult fit = run_cli(dir, {"fit", "--recipe", "single", "--help"});
+  CliResult fit = run_cli(dir, {"fit", "--help"});
   for (const char* flag : {"--train", "--target", "--likelihood", "--hidden", "--no-bias", "--iters", "--batch-size",
                            "--no-standardize", "--dtype", "--mc-samples"})
     EXPECT_NE(fit.out.find(flag), std::string::npos) << flag;
