@@ -1389,7 +1389,7 @@ void apply_recipe(FitFlags& f) {
   if (r.ensemble > 1) add(std::to_string(r.ensemble) + " members");
   if (r.beta_auto) add("--beta auto");
   if (r.kl_warmup > 0) add("a KL warm-up of " + std::to_string(r.kl_warmup) + " steps");
-  if (r.robust_likelihood) add("a robust likelihood for a real target");
+  if (r.robust_likelihood) add("a robust likelihood if the target is real");
   f.recipe_report.push_back("recipe: ensemble (" + (chose.empty() ? std::string("every part given by flags") : chose) +
                             "; --recipe single for one plain fit)");
   for (const std::string& why : r.left_out) f.recipe_report.push_back("recipe: " + why);

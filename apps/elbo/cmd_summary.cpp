@@ -57,6 +57,12 @@ void run_summary(const SummaryFlags& f) {
       std::printf("fit: pathfinder, %zu paths; %s\n", info["paths"].size(),
                   info["resampled"].get<bool>() ? "the draws resampled by their PSIS weights"
                                                 : "the paths' draws with equal weight, not resampled");
+    // The recipe (absent before --recipe; "single" is one plain fit, not worth a line).
+    if (info.is_object() && info.value("recipe", std::string()) == "ensemble")
+      std::printf("fit: the ensemble recipe (elbo fit's default: --recipe ensemble)%s\n",
+                  info.contains("ensemble") && info["ensemble"].is_number_integer()
+                      ? (", " + std::to_string(info["ensemble"].get<int64_t>()) + " members").c_str()
+                      : "");
     // The KL weight, when it is not the ELBO's 1 or was chosen (--beta auto).
     if (info.is_object() && info.contains("beta") && info["beta"].is_number()) {
       const double beta = info["beta"].get<double>();

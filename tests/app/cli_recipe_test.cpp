@@ -124,6 +124,11 @@ TEST(cli_recipe, the_default_fit_is_the_ensemble_recipe) {
   EXPECT_TRUE(has(file, "\"kl_warmup\":100"));
   EXPECT_TRUE(has(file, "\"beta_selection\""));
   EXPECT_TRUE(has(file, "mixture:5:meanfield"));
+  CliResult summary = run_cli(dir, {"summary", "--model", dir / "m.elbo"});
+  ASSERT_EQ(summary.code, 0) << describe(summary);
+  EXPECT_TRUE(has(summary.out, "fit: the ensemble recipe (elbo fit's default: --recipe ensemble), 5 members"))
+      << summary.out;
+  EXPECT_TRUE(has(summary.out, "chosen by --beta auto")) << summary.out;
 }
 
 TEST(cli_recipe, every_part_given_is_the_single_fit) {
