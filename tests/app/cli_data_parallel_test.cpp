@@ -169,6 +169,27 @@ TEST_F(DataParallel, csv_rows_are_read_by_the_processes_that_hold_them) {
   EXPECT_EQ(read_text(path("small2.elbo")), read_text(path("small1.elbo")));
 }
 
+TEST_F(DataParallel, the_default_recipe_under_mpirun_is_its_warm_up_reported_once) {
+  if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
+  // The default recipe: a data-parallel fit takes its KL warm-up only (150 of the 600
+  // steps), process 0 alone reports it, and every process count writes the same file.
+  std::vector<std::string> args = {"fit", "--train", path("train.npy"), "--likelihood", "normal", "--hidden", "8",
+                                   "--iters", "600", "--block-rows", "256", "--seed", "3"};
+  std::vector<std::string> one = args, two = args;
+  one.insert(one.end(), {"--out", path("recipe1.elbo"), "--data-parallel"});
+  two.insert(two.end(), {"--out", path("recipe2.elbo")});
+  CliResult a = run_cli(*dir_, one);
+  ASSERT_EQ(a.code, 0) << describe(a);
+  CliResult m = mpirun(2, two);
+  ASSERT_EQ(m.code, 0) << describe(m);
+  const std::string line = "recipe: ensemble (a KL warm-up of 150 steps;";
+  const size_t at = m.out.find(line);
+  ASSERT_NE(at, std::string::npos) << m.out;
+  EXPECT_EQ(m.out.find(line, at + 1), std::string::npos) << m.out;
+  EXPECT_NE(m.out.find("recipe: no ensemble: a data-parallel fit is one fit"), std::string::npos) << m.out;
+  EXPECT_EQ(read_text(path("recipe2.elbo")), read_text(path("recipe1.elbo")));
+}
+
 TEST_F(DataParallel, shards_are_the_rows_of_one_file) {
   if (std::string(ELBO_MPIRUN).empty()) GTEST_SKIP() << "built without MPI";
   // Three shards of 700, 1 and 1,299 rows: the blocks of 256 rows cross their borders.
