@@ -35,13 +35,13 @@
 #include "elbo/mpi/mpi_communicator.hpp"
 #include "row_share.hpp"
 #include "fit_defaults.hpp"
+#include "fit_recipe.hpp"
 #include "khat_text.hpp"
 #include "metric_text.hpp"
 #include "network_file.hpp"
 #include "option_checks.hpp"
 #include "usage_error.hpp"
 #include "validation_part.hpp"
-#include "fit_recipe.hpp"
 
 namespace elbo::cli {
 
@@ -1394,7 +1394,6 @@ void apply_recipe(FitFlags& f) {
                             "; --recipe single for one plain fit)");
   for (const std::string& why : r.left_out) f.recipe_report.push_back("recipe: " + why);
 }
-
 
 void run_fit(FitFlags& f) {
   check_ensemble_flags(f);
