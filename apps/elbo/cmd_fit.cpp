@@ -83,7 +83,6 @@ struct FitFlags {
   bool robust_likelihood = false;       // a real target gets heteroscedastic_student_t
   bool likelihood_from_recipe = false;  // `likelihood` was set by the recipe, not by --likelihood
   std::vector<std::string> recipe_report;  // apply_recipe's lines, printed by print_recipe
-  bool recipe_beta_auto = false;        // beta_auto came from the recipe: too few rows fall back to 1
   double lr = 0;
   std::string lr_schedule = "plateau";  // "plateau" (PlateauAnnealing) or "constant"
   double init_scale = fit_defaults::start_sigma;  // the families' initial sigma (not fullrank_advi)
@@ -1289,7 +1288,8 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
                                                      classes ? std::span<const double>(data.y) : std::span<const double>());
   const int64_t held = static_cast<int64_t>(split.validation_rows.size());
   const int64_t fitted_rows = static_cast<int64_t>(split.fit_rows.size());
-  if ((held < kValidationMinRows || fitted_rows < kValidationMinRows) && f.recipe_beta_auto) {
+  // --beta auto not given came from the recipe: too few rows fall back to 1.
+  if ((held < kValidationMinRows || fitted_rows < kValidationMinRows) && f.beta_opt->count() == 0) {
     std::printf("beta: 1 (the recipe's --beta auto holds out %d %% of the training rows, at least %ld on each side; "
                 "there are %ld rows)\n",
                 static_cast<int>(100 * kValidationFraction), static_cast<long>(kValidationMinRows),
@@ -1379,10 +1379,9 @@ void apply_recipe(FitFlags& f) {
                                           .kl_warmup_given = f.kl_warmup_opt->count() > 0,
                                           .ensemble_given = f.ensemble_opt->count() > 0});
   f.robust_likelihood = r.robust_likelihood;
-  if (r.beta_auto) f.beta_auto = f.recipe_beta_auto = true;
+  if (r.beta_auto) f.beta_auto = true;
   if (f.kl_warmup_opt->count() == 0) f.kl_warmup = r.kl_warmup;
   if (f.ensemble_opt->count() == 0) f.ensemble = r.ensemble;
-  f.recipe_report.clear();
   if (f.recipe != "ensemble") return;
   std::string chose;
   auto add = [&](const std::string& part) { chose += (chose.empty() ? "" : ", ") + part; };

@@ -116,9 +116,10 @@ def init_measurement(elbo, out, data, threads):
         runs = {}
         for init in ["default", "pathfinder"]:
             hist = os.path.join(out, f"hist_{init}.csv")
-            text, seconds = run([elbo, "fit", "--recipe", "single", "--train", train, "--out", os.path.join(out, "init.elbo"), "--hidden",
-                                 hidden, "--iters", str(steps), "--seed", "1", "--threads", str(threads), "--init",
-                                 init, "--loss-history", hist, "--psis-draws", "0"])
+            text, seconds = run([elbo, "fit", "--recipe", "single", "--train", train, "--out",
+                                 os.path.join(out, "init.elbo"), "--hidden", hidden, "--iters", str(steps), "--seed",
+                                 "1", "--threads", str(threads), "--init", init, "--loss-history", hist,
+                                 "--psis-draws", "0"])
             fit_s = float(re.search(r"fitted: \d+ steps in ([0-9.]+) s", text).group(1))
             m = re.search(r"initialisation: pathfinder, .* ([0-9.]+) s\n", text)
             runs[init] = (loss_history(hist), fit_s, float(m.group(1)) if m else 0.0)

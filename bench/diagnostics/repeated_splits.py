@@ -74,7 +74,8 @@ def score_split(a, name, metric, s, xtr, xte, ytr, yte):
     scores = {}
     for label, args in METHODS:
         model = os.path.join(folder, "m.elbo")
-        run([a.elbo, "fit", "--recipe", "single", "--train", train, "--out", model, "--seed", "1", "--threads", "1"] + args)
+        run([a.elbo, "fit", "--recipe", "single", "--train", train, "--out", model, "--seed", "1", "--threads", "1"]
+            + args)
         ev = json.loads(run([a.elbo, "evaluate", "--model", model, "--data", test, "--json"]))
         scores[label] = ev[metric]
         print(f"{name} split {s} | {label} | {metric} {ev[metric]:.4f}", file=sys.stderr)

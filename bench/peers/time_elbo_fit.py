@@ -70,8 +70,8 @@ def cpu_children():
 
 def main():
     a = parse_args()
-    cmd = [a.elbo, "fit", "--recipe", "single", "--train", a.train, "--out", a.out, "--likelihood", a.likelihood, "--hidden", a.hidden,
-           "--no-bias" if a.no_bias else "--bias", "--optimizer", "adam", "--lr", repr(a.lr)]
+    cmd = [a.elbo, "fit", "--recipe", "single", "--train", a.train, "--out", a.out, "--likelihood", a.likelihood,
+           "--hidden", a.hidden, "--no-bias" if a.no_bias else "--bias", "--optimizer", "adam", "--lr", repr(a.lr)]
     if a.batch_size > 0:
         cmd += ["--batch-size", str(a.batch_size)]
     cmd += ["--iters", str(a.steps), "--psis-draws", "0", "--threads", str(a.threads), "--seed", str(a.seed)]

@@ -70,7 +70,7 @@ timed "check 784-400, 200 draws" 10000 "$ELBO" check --model "$OUT/m400.elbo" --
 timed "fit 784-400, 10000 steps (training score and k-hat after it)" 10000 "$ELBO" fit --recipe single \
   --train "$SIZE_DATA/synth784_train.npy" --hidden 400,400 --batch-size 128 --iters 10000 --out "$OUT/m400k.elbo"
 grep -E "training|k-hat" "$OUT/last.log" | sed 's/^/    /'
-timed "fit concrete (default, until converged)" 1030 "$ELBO" fit --recipe single --train "$OUT/concrete.npy" --hidden 50 \
+timed "fit concrete (one fit, until converged)" 1030 "$ELBO" fit --recipe single --train "$OUT/concrete.npy" --hidden 50 \
   --out "$OUT/concrete.elbo"
 timed "evaluate concrete" 1030 "$ELBO" evaluate --model "$OUT/concrete.elbo" --data "$OUT/concrete.npy"
 timed "predict concrete x100" 103000 "$ELBO" predict --model "$OUT/concrete.elbo" --data "$OUT/concrete_big.npy" \

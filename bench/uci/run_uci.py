@@ -77,13 +77,12 @@ def run_split(args, folder, split, work):
     extra = args.fit_args.split()
     # The likelihood is elbo fit's own choice for a real target (the default recipe's
     # heteroscedastic Student-t; normal with --recipe single) unless a lever names one.
-    likelihood = []
     # k-hat is not scored here; multi-path Pathfinder's is that of its own draws and always runs.
     paths = extra[extra.index("--paths") + 1] if "--paths" in extra[:-1] else "4"
     multi_path = "pathfinder" in extra and paths != "1"
     no_khat = [] if multi_path else ["--psis-draws", "0"]
     fit = [args.elbo, "fit", "--train", base + "_train.csv", "--out", base + ".elbo", "--target", "y",
-           "--hidden", args.hidden, "--threads", "1", "--seed", str(split)] + no_khat + likelihood + extra
+           "--hidden", args.hidden, "--threads", "1", "--seed", str(split)] + no_khat + extra
     t0 = time.monotonic()
     p = subprocess.run(fit, capture_output=True, text=True)
     fit_s = time.monotonic() - t0

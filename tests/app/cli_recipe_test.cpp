@@ -1,5 +1,6 @@
 // `elbo fit --recipe` (apps/elbo/fit_recipe.hpp): the default `ensemble` recipe's choices for
 // the flags not given, what it leaves out where a fit cannot take a part, and `single`.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,12 +21,17 @@ FitRecipeRequest advi_request() {
   return {.recipe = "ensemble", .method = "advi", .objective = "kl", .step_cap = 100000};
 }
 
+// The recipe's four choices: a robust likelihood, --beta auto, the warm-up's steps, members.
+void expect_choices(const FitRecipe& r, bool robust_likelihood, bool beta_auto, int64_t kl_warmup, int64_t ensemble) {
+  EXPECT_EQ(r.robust_likelihood, robust_likelihood);
+  EXPECT_EQ(r.beta_auto, beta_auto);
+  EXPECT_EQ(r.kl_warmup, kl_warmup);
+  EXPECT_EQ(r.ensemble, ensemble);
+}
+
 TEST(fit_recipe, the_default_recipe_gives_advi_every_part) {
   const FitRecipe r = resolve_fit_recipe(advi_request());
-  EXPECT_TRUE(r.robust_likelihood);
-  EXPECT_TRUE(r.beta_auto);
-  EXPECT_EQ(r.kl_warmup, 5000);
-  EXPECT_EQ(r.ensemble, 5);
+  expect_choices(r, true, true, 5000, 5);
   EXPECT_TRUE(r.left_out.empty());
 }
 
@@ -35,11 +41,9 @@ TEST(fit_recipe, single_and_flags_given_leave_every_flag_as_it_is) {
   single.recipe = "single";
   given.likelihood_given = given.beta_given = given.kl_warmup_given = given.ensemble_given = true;
   for (const FitRecipeRequest& q : {single, given}) {
+    SCOPED_TRACE(q.recipe);
     const FitRecipe r = resolve_fit_recipe(q);
-    EXPECT_FALSE(r.robust_likelihood);
-    EXPECT_FALSE(r.beta_auto);
-    EXPECT_EQ(r.kl_warmup, 0);
-    EXPECT_EQ(r.ensemble, 1);
+    expect_choices(r, false, false, 0, 1);
     EXPECT_TRUE(r.left_out.empty());
   }
 }
@@ -56,34 +60,22 @@ TEST(fit_recipe, leaves_out_what_a_fit_cannot_take) {
   FitRecipeRequest q = advi_request();
   q.method = "svgd";
   FitRecipe r = resolve_fit_recipe(q);
-  EXPECT_TRUE(r.robust_likelihood);
-  EXPECT_FALSE(r.beta_auto);
-  EXPECT_EQ(r.kl_warmup, 0);
-  EXPECT_EQ(r.ensemble, 1);
+  expect_choices(r, true, false, 0, 1);
   EXPECT_EQ(r.left_out, (std::vector<std::string>{"no --beta auto or KL warm-up: --method svgd minimises no KL part",
                                                   "no ensemble: --method svgd fits one approximation"}));
 
   q = advi_request();
   q.method = "lowrank_advi";  // tempered and warmed up, but no mixture
-  r = resolve_fit_recipe(q);
-  EXPECT_TRUE(r.beta_auto);
-  EXPECT_EQ(r.kl_warmup, 5000);
-  EXPECT_EQ(r.ensemble, 1);
+  expect_choices(resolve_fit_recipe(q), true, true, 5000, 1);
 
   q = advi_request();
-  q.objective = "renyi:0.5";
-  r = resolve_fit_recipe(q);
-  EXPECT_FALSE(r.beta_auto);
-  EXPECT_EQ(r.kl_warmup, 0);
-  EXPECT_EQ(r.ensemble, 5);
+  q.objective = "renyi:0.5";  // no KL part to weigh, but a mixture
+  expect_choices(resolve_fit_recipe(q), true, false, 0, 5);
 
   q = advi_request();
-  q.data_parallel = true;
+  q.data_parallel = true;  // names its likelihood; the warm-up only
   r = resolve_fit_recipe(q);
-  EXPECT_FALSE(r.robust_likelihood);  // a data-parallel fit names its likelihood
-  EXPECT_FALSE(r.beta_auto);
-  EXPECT_EQ(r.kl_warmup, 5000);
-  EXPECT_EQ(r.ensemble, 1);
+  expect_choices(r, false, false, 5000, 1);
   EXPECT_EQ(r.left_out.size(), 2u);
 
   // A checkpointed fit, or one with a time limit, is one fit: the candidates and members
@@ -93,10 +85,7 @@ TEST(fit_recipe, leaves_out_what_a_fit_cannot_take) {
     q.checkpointed = checkpointed;
     q.time_limited = !checkpointed;
     r = resolve_fit_recipe(q);
-    EXPECT_TRUE(r.robust_likelihood);
-    EXPECT_FALSE(r.beta_auto);
-    EXPECT_EQ(r.kl_warmup, 5000);
-    EXPECT_EQ(r.ensemble, 1);
+    expect_choices(r, true, false, 5000, 1);
     ASSERT_EQ(r.left_out.size(), 2u);
     for (const std::string& why : r.left_out)
       EXPECT_NE(why.find(checkpointed ? "checkpointed" : "--time-limit"), std::string::npos) << why;
@@ -105,13 +94,20 @@ TEST(fit_recipe, leaves_out_what_a_fit_cannot_take) {
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// `rows` rows of the sine regression (noise sd 0.2, seeded) into train.csv, then `fit
+// --train train.csv --out m.elbo --psis-draws 0` with `flags`.
+CliResult fit_sine(const TempDir& dir, int64_t rows, uint64_t seed, const std::vector<std::string>& flags) {
+  write_sine(dir / "train.csv", rows, 0.2, seed);
+  std::vector<std::string> args = {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--psis-draws", "0"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return run_cli(dir, args);
+}
+
 // 100 rows of the sine regression, short fits: what the default recipe chose is in the
 // output and in the model file's fit record.
 TEST(cli_recipe, the_default_fit_is_the_ensemble_recipe) {
   TempDir dir;
-  write_sine(dir / "train.csv", 100, 0.2, 31);
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--hidden", "8", "--iters",
-                              "400", "--psis-draws", "0"});
+  CliResult r = fit_sine(dir, 100, 31, {"--hidden", "8", "--iters", "400"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(has(r.out, "recipe: ensemble (5 members, --beta auto, a KL warm-up of 100 steps, a robust likelihood"))
       << r.out;
@@ -156,9 +152,7 @@ TEST(cli_recipe, every_part_given_is_the_single_fit) {
 
 TEST(cli_recipe, a_real_target_is_normal_with_the_single_recipe) {
   TempDir dir;
-  write_sine(dir / "train.csv", 60, 0.2, 33);
-  CliResult r = run_cli(dir, {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out", dir / "m.elbo",
-                              "--iters", "100", "--psis-draws", "0"});
+  CliResult r = fit_sine(dir, 60, 33, {"--recipe", "single", "--iters", "100"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(has(r.out, "likelihood: normal")) << r.out;
   EXPECT_FALSE(has(r.out, "ensemble")) << r.out;
@@ -168,9 +162,7 @@ TEST(cli_recipe, a_real_target_is_normal_with_the_single_recipe) {
 TEST(cli_recipe, too_few_rows_for_a_validation_part_fit_at_beta_1) {
   // --beta auto given is refused below 50 rows; the recipe's falls back to the ELBO's 1.
   TempDir dir;
-  write_sine(dir / "train.csv", 30, 0.2, 34);
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "200",
-                              "--psis-draws", "0"});
+  CliResult r = fit_sine(dir, 30, 34, {"--iters", "200"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(has(r.out, "beta: 1 (the recipe's --beta auto holds out 20 % of the training rows")) << r.out;
   EXPECT_TRUE(has(r.out, "ensemble: 5 members")) << r.out;
@@ -192,9 +184,7 @@ TEST(cli_recipe, other_methods_take_the_parts_they_can) {
 
 TEST(cli_recipe, a_time_limit_is_the_budget_of_one_fit) {
   TempDir dir;
-  write_sine(dir / "train.csv", 100, 0.2, 38);
-  CliResult r = run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "100",
-                              "--time-limit", "60", "--psis-draws", "0"});
+  CliResult r = fit_sine(dir, 100, 38, {"--iters", "100", "--time-limit", "60"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(has(r.out, "recipe: no --beta auto: --time-limit is the budget of one fit")) << r.out;
   EXPECT_TRUE(has(r.out, "recipe: no ensemble: --time-limit is the budget of one fit")) << r.out;
@@ -204,9 +194,8 @@ TEST(cli_recipe, a_time_limit_is_the_budget_of_one_fit) {
 
 TEST(cli_recipe, a_data_parallel_fit_takes_the_warm_up_only) {
   TempDir dir;
-  write_sine(dir / "train.csv", 100, 0.2, 37);
-  CliResult r = run_cli(dir, {"fit", "--data-parallel", "--likelihood", "normal", "--train", dir / "train.csv", "--out",
-                              dir / "m.elbo", "--iters", "40", "--block-rows", "32", "--psis-draws", "0"});
+  CliResult r =
+      fit_sine(dir, 100, 37, {"--data-parallel", "--likelihood", "normal", "--iters", "40", "--block-rows", "32"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(has(r.out, "recipe: ensemble (a KL warm-up of 10 steps; --recipe single")) << r.out;
   EXPECT_TRUE(has(r.out, "recipe: no --beta auto: a data-parallel fit has no validation part")) << r.out;
