@@ -14,6 +14,7 @@
 
 #include "checkpoint.hpp"
 #include "commands.hpp"
+#include "concurrent_fits.hpp"
 #include "core_count.hpp"
 #include "data_loading.hpp"
 #include "elbo/data/standardizer.hpp"
@@ -40,6 +41,7 @@
 #include "metric_text.hpp"
 #include "network_file.hpp"
 #include "option_checks.hpp"
+#include "report_lines.hpp"
 #include "usage_error.hpp"
 #include "validation_part.hpp"
 
@@ -444,7 +446,7 @@ Model build_model(const FitFlags& f, const NetworkSpec& spec, const ModelData& d
     ye = model.data("y", data.y);
   }
   build_mlp(model, xe, ye, mlp, *spec.likelihood);
-  std::printf("network: %s; %ld parameters, %s\n", describe_network(spec).c_str(),
+  report("network: %s; %ld parameters, %s\n", describe_network(spec).c_str(),
               static_cast<long>(model.flat_size()), std::string(dtype_name(spec.dtype)).c_str());
   return model;
 }
@@ -501,6 +503,7 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
                          Inference& inference, const std::string& checksum, bool writer = true) {
   FitOptions fo{.obj_n_mc = f.mc_samples, .beta = f.beta, .kl_warmup = f.kl_warmup};
   fo.progressbar = writer;
+  fo.progress_sink = report_progress_sink();  // kept with the report of a fit beside others
   if (f.method != "svgd" && f.method != "asvgd") fo.objective = parse_objective(f.objective, nullptr);
   FitOutcome out;
   out.until_converged = !f.iters_given;
@@ -567,29 +570,29 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
       stopped_for_test = info.step >= f.stop_after;
       return !stopped_for_test;
     }));
-  std::printf("fitting: %s (%s), %s (learning rate %g), %s%s\n", f.method.c_str(),
+  report("fitting: %s (%s), %s (learning rate %g), %s%s\n", f.method.c_str(),
               inference.approximation().kind().c_str(), f.optimizer.c_str(),
               inference.optimizer().learning_rate(),
               out.until_converged ? ("until converged, at most " + std::to_string(steps) + " steps").c_str()
                                   : (std::to_string(steps) + " steps").c_str(),
               f.batch_given ? (", minibatches of " + std::to_string(f.batch_size) + " rows").c_str() : "");
-  if (f.beta != 1.0) std::printf("tempering: the KL part of the ELBO weighted by %g (--beta)\n", f.beta);
+  if (f.beta != 1.0) report("tempering: the KL part of the ELBO weighted by %g (--beta)\n", f.beta);
   if (f.kl_warmup > 0)
-    std::printf("KL warm-up: the KL part's weight rises from %g to %g over the first %ld steps; the stopping tests "
+    report("KL warm-up: the KL part's weight rises from %g to %g over the first %ld steps; the stopping tests "
                 "judge the loss after them (--kl-warmup)\n",
                 f.beta / static_cast<double>(f.kl_warmup), f.beta, static_cast<long>(f.kl_warmup));
   if (plan.resumed)
-    std::printf("resuming: %s at step %ld of %ld\n", f.resume.c_str(), static_cast<long>(out.start_step),
+    report("resuming: %s at step %ld of %ld\n", f.resume.c_str(), static_cast<long>(out.start_step),
                 static_cast<long>(steps));
   if (plan.every > 0)
-    std::printf("checkpoints: %s every %ld steps\n", plan.path.c_str(), static_cast<long>(plan.every));
-  std::fflush(stdout);
+    report("checkpoints: %s every %ld steps\n", plan.path.c_str(), static_cast<long>(plan.every));
+  flush_report();
   auto t0 = Clock::now();
   inference.fit(std::max<int64_t>(0, steps - out.start_step), fo);
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  const FitReport& report = inference.last_fit();
+  const FitReport& last = inference.last_fit();
   const std::string resume_hint = plan.every > 0 ? "; continue with: elbo fit --resume " + plan.path : "";
-  if (report.interrupted) {
+  if (last.interrupted) {
     if (plan.every > 0 && writer) write_checkpoint();
     throw Error("interrupted (Ctrl-C) at step " + std::to_string(inference.step()) + "; nothing was written to " +
                 f.out + resume_hint);
@@ -600,24 +603,24 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
   const auto& hist = inference.hist();
   out.tail = std::min<size_t>(hist.size(), 100);
   for (size_t i = hist.size() - out.tail; i < hist.size(); ++i) out.last_loss += hist[i] / static_cast<double>(out.tail);
-  std::string why = report.stopped ? "; " + report.reason
+  std::string why = last.stopped ? "; " + last.reason
                                    : (out.until_converged ? "; not converged, stopped at the cap (--max-iters)" : "");
   if (out_of_time) {
     char limit[64];
     std::snprintf(limit, sizeof limit, "; stopped at the time limit (--time-limit %g s)", f.time_limit);
     why = limit + std::string(out.until_converged ? ", not converged" : "");
   }
-  std::printf("fitted: %ld steps%s in %.2f s (%.0f steps/s)%s; mean loss of the last %zu steps %.4g\n",
+  report("fitted: %ld steps%s in %.2f s (%.0f steps/s)%s; mean loss of the last %zu steps %.4g\n",
               static_cast<long>(inference.step()),
-              out.start_step > 0 ? (" (" + std::to_string(report.steps) + " after resuming)").c_str() : "",
-              out.seconds, static_cast<double>(report.steps) / std::max(out.seconds, 1e-9), why.c_str(), out.tail,
+              out.start_step > 0 ? (" (" + std::to_string(last.steps) + " after resuming)").c_str() : "",
+              out.seconds, static_cast<double>(last.steps) / std::max(out.seconds, 1e-9), why.c_str(), out.tail,
               out.last_loss);
   // From the schedule's state, not the optimizer's: a fit resumed at its last step runs no
   // step that would set the optimizer's rate.
   out.final_lr = annealed ? inference.optimizer().base_learning_rate() * annealing->scale()
                           : inference.optimizer().learning_rate();
   if (annealed)
-    std::printf("learning rate: %g at the end (%ld cuts by half on plateaus of the loss)\n", out.final_lr,
+    report("learning rate: %g at the end (%ld cuts by half on plateaus of the loss)\n", out.final_lr,
                 static_cast<long>(annealing->cuts_made()));
   return out;
 }
@@ -1031,7 +1034,7 @@ Tensor pathfinder_start(const FitFlags& f, const NetworkSpec& spec, const ModelD
   auto t0 = Clock::now();
   PathfinderFit fit = fit_pathfinder(model, po);
   const PathfinderPath& p = fit.paths[0];
-  std::printf("initialisation: pathfinder, %ld L-BFGS iterations (%s), best ELBO %.6g at iteration %ld, %.2f s\n",
+  report("initialisation: pathfinder, %ld L-BFGS iterations (%s), best ELBO %.6g at iteration %ld, %.2f s\n",
               static_cast<long>(p.iterations), p.stopped.c_str(), p.best_elbo, static_cast<long>(p.best_iteration),
               std::chrono::duration<double>(Clock::now() - t0).count());
   return Tensor(DType::f64, {model.flat_size()}, p.best_mean);
@@ -1165,6 +1168,14 @@ void run_data_parallel_fit(FitFlags& f, std::shared_ptr<Communicator> comm) {
 // draws pick a member at random. Member 0 is the fit that --ensemble 1 (the default) makes.
 constexpr uint64_t kEnsembleSeedStride = 1000;
 
+// The threads that `fits` independent fits of the recipe run side by side on: --threads, or,
+// when it is not given, every core, at most one a fit (each fit then on one thread, a single
+// fit's default). Their results do not depend on it (concurrent_fits.hpp).
+int side_by_side_threads(const FitFlags& f, int64_t fits) {
+  if (f.threads_opt->count() > 0) return f.threads;
+  return static_cast<int>(std::clamp<int64_t>(fits, 1, core_count()));
+}
+
 void check_ensemble_flags(const FitFlags& f) {
   if (f.ensemble == 1) return;
   auto refuse = [](const std::string& what) { throw UsageError(what + " (with --ensemble)"); };
@@ -1178,53 +1189,78 @@ void check_ensemble_flags(const FitFlags& f) {
 
 void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec& spec, const TrainingData& data,
                       const ModelData& inputs) {
-  std::vector<std::unique_ptr<Approximation>> members;
-  nlohmann::json member_info = nlohmann::json::array();
-  int64_t steps = 0;
-  double loss_sum = 0;
-  double seconds = 0, base_lr = 0;
-  bool interrupted = false;
-  std::unique_ptr<Model> first_model;
-  std::string history = "member,step,loss\n";  // --loss-history: every member's losses
-  for (int64_t k = 0; k < f.ensemble && !interrupted; ++k) {
+  // Each member's fit, filled in by its job (members run side by side on --threads).
+  struct MemberFit {
+    std::unique_ptr<Approximation> q;
+    std::unique_ptr<Model> model;  // member 0's alone is kept: the file's network
+    nlohmann::json info;
+    std::string history;
+    int64_t steps = 0;
+    double last_loss = 0, base_lr = 0;
+    bool interrupted = false;
+  };
+  std::vector<MemberFit> fits(static_cast<size_t>(f.ensemble));
+  const auto t0 = Clock::now();
+  run_concurrent_fits(f.ensemble, side_by_side_threads(f, f.ensemble), [&](int64_t k, int threads) {
     FitFlags member = f;
     member.seed = f.seed + kEnsembleSeedStride * static_cast<uint64_t>(k);
-    std::printf("ensemble member %ld of %ld (seed %llu)\n", static_cast<long>(k + 1), static_cast<long>(f.ensemble),
-                static_cast<unsigned long long>(member.seed));
-    std::fflush(stdout);
+    member.threads = threads;
+    report("ensemble member %ld of %ld (seed %llu)\n", static_cast<long>(k + 1), static_cast<long>(f.ensemble),
+           static_cast<unsigned long long>(member.seed));
+    flush_report();
     auto model = std::make_unique<Model>(build_model(member, spec, inputs));
     const std::optional<Tensor> start =
         member.init == "pathfinder" ? std::optional<Tensor>(pathfinder_start(member, spec, inputs)) : std::nullopt;
     std::unique_ptr<Inference> inference = make_fit_inference(member, *model, start);
     const FitOutcome outcome = run_inference(member, plan, spec, *model, *inference, data.checksum);
-    interrupted = inference->last_fit().interrupted;
-    steps += inference->step();
-    loss_sum += outcome.last_loss;
-    seconds += outcome.seconds;
-    member_info.push_back({{"seed", member.seed},
-                           {"steps", inference->step()},
-                           {"stopped", inference->last_fit().reason},
-                           {"mean_last_loss", outcome.last_loss},
-                           {"final_learning_rate", outcome.final_lr}});
+    MemberFit& fit = fits[static_cast<size_t>(k)];
+    fit.interrupted = inference->last_fit().interrupted;
+    fit.steps = inference->step();
+    fit.last_loss = outcome.last_loss;
+    fit.info = {{"seed", member.seed},
+                {"steps", inference->step()},
+                {"stopped", inference->last_fit().reason},
+                {"mean_last_loss", outcome.last_loss},
+                {"final_learning_rate", outcome.final_lr}};
     char line[96];
     for (size_t i = 0; i < inference->hist().size(); ++i) {
       std::snprintf(line, sizeof line, "%ld,%zu,%.17g\n", static_cast<long>(k), i + 1, inference->hist()[i]);
-      history += line;
+      fit.history += line;
     }
-    members.push_back(inference->approximation().clone());
-    base_lr = inference->optimizer().base_learning_rate();  // the same for every member
-    if (!first_model) first_model = std::move(model);
+    fit.q = inference->approximation().clone();
+    fit.base_lr = inference->optimizer().base_learning_rate();  // the same for every member
+    if (k == 0) fit.model = std::move(model);
+  });
+  // The members in order, up to the first one interrupted (kept, as when they ran in turn).
+  std::vector<std::unique_ptr<Approximation>> members;
+  nlohmann::json member_info = nlohmann::json::array();
+  int64_t steps = 0;
+  double loss_sum = 0;
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();  // wall time
+  double base_lr = 0;
+  bool interrupted = false;
+  std::unique_ptr<Model> first_model = std::move(fits[0].model);
+  std::string history = "member,step,loss\n";  // --loss-history: every member's losses
+  for (MemberFit& fit : fits) {
+    if (interrupted) break;
+    interrupted = fit.interrupted;
+    steps += fit.steps;
+    loss_sum += fit.last_loss;
+    member_info.push_back(std::move(fit.info));
+    history += fit.history;
+    members.push_back(std::move(fit.q));
+    base_lr = fit.base_lr;
   }
   if (interrupted && static_cast<int64_t>(members.size()) < f.ensemble)
-    std::printf("interrupted: the ensemble has the %ld member%s fitted so far\n", static_cast<long>(members.size()),
+    report("interrupted: the ensemble has the %ld member%s fitted so far\n", static_cast<long>(members.size()),
                 members.size() == 1 ? "" : "s");
   const int64_t fitted = static_cast<int64_t>(members.size());
   if (!f.loss_history.empty()) {
     data::write_file_atomically(f.loss_history, history);
-    std::printf("loss history: %s (%ld members)\n", f.loss_history.c_str(), static_cast<long>(fitted));
+    report("loss history: %s (%ld members)\n", f.loss_history.c_str(), static_cast<long>(fitted));
   }
   const Mixture q(std::move(members));
-  std::printf("ensemble: %ld members, %ld steps in all, %.2f s\n", static_cast<long>(fitted), static_cast<long>(steps),
+  report("ensemble: %ld members, %ld steps in all, %.2f s\n", static_cast<long>(fitted), static_cast<long>(steps),
               seconds);
   const PostFitPlan post = plan_post_fit(f, steps, data.rows());
   report_training_fit(f, post, spec, data, q);
@@ -1259,7 +1295,7 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
                      {{network_metadata_key, to_json(spec)},
                       {"elbo.fit", fit_info.dump()},
                       {"elbo.version", ELBO_VERSION}});
-  std::printf("wrote %s\n", f.out.c_str());
+  report("wrote %s\n", f.out.c_str());
 }
 
 // --beta auto (docs/CLI.md, the --beta row): the KL weight chosen from the training rows
@@ -1290,7 +1326,7 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
   const int64_t fitted_rows = static_cast<int64_t>(split.fit_rows.size());
   // --beta auto not given came from the recipe: too few rows fall back to 1.
   if ((held < kValidationMinRows || fitted_rows < kValidationMinRows) && f.beta_opt->count() == 0) {
-    std::printf("beta: 1 (the recipe's --beta auto holds out %d %% of the training rows, at least %ld on each side; "
+    report("beta: 1 (the recipe's --beta auto holds out %d %% of the training rows, at least %ld on each side; "
                 "there are %ld rows)\n",
                 static_cast<int>(100 * kValidationFraction), static_cast<long>(kValidationMinRows),
                 static_cast<long>(data.rows()));
@@ -1307,11 +1343,11 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
   std::vector<double> validation_y(static_cast<size_t>(held));
   for (int64_t i = 0; i < held; ++i)
     validation_y[static_cast<size_t>(i)] = data.y[static_cast<size_t>(split.validation_rows[static_cast<size_t>(i)])];
-  std::printf("beta: auto, searched from 1 down to %g on a half-decade grid, each candidate fitted on %ld rows and "
+  report("beta: auto, searched from 1 down to %g on a half-decade grid, each candidate fitted on %ld rows and "
               "scored on the other %ld (the mean log predictive density, %ld draws)\n",
               kBetaGrid[std::size(kBetaGrid) - 1], static_cast<long>(fitted_rows), static_cast<long>(held),
               static_cast<long>(kValidationDraws));
-  std::fflush(stdout);
+  flush_report();
   FitFlags candidate = f;
   candidate.beta_auto = false;
   candidate.stop_after = 0;  // the test hook stops the final fit, not the candidates
@@ -1319,22 +1355,27 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
   const CheckpointPlan no_checkpoints;
   // Each grid point's score once fitted (NaN where its mlpd was not finite), and its steps.
   std::vector<std::optional<std::pair<double, int64_t>>> scored(std::size(kBetaGrid));
-  auto score = [&](size_t at) {
-    if (scored[at]) return;
-    candidate.beta = kBetaGrid[at];
-    std::printf("beta candidate %g:\n", candidate.beta);
-    std::fflush(stdout);
-    Model model = build_model(candidate, spec, part);
-    const std::optional<Tensor> start = candidate.init == "pathfinder"
-                                            ? std::optional<Tensor>(pathfinder_start(candidate, spec, part))
-                                            : std::nullopt;
-    std::unique_ptr<Inference> inference = make_fit_inference(candidate, model, start);
-    run_inference(candidate, no_checkpoints, spec, model, *inference, data.checksum, /*writer=*/false);
-    const double mlpd = validation_mlpd(spec, inference->approximation(), validation_x, validation_y,
-                                        kValidationDraws, f.seed + 6, f.threads);
-    std::printf("beta candidate %g: validation mlpd %.4f\n", candidate.beta, mlpd);
-    scored[at] = std::make_pair(std::isfinite(mlpd) ? mlpd : std::numeric_limits<double>::quiet_NaN(),
-                                inference->step());
+  // Fits and scores the grid points not yet scored among `at`, side by side on --threads.
+  auto score = [&](std::vector<size_t> at) {
+    std::erase_if(at, [&](size_t i) { return scored[i].has_value(); });
+    run_concurrent_fits(static_cast<int64_t>(at.size()),
+                        side_by_side_threads(f, static_cast<int64_t>(at.size())), [&](int64_t job, int threads) {
+      FitFlags fit = candidate;
+      fit.beta = kBetaGrid[at[static_cast<size_t>(job)]];
+      fit.threads = threads;
+      report("beta candidate %g:\n", fit.beta);
+      flush_report();
+      Model model = build_model(fit, spec, part);
+      const std::optional<Tensor> start =
+          fit.init == "pathfinder" ? std::optional<Tensor>(pathfinder_start(fit, spec, part)) : std::nullopt;
+      std::unique_ptr<Inference> inference = make_fit_inference(fit, model, start);
+      run_inference(fit, no_checkpoints, spec, model, *inference, data.checksum, /*writer=*/false);
+      const double mlpd = validation_mlpd(spec, inference->approximation(), validation_x, validation_y,
+                                          kValidationDraws, f.seed + 6, threads);
+      report("beta candidate %g: validation mlpd %.4f\n", fit.beta, mlpd);
+      scored[at[static_cast<size_t>(job)]] =
+          std::make_pair(std::isfinite(mlpd) ? mlpd : std::numeric_limits<double>::quiet_NaN(), inference->step());
+    });
   };
   // The best scored point so far: the highest mlpd, the larger beta (the lower index) on a tie.
   auto best = [&]() {
@@ -1343,13 +1384,17 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
       if (scored[i] && !std::isnan(scored[i]->first) && (!at || scored[i]->first > scored[*at]->first)) at = i;
     return at;
   };
-  for (size_t i = 0; i < std::size(kBetaGrid); i += kBetaCoarseStride) score(i);
+  std::vector<size_t> coarse_points;
+  for (size_t i = 0; i < std::size(kBetaGrid); i += kBetaCoarseStride) coarse_points.push_back(i);
+  score(coarse_points);
   const std::optional<size_t> coarse = best();
   if (!coarse)
     throw NumericalError("--beta auto: no candidate's validation log predictive density is finite; give --beta a "
                          "number");
-  if (*coarse > 0) score(*coarse - 1);
-  if (*coarse + 1 < std::size(kBetaGrid)) score(*coarse + 1);
+  std::vector<size_t> neighbours;
+  if (*coarse > 0) neighbours.push_back(*coarse - 1);
+  if (*coarse + 1 < std::size(kBetaGrid)) neighbours.push_back(*coarse + 1);
+  score(neighbours);
   const size_t chosen = *best();
   f.beta = kBetaGrid[chosen];
   nlohmann::json scores = nlohmann::json::array();
@@ -1359,7 +1404,7 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
                         {"validation_mlpd", std::isnan(scored[i]->first) ? nlohmann::json(nullptr)
                                                                         : nlohmann::json(scored[i]->first)},
                         {"steps", scored[i]->second}});
-  std::printf("beta: %g chosen (the highest validation mlpd)\n", f.beta);
+  report("beta: %g chosen (the highest validation mlpd)\n", f.beta);
   f.beta_auto = false;
   f.beta_selection = {{"validation_rows", held}, {"fit_rows", fitted_rows}, {"candidates", scores}};
 }
@@ -1653,7 +1698,9 @@ Command add_fit_command(CLI::App& app) {
   shaping.push_back(sub->add_option("--seed", f->seed, "Random seed (initial weights, draws, minibatches)")
                         ->capture_default_str()
                         ->check(non_negative_integer()));
-  f->threads_opt = sub->add_option("--threads", f->threads, "Threads")->capture_default_str()->check(positive_integer());
+  f->threads_opt = sub->add_option("--threads", f->threads,
+                                   "Threads (the same results for any; --beta auto's candidates and --ensemble's "
+                                   "members run up to this many at a time)")->capture_default_str()->check(positive_integer());
   f->psis_opt = sub->add_option("--psis-draws", f->psis_draws,
                                 "Draws for the PSIS k-hat computed after the fit (0: none; else at least 25; "
                                 "default: up to 1000, as many as cost less than the fit, at least 100)")

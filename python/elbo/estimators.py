@@ -107,7 +107,7 @@ class _BNN(BaseEstimator):
                  particles=None, paths=None, init=None, hessian=None, subset=None, predictive=None, dtype=None,
                  standardize=True,
                  psis_draws=None, ensemble=None, beta=None, prior_scale=None, kl_warmup=None, recipe=None, random_state=None,
-                 threads=1, draws=500, verbose=False):
+                 threads=None, draws=500, verbose=False):
         self.hidden = hidden
         self.likelihood = likelihood
         self.activation = activation
@@ -208,7 +208,7 @@ class _BNN(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=True)
         # The draws of `elbo predict` at its default seed 0: the same file gives the same
         # predictions here and there, whatever seed fitted it.
-        columns, values = self.network_.predict_table(X, int(self.draws), 0, float(interval), int(self.threads or 1))
+        columns, values = self.network_.predict_table(X, int(self.draws), 0, float(interval), int(self.threads or os.cpu_count() or 1))
         return {c: values[:, i] for i, c in enumerate(columns)}
 
     def save(self, path: str) -> None:
@@ -230,7 +230,9 @@ _COMMON_DOC = """
     Parameters are the flags of ``elbo fit`` (docs/CLI.md) under their Python names; None
     means the command line's default: ``recipe`` None is ``elbo fit``'s default recipe,
     "ensemble" (five tempered members; "single" for one plain fit), whose choices the flags
-    given override. ``hidden`` is a tuple of widths, ``random_state`` the
+    given override; ``threads`` None is every core for the recipe's fits side by side (one
+    thread a fit) and for predictions, the same results as any number. ``hidden`` is a
+    tuple of widths, ``random_state`` the
     seed (None: 0), ``draws`` the posterior draws each prediction uses, ``verbose`` shows
     the command line's output (the progress bar and the report)."""
 

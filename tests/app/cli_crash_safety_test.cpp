@@ -57,6 +57,20 @@ TEST(cli_crash_safety, a_fit_killed_at_random_moments_leaves_the_old_model_intac
   }
 }
 
+// The default recipe's fits side by side on two threads (--beta auto's first candidates): a
+// Ctrl-C stops both, and the command ends with its error, writing nothing.
+TEST(cli_crash_safety, a_ctrl_c_stops_the_fits_that_run_side_by_side) {
+  TempDir dir;
+  write_moons(dir / "train.csv", 200, 4);
+  BackgroundCli fit({"fit", "--train", dir / "train.csv", "--out", dir / "m.elbo", "--iters", "50000000", "--threads",
+                     "2"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_FALSE(fit.exited()) << "the fit ended by itself within 500 ms";
+  const int status = fit.kill(SIGINT);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << "wait status " << status;
+  EXPECT_EQ(dir.files(), (std::vector<std::string>{"train.csv"}));
+}
+
 TEST(cli_crash_safety, a_fit_removes_temporary_files_that_killed_fits_left) {
   TempDir dir;
   write_moons(dir / "train.csv", 60, 4);

@@ -1,6 +1,7 @@
 // `elbo fit --recipe` (apps/elbo/fit_recipe.hpp): the default `ensemble` recipe's choices for
 // the flags not given, what it leaves out where a fit cannot take a part, and `single`.
 #include <cstdint>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,39 @@ TEST(cli_recipe, the_default_fit_is_the_ensemble_recipe) {
   EXPECT_TRUE(has(summary.out, "fit: the ensemble recipe (elbo fit's default: --recipe ensemble), 5 members"))
       << summary.out;
   EXPECT_TRUE(has(summary.out, "chosen by --beta auto")) << summary.out;
+}
+
+// The report with its timings taken out: "in 0.19 s (21537 steps/s)" -> "in s".
+std::string without_timings(const std::string& text) {
+  static const std::regex timing(R"( [0-9.]+ s\b| \([0-9]+ steps/s\))");
+  return std::regex_replace(text, timing, " s");
+}
+
+// On --threads 2 the recipe's candidates and members run two at a time: the same model file
+// byte for byte as one after another on one thread, and the same report in the same order.
+TEST(cli_recipe, side_by_side_fits_on_two_threads_make_the_one_thread_model) {
+  TempDir dir;
+  write_sine(dir / "train.csv", 120, 0.2, 35);
+  std::vector<CliResult> runs;
+  for (const char* threads : {"1", "2"})
+    runs.push_back(run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / (std::string("m") + threads + ".elbo"),
+                                 "--psis-draws", "0", "--hidden", "6", "--iters", "300", "--threads", threads}));
+  // Without --threads: every core, one thread a fit.
+  runs.push_back(run_cli(dir, {"fit", "--train", dir / "train.csv", "--out", dir / "m0.elbo", "--psis-draws", "0",
+                               "--hidden", "6", "--iters", "300"}));
+  for (const CliResult& r : runs) ASSERT_EQ(r.code, 0) << describe(r);
+  const std::string one = read_text(dir / "m1.elbo"), two = read_text(dir / "m2.elbo");
+  ASSERT_FALSE(one.empty());
+  EXPECT_TRUE(one == two) << "the model files differ";
+  EXPECT_TRUE(one == read_text(dir / "m0.elbo")) << "the model files differ";
+  std::string a = without_timings(runs[0].out), b = without_timings(runs[1].out);
+  a.replace(a.find("m1.elbo"), 7, "m.elbo");
+  b.replace(b.find("m2.elbo"), 7, "m.elbo");
+  EXPECT_EQ(a, b);
+  EXPECT_TRUE(has(b, "beta candidate 0.01: validation mlpd")) << b;
+  EXPECT_LT(b.find("ensemble member 4 of 5"), b.find("ensemble member 5 of 5")) << b;
+  // Each member's closing line, in order, on standard error as from one thread.
+  EXPECT_EQ(runs[0].err, runs[1].err);
 }
 
 TEST(cli_recipe, every_part_given_is_the_single_fit) {
