@@ -1183,8 +1183,8 @@ void check_ensemble_flags(const FitFlags& f) {
     refuse("--method " + f.method + ": an ensemble's members are advi or fullrank_advi fits (their mixture needs each "
            "member's density at a point)");
   if (launched_by_mpi() || f.data_parallel) refuse("--data-parallel: an ensemble is not fitted data-parallel");
-  if (!f.resume.empty() || !f.checkpoint.empty())
-    refuse("--resume/--checkpoint: an ensemble's members are not checkpointed");
+  if (!f.resume.empty() || !f.checkpoint.empty() || f.every_opt->count() > 0)
+    refuse("--resume/--checkpoint/--checkpoint-every: an ensemble's members are not checkpointed");
 }
 
 void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec& spec, const TrainingData& data,

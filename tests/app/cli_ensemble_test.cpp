@@ -71,6 +71,8 @@ TEST(cli_ensemble, refuses_what_an_ensemble_cannot_do) {
       {{"--ensemble", "0"}, "--ensemble"},
       {{"--ensemble", "2", "--method", "svgd"}, "--method svgd"},
       {{"--ensemble", "2", "--checkpoint", dir / "c.ckpt"}, "--resume/--checkpoint"},
+      // Members side by side would write one checkpoint file at once.
+      {{"--ensemble", "2", "--checkpoint-every", "50"}, "--checkpoint-every"},
   };
   for (const auto& [flags, named] : refused) {
     std::vector<std::string> args = {"fit", "--recipe", "single", "--train", dir / "train.csv", "--out",
