@@ -5,7 +5,8 @@
 //   normal/<n>     Philox::normal<float>: n standard normal draws (Philox4x32-10 and
 //                  Box-Muller in single precision), in the fused step's pieces of 512
 //   softplus/<n>   detail::softplus_blocks_f32: sigma = softplus(rho), 1 / sigma,
-//                  sigmoid(rho) and the sum of log sigma for n weights (rho ~ N(-3, 1))
+//                  sigmoid(rho) and the sum of log sigma for n weights (rho ~ N(-3, 1)),
+//                  rho in double; softplus_float_rho/<n> in float, as the fused step's
 //
 // n = 4096 (in L1 and L2: the arithmetic alone) and 478,410 (784-400-400-10's weights).
 // items_per_second: weights (draws) a second; ns a weight = 1e9 / it.
@@ -45,10 +46,13 @@ void normal_draws(benchmark::State& st, int64_t n) {
   per_weight(st, n);
 }
 
+// rho in double (converted to float block by block) or in float (the fused step's state).
+template <class T>
 void softplus_terms(benchmark::State& st, int64_t n) {
-  std::vector<double> rho(static_cast<size_t>(n));
-  Philox(7).normal(rho.data(), n, 0, 0);
-  for (double& r : rho) r -= 3.0;
+  std::vector<double> rho64(static_cast<size_t>(n));
+  Philox(7).normal(rho64.data(), n, 0, 0);
+  std::vector<T> rho(rho64.begin(), rho64.end());
+  for (T& r : rho) r -= 3;
   std::vector<float> sigma(static_cast<size_t>(n)), inv(static_cast<size_t>(n)), ds(static_cast<size_t>(n));
   const int64_t body = n - n % 64;  // the kernel takes whole blocks of 64
   for (auto _ : st) {
@@ -69,7 +73,10 @@ int main(int argc, char** argv) {
                                  [n](benchmark::State& st) { elbo::bench::normal_draws(st, n); })
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("softplus/" + std::to_string(n)).c_str(),
-                                 [n](benchmark::State& st) { elbo::bench::softplus_terms(st, n); })
+                                 [n](benchmark::State& st) { elbo::bench::softplus_terms<double>(st, n); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("softplus_float_rho/" + std::to_string(n)).c_str(),
+                                 [n](benchmark::State& st) { elbo::bench::softplus_terms<float>(st, n); })
         ->Unit(benchmark::kMicrosecond);
   }
   return elbo::bench::bench_main(argc, argv, [] {});  // no reference to check against

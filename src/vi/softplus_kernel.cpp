@@ -94,6 +94,8 @@ struct BlockTerms {
   float* inv_sigma;
   float* dsigma;
 };
+constexpr float kRangeEnd = 87.00000763f;  // the float after 87 (87 + 2^-17)
+static_assert(kRangeEnd > 87.0f && kRangeEnd == 87.0f + 0x1p-17f);
 template <class V, class T, class Dest, class Done, class Fallback>
 ELBO_SIMD_INLINE int64_t blocks_f32(const T* rho, int64_t n, double& log_sum, Dest dest, Done done,
                                     Fallback fallback) {
@@ -113,17 +115,21 @@ ELBO_SIMD_INLINE int64_t blocks_f32(const T* rho, int64_t n, double& log_sum, De
       for (int64_t b = 0; b < kBlock; ++b) xf_buf[b] = static_cast<float>(rho[i0 + b]);
       xf = xf_buf;
     }
-    // Every lane's range test and-ed into one mask, looked at once per block.
+    // Every lane's range test, |x| <= 87 (false for NaN and for rho beyond float's range),
+    // and-ed into one mask looked at once per block. On the bits: |x|'s bits less those of
+    // the float after 87 are negative exactly where it passes (NaN's bits are above inf's),
+    // so the sign bits of the and say whether all passed. (A float compare and-ed as an
+    // integer mask became sixteen scalar compares in GCC 12's AVX-512 copy: 1.5x the time
+    // of the AVX2 copy.)
     I ok_all = I{} - 1;
     for (int64_t b = 0; b < kBlock; b += kL) {
       const V x = simd::load<V>(xf + b);
       const V ax = simd::select(x < 0.0f, -x, x);
-      const auto ok = ax <= 87.0f;  // false for NaN and for rho beyond float's range
-      ok_all &= ok;
-      simd::store(e + b, simd::exp_bounded_f32(simd::select(ok, -ax, V{})));
+      ok_all &= (std::bit_cast<I>(x) & 0x7fffffff) - std::bit_cast<int32_t>(kRangeEnd);
+      simd::store(e + b, simd::exp_bounded_f32(simd::select(ax < kRangeEnd, -ax, V{})));
     }
     bool all_ok = true;
-    for (int j = 0; j < kL; ++j) all_ok = all_ok && ok_all[j] != 0;
+    for (int j = 0; j < kL; ++j) all_ok = all_ok && ok_all[j] < 0;
     if (!all_ok) {
       if (!fallback(i0, log_sum)) return i0;
       continue;
@@ -136,7 +142,7 @@ ELBO_SIMD_INLINE int64_t blocks_f32(const T* rho, int64_t n, double& log_sum, De
       const V log1p_e = simd::log_positive_f32(u) + (eb - (u - 1.0f)) * r;
       const V sb = simd::select(x > 0.0f, x, V{}) + log1p_e;
       simd::store(out.sigma + b, sb);
-      simd::store(out.dsigma + b, simd::select(x >= 0.0f, r, eb * r));
+      simd::store(out.dsigma + b, simd::select(x < 0.0f, eb * r, r));  // x >= 0: r (x is not NaN here)
       simd::store(out.inv_sigma + b, 1.0f / sb);
     }
     F32x8 product = F32x8{} + 1.0f;
