@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -45,26 +46,30 @@ void run_concurrent_fits(int64_t n, int threads, const std::function<void(int64_
         if (failed || next_job == n) return;
         k = next_job++;
       }
-      auto report = std::make_unique<CapturedReport>();
+      auto captured = std::make_unique<CapturedReport>();
       std::exception_ptr error;
       try {
         job(k, job_threads);
       } catch (...) {
         error = std::current_exception();
       }
-      // The report stops capturing on this thread before it is handed over.
-      std::unique_ptr<CapturedReport> ended = std::move(report);
-      ended->stop();
+      captured->stop();  // on this thread, before the report is handed over
       std::lock_guard lock(mutex);
       done[static_cast<size_t>(k)].error = error;
-      done[static_cast<size_t>(k)].report = std::move(ended);
+      done[static_cast<size_t>(k)].report = std::move(captured);
       if (error) failed = true;
       print_ready();
     }
   };
   std::vector<std::thread> pool;
   pool.reserve(static_cast<size_t>(workers - 1));
-  for (int w = 1; w < workers; ++w) pool.emplace_back(work);
+  for (int w = 1; w < workers; ++w) {
+    try {
+      pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: the workers started take every job all the same
+    }
+  }
   work();
   for (std::thread& t : pool) t.join();
   // Every job before a failed one was taken and has ended, so its report is printed by now.
