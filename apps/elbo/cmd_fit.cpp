@@ -447,7 +447,7 @@ Model build_model(const FitFlags& f, const NetworkSpec& spec, const ModelData& d
   }
   build_mlp(model, xe, ye, mlp, *spec.likelihood);
   report("network: %s; %ld parameters, %s\n", describe_network(spec).c_str(),
-              static_cast<long>(model.flat_size()), std::string(dtype_name(spec.dtype)).c_str());
+         static_cast<long>(model.flat_size()), std::string(dtype_name(spec.dtype)).c_str());
   return model;
 }
 
@@ -571,19 +571,19 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
       return !stopped_for_test;
     }));
   report("fitting: %s (%s), %s (learning rate %g), %s%s\n", f.method.c_str(),
-              inference.approximation().kind().c_str(), f.optimizer.c_str(),
-              inference.optimizer().learning_rate(),
-              out.until_converged ? ("until converged, at most " + std::to_string(steps) + " steps").c_str()
-                                  : (std::to_string(steps) + " steps").c_str(),
-              f.batch_given ? (", minibatches of " + std::to_string(f.batch_size) + " rows").c_str() : "");
+         inference.approximation().kind().c_str(), f.optimizer.c_str(),
+         inference.optimizer().learning_rate(),
+         out.until_converged ? ("until converged, at most " + std::to_string(steps) + " steps").c_str()
+                             : (std::to_string(steps) + " steps").c_str(),
+         f.batch_given ? (", minibatches of " + std::to_string(f.batch_size) + " rows").c_str() : "");
   if (f.beta != 1.0) report("tempering: the KL part of the ELBO weighted by %g (--beta)\n", f.beta);
   if (f.kl_warmup > 0)
     report("KL warm-up: the KL part's weight rises from %g to %g over the first %ld steps; the stopping tests "
-                "judge the loss after them (--kl-warmup)\n",
-                f.beta / static_cast<double>(f.kl_warmup), f.beta, static_cast<long>(f.kl_warmup));
+           "judge the loss after them (--kl-warmup)\n",
+           f.beta / static_cast<double>(f.kl_warmup), f.beta, static_cast<long>(f.kl_warmup));
   if (plan.resumed)
     report("resuming: %s at step %ld of %ld\n", f.resume.c_str(), static_cast<long>(out.start_step),
-                static_cast<long>(steps));
+           static_cast<long>(steps));
   if (plan.every > 0)
     report("checkpoints: %s every %ld steps\n", plan.path.c_str(), static_cast<long>(plan.every));
   flush_report();
@@ -611,17 +611,17 @@ FitOutcome run_inference(const FitFlags& f, const CheckpointPlan& plan, const Ne
     why = limit + std::string(out.until_converged ? ", not converged" : "");
   }
   report("fitted: %ld steps%s in %.2f s (%.0f steps/s)%s; mean loss of the last %zu steps %.4g\n",
-              static_cast<long>(inference.step()),
-              out.start_step > 0 ? (" (" + std::to_string(last.steps) + " after resuming)").c_str() : "",
-              out.seconds, static_cast<double>(last.steps) / std::max(out.seconds, 1e-9), why.c_str(), out.tail,
-              out.last_loss);
+         static_cast<long>(inference.step()),
+         out.start_step > 0 ? (" (" + std::to_string(last.steps) + " after resuming)").c_str() : "",
+         out.seconds, static_cast<double>(last.steps) / std::max(out.seconds, 1e-9), why.c_str(), out.tail,
+         out.last_loss);
   // From the schedule's state, not the optimizer's: a fit resumed at its last step runs no
   // step that would set the optimizer's rate.
   out.final_lr = annealed ? inference.optimizer().base_learning_rate() * annealing->scale()
                           : inference.optimizer().learning_rate();
   if (annealed)
     report("learning rate: %g at the end (%ld cuts by half on plateaus of the loss)\n", out.final_lr,
-                static_cast<long>(annealing->cuts_made()));
+           static_cast<long>(annealing->cuts_made()));
   return out;
 }
 
@@ -1035,8 +1035,8 @@ Tensor pathfinder_start(const FitFlags& f, const NetworkSpec& spec, const ModelD
   PathfinderFit fit = fit_pathfinder(model, po);
   const PathfinderPath& p = fit.paths[0];
   report("initialisation: pathfinder, %ld L-BFGS iterations (%s), best ELBO %.6g at iteration %ld, %.2f s\n",
-              static_cast<long>(p.iterations), p.stopped.c_str(), p.best_elbo, static_cast<long>(p.best_iteration),
-              std::chrono::duration<double>(Clock::now() - t0).count());
+         static_cast<long>(p.iterations), p.stopped.c_str(), p.best_elbo, static_cast<long>(p.best_iteration),
+         std::chrono::duration<double>(Clock::now() - t0).count());
   return Tensor(DType::f64, {model.flat_size()}, p.best_mean);
 }
 
@@ -1197,7 +1197,6 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
     std::string history;
     int64_t steps = 0;
     double last_loss = 0, base_lr = 0;
-    bool interrupted = false;
   };
   std::vector<MemberFit> fits(static_cast<size_t>(f.ensemble));
   const auto t0 = Clock::now();
@@ -1214,7 +1213,6 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
     std::unique_ptr<Inference> inference = make_fit_inference(member, *model, start);
     const FitOutcome outcome = run_inference(member, plan, spec, *model, *inference, data.checksum);
     MemberFit& fit = fits[static_cast<size_t>(k)];
-    fit.interrupted = inference->last_fit().interrupted;
     fit.steps = inference->step();
     fit.last_loss = outcome.last_loss;
     fit.info = {{"seed", member.seed},
@@ -1231,19 +1229,17 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
     fit.base_lr = inference->optimizer().base_learning_rate();  // the same for every member
     if (k == 0) fit.model = std::move(model);
   });
-  // The members in order, up to the first one interrupted (kept, as when they ran in turn).
+  // The members in order. (An interrupted member ends the command in run_inference, so every
+  // member here was fitted whole.)
   std::vector<std::unique_ptr<Approximation>> members;
   nlohmann::json member_info = nlohmann::json::array();
   int64_t steps = 0;
   double loss_sum = 0;
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();  // wall time
   double base_lr = 0;
-  bool interrupted = false;
   std::unique_ptr<Model> first_model = std::move(fits[0].model);
   std::string history = "member,step,loss\n";  // --loss-history: every member's losses
   for (MemberFit& fit : fits) {
-    if (interrupted) break;
-    interrupted = fit.interrupted;
     steps += fit.steps;
     loss_sum += fit.last_loss;
     member_info.push_back(std::move(fit.info));
@@ -1251,9 +1247,6 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
     members.push_back(std::move(fit.q));
     base_lr = fit.base_lr;
   }
-  if (interrupted && static_cast<int64_t>(members.size()) < f.ensemble)
-    report("interrupted: the ensemble has the %ld member%s fitted so far\n", static_cast<long>(members.size()),
-                members.size() == 1 ? "" : "s");
   const int64_t fitted = static_cast<int64_t>(members.size());
   if (!f.loss_history.empty()) {
     data::write_file_atomically(f.loss_history, history);
@@ -1261,7 +1254,7 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
   }
   const Mixture q(std::move(members));
   report("ensemble: %ld members, %ld steps in all, %.2f s\n", static_cast<long>(fitted), static_cast<long>(steps),
-              seconds);
+         seconds);
   const PostFitPlan post = plan_post_fit(f, steps, data.rows());
   report_training_fit(f, post, spec, data, q);
   const std::optional<ApproximationCheck> check = report_khat(f, post, spec, inputs, q);
@@ -1273,7 +1266,7 @@ void run_ensemble_fit(FitFlags& f, const CheckpointPlan& plan, const NetworkSpec
                              {"final_learning_rate", member_info[0]["final_learning_rate"]},
                              {"lr_schedule", f.lr_schedule},
                              {"steps", steps},
-                             {"stopped", interrupted ? std::string("interrupted") : std::string()},
+                             {"stopped", std::string()},
                              {"mean_last_loss", loss_sum / static_cast<double>(fitted)},
                              {"mc_samples", f.mc_samples},
                              {"particles", int64_t{0}},
@@ -1327,9 +1320,9 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
   // --beta auto not given came from the recipe: too few rows fall back to 1.
   if ((held < kValidationMinRows || fitted_rows < kValidationMinRows) && f.beta_opt->count() == 0) {
     report("beta: 1 (the recipe's --beta auto holds out %d %% of the training rows, at least %ld on each side; "
-                "there are %ld rows)\n",
-                static_cast<int>(100 * kValidationFraction), static_cast<long>(kValidationMinRows),
-                static_cast<long>(data.rows()));
+           "there are %ld rows)\n",
+           static_cast<int>(100 * kValidationFraction), static_cast<long>(kValidationMinRows),
+           static_cast<long>(data.rows()));
     f.beta_auto = false;
     return;
   }
@@ -1344,9 +1337,9 @@ void choose_beta(FitFlags& f, const NetworkSpec& spec, const TrainingData& data,
   for (int64_t i = 0; i < held; ++i)
     validation_y[static_cast<size_t>(i)] = data.y[static_cast<size_t>(split.validation_rows[static_cast<size_t>(i)])];
   report("beta: auto, searched from 1 down to %g on a half-decade grid, each candidate fitted on %ld rows and "
-              "scored on the other %ld (the mean log predictive density, %ld draws)\n",
-              kBetaGrid[std::size(kBetaGrid) - 1], static_cast<long>(fitted_rows), static_cast<long>(held),
-              static_cast<long>(kValidationDraws));
+         "scored on the other %ld (the mean log predictive density, %ld draws)\n",
+         kBetaGrid[std::size(kBetaGrid) - 1], static_cast<long>(fitted_rows), static_cast<long>(held),
+         static_cast<long>(kValidationDraws));
   flush_report();
   FitFlags candidate = f;
   candidate.beta_auto = false;

@@ -123,6 +123,29 @@ TEST(softplus_kernel, float_blocks_take_rho_in_float_with_the_same_bits) {
   }
 }
 
+TEST(softplus_kernel, float_blocks_take_rho_up_to_87_in_size_and_stop_beyond) {
+  // The range test at its edges, at every level (it is done on the floats' bits): |rho| = 87
+  // is in the vector range, the float after 87, inf and NaN are not; -0 is.
+  const std::vector<float> inside = {87.0f, -87.0f, -0.0f, 0.0f};
+  const std::vector<float> outside = {std::nextafter(87.0f, 100.0f), -std::nextafter(87.0f, 100.0f),
+                                      std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                                      std::numeric_limits<float>::quiet_NaN()};
+  for (isa::Level level : {isa::Level::baseline, isa::Level::avx2, isa::Level::avx512}) {
+    if (!isa::available(level)) continue;
+    for (bool in_range : {true, false})
+      for (float value : in_range ? inside : outside)
+        for (int lane : {0, 17, 63}) {  // the first and the last lane of a block, and one inside
+          std::vector<float> rho(64 * 3, -3.0f), s(rho.size()), inv(rho.size()), ds(rho.size());
+          rho[64 + static_cast<size_t>(lane)] = value;
+          double log_sum = 0;
+          EXPECT_EQ(detail::softplus_blocks_f32(level, rho.data(), static_cast<int64_t>(rho.size()),
+                                                {s.data(), inv.data(), ds.data()}, log_sum),
+                    in_range)
+              << isa::name(level) << " rho " << value << " at lane " << lane;
+        }
+  }
+}
+
 TEST(softplus_kernel, terms_agree_with_libm) {
   const auto rho = test_rho();
   for (auto p : {detail::Precision::double_, detail::Precision::single}) {
