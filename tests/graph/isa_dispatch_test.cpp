@@ -168,5 +168,48 @@ TEST(isa_dispatch, baseline_and_avx512_kernels_agree_within_rounding) {
   expect_level_agrees_with_baseline(isa::Level::avx512);
 }
 
+// relu's derivative is the indicator of x > 0 exactly, at every level and in the packets
+// and the padded tail alike: 1 for the smallest positive subnormal and for +inf, 0 for
+// -0, 0, negative numbers, -inf and NaN (a comparison with NaN is false). The fused
+// matmul_relu's gradient takes the same rule of its output.
+template <class T>
+void expect_relu_indicator(isa::Level level) {
+  const OpDef* op = isa::kernels(level, "relu");
+  ASSERT_NE(op, nullptr) << isa::name(level);
+  const T inf = std::numeric_limits<T>::infinity(), tiny = std::numeric_limits<T>::denorm_min();
+  const std::vector<T> edges{T(0), -T(0), tiny, -tiny, inf, -inf, std::numeric_limits<T>::quiet_NaN(), T(1e-30),
+                             T(-1e-30), T(3.5), T(-3.5)};
+  std::vector<T> x;
+  for (int i = 0; i < 37; ++i) x.push_back(edges[static_cast<size_t>(i) % edges.size()]);  // 37: a tail as well
+  const Shape v{37};
+  std::vector<T> y(x.size()), g(x.size(), T(2)), gx(x.size(), T(0.25));
+  Attrs attrs;
+  KernelArgs<T> k;
+  k.attrs = &attrs;
+  k.n_in = 1;
+  k.in[0] = x.data();
+  k.in_shape[0] = &v;
+  k.out = y.data();
+  k.out_shape = &v;
+  k.gout = g.data();
+  k.gin[0] = gx.data();
+  if constexpr (std::is_same_v<T, float>) op->forward_f32(k), op->backward_f32(k);
+  else op->forward_f64(k), op->backward_f64(k);
+  for (size_t i = 0; i < x.size(); ++i)
+    EXPECT_EQ(gx[i], x[i] > T(0) ? T(2.25) : T(0.25)) << isa::name(level) << " x = " << x[i] << " at " << i;
+  k.gin_fresh = 1;  // the first gradient written: assigned, not added
+  if constexpr (std::is_same_v<T, float>) op->backward_f32(k); else op->backward_f64(k);
+  for (size_t i = 0; i < x.size(); ++i)
+    EXPECT_EQ(gx[i], x[i] > T(0) ? T(2) : T(0)) << isa::name(level) << " x = " << x[i] << " at " << i;
+}
+
+TEST(isa_dispatch, relu_derivative_is_the_indicator_of_a_positive_input_at_every_level) {
+  for (isa::Level level : {isa::Level::baseline, isa::Level::avx2, isa::Level::avx512}) {
+    if (level != isa::Level::baseline && !isa::available(level)) continue;
+    expect_relu_indicator<float>(level);
+    expect_relu_indicator<double>(level);
+  }
+}
+
 }  // namespace
 }  // namespace elbo
