@@ -442,6 +442,15 @@ void Program::set_data_rows(const Expr& data_node, const Tensor& source, std::sp
     const int r = static_cast<int>(s.size());
     if (width == 1) {  // labels: one value per row (no call per row)
       for (int64_t k = 0; k < m; ++k) dst[k] = src[rows[k]];
+    } else if (c.row_major[static_cast<size_t>(i)]) {  // a wide matrix kept row-major: whole rows
+      auto copy_rows = [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k)
+          std::memcpy(dst + k * width, src + rows[k] * width, sizeof(T) * size_t(width));
+      };
+      if (m * width >= (int64_t{1} << 15))
+        parallel_for(m, copy_rows);  // a copy: the same values for any split
+      else
+        copy_rows(0, m);
     } else if (layout::is_trivial(s)) {
       for (int64_t k = 0; k < m; ++k) std::memcpy(dst + k * width, src + rows[k] * width, sizeof(T) * size_t(width));
     } else if (r == 2) {  // [m, width] feature-major: each feature's m values contiguous
@@ -535,6 +544,14 @@ std::vector<std::string> Program::executed_ops() const {
   std::vector<std::string> names;
   for (int i : c.fixed_ops) names.emplace_back(c.records[static_cast<size_t>(i)].op->name);
   for (int i : c.sampled_ops) names.emplace_back(c.records[static_cast<size_t>(i)].op->name);
+  return names;
+}
+
+std::vector<std::string> Program::row_major_inputs() const {
+  const ProgramCore& c = impl_->core;
+  std::vector<std::string> names;
+  for (int i : c.order)
+    if (c.row_major[static_cast<size_t>(i)]) names.push_back(c.g->nodes[static_cast<size_t>(i)].name);
   return names;
 }
 

@@ -121,7 +121,10 @@ struct Executor {
         if (!data_loaded[i]) {
           if (c.has_override[i] && !c.overrides[i]) continue;  // rows gathered by set_data_rows
           const Tensor& t = c.has_override[i] ? *c.overrides[i] : *n.value;
-          layout::from_row_major(t.data<T>(), buf[i].data(), t.shape());
+          if (c.row_major[static_cast<size_t>(i)])
+            std::copy(t.data<T>(), t.data<T>() + t.numel(), buf[i].data());
+          else
+            layout::from_row_major(t.data<T>(), buf[i].data(), t.shape());
           data_loaded[i] = 1;
         }
       }

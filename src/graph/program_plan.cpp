@@ -128,6 +128,42 @@ void mark_row_major_params(ProgramCore& c) {
       if (!either) c.row_major[j] = 0;
     }
   }
+}
+
+// Wide data matrices kept row-major too (ProgramCore::row_major): a minibatch's rows are
+// then copied whole from the data set, where the internal layout needed a transposing
+// gather (784-100's step spent 9 % of its time there; docs/PERFORMANCE.md, "A wide
+// minibatch's rows copied whole"). Only where the products take the same path either way,
+// so that results keep their bits: more than 128 features (a shorter row may take the short
+// layers' kernel, which reads the internal layout) and every consumer a dense product with
+// the data as its first operand and at least 16 columns (Eigen's blocked GEMM, which packs
+// either layout into the same panels). Not an output.
+void mark_row_major_data(ProgramCore& c) {
+  const auto& nodes = c.g->nodes;
+  for (int d : c.data_nodes) {
+    const Shape& s = nodes[static_cast<size_t>(d)].shape;
+    if (s.size() != 2 || s[1] <= 128 || s[0] < 16) continue;
+    if (std::find(c.outputs.begin(), c.outputs.end(), d) != c.outputs.end()) continue;
+    c.row_major[static_cast<size_t>(d)] = 1;
+  }
+  for (int i : c.order) {
+    const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
+    if (!r.op || c.buffer_only[static_cast<size_t>(i)]) continue;
+    const bool product = ops::is_matrix_product(*r.op);
+    for (int a = 0; a < r.n_in; ++a) {
+      const auto j = static_cast<size_t>(r.in[static_cast<size_t>(a)]);
+      if (nodes[j].kind != NodeKind::data) continue;
+      const bool wide_product = product && a == 0 && [&] {
+        const Shape& b = nodes[static_cast<size_t>(r.in[1])].shape;
+        return b.size() == 2 && b[1] >= 16;
+      }();
+      if (!wide_product) c.row_major[j] = 0;
+    }
+  }
+}
+
+// KernelArgs::in_row_major of every op from ProgramCore::row_major.
+void mark_row_major_inputs(ProgramCore& c) {
   for (int i : c.order) {
     ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
     if (!r.op) continue;
@@ -158,6 +194,8 @@ void plan_program(ProgramCore& c, bool rewrites) {
   plan_gradient_writes(c);
   mark_kept(c);
   mark_row_major_params(c);
+  mark_row_major_data(c);
+  mark_row_major_inputs(c);
   const size_t n = c.g->nodes.size();
   c.shapes.assign(n, Shape{});
   c.sizes.assign(n, 0);

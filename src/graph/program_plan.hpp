@@ -37,7 +37,8 @@ struct ProgramCore {
   std::vector<char> is_param;  // per node: its gradient outlives a run (S copies)
   // Per node: a parameter matrix whose values and gradient stay row-major, the user's layout
   // (program_plan.cpp, mark_row_major_params): set_flat_params and flat_gradient copy it as
-  // it is instead of transposing it.
+  // it is instead of transposing it. Or a wide data matrix kept row-major
+  // (mark_row_major_data): its rows are loaded and gathered as they are.
   std::vector<char> row_major;
   int64_t slots = 0;           // scratch copies the buffers hold
   std::vector<int> order;        // needed nodes, topological
@@ -60,7 +61,7 @@ struct ProgramCore {
     unsigned fresh;
     int zero_begin, zero_end;
     int scratch = -1;  // a fused op's absorbed product node, whose gradient buffer is its scratch
-    unsigned row_major_in = 0;  // bit a: input a is a parameter stored row-major (row_major)
+    unsigned row_major_in = 0;  // bit a: input a is stored row-major (row_major)
   };
   std::vector<OpRecord> records;  // per node (ops only; others unused)
   std::vector<int> zero_list;

@@ -123,6 +123,11 @@ class Program {
   /// each sample. For tests and diagnostics.
   std::vector<std::string> executed_ops() const;
 
+  /// The names of the parameters and data inputs whose buffers keep the user's row-major
+  /// order instead of the internal layout (large weight matrices; wide data matrices that
+  /// only dense products read), in the program's node order. For tests and diagnostics.
+  std::vector<std::string> row_major_inputs() const;
+
  private:
   // parallel_for's untyped core.
   void run_parts(int64_t n, void (*fn)(void* context, int64_t begin, int64_t end), void* context);

@@ -655,9 +655,10 @@ struct Plan {
 
 inline Shape batch_of(const Shape& s) { return s.size() > 2 ? Shape(s.begin(), s.end() - 2) : Shape{}; }
 
-// b_row_major: b is a matrix stored row-major (KernelArgs::in_row_major), not in the
-// internal layout.
-[[gnu::always_inline]] inline Plan make_plan(const Shape& a, const Shape& b, const Shape& c, bool b_row_major) {
+// row_major: bit 0 a, bit 1 b is a matrix stored row-major (KernelArgs::in_row_major), not
+// in the internal layout.
+[[gnu::always_inline]] inline Plan make_plan(const Shape& a, const Shape& b, const Shape& c, unsigned row_major) {
+  const bool a_row_major = row_major & 1u, b_row_major = (row_major >> 1) & 1u;
   Plan p;
   bool avec = a.size() == 1, bvec = b.size() == 1;
   if (avec) {
@@ -670,6 +671,10 @@ inline Shape batch_of(const Shape& s) { return s.size() > 2 ? Shape(s.begin(), s
     p.K = a.back();
     p.ar = 1;
     p.ac = p.N;
+    if (a_row_major && a.size() == 2) {
+      p.ar = p.K;
+      p.ac = 1;
+    }
   }
   if (bvec) {
     p.M = 1;
@@ -776,7 +781,7 @@ struct Matmul {
   // C = Act(A B + bias), bias[m] added to column m.
   template <class T, class Act = void>
   static void forward_with_bias(const KernelArgs<T>& k, const T* bias) {
-    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape, (k.in_row_major >> 1) & 1u);
+    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape, k.in_row_major & 3u);
     if (p.batch_rank == 0 && p.ar == 1 && p.cr == 1 && p.N >= kPacket<T> && p.M <= 6 && p.K <= 16) {
       // A dense layer (no batch dimensions, up to 6 columns, at least one packet of rows):
       // the path gemm_acc would take for it, without gemm_acc's dispatch.
@@ -799,7 +804,7 @@ struct Matmul {
   // product's gradient, which it computes itself).
   template <class T>
   static void backward_from(const KernelArgs<T>& k, const T* gout) {
-    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape, (k.in_row_major >> 1) & 1u);
+    Plan p = make_plan(*k.in_shape[0], *k.in_shape[1], *k.out_shape, k.in_row_major & 3u);
     // A fresh gradient is written by the one gemm that covers it; with batch dimensions
     // several batches may add into one block (broadcasting), so it is zeroed first.
     bool assign_a = (k.gin_fresh & 1u) && p.batch_rank == 0, assign_b = (k.gin_fresh & 2u) && p.batch_rank == 0;
