@@ -98,6 +98,16 @@ void plan_gradient_writes(ProgramCore& c) {
       c.zero_at_start.push_back(i);
 }
 
+// f(r, a, j) for every input a (node j) of every op that a run executes.
+template <class F>
+void for_each_op_input(const ProgramCore& c, F f) {
+  for (int i : c.order) {
+    const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
+    if (!r.op || c.buffer_only[static_cast<size_t>(i)]) continue;
+    for (int a = 0; a < r.n_in; ++a) f(r, a, static_cast<size_t>(r.in[static_cast<size_t>(a)]));
+  }
+}
+
 // Parameter matrices kept row-major (ProgramCore::row_major): the large ones (a network's
 // weights, 2^14 elements and more, both sides at least 16) whose every consumer takes
 // either layout: matmul as its second operand (fused with an activation or a bias or not) and
@@ -118,16 +128,10 @@ void mark_row_major_params(ProgramCore& c) {
     if (std::find(c.outputs.begin(), c.outputs.end(), p) != c.outputs.end()) continue;
     c.row_major[static_cast<size_t>(p)] = 1;
   }
-  for (int i : c.order) {
-    const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
-    if (!r.op || c.buffer_only[static_cast<size_t>(i)]) continue;
-    const bool product = ops::is_matrix_product(*r.op);
-    for (int a = 0; a < r.n_in; ++a) {
-      const auto j = static_cast<size_t>(r.in[static_cast<size_t>(a)]);
-      const bool either = (product && a == 1) || r.op == &ops::normal_logp_sum_op;
-      if (!either) c.row_major[j] = 0;
-    }
-  }
+  for_each_op_input(c, [&](const ProgramCore::OpRecord& r, int a, size_t j) {
+    const bool either = (ops::is_matrix_product(*r.op) && a == 1) || r.op == &ops::normal_logp_sum_op;
+    if (!either) c.row_major[j] = 0;
+  });
 }
 
 // Wide data matrices kept row-major too (ProgramCore::row_major): a minibatch's rows are
@@ -146,20 +150,14 @@ void mark_row_major_data(ProgramCore& c) {
     if (std::find(c.outputs.begin(), c.outputs.end(), d) != c.outputs.end()) continue;
     c.row_major[static_cast<size_t>(d)] = 1;
   }
-  for (int i : c.order) {
-    const ProgramCore::OpRecord& r = c.records[static_cast<size_t>(i)];
-    if (!r.op || c.buffer_only[static_cast<size_t>(i)]) continue;
-    const bool product = ops::is_matrix_product(*r.op);
-    for (int a = 0; a < r.n_in; ++a) {
-      const auto j = static_cast<size_t>(r.in[static_cast<size_t>(a)]);
-      if (nodes[j].kind != NodeKind::data) continue;
-      const bool wide_product = product && a == 0 && [&] {
-        const Shape& b = nodes[static_cast<size_t>(r.in[1])].shape;
-        return b.size() == 2 && b[1] >= 16;
-      }();
-      if (!wide_product) c.row_major[j] = 0;
-    }
-  }
+  for_each_op_input(c, [&](const ProgramCore::OpRecord& r, int a, size_t j) {
+    if (nodes[j].kind != NodeKind::data) return;
+    const bool wide_product = ops::is_matrix_product(*r.op) && a == 0 && [&] {
+      const Shape& b = nodes[static_cast<size_t>(r.in[1])].shape;
+      return b.size() == 2 && b[1] >= 16;
+    }();
+    if (!wide_product) c.row_major[j] = 0;
+  });
 }
 
 // KernelArgs::in_row_major of every op from ProgramCore::row_major.
