@@ -20,7 +20,9 @@ void run_concurrent_fits(int64_t n, int threads, const std::function<void(int64_
     for (int64_t k = 0; k < n; ++k) job(k, std::max(threads, 1));
     return;
   }
-  const int job_threads = std::max(1, threads / workers);
+  // Worker w's share: threads / workers, and one more for the first threads % workers
+  // workers, so that no thread idles (seven threads, five fits: 2, 2, 1, 1, 1).
+  auto share_of = [&](int w) { return threads / workers + (w < threads % workers ? 1 : 0); };
   struct Done {
     std::unique_ptr<CapturedReport> report;  // set once the job has ended
     std::exception_ptr error;
@@ -38,7 +40,8 @@ void run_concurrent_fits(int64_t n, int threads, const std::function<void(int64_
       printed_failure = d.error != nullptr;
     }
   };
-  auto work = [&] {
+  auto work = [&](int worker) {
+    const int job_threads = share_of(worker);
     for (;;) {
       int64_t k;
       {
@@ -65,12 +68,12 @@ void run_concurrent_fits(int64_t n, int threads, const std::function<void(int64_
   pool.reserve(static_cast<size_t>(workers - 1));
   for (int w = 1; w < workers; ++w) {
     try {
-      pool.emplace_back(work);
+      pool.emplace_back(work, w);
     } catch (const std::system_error&) {
       break;  // no more threads to be had: the workers started take every job all the same
     }
   }
-  work();
+  work(0);
   for (std::thread& t : pool) t.join();
   // Every job before a failed one was taken and has ended, so its report is printed by now.
   for (const Done& d : done)

@@ -10,8 +10,9 @@
 namespace elbo::cli {
 
 /// Runs jobs 0 .. n - 1 (job(k, threads) fits and returns; `threads` is the job's share) on
-/// `threads` threads: min(threads, n) workers take the jobs in order, each job with
-/// threads / workers threads (at least one). With one worker the jobs run one after the
+/// `threads` threads: min(threads, n) workers take the jobs in order, each job with its
+/// worker's share, threads / workers or one more (the first threads % workers workers), so
+/// that the shares add up to `threads`. With one worker the jobs run one after the
 /// other on the calling thread, with every thread, and print as they go. With more, each
 /// job's report (report_lines.hpp) is kept and printed whole, in job order, as soon as the
 /// jobs before it have been printed.

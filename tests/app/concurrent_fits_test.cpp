@@ -1,7 +1,9 @@
 // Fits side by side on --threads (apps/elbo/concurrent_fits.hpp): each job's share of the
 // threads, the reports printed whole and in job order, and the first failure rethrown.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -38,10 +40,28 @@ TEST(concurrent_fits, prints_each_jobs_report_whole_and_in_job_order) {
 }
 
 TEST(concurrent_fits, shares_the_threads_among_the_jobs_at_once) {
-  // Seven threads for three jobs: three workers of two threads each (the seventh idles).
+  // Six threads for three jobs: three workers of two threads each.
   testing::internal::CaptureStdout();
-  run_concurrent_fits(3, 7, two_lines);
+  run_concurrent_fits(3, 6, two_lines);
   EXPECT_EQ(testing::internal::GetCapturedStdout(), lines_of(3, 2));
+  // Seven threads for five jobs: five workers, the first two with two threads, so that no
+  // thread idles. Which job a worker takes depends on timing, so the shares are counted;
+  // each job waits until all five have started, so that every worker takes one (a
+  // deadline keeps a broken run from hanging).
+  {
+    std::mutex mutex;
+    std::vector<int> shares;
+    std::atomic<int> started{0};
+    run_concurrent_fits(5, 7, [&](int64_t, int t) {
+      ++started;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (started.load() < 5 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      std::lock_guard lock(mutex);
+      shares.push_back(t);
+    });
+    std::sort(shares.begin(), shares.end());
+    EXPECT_EQ(shares, (std::vector<int>{1, 1, 1, 2, 2}));
+  }
   // One job, or one thread: the jobs in turn on the calling thread, with every thread.
   const std::thread::id caller = std::this_thread::get_id();
   std::vector<int> threads;
