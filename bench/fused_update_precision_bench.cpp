@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -66,10 +67,10 @@ Optimizer::AdamSingleStep adam_step(std::vector<float>& m, std::vector<float>& v
 }
 
 // The engine's step object after one draw of `p` (its noise and sigma's terms).
-MeanFieldAdamStep drawn(Problem& p) {
-  MeanFieldAdamStep step(p.d, kOneThread, kOneThread);
+std::unique_ptr<MeanFieldAdamStep> drawn(Problem& p) {
+  auto step = std::make_unique<MeanFieldAdamStep>(p.d, kOneThread, kOneThread);
   double logq = 0;
-  if (!step.draw(p.params32, Philox(5), 1, 0, p.z32.data(), &logq)) {
+  if (!step->draw(p.params32, Philox(5), 1, 0, p.z32.data(), &logq)) {
     std::fprintf(stderr, "fused_update_precision_bench: the draw left the float kernel's range\n");
     std::exit(1);
   }
@@ -139,9 +140,9 @@ void double_math(benchmark::State& st, int64_t d) {
 
 void engine(benchmark::State& st, int64_t d) {
   Problem p(d);
-  MeanFieldAdamStep step = drawn(p);
+  const std::unique_ptr<MeanFieldAdamStep> step = drawn(p);
   for (auto _ : st) {
-    step.update(p.params32, p.g32.data(), kW, 1.0, 1.0, adam_step(p.m32, p.v32), p.next32.data());
+    step->update(p.params32, p.g32.data(), kW, 1.0, 1.0, adam_step(p.m32, p.v32), p.next32.data());
     std::swap(p.params32, p.next32);  // as Inference swaps the new parameters in
   }
   st.SetItemsProcessed(st.iterations() * d);
@@ -162,9 +163,9 @@ void reference(benchmark::State& st, int64_t d) {
 void check() {
   for (int64_t d : kSizes) {
     Problem p(d);
-    MeanFieldAdamStep step = drawn(p);
+    const std::unique_ptr<MeanFieldAdamStep> step = drawn(p);
     FloatProblem f(p);
-    step.update(p.params32, p.g32.data(), kW, 1.0, 1.0, adam_step(p.m32, p.v32), p.next32.data());
+    step->update(p.params32, p.g32.data(), kW, 1.0, 1.0, adam_step(p.m32, p.v32), p.next32.data());
     reference_update(f, p.g32.data(), d);
     double largest = 0, diff = 0;
     for (int64_t i = 0; i < d; ++i) {

@@ -155,6 +155,14 @@ void Program::set_threads(int threads) {
   c.pool = threads > 1 ? std::make_unique<ThreadPool>(threads) : nullptr;
 }
 
+void Program::post_background(int chunks, void (*fn)(void*, int), void* context) {
+  if (ThreadPool* pool = impl_->core.pool.get()) pool->post_background(chunks, fn, context);
+}
+
+void Program::close_background() {
+  if (ThreadPool* pool = impl_->core.pool.get()) pool->close_background();
+}
+
 void Program::run_parts(int64_t n, void (*fn)(void*, int64_t, int64_t), void* context) {
   if (n <= 0) return;
   ProgramCore& c = impl_->core;

@@ -39,6 +39,7 @@ ThreadPool::ThreadPool(int threads) {
 }
 
 ThreadPool::~ThreadPool() {
+  close_background();
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_.store(true);
@@ -72,6 +73,10 @@ void ThreadPool::work() {
     int spins = 0;
     uint64_t s;
     while (generation_of(s = state_.load(std::memory_order_acquire)) == seen && !stop_.load()) {
+      if (background_open_.load(std::memory_order_relaxed) && run_background_chunk()) {
+        spins = 0;
+        continue;
+      }
       if (++spins < kSpins) {
         pause();
         continue;
@@ -111,7 +116,9 @@ void ThreadPool::run(int tasks, Task fn, void* context) {
   }
   run_tasks(generation_);
   for (int spins = 0; finished_.load(std::memory_order_acquire) < tasks;)
-    if (++spins < kSpins)
+    if (background_open_.load(std::memory_order_relaxed) && run_background_chunk())
+      spins = 0;
+    else if (++spins < kSpins)
       pause();
     else
       std::this_thread::yield();
@@ -125,5 +132,38 @@ void ThreadPool::run(int tasks, Task fn, void* context) {
 }
 
 bool ThreadPool::in_task() { return tasks_running > 0; }
+
+void ThreadPool::post_background(int chunks, Task fn, void* context) {
+  close_background();
+  if (workers_.empty() || chunks <= 0) return;
+  background_fn_ = fn;
+  background_ctx_ = context;
+  background_chunks_ = chunks;
+  background_next_.store(0, std::memory_order_relaxed);
+  background_open_.store(true);  // releases the fields above to the workers that see it
+}
+
+bool ThreadPool::run_background_chunk() {
+  // Sequentially consistent with close_background's store and load: either it sees this
+  // thread in flight, or this thread sees the work closed.
+  background_in_flight_.fetch_add(1);
+  bool ran = false;
+  if (background_open_.load()) {
+    const int c = background_next_.fetch_add(1, std::memory_order_relaxed);
+    if (c < background_chunks_) {
+      background_fn_(background_ctx_, c);
+      ran = true;
+    } else {
+      background_open_.store(false, std::memory_order_relaxed);  // every chunk handed out
+    }
+  }
+  background_in_flight_.fetch_sub(1, std::memory_order_release);
+  return ran;
+}
+
+void ThreadPool::close_background() {
+  background_open_.store(false);
+  while (background_in_flight_.load() != 0) pause();
+}
 
 }  // namespace elbo

@@ -32,9 +32,24 @@ class ThreadPool {
   /// itself: callers that may be inside one run their work in place instead).
   static bool in_task();
 
+  /// Background work: fn(context, c) for chunks c in [0, chunks), each claimed once by a
+  /// worker while it has no task of a run (between runs, while the caller works alone) or
+  /// by the caller of run() while it waits for the workers, in no set order and perhaps
+  /// not all of them. For work that a later step can
+  /// use if it is done and do itself if not: the next step's random numbers while this
+  /// step runs its serial ops. fn must not throw or use this pool; a chunk should be short
+  /// (about a microsecond), since a run's tasks wait for a worker's chunk to end. Any
+  /// earlier background work is closed first.
+  void post_background(int chunks, Task fn, void* context);
+  /// Hands out no more chunks of the background work and waits for those begun to end;
+  /// afterwards no chunk runs until the next post_background.
+  void close_background();
+
  private:
   void work();
   void run_tasks(uint64_t generation);
+  // Claims and runs one chunk of the background work; false when there is none.
+  bool run_background_chunk();
 
   std::vector<std::thread> workers_;
   // generation (bits 40..63) | task count (bits 20..39) | next task (bits 0..19): one word,
@@ -49,6 +64,15 @@ class ThreadPool {
   std::mutex mu_;  // for sleeping workers and for error_
   std::condition_variable start_;
   std::exception_ptr error_;
+  // The background work: open_ while chunks are handed out, in_flight_ counting the
+  // threads between their check of open_ and the end of their chunk (close_background
+  // waits for none).
+  std::atomic<bool> background_open_{false};
+  std::atomic<int> background_in_flight_{0};
+  std::atomic<int> background_next_{0};
+  int background_chunks_ = 0;
+  Task background_fn_ = nullptr;
+  void* background_ctx_ = nullptr;
 };
 
 }  // namespace elbo

@@ -112,7 +112,6 @@ struct Inference::Impl {
   // take the general path, with *batch_loaded telling whether the batch was loaded.
   std::optional<StepStatus> run_fused_step(const FitOptions& o, uint64_t stream, bool* batch_loaded);
   bool fused_step_applies(const FitOptions& o);
-  std::unique_ptr<MeanFieldAdamStep> fused_;
   // "mu[3] of w_in_1[1,1]" (the coordinate it belongs to), or just "planar0.u[2]".
   std::string param_label(int64_t i) const {
     const int64_t c = approx_->coordinate(i);
@@ -131,6 +130,8 @@ struct Inference::Impl {
   LogpProgram logp_;
   // A data-parallel fit's log p over this process's blocks (null otherwise).
   std::unique_ptr<BlockedLogp> blocked_;
+  // After logp_, whose threads draw its noise ahead: destroyed first.
+  std::unique_ptr<MeanFieldAdamStep> fused_;
   double varlogp(int64_t s) const { return blocked_ ? blocked_->varlogp(s) : logp_.varlogp(s); }
   double datalogp(int64_t s) const { return blocked_ ? blocked_->datalogp(s) : logp_.datalogp(s); }
   std::vector<double> hist_;
@@ -358,7 +359,15 @@ std::optional<Inference::Impl::StepStatus> Inference::Impl::run_fused_step(const
     };
     auto chunks = split(/*by_parameters=*/true);
     auto elements = split(/*by_parameters=*/false);
-    fused_ = std::make_unique<MeanFieldAdamStep>(D, chunks, elements);
+    // The next step's noise drawn ahead on the threads while they would wait (the serial
+    // ops of the program's run), where the draw is split over them.
+    MeanFieldAdamStep::Background ahead;
+    if (logp_.program().threads() > 1 && D >= kFusedParallelElements) {
+      ahead.post = [this](int n, void (*fn)(void*, int), void* ctx) { logp_.program().post_background(n, fn, ctx); };
+      ahead.close = [this] { logp_.program().close_background(); };
+      ahead.threads = logp_.program().threads();
+    }
+    fused_ = std::make_unique<MeanFieldAdamStep>(D, chunks, elements, std::move(ahead));
   }
   const uint64_t t = static_cast<uint64_t>(step_);
   auto& q = static_cast<MeanField&>(*approx_);

@@ -117,7 +117,7 @@ using MaxLoop = uint32_t(const float*, int64_t);
 uint32_t largest_abs_bits(const float* x, int64_t n) { return ELBO_FUSED_COPY(MaxLoop, max_abs_bits)(x, n); }
 }  // namespace
 
-MeanFieldAdamStep::MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor elements)
+MeanFieldAdamStep::MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor elements, Background background)
     : d_(d),
       chunks_((d + kChunk - 1) / kChunk),
       body_(d - d % kTermsBlock),
@@ -127,16 +127,53 @@ MeanFieldAdamStep::MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor 
       inv_sigma_(static_cast<size_t>(body_)),
       dsigma_(static_cast<size_t>(body_)),
       tail_inv_sigma_(static_cast<size_t>(d - body_)),
-      tail_dsigma_(static_cast<size_t>(d - body_)) {
+      tail_dsigma_(static_cast<size_t>(d - body_)),
+      background_(std::move(background)) {
   for (auto* v : {&log_sigma_, &squares_, &max_inv_sigma_, &max_abs_eps_, &max_abs_g_})
     v->assign(static_cast<size_t>(std::max<int64_t>(chunks_, 1)), 0.0);
   ok_.assign(static_cast<size_t>(std::max<int64_t>(chunks_, 1)), 1);
+  const size_t pieces = static_cast<size_t>((d + kPiece - 1) / kPiece);
+  eps_ready_.assign(pieces, 0);
+  if (background_.post) {
+    next_eps_.resize(static_cast<size_t>(d));
+    next_ready_.assign(pieces, 0);
+  }
+}
+
+MeanFieldAdamStep::MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor elements)
+    : MeanFieldAdamStep(d, std::move(chunks), std::move(elements), Background{}) {}
+
+MeanFieldAdamStep::~MeanFieldAdamStep() {
+  if (next_posted_) background_.close();
+}
+
+// One piece of the next step's noise, as draw() makes it. The chunks interleave the
+// threads' parts of the draw's split (part k of `threads` holds pieces [k per, (k + 1)
+// per)), so that whatever share is done ahead lightens every thread's part alike.
+void MeanFieldAdamStep::draw_ahead(void* self, int chunk) {
+  auto& s = *static_cast<MeanFieldAdamStep*>(self);
+  const int64_t pieces = static_cast<int64_t>(s.next_ready_.size());
+  const int64_t parts = std::max(1, s.background_.threads), per = (pieces + parts - 1) / parts;
+  const int64_t p = chunk % parts * per + chunk / parts;
+  if (p >= pieces) return;
+  const int64_t i = p * kPiece, n = std::min(kPiece, s.d_ - i);
+  Philox(s.next_seed_).normal(s.next_eps_.data() + i, n, s.next_stream_, s.next_t_, i);
+  s.next_ready_[static_cast<size_t>(p)] = 1;
 }
 
 bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, uint64_t stream, uint64_t t,
                              float* z32, double* logq) {
   const float* mu = params.data();
   const float* rho32 = params.data() + d_;
+  std::fill(eps_ready_.begin(), eps_ready_.end(), uint8_t{0});
+  if (next_posted_) {  // the pieces drawn ahead, if they are this draw's noise
+    background_.close();
+    next_posted_ = false;
+    if (next_seed_ == rng.seed() && next_stream_ == stream && next_t_ == t) {
+      eps_.swap(next_eps_);
+      eps_ready_.swap(next_ready_);
+    }
+  }
   auto run = [&](int64_t c0, int64_t c1) {
     alignas(64) float sigma[kPiece];
     double tail_rho[kTermsBlock], tail_sigma[kTermsBlock];  // the last d % 64: rho widened, exactly
@@ -149,7 +186,7 @@ bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, u
       for (int64_t i = c * kChunk; i < chunk_end && ok; i += kPiece) {
         const int64_t j = std::min(i + kPiece, chunk_end), body_end = std::min(j, body_);
         float* eps = eps_.data() + i;
-        rng.normal(eps, j - i, stream, t, i);
+        if (!eps_ready_[static_cast<size_t>(i / kPiece)]) rng.normal(eps, j - i, stream, t, i);
         if (body_end > i) {
           ok = detail::softplus_blocks_f32(rho32 + i, body_end - i,
                                            {sigma, inv_sigma_.data() + i, dsigma_.data() + i}, log_sigma);
@@ -190,6 +227,16 @@ bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, u
     }
   };
   chunk_parallel_(chunks_, std::ref(run));
+  if (background_.post && t < UINT64_MAX) {  // the next step's noise, while this one runs
+    std::fill(next_ready_.begin(), next_ready_.end(), uint8_t{0});
+    next_seed_ = rng.seed();
+    next_stream_ = stream;
+    next_t_ = t + 1;
+    const int64_t parts = std::max(1, background_.threads);
+    const int64_t per = (static_cast<int64_t>(next_ready_.size()) + parts - 1) / parts;
+    background_.post(static_cast<int>(parts * per), &MeanFieldAdamStep::draw_ahead, this);
+    next_posted_ = true;
+  }
   for (int64_t c = 0; c < chunks_; ++c)
     if (!ok_[c]) return false;
   const double squares = detail::sum_of_chunks(squares_.data(), chunks_);

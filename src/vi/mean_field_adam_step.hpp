@@ -18,6 +18,7 @@
 // the single-precision kernel's range or the gradient or its constants could overflow a
 // float; the caller then runs the step the general way, which draws the same noise.
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -29,12 +30,27 @@ namespace elbo {
 
 class MeanFieldAdamStep {
  public:
+  /// Where the next step's noise is drawn ahead: post(chunks, fn, context) and close() as
+  /// Program::post_background and close_background, for `threads` threads (the split
+  /// of `chunks`). Empty: the noise is drawn in draw() alone.
+  struct Background {
+    std::function<void(int chunks, void (*fn)(void*, int), void* context)> post;
+    std::function<void()> close;
+    int threads = 1;
+  };
+
   /// For D parameters; `chunks` runs f over chunk indices [0, n) on the threads (any
   /// split), `elements` over parameter indices.
+  MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor elements, Background background);
   MeanFieldAdamStep(int64_t d, ParallelFor chunks, ParallelFor elements);
+  ~MeanFieldAdamStep();
+  MeanFieldAdamStep(const MeanFieldAdamStep&) = delete;
+  MeanFieldAdamStep& operator=(const MeanFieldAdamStep&) = delete;
 
   /// The noise of (stream, t) as Inference draws it in float, sigma's terms from rho, and
-  /// z32 = float(mu + sigma eps); log q of the draw into *logq. params = [mu, rho].
+  /// z32 = float(mu + sigma eps); log q of the draw into *logq. params = [mu, rho]. With
+  /// a Background, the noise of (stream, t + 1) is then handed to the threads' idle time,
+  /// and the next draw takes the pieces of it that were done (the same numbers).
   bool draw(std::span<const float> params, const Philox& rng, uint64_t stream, uint64_t t, float* z32,
             double* logq);
   /// Whether g32 (d log p / dz) is finite and bounds the gradient of mu and rho, and its
@@ -54,7 +70,15 @@ class MeanFieldAdamStep {
   int64_t d_, chunks_, body_;  // body_: the parameters in whole blocks of 64 (float terms)
   ParallelFor chunk_parallel_, element_parallel_;
   std::vector<float> eps_, inv_sigma_, dsigma_;  // [D]; the terms for [0, body_)
+  // The noise drawn ahead (Background): next_eps_ [D] and which of its pieces are done, for
+  // (next_seed_, next_stream_, next_t_); eps_ready_ says the same of eps_ after the swap.
+  std::vector<float> next_eps_;
+  std::vector<uint8_t> next_ready_, eps_ready_;
+  uint64_t next_seed_ = 0, next_stream_ = 0, next_t_ = 0;
+  bool next_posted_ = false;
+  static void draw_ahead(void* self, int chunk);
   std::vector<double> tail_inv_sigma_, tail_dsigma_;  // the last d % 64, computed in double
+  Background background_;
   // Per chunk: the sums of log sigma and of the squares, and maxima for the bound.
   std::vector<double> log_sigma_, squares_, max_inv_sigma_, max_abs_eps_, max_abs_g_;
   std::vector<char> ok_;

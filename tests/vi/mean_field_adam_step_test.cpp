@@ -7,8 +7,11 @@
 // it is the double-state reference for the same fit without it, which takes the fused path.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
@@ -271,6 +274,79 @@ TEST(mean_field_adam_step, a_step_size_beyond_float_goes_to_the_general_path) {
   FitOptions skip{.skip_nonfinite = true};
   expect_same_bits(fit_regression(40001, true, 2, skip, NAN, {.y7 = 1e4}, 1e308, 3),
                    fit_regression(40001, false, 2, skip, NAN, {.y7 = 1e4}, 1e308, 3), "lr 1e308, skipped");
+}
+
+// A Background whose chunks run when the step closes the work: those that `runs` picks,
+// as if idle threads had done just them.
+struct ScriptedBackground {
+  void (*fn)(void*, int) = nullptr;
+  void* context = nullptr;
+  int chunks = 0, posts = 0;
+  std::function<bool(int post, int chunk)> runs;
+  MeanFieldAdamStep::Background background(int threads) {
+    MeanFieldAdamStep::Background b;
+    b.post = [this](int n, void (*f)(void*, int), void* ctx) {
+      fn = f;
+      context = ctx;
+      chunks = n;
+      ++posts;
+    };
+    b.close = [this] {
+      for (int c = 0; c < chunks; ++c)
+        if (fn && runs(posts, c)) fn(context, c);
+      fn = nullptr;
+    };
+    b.threads = threads;
+    return b;
+  }
+};
+
+TEST(mean_field_adam_step, noise_drawn_ahead_in_any_part_gives_the_same_draws) {
+  const ParallelFor serial = [](int64_t n, const std::function<void(int64_t, int64_t)>& f) { f(0, n); };
+  // 3000: six pieces of 512 (the last of 440) and a tail of 56 for the double terms;
+  // 40001: 79 pieces, a tail of 1. Draws at steps 0, 1, 2 (the noise of the next drawn
+  // ahead), 7 (not the step drawn ahead: all of it drawn again) and 8 on another stream.
+  const std::vector<std::pair<uint64_t, uint64_t>> steps = {{0, 0}, {0, 1}, {0, 2}, {0, 7}, {3, 8}};
+  for (int64_t d : {int64_t{3000}, int64_t{40001}}) {
+    std::vector<float> params(static_cast<size_t>(2 * d));
+    Philox(11).normal(params.data(), 2 * d, 0, 0);
+    std::vector<std::vector<float>> want;
+    std::vector<double> want_logq;
+    {
+      MeanFieldAdamStep plain(d, serial, serial);
+      for (auto [stream, t] : steps) {
+        std::vector<float> z(static_cast<size_t>(d));
+        double logq = 0;
+        ASSERT_TRUE(plain.draw(params, Philox(5), stream, t, z.data(), &logq));
+        want.push_back(z);
+        want_logq.push_back(logq);
+      }
+    }
+    const std::vector<std::pair<std::string, std::function<bool(int, int)>>> scripts = {
+        {"none", [](int, int) { return false; }},
+        {"all", [](int, int) { return true; }},
+        {"every third", [](int post, int c) { return (c + post) % 3 == 0; }},
+        {"the first ten", [](int, int c) { return c < 10; }}};
+    for (const auto& [name, runs] : scripts)
+      for (int threads : {1, 2, 3}) {
+        ScriptedBackground scripted;
+        scripted.runs = runs;
+        MeanFieldAdamStep ahead(d, serial, serial, scripted.background(threads));
+        for (size_t k = 0; k < steps.size(); ++k) {
+          std::vector<float> z(static_cast<size_t>(d));
+          double logq = 0;
+          ASSERT_TRUE(ahead.draw(params, Philox(5), steps[k].first, steps[k].second, z.data(), &logq));
+          const std::string what = "d " + std::to_string(d) + ", " + name + ", threads " +
+                                   std::to_string(threads) + ", draw " + std::to_string(k);
+          EXPECT_EQ(std::memcmp(z.data(), want[k].data(), z.size() * sizeof(float)), 0) << what;
+          EXPECT_EQ(std::bit_cast<uint64_t>(logq), std::bit_cast<uint64_t>(want_logq[k])) << what;
+        }
+        EXPECT_EQ(scripted.posts, static_cast<int>(steps.size()));
+        // Every piece is one chunk: threads parts of ceil(pieces / threads).
+        const int pieces = static_cast<int>((d + 511) / 512);
+        EXPECT_EQ(scripted.chunks, (pieces + threads - 1) / threads * threads);
+      }
+  }
 }
 
 TEST(mean_field_adam_step, update_reports_a_new_value_beyond_float) {

@@ -51,6 +51,17 @@ class Program {
     run_parts(n, [](void* ctx, int64_t begin, int64_t end) { (*static_cast<Fn*>(ctx))(begin, end); }, &f);
   }
 
+  /// Background work for the program's threads while they would otherwise wait: fn(context,
+  /// c) for chunks c in [0, chunks), each run at most once, by a worker thread between the
+  /// tasks of this program's runs or by the caller while a run waits for the workers, in no
+  /// set order, perhaps not all (nothing runs with one thread). For work that the caller does itself later where it
+  /// was not done, such as the next step's random numbers. fn must not throw or use this
+  /// program, and a chunk should take about a microsecond (a run's blocks wait for it).
+  /// Earlier background work is closed first; set_threads and the destructor close it.
+  void post_background(int chunks, void (*fn)(void* context, int chunk), void* context);
+  /// No more chunks of the background work start; returns when those begun have ended.
+  void close_background();
+
   /// Sample count S (>= 1); parameter-dependent nodes hold S copies.
   void set_samples(int64_t samples);
   int64_t samples() const;
