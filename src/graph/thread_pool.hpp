@@ -4,8 +4,9 @@
 //
 // A fit calls run() once per step, every 10 to 100 microseconds. Waking a thread blocked
 // on a condition variable took 30 to 50 us on this project's VMs (docs/PERFORMANCE.md,
-// "Threads"), more than a step's work, so workers spin for a while (4,096 pauses, 44 us to 0.1 ms) after
-// each run before they block, and the caller spins while it waits for them.
+// "Threads"), more than a step's work, so workers spin for a while (4,096 pauses, 44 us
+// to 0.1 ms) after each run before they block, and the caller spins while it waits for
+// them.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
