@@ -1,6 +1,8 @@
 #include "thread_pool.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <thread>
 
 namespace elbo {
 
@@ -152,12 +154,20 @@ bool ThreadPool::run_background_chunk() {
   background_in_flight_.fetch_add(1);
   bool ran = false;
   if (background_open_.load()) {
-    const int c = background_next_.fetch_add(1, std::memory_order_relaxed);
+    const int64_t c = background_next_.fetch_add(1, std::memory_order_relaxed);
     if (c < background_chunks_) {
-      background_fn_(background_ctx_, c);
+      try {
+        background_fn_(background_ctx_, static_cast<int>(c));
+      } catch (...) {
+        std::terminate();  // documented as not throwing; a caller's run() must not unwind here
+      }
       ran = true;
     } else {
-      background_open_.store(false, std::memory_order_relaxed);  // every chunk handed out
+      // Every chunk handed out. Only a thread that saw this work open gets here, and it is
+      // in flight until the fetch_sub below, so a close_background (which waits for none in
+      // flight) and the next post's store of true both come after this store: it cannot
+      // close later work.
+      background_open_.store(false, std::memory_order_relaxed);
     }
   }
   background_in_flight_.fetch_sub(1, std::memory_order_release);
@@ -166,7 +176,12 @@ bool ThreadPool::run_background_chunk() {
 
 void ThreadPool::close_background() {
   background_open_.store(false);
-  while (background_in_flight_.load() != 0) pause();
+  // As run()'s wait: a chunk's thread descheduled mid-chunk gets the core back.
+  for (int spins = 0; background_in_flight_.load() != 0;)
+    if (++spins < kSpins)
+      pause();
+    else
+      std::this_thread::yield();
 }
 
 }  // namespace elbo

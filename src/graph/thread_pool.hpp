@@ -36,11 +36,12 @@ class ThreadPool {
   /// Background work: fn(context, c) for chunks c in [0, chunks), each claimed once by a
   /// worker while it has no task of a run (between runs, while the caller works alone) or
   /// by the caller of run() while it waits for the workers, in no set order and perhaps
-  /// not all of them. For work that a later step can
-  /// use if it is done and do itself if not: the next step's random numbers while this
-  /// step runs its serial ops. fn must not throw or use this pool; a chunk should be short
-  /// (about a microsecond), since a run's tasks wait for a worker's chunk to end. Any
-  /// earlier background work is closed first.
+  /// not all of them. For work that a later step can use if it is done and do itself if
+  /// not: the next step's random numbers while this step runs its serial ops. fn must not throw (the process ends) or use this pool; a
+  /// chunk should be short (about a microsecond), since a run's tasks wait for a worker's
+  /// chunk to end. Any earlier background work is closed first. A worker takes chunks only
+  /// while it spins between runs, not once it has blocked. Call post_background and
+  /// close_background from the thread that calls run(), not from two threads at once.
   void post_background(int chunks, Task fn, void* context);
   /// Hands out no more chunks of the background work and waits for those begun to end;
   /// afterwards no chunk runs until the next post_background.
@@ -70,7 +71,7 @@ class ThreadPool {
   // waits for none).
   std::atomic<bool> background_open_{false};
   std::atomic<int> background_in_flight_{0};
-  std::atomic<int> background_next_{0};
+  std::atomic<int64_t> background_next_{0};  // 64 bits: claims past the end never wrap
   int background_chunks_ = 0;
   Task background_fn_ = nullptr;
   void* background_ctx_ = nullptr;

@@ -147,17 +147,32 @@ MeanFieldAdamStep::~MeanFieldAdamStep() {
   if (next_posted_) background_.close();
 }
 
-// One piece of the next step's noise, as draw() makes it. The chunks interleave the
-// threads' parts of the draw's split (part k of `threads` holds pieces [k per, (k + 1)
-// per)), so that whatever share is done ahead lightens every thread's part alike.
+// The draw's split of its chunks over the threads, as Inference makes it (Program::
+// parallel_for: min(threads, chunks) parts, part k the chunks [chunks k / parts, chunks
+// (k + 1) / parts)), in pieces: part k's first piece and the end of its pieces.
+namespace {
+constexpr int64_t kPiecesPerChunk = kChunk / kPiece;
+struct PartPieces {
+  int64_t parts, most;  // the parts, and the most pieces in one
+  int64_t first(int64_t chunks, int64_t k) const { return chunks * k / parts * kPiecesPerChunk; }
+};
+PartPieces part_pieces(int64_t chunks, int threads) {
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, chunks));
+  return {parts, (chunks + parts - 1) / parts * kPiecesPerChunk};
+}
+}  // namespace
+
+// One piece of the next step's noise, as draw() makes it. Chunk c is piece c / parts of
+// part c % parts of the draw's split, so that whatever share is done ahead lightens every
+// thread's part of the next draw alike.
 void MeanFieldAdamStep::draw_ahead(void* self, int chunk) {
   auto& s = *static_cast<MeanFieldAdamStep*>(self);
-  const int64_t pieces = static_cast<int64_t>(s.next_ready_.size());
-  const int64_t parts = std::max(1, s.background_.threads), per = (pieces + parts - 1) / parts;
-  const int64_t p = chunk % parts * per + chunk / parts;
-  if (p >= pieces) return;
+  const PartPieces split = part_pieces(s.chunks_, s.background_.threads);
+  const int64_t pieces = static_cast<int64_t>(s.next_ready_.size()), k = chunk % split.parts;
+  const int64_t p = split.first(s.chunks_, k) + chunk / split.parts;
+  if (p >= std::min(pieces, split.first(s.chunks_, k + 1))) return;
   const int64_t i = p * kPiece, n = std::min(kPiece, s.d_ - i);
-  Philox(s.next_seed_).normal(s.next_eps_.data() + i, n, s.next_stream_, s.next_t_, i);
+  s.next_rng_.normal(s.next_eps_.data() + i, n, s.next_stream_, s.next_t_, i);
   s.next_ready_[static_cast<size_t>(p)] = 1;
 }
 
@@ -166,12 +181,14 @@ bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, u
   const float* mu = params.data();
   const float* rho32 = params.data() + d_;
   std::fill(eps_ready_.begin(), eps_ready_.end(), uint8_t{0});
+  pieces_drawn_ahead_ = 0;
   if (next_posted_) {  // the pieces drawn ahead, if they are this draw's noise
     background_.close();
     next_posted_ = false;
-    if (next_seed_ == rng.seed() && next_stream_ == stream && next_t_ == t) {
+    if (next_rng_.seed() == rng.seed() && next_stream_ == stream && next_t_ == t) {
       eps_.swap(next_eps_);
       eps_ready_.swap(next_ready_);
+      for (uint8_t r : eps_ready_) pieces_drawn_ahead_ += r;
     }
   }
   auto run = [&](int64_t c0, int64_t c1) {
@@ -229,12 +246,11 @@ bool MeanFieldAdamStep::draw(std::span<const float> params, const Philox& rng, u
   chunk_parallel_(chunks_, std::ref(run));
   if (background_.post && t < UINT64_MAX) {  // the next step's noise, while this one runs
     std::fill(next_ready_.begin(), next_ready_.end(), uint8_t{0});
-    next_seed_ = rng.seed();
+    next_rng_ = rng;
     next_stream_ = stream;
     next_t_ = t + 1;
-    const int64_t parts = std::max(1, background_.threads);
-    const int64_t per = (static_cast<int64_t>(next_ready_.size()) + parts - 1) / parts;
-    background_.post(static_cast<int>(parts * per), &MeanFieldAdamStep::draw_ahead, this);
+    const PartPieces split = part_pieces(chunks_, background_.threads);
+    background_.post(static_cast<int>(split.parts * split.most), &MeanFieldAdamStep::draw_ahead, this);
     next_posted_ = true;
   }
   for (int64_t c = 0; c < chunks_; ++c)

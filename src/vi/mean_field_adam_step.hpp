@@ -53,6 +53,9 @@ class MeanFieldAdamStep {
   /// and the next draw takes the pieces of it that were done (the same numbers).
   bool draw(std::span<const float> params, const Philox& rng, uint64_t stream, uint64_t t, float* z32,
             double* logq);
+  /// How many pieces of 512 values of the last draw's noise were drawn ahead (with a
+  /// Background), for tests and diagnostics.
+  int64_t pieces_drawn_ahead() const { return pieces_drawn_ahead_; }
   /// Whether g32 (d log p / dz) is finite and bounds the gradient of mu and rho, and its
   /// terms, far below float's overflow, with the gradient's constants: w = 1 / c, beta,
   /// scale (cost_part_grad_scale).
@@ -71,10 +74,12 @@ class MeanFieldAdamStep {
   ParallelFor chunk_parallel_, element_parallel_;
   std::vector<float> eps_, inv_sigma_, dsigma_;  // [D]; the terms for [0, body_)
   // The noise drawn ahead (Background): next_eps_ [D] and which of its pieces are done, for
-  // (next_seed_, next_stream_, next_t_); eps_ready_ says the same of eps_ after the swap.
+  // (next_rng_, next_stream_, next_t_); eps_ready_ says the same of eps_ after the swap.
   std::vector<float> next_eps_;
   std::vector<uint8_t> next_ready_, eps_ready_;
-  uint64_t next_seed_ = 0, next_stream_ = 0, next_t_ = 0;
+  Philox next_rng_{0};
+  uint64_t next_stream_ = 0, next_t_ = 0;
+  int64_t pieces_drawn_ahead_ = 0;
   bool next_posted_ = false;
   static void draw_ahead(void* self, int chunk);
   std::vector<double> tail_inv_sigma_, tail_dsigma_;  // the last d % 64, computed in double

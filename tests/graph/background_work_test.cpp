@@ -1,8 +1,8 @@
 // Background work on a thread pool (ThreadPool::post_background, Program::post_background):
-// the chunks that idle threads run between a run's tasks. Each chunk runs at most once,
-// none starts after close_background or a later post, and they keep running while runs
-// come and go, so that all of them end up done. Timing decides how many run before a
-// close; the checks hold for any count.
+// the chunks that workers run while they spin between runs, and that a run's caller runs
+// while it waits. Each chunk runs at most once, none starts after close_background, a later
+// post or the pool's end, and while runs keep coming all of them end up done. Timing
+// decides how many run before a close; the checks hold for any count.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,13 +18,20 @@ namespace {
 
 struct Counts {
   std::vector<std::atomic<int>> ran;
-  explicit Counts(int n) : ran(static_cast<size_t>(n)) {}
-  static void chunk(void* self, int c) { static_cast<Counts*>(self)->ran[static_cast<size_t>(c)].fetch_add(1); }
-  int total() const {
-    int t = 0;
-    for (const auto& r : ran) t += r.load();
-    return t;
+  std::atomic<int> sum{0};
+  int busy_ns = 0;  // each chunk spins this long first
+  explicit Counts(int n, int busy = 0) : ran(static_cast<size_t>(n)), busy_ns(busy) {}
+  static void chunk(void* self, int c) {
+    auto& counts = *static_cast<Counts*>(self);
+    if (counts.busy_ns > 0) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(counts.busy_ns);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    }
+    counts.ran[static_cast<size_t>(c)].fetch_add(1);
+    counts.sum.fetch_add(1);
   }
+  int total() const { return sum.load(); }
   int most() const {
     int m = 0;
     for (const auto& r : ran) m = std::max(m, r.load());
@@ -65,7 +72,9 @@ TEST(background_work, every_chunk_runs_once_between_runs_and_none_after_close) {
 
 TEST(background_work, a_later_post_closes_the_earlier_work) {
   ThreadPool pool(2);
-  Counts first(1000000), second(200);
+  // The first work's chunks take 2 us each, so its 10^6 chunks (2 s) cannot all be done
+  // before the second post, which follows the first chunk.
+  Counts first(1000000, 2000), second(200);
   pool.post_background(1000000, &Counts::chunk, &first);
   for (int i = 0; i < 200000 && first.total() == 0; ++i) short_run(pool);
   pool.post_background(200, &Counts::chunk, &second);
@@ -79,8 +88,8 @@ TEST(background_work, a_later_post_closes_the_earlier_work) {
   EXPECT_EQ(second.most(), 1);
 }
 
-TEST(background_work, the_pool_closes_open_work_when_it_ends) {
-  Counts counts(1000000);
+TEST(background_work, no_chunk_runs_after_the_pool_ends) {
+  Counts counts(1000000, 2000);
   {
     ThreadPool pool(2);
     pool.post_background(1000000, &Counts::chunk, &counts);
@@ -112,7 +121,7 @@ TEST(background_work, a_program_hands_it_to_its_threads_and_runs_none_on_one_thr
   EXPECT_EQ(counts.total(), 300);
   EXPECT_EQ(counts.most(), 1);
   // set_threads replaces the pool and closes the work on the old one.
-  Counts open(1000000);
+  Counts open(1000000, 2000);
   two.post_background(1000000, &Counts::chunk, &open);
   for (int i = 0; i < 200000 && open.total() == 0; ++i) two.parallel_for(2, [](int64_t, int64_t) {});
   two.set_threads(3);

@@ -303,21 +303,29 @@ struct ScriptedBackground {
 
 TEST(mean_field_adam_step, noise_drawn_ahead_in_any_part_gives_the_same_draws) {
   const ParallelFor serial = [](int64_t n, const std::function<void(int64_t, int64_t)>& f) { f(0, n); };
-  // 3000: six pieces of 512 (the last of 440) and a tail of 56 for the double terms;
-  // 40001: 79 pieces, a tail of 1. Draws at steps 0, 1, 2 (the noise of the next drawn
-  // ahead), 7 (not the step drawn ahead: all of it drawn again) and 8 on another stream.
-  const std::vector<std::pair<uint64_t, uint64_t>> steps = {{0, 0}, {0, 1}, {0, 2}, {0, 7}, {3, 8}};
+  // 3000: three chunks of 1024, six pieces of 512 (the last of 440) and a tail of 56 for
+  // the double terms; 40001: 40 chunks, 79 pieces, a tail of 1. Draws (seed, stream, step):
+  // 0, 1, 2 (each the one drawn ahead before it), 7 (not: all of it drawn again), 8 (drawn
+  // ahead again), another stream, another seed, and that seed's next step.
+  struct Draw {
+    uint64_t seed, stream, t;
+    bool ahead;  // the previous draw posted this one's noise
+  };
+  const std::vector<Draw> draws = {{5, 0, 0, false}, {5, 0, 1, true},  {5, 0, 2, true},  {5, 0, 7, false},
+                                   {5, 0, 8, true},  {5, 3, 9, false}, {6, 3, 10, false}, {6, 3, 11, true}};
   for (int64_t d : {int64_t{3000}, int64_t{40001}}) {
+    const int64_t pieces = (d + 511) / 512, chunks = (d + 1023) / 1024;
     std::vector<float> params(static_cast<size_t>(2 * d));
     Philox(11).normal(params.data(), 2 * d, 0, 0);
     std::vector<std::vector<float>> want;
     std::vector<double> want_logq;
     {
       MeanFieldAdamStep plain(d, serial, serial);
-      for (auto [stream, t] : steps) {
+      for (const Draw& w : draws) {
         std::vector<float> z(static_cast<size_t>(d));
         double logq = 0;
-        ASSERT_TRUE(plain.draw(params, Philox(5), stream, t, z.data(), &logq));
+        ASSERT_TRUE(plain.draw(params, Philox(w.seed), w.stream, w.t, z.data(), &logq));
+        EXPECT_EQ(plain.pieces_drawn_ahead(), 0);
         want.push_back(z);
         want_logq.push_back(logq);
       }
@@ -332,19 +340,29 @@ TEST(mean_field_adam_step, noise_drawn_ahead_in_any_part_gives_the_same_draws) {
         ScriptedBackground scripted;
         scripted.runs = runs;
         MeanFieldAdamStep ahead(d, serial, serial, scripted.background(threads));
-        for (size_t k = 0; k < steps.size(); ++k) {
+        for (size_t k = 0; k < draws.size(); ++k) {
+          const Draw& w = draws[k];
           std::vector<float> z(static_cast<size_t>(d));
           double logq = 0;
-          ASSERT_TRUE(ahead.draw(params, Philox(5), steps[k].first, steps[k].second, z.data(), &logq));
+          ASSERT_TRUE(ahead.draw(params, Philox(w.seed), w.stream, w.t, z.data(), &logq));
           const std::string what = "d " + std::to_string(d) + ", " + name + ", threads " +
                                    std::to_string(threads) + ", draw " + std::to_string(k);
           EXPECT_EQ(std::memcmp(z.data(), want[k].data(), z.size() * sizeof(float)), 0) << what;
           EXPECT_EQ(std::bit_cast<uint64_t>(logq), std::bit_cast<uint64_t>(want_logq[k])) << what;
+          // The noise drawn ahead is used where it is this draw's, and only there.
+          if (!w.ahead || name == "none")
+            EXPECT_EQ(ahead.pieces_drawn_ahead(), 0) << what;
+          else if (name == "all")
+            EXPECT_EQ(ahead.pieces_drawn_ahead(), pieces) << what;
+          else
+            EXPECT_GT(ahead.pieces_drawn_ahead(), 0) << what;
+          EXPECT_LE(ahead.pieces_drawn_ahead(), pieces) << what;
         }
-        EXPECT_EQ(scripted.posts, static_cast<int>(steps.size()));
-        // Every piece is one chunk: threads parts of ceil(pieces / threads).
-        const int pieces = static_cast<int>((d + 511) / 512);
-        EXPECT_EQ(scripted.chunks, (pieces + threads - 1) / threads * threads);
+        EXPECT_EQ(scripted.posts, static_cast<int>(draws.size()));
+        // One chunk a piece, in the draw's split: min(threads, chunks) parts of at most
+        // ceil(chunks / parts) chunks of two pieces.
+        const int64_t parts = std::min<int64_t>(threads, chunks);
+        EXPECT_EQ(scripted.chunks, parts * ((chunks + parts - 1) / parts) * 2);
       }
   }
 }

@@ -52,12 +52,14 @@ class Program {
   }
 
   /// Background work for the program's threads while they would otherwise wait: fn(context,
-  /// c) for chunks c in [0, chunks), each run at most once, by a worker thread between the
-  /// tasks of this program's runs or by the caller while a run waits for the workers, in no
-  /// set order, perhaps not all (nothing runs with one thread). For work that the caller does itself later where it
-  /// was not done, such as the next step's random numbers. fn must not throw or use this
-  /// program, and a chunk should take about a microsecond (a run's blocks wait for it).
-  /// Earlier background work is closed first; set_threads and the destructor close it.
+  /// c) for chunks c in [0, chunks), each run at most once, by a worker thread while it
+  /// spins between this program's runs (not once it has blocked, after some tens of
+  /// microseconds without a run) or by the caller while a run waits for the workers, in no
+  /// set order, perhaps not all (nothing runs with one thread). For work that the caller
+  /// does itself later where it was not done, such as the next step's random numbers. fn
+  /// must not throw (the process ends) or use this program, and a chunk should take about
+  /// a microsecond (a run's blocks wait for it). Earlier background work is closed first;
+  /// set_threads to another count and the destructor close it. Not from two threads at once.
   void post_background(int chunks, void (*fn)(void* context, int chunk), void* context);
   /// No more chunks of the background work start; returns when those begun have ended.
   void close_background();
